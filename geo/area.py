@@ -1,0 +1,301 @@
+"""Study area packs: find, read, validate and reproject the layers of DESIGN.md."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from geo._validate import (
+    ID_COLUMN,
+    far_outside_tolerance_m,
+    metric_crs,
+    validate_layer,
+    validate_placement,
+)
+from geo.config import AreaConfig, read_area_config
+from geo.contract import LAYERS, NETWORK_FILES
+from geo.errors import AreaError, Problem, SitesimWarning
+from geo.network import Mode, load_network
+from geo.synth import builtin_area_path
+
+__all__ = ["StudyArea", "check_area", "load_area", "resolve_area_path"]
+
+log = logging.getLogger("sitesim.geo")
+
+LAYER_SUFFIXES = (".parquet", ".geoparquet", ".gpkg", ".geojson", ".json", ".shp")
+#: Communities further than this from the street network use the straight-line fallback.
+OFF_NETWORK_M = 500.0
+
+
+@dataclass(frozen=True)
+class StudyArea:
+    """A validated study area in one metric CRS.
+
+    Layers are GeoDataFrames indexed by their id (an index named ``community_id``,
+    ``outlet_id``, ``site_id`` or ``venue_id``).
+    """
+
+    name: str
+    crs: CRS
+    config: AreaConfig
+    communities: gpd.GeoDataFrame
+    outlets: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame
+    venues: gpd.GeoDataFrame
+    source: Path
+    network_file: Path | None
+    notes: tuple[str, ...] = ()
+    warnings: tuple[Problem, ...] = ()
+    _networks: dict[str, nx.MultiDiGraph] = field(default_factory=dict, repr=False,
+                                                  compare=False)
+
+    @property
+    def adults(self) -> pd.Series:
+        """Adults (18+) per community."""
+        c = self.communities
+        return (c["pop_18_35"] + c["pop_36_55"] + c["pop_56_plus"]).rename("adults")
+
+    def network(self, mode: Mode = "walk") -> nx.MultiDiGraph:
+        """The street network for ``mode``, projected to the area's CRS (read once, cached).
+
+        Raises
+        ------
+        AreaError
+            When the pack has no network file.
+        """
+        if self.network_file is None:
+            raise AreaError(f"{self.source}: the pack has no network file "
+                            f"({', '.join(NETWORK_FILES)})")
+        if mode not in self._networks:
+            import osmnx as ox
+
+            G = load_network(self.network_file, mode=mode,
+                             walk_speed_kmh=self.config.walk_speed_kmh,
+                             drive_speeds_kmh=self.config.drive_speed_kmh,
+                             drive_fallback_kmh=self.config.drive_fallback_kmh)
+            if CRS(G.graph["crs"]) != self.crs:
+                G = ox.project_graph(G, to_crs=self.crs)
+            self._networks[mode] = G
+        return self._networks[mode]
+
+    def communities_off_network(self, mode: Mode = "walk") -> pd.Index:
+        """Communities whose representative point is more than 500 m from the network:
+        their travel times use straight-line distance times ``config.detour_factor``."""
+        if self.network_file is None:
+            return self.communities.index
+        G = self.network(mode)
+        xy = np.array([[d["x"], d["y"]] for _, d in G.nodes(data=True)])
+        from scipy.spatial import cKDTree
+
+        pts = shapely.point_on_surface(self.communities.geometry.to_numpy())
+        dist, _ = cKDTree(xy).query(np.column_stack([shapely.get_x(pts), shapely.get_y(pts)]))
+        return self.communities.index[dist > OFF_NETWORK_M]
+
+    def summary(self, *, with_network: bool = True) -> dict[str, Any]:
+        """Counts a user checks first: communities, adults by segment, outlets, network."""
+        c = self.communities
+        out: dict[str, Any] = {
+            "name": self.name,
+            "crs": self.crs.to_string(),
+            "communities": len(c),
+            "adults": int(self.adults.sum()),
+            "adults_by_age": {band: int(c[col].sum()) for band, col in
+                              (("18-35", "pop_18_35"), ("36-55", "pop_36_55"),
+                               ("56+", "pop_56_plus"))},
+            "households": int(c["households"].sum()),
+            "outlets": {f"{o} {k}": int(n) for (o, k), n in
+                        self.outlets.groupby(["owner", "kind"]).size().items()},
+            "candidates": len(self.candidates),
+            "venues": len(self.venues),
+        }
+        if "median_income" in c:
+            inc = c["median_income"]
+            out["median_income_range"] = (float(inc.min()), float(inc.max()))
+        if with_network and self.network_file is not None:
+            G = self.network("walk")
+            out["network"] = {"file": self.network_file.name, "nodes": len(G),
+                              "edges": G.number_of_edges()}
+            out["communities_off_network"] = len(self.communities_off_network("walk"))
+        return out
+
+
+def resolve_area_path(path_or_builtin: str | Path,
+                      progress: Callable[[str], None] | None = None) -> Path:
+    """A pack path, generating ``builtin:`` areas on first use."""
+    text = str(path_or_builtin)
+    if text.startswith("builtin:"):
+        return builtin_area_path(text.removeprefix("builtin:"), progress=progress)
+    return Path(text)
+
+
+def _find_layers(root: Path, problems: list[Problem]) -> dict[str, tuple[Path, str | None]]:
+    """Where each layer lives: a file per layer in a folder, or layers of one GeoPackage."""
+    found: dict[str, tuple[Path, str | None]] = {}
+    if root.is_file():
+        if root.suffix.lower() != ".gpkg":
+            problems.append(Problem("error", str(root), "a pack is a folder or a GeoPackage",
+                                    "point to the pack folder or its .gpkg file"))
+            return found
+        names = {n for n, _ in pyogrio.list_layers(root)}
+        for layer in LAYERS:
+            if layer in names:
+                found[layer] = (root, layer)
+        return found
+    gpkgs = sorted(root.glob("*.gpkg"))
+    for layer in LAYERS:
+        files = [root / f"{layer}{s}" for s in LAYER_SUFFIXES if (root / f"{layer}{s}").exists()]
+        if len(files) > 1:
+            problems.append(Problem(
+                "error", f"{root}: layer '{layer}'",
+                f"found in several files ({', '.join(f.name for f in files)})",
+                "keep one file per layer"))
+        if files:
+            found[layer] = (files[0], None)
+            continue
+        for g in gpkgs:
+            if layer in {n for n, _ in pyogrio.list_layers(g)}:
+                found[layer] = (g, layer)
+                break
+    return found
+
+
+def _read_layer(path: Path, layer: str | None) -> gpd.GeoDataFrame:
+    if path.suffix in (".parquet", ".geoparquet"):
+        return gpd.read_parquet(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return gpd.read_file(path, layer=layer, engine="pyogrio")
+
+
+def _read_pack(root: Path) -> tuple[StudyArea | None, list[Problem]]:
+    problems: list[Problem] = []
+    if not root.exists():
+        problems.append(Problem("error", str(root), "no such file or folder",
+                                "give the path of a pack folder, a .gpkg or builtin:sample-city"))
+        return None, problems
+    folder = root if root.is_dir() else root.parent
+    config_path = folder / "area.toml"
+    config: AreaConfig | None = None
+    if config_path.exists():
+        try:
+            config = read_area_config(config_path)
+        except AreaError as exc:
+            problems.extend(exc.problems)
+    else:
+        problems.append(Problem("warning", str(config_path), "no area.toml: name and currency "
+                                "are assumed (EUR), speeds are the defaults",
+                                "add area.toml (see docs/area-pack.md)"))
+        config = AreaConfig(name=root.stem)
+
+    found = _find_layers(root, problems)
+    raw: dict[str, gpd.GeoDataFrame] = {}
+    for layer in LAYERS:
+        if layer not in found:
+            problems.append(Problem(
+                "error", f"{root}", f"layer '{layer}' is missing",
+                f"add {layer}.parquet, .gpkg, .geojson or .shp (it may have no rows)"))
+            continue
+        path, name = found[layer]
+        try:
+            raw[layer] = _read_layer(path, name)
+        except Exception as exc:  # noqa: BLE001 - an unreadable file is a user problem
+            problems.append(Problem("error", f"{path}", f"cannot read layer '{layer}': {exc}",
+                                    "check the file"))
+    checked: dict[str, gpd.GeoDataFrame] = {}
+    for layer, gdf in raw.items():
+        out = validate_layer(layer, gdf, found[layer][0].name, problems)
+        if out is not None:
+            checked[layer] = out
+
+    network_file = next((folder / n for n in NETWORK_FILES if (folder / n).exists()), None)
+    if network_file is None:
+        problems.append(Problem(
+            "warning", str(folder), "no street network file; every travel time will be the "
+            "straight-line distance times the detour factor",
+            f"add one of {', '.join(NETWORK_FILES)}"))
+    if "communities" not in checked or config is None or any(
+            p.severity == "error" for p in problems):
+        return None, problems
+
+    notes: list[str] = []
+    comm_raw = checked["communities"]
+    crs = metric_crs(comm_raw, config.crs)
+    source_crs = CRS(comm_raw.crs)
+    if source_crs != crs:
+        notes.append(f"reprojected from {source_crs.to_string()} to {crs.to_string()} "
+                     f"({crs.name})")
+    else:
+        notes.append(f"working CRS {crs.to_string()} ({crs.name})")
+    layers = {name: gdf.to_crs(crs) for name, gdf in checked.items()}
+    shape = shapely.union_all(layers["communities"].geometry.to_numpy())
+    tolerance = far_outside_tolerance_m(layers["communities"])
+    for layer in ("outlets", "candidates", "venues"):
+        if layer in layers:
+            validate_placement(layer, checked[layer], layers[layer], shape, crs, source_crs,
+                               tolerance, found[layer][0].name, problems)
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    indexed = {name: gdf.set_index(ID_COLUMN[name]) for name, gdf in layers.items()}
+    area = StudyArea(
+        name=config.name, crs=crs, config=config, communities=indexed["communities"],
+        outlets=indexed["outlets"], candidates=indexed["candidates"], venues=indexed["venues"],
+        source=root, network_file=network_file, notes=tuple(notes),
+        warnings=tuple(p for p in problems if p.severity == "warning"),
+    )
+    return area, problems
+
+
+def check_area(path_or_builtin: str | Path) -> list[Problem]:
+    """Every problem of a pack, errors and warnings, without raising."""
+    try:
+        root = resolve_area_path(path_or_builtin)
+    except AreaError as exc:
+        return list(exc.problems) or [Problem("error", str(path_or_builtin), str(exc))]
+    _, problems = _read_pack(root)
+    return problems
+
+
+def load_area(path_or_builtin: str | Path,
+              progress: Callable[[str], None] | None = None) -> StudyArea:
+    """Read and validate a study area pack.
+
+    Parameters
+    ----------
+    path_or_builtin
+        A pack folder, a GeoPackage with the pack's layers, or ``"builtin:sample-city"``
+        (generated on first use and cached, see :func:`geo.synth.cache_dir`).
+
+    Returns
+    -------
+    StudyArea
+        Every layer reprojected to one metric CRS (``area.toml``'s ``crs``, else the local
+        UTM zone); ``notes`` says which.
+
+    Raises
+    ------
+    AreaError
+        With every problem found when any is an error. Warnings (repairs, assumptions)
+        are issued as :class:`~geo.errors.SitesimWarning` and kept in ``warnings``.
+    """
+    root = resolve_area_path(path_or_builtin, progress)
+    area, problems = _read_pack(root)
+    errors = [p for p in problems if p.severity == "error"]
+    if area is None or errors:
+        raise AreaError(f"{root}: {len(errors)} problem(s) in the study area pack", problems)
+    for p in area.warnings:
+        warnings.warn(p.line(), SitesimWarning, stacklevel=2)
+    for note in area.notes:
+        log.info("%s: %s", root, note)
+    return area

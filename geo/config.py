@@ -1,0 +1,116 @@
+"""``area.toml``: the settings of a study area pack (name, currency, CRS, speeds, sources)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from geo.errors import AreaError, Problem
+
+__all__ = ["AreaConfig", "KindCosts", "Source", "read_area_config"]
+
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+
+
+class Source(BaseModel):
+    """Where a layer came from, and under which licence it may be used."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str
+    licence: str
+    url: str = ""
+    layers: tuple[str, ...] = ()
+
+
+class KindCosts(BaseModel):
+    """Costs and capacity of one outlet kind, added to a candidate site's own costs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    capex: NonNegative = 0.0
+    opex_per_year: NonNegative = 0.0
+    capacity_per_week: NonNegative = 0.0
+    staff: NonNegative = 0.0
+
+
+def _default_kinds() -> dict[str, KindCosts]:
+    # Assumptions, documented in docs/sample-city.md; a pack's area.toml overrides them.
+    return {
+        "branch": KindCosts(
+            capex=1_200_000, opex_per_year=900_000, capacity_per_week=1500, staff=8
+        ),
+        "micro_branch": KindCosts(
+            capex=300_000, opex_per_year=220_000, capacity_per_week=500, staff=2
+        ),
+        "smart_atm": KindCosts(capex=45_000, opex_per_year=15_000, capacity_per_week=700, staff=0),
+        "mobile_van": KindCosts(
+            capex=250_000, opex_per_year=160_000, capacity_per_week=250, staff=2
+        ),
+    }
+
+
+class AreaConfig(BaseModel):
+    """The contents of ``area.toml``.
+
+    Speeds are in km/h; ``detour_factor`` multiplies straight-line distances where the
+    street network does not reach a community.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str
+    currency: str = "EUR"
+    crs: str | None = None
+    own_brand: str = ""
+    walk_speed_kmh: Positive = 4.8
+    drive_speed_kmh: dict[str, Positive] = Field(
+        default_factory=lambda: {
+            "motorway": 90.0,
+            "trunk": 70.0,
+            "primary": 50.0,
+            "secondary": 40.0,
+            "tertiary": 40.0,
+            "residential": 30.0,
+            "living_street": 20.0,
+            "service": 20.0,
+            "unclassified": 30.0,
+        }
+    )
+    drive_fallback_kmh: Positive = 30.0
+    detour_factor: Annotated[float, Field(ge=1.0)] = 1.3
+    description: str = ""
+    sources: tuple[Source, ...] = ()
+    kinds: dict[str, KindCosts] = Field(default_factory=_default_kinds)
+    generator: dict[str, Any] = Field(default_factory=dict)
+
+
+def read_area_config(path: Path) -> AreaConfig:
+    """Read and validate ``area.toml``, reporting every problem at once.
+
+    Raises
+    ------
+    AreaError
+        When the file is not valid TOML or has unknown keys or wrong values.
+    """
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise AreaError(
+            f"{path}: not valid TOML: {exc}",
+            [Problem("error", str(path), f"not valid TOML: {exc}", "fix the syntax")],
+        ) from None
+    try:
+        return AreaConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = [
+            Problem(
+                "error",
+                f"{path}: {'.'.join(str(p) for p in err['loc']) or '(top level)'}",
+                f"{err['msg']} (got {err.get('input')!r})",
+                "see docs/area-pack.md for the keys of area.toml",
+            )
+            for err in exc.errors()
+        ]
+        raise AreaError(f"{path}: {len(problems)} problem(s) in area.toml", problems) from None

@@ -1,0 +1,3 @@
+"""sitesim optimizer: see DESIGN.md. Its public names arrive with their issue."""
+
+__all__: list[str] = []

@@ -1,0 +1,80 @@
+"""How the command line reports: one line per problem, exit codes of DESIGN.md."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from geo.errors import InfeasibleError, InputError, SitesimWarning
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_INFEASIBLE", "EXIT_INTERNAL", "console", "err", "guarded",
+           "set_debug", "setup_logging"]
+
+EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INFEASIBLE = 1, 2, 3
+
+console = Console()
+err = Console(stderr=True)
+_state = {"debug": False}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def set_debug(flag: bool) -> None:
+    _state["debug"] = flag
+
+
+def setup_logging(verbose: bool) -> None:
+    handler = RichHandler(console=err, show_time=False, show_path=False, markup=False)
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(message)s", handlers=[handler], force=True)
+    logging.captureWarnings(True)
+    import warnings
+
+    warnings.simplefilter("default", SitesimWarning)
+
+
+def guarded(func: F) -> F:
+    """Turn sitesim's errors into one line each and the exit codes of DESIGN.md."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except InputError as exc:
+            if _state["debug"]:
+                traceback.print_exc()
+            for line in exc.lines():
+                err.print(line, markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except InfeasibleError as exc:
+            if _state["debug"]:
+                traceback.print_exc()
+            err.print(f"infeasible: {exc}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_INFEASIBLE) from None
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise typer.Exit(130) from None
+        except Exception as exc:  # noqa: BLE001 - the last resort of a command line
+            if _state["debug"]:
+                traceback.print_exc()
+            else:
+                err.print(f"internal error: {type(exc).__name__}: {exc} "
+                          "(run with --debug for the traceback, and please report it)",
+                          markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def flush() -> None:
+    sys.stdout.flush()

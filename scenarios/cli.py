@@ -1,0 +1,174 @@
+"""The ``sitesim`` command line (typer + rich); exit codes as in DESIGN.md."""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from scenarios._console import EXIT_BAD_INPUT, console, err, guarded, set_debug, setup_logging
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="sitesim",
+    help="Where a retail bank puts its community outlets and events, and how it splits its "
+         "marketing budget. Exit codes: 0 done, 2 bad input, 3 no feasible plan, 1 internal "
+         "error.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+area_app = typer.Typer(help="Study area packs: generate, check, import.", no_args_is_help=True)
+app.add_typer(area_app, name="area")
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
+) -> None:
+    set_debug(debug)
+    setup_logging(verbose)
+
+
+def _progress(message: str) -> None:
+    err.print(f"[dim]... {message}[/dim]")
+
+
+def _print_summary(summary: dict[str, object]) -> None:
+    table = Table(title=f"Study area: {summary['name']}", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    for key, value in summary.items():
+        if key == "name":
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}: {v:,}" if isinstance(v, int) else f"{k}: {v}"
+                              for k, v in value.items())
+        elif isinstance(value, int):
+            value = f"{value:,}"
+        table.add_row(key.replace("_", " "), str(value))
+    console.print(table)
+
+
+@app.command()
+@guarded
+def demo(
+    area: Annotated[str, typer.Option(help="Study area pack or builtin name.")] =
+    "builtin:sample-city",
+) -> None:
+    """The main job on the embedded default. At this stage: load the sample city and
+    print its summary."""
+    from geo import load_area
+
+    start = time.perf_counter()
+    study = load_area(area, progress=_progress)
+    summary = study.summary()
+    _print_summary(summary)
+    for note in study.notes:
+        console.print(f"note: {note}")
+    console.print(f"done in {time.perf_counter() - start:.1f} s")
+
+
+@area_app.command("synth")
+@guarded
+def area_synth(
+    out: Annotated[Path, typer.Option("--out", help="Pack folder to write.")],
+    communities: Annotated[int, typer.Option(help="Number of communities.")] = 150,
+    adults: Annotated[int, typer.Option(help="Adults in total.")] = 350_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 2026,
+    name: Annotated[str | None, typer.Option(help="Area name (default from size and seed).")]
+    = None,
+) -> None:
+    """Generate a synthetic study area pack of any size."""
+    from geo.synth import synthesize_area
+
+    start = time.perf_counter()
+    path = synthesize_area(out, communities=communities, adults=adults, seed=seed, name=name,
+                           progress=_progress)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    console.print(f"wrote {path} ({communities:,} communities, {adults:,} adults) in "
+                  f"{time.perf_counter() - start:.1f} s, peak memory {peak_mb:,.0f} MB")
+
+
+@area_app.command("check")
+@guarded
+def area_check(
+    area: Annotated[str, typer.Argument(help="Pack folder, .gpkg, or builtin:sample-city.")],
+    summary: Annotated[bool, typer.Option(help="Print the summary when it passes.")] = True,
+) -> None:
+    """Validate a pack; print every problem; exit 2 if any is an error."""
+    from geo import load_area
+    from geo.area import check_area, resolve_area_path
+
+    resolve_area_path(area, _progress)
+    problems = check_area(area)
+    for p in problems:
+        err.print(p.line(), markup=False, highlight=False, soft_wrap=True)
+    errors = sum(p.severity == "error" for p in problems)
+    if errors:
+        err.print(f"{errors} error(s), {len(problems) - errors} warning(s)")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if summary:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _print_summary(load_area(area).summary())
+    console.print(f"ok: no errors, {len(problems)} warning(s)")
+
+
+@area_app.command("import")
+@guarded
+def area_import(
+    mapping: Annotated[Path, typer.Option("--mapping", help="Mapping TOML (docs/import.md).")],
+    out: Annotated[Path, typer.Option("--out", help="Pack folder to write.")],
+    source: Annotated[Path | None, typer.Option(
+        "--source", help="Folder of the mapped files (default: the mapping's source_dir).")]
+    = None,
+) -> None:
+    """Build a pack from your own files through a mapping."""
+    import warnings
+
+    from geo import load_area
+    from geo.importer import import_area
+
+    path = import_area(mapping, out, source_dir=source, progress=_progress)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study = load_area(path)
+    _print_summary(study.summary())
+    for p in study.warnings:
+        err.print(p.line(), markup=False, highlight=False, soft_wrap=True)
+    off = len(study.communities_off_network())
+    if off:
+        console.print(f"note: {off} of {len(study.communities)} communities lie more than "
+                      f"500 m from the street network; their travel times use straight-line "
+                      f"distance x {study.config.detour_factor}")
+    console.print(f"wrote {path}")
+
+
+@app.command()
+@guarded
+def validate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    show: Annotated[bool, typer.Option(help="Print the resolved scenario as JSON.")] = False,
+) -> None:
+    """Check a scenario file; every problem on its own line with its key path."""
+    from scenarios.schema import load_scenario
+
+    resolved = load_scenario(scenario)
+    if show:
+        console.print_json(json.dumps(resolved.model_dump(mode="json")))
+    console.print(f"ok: {scenario} ({resolved.name})")
+
+
+def main() -> None:
+    """Entry point of the ``sitesim`` console script."""
+    app()

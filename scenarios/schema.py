@@ -1,0 +1,332 @@
+"""Scenario files: typed, frozen pydantic models; ``extends``; every error at once.
+
+The layout follows DESIGN.md. A scenario is read with :func:`load_scenario`, which resolves
+``extends`` chains (detecting cycles), merges tables (a child's keys win; lists are
+replaced whole), resolves the area path relative to the file, and validates the result.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from geo.contract import SITE_KINDS
+from geo.errors import InputError, Problem
+
+__all__ = [
+    "CHANNELS",
+    "INDICATORS",
+    "Budget",
+    "Campaign",
+    "Outlets",
+    "Scenario",
+    "ScenarioError",
+    "Scoring",
+    "Simulation",
+    "Staff",
+    "load_scenario",
+]
+
+CHANNELS: tuple[str, ...] = ("community_event", "social_media", "sms", "merchant_alliance",
+                             "referral_bonus", "outlet_promo", "kol_live")
+#: Community indicators a scoring weight may name (geo.score_communities computes them).
+INDICATORS: tuple[str, ...] = ("youth_share", "middle_age_share", "senior_share", "income",
+                               "low_income_share", "high_income_share", "sme_density",
+                               "access_gap", "own_share", "competition", "digital_adoption",
+                               "headroom", "adults")
+AGE_BANDS = ("18-35", "36-55", "56+")
+INCOME_TIERS = ("low", "middle", "high")
+_SEGMENT = re.compile(r"^(?:(18-35|36-55|56\+)(?:/(low|middle|high))?|(low|middle|high)|sme)$")
+
+Channel = Literal["community_event", "social_media", "sms", "merchant_alliance",
+                  "referral_bonus", "outlet_promo", "kol_live"]
+Share = Annotated[float, Field(ge=0, le=1)]
+Money = Annotated[float, Field(ge=0)]
+
+
+class ScenarioError(InputError):
+    """A scenario file has problems; ``problems`` lists each with its key path."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Scoring(_Frozen):
+    """Weights of community indicators (negative: a cost), and the normalization."""
+
+    weights: dict[str, float] = Field(default_factory=lambda: {
+        "youth_share": 0.3, "income": 0.2, "access_gap": 0.3, "competition": -0.2})
+    normalization: Literal["minmax", "rank", "z"] = "minmax"
+
+    @field_validator("weights")
+    @classmethod
+    def _known(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(INDICATORS))
+        if unknown:
+            raise ValueError(f"unknown indicator(s) {unknown}; expected some of "
+                             f"{', '.join(INDICATORS)}")
+        if value and all(w == 0 for w in value.values()):
+            raise ValueError("all weights are 0; give at least one non-zero weight")
+        return value
+
+
+class Outlets(_Frozen):
+    """Outlet siting: objective and limits (money in the area's currency)."""
+
+    enabled: bool = True
+    objective: Literal["max_coverage", "p_median", "max_capture"] = "max_coverage"
+    capex_budget: Money = 3_000_000
+    opex_budget: Money | None = None
+    max_new: dict[str, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=lambda: {"micro_branch": 3, "smart_atm": 10})
+    coverage_minutes: Annotated[float, Field(gt=0, le=120)] = 15
+    min_coverage_share: Share | None = None
+    min_spacing_m: Annotated[float, Field(ge=0)] = 0
+    allow_closures: bool = False
+
+    @field_validator("max_new")
+    @classmethod
+    def _kinds(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(value) - set(SITE_KINDS))
+        if unknown:
+            raise ValueError(f"unknown outlet kind(s) {unknown}; expected {', '.join(SITE_KINDS)}")
+        return value
+
+
+class Policy(_Frozen):
+    """Shares of the budget by purpose; they must sum to 1."""
+
+    maintenance: Share = 0.2
+    growth: Share = 0.4
+    brand: Share = 0.3
+    reserve: Share = 0.1
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> Policy:
+        total = self.maintenance + self.growth + self.brand + self.reserve
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"policy shares sum to {total:g}; they must sum to 1")
+        return self
+
+
+class Budget(_Frozen):
+    """The marketing budget and the bank's rules for splitting it."""
+
+    enabled: bool = True
+    total: Money = 2_000_000
+    online_share: Share | None = None
+    min_roi: Annotated[float, Field(ge=0)] | None = None
+    max_cac: Annotated[float, Field(gt=0)] | None = None
+    policy: Policy = Field(default_factory=Policy)
+    quarterly: bool = False
+
+
+class Staff(_Frozen):
+    """Relationship managers available, and their hours."""
+
+    enabled: bool = True
+    relationship_managers: Annotated[int, Field(ge=0)] = 40
+    hours_per_week: Annotated[float, Field(gt=0, le=80)] = 40
+
+
+class Campaign(_Frozen):
+    """One campaign: a channel, target segments, a week range and its spend."""
+
+    channel: Channel
+    segments: tuple[str, ...] = ()
+    weeks: tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]] = (1, 52)
+    spend: Money
+    communities: tuple[str, ...] = ()
+
+    @field_validator("segments")
+    @classmethod
+    def _segments(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [s for s in value if not _SEGMENT.match(s)]
+        if bad:
+            raise ValueError(
+                f"unknown segment(s) {bad}; expected an age band ({', '.join(AGE_BANDS)}), "
+                f"an income tier ({', '.join(INCOME_TIERS)}), both as '56+/low', or 'sme'")
+        return value
+
+    @field_validator("weeks")
+    @classmethod
+    def _ordered(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if value[0] > value[1]:
+            raise ValueError(f"weeks {list(value)} end before they start; give [first, last]")
+        return value
+
+
+class Simulation(_Frozen):
+    """The agent-based simulation: horizon and replications."""
+
+    enabled: bool = True
+    weeks: Annotated[int, Field(ge=1, le=520)] = 52
+    replications: Annotated[int, Field(ge=1, le=1000)] = 20
+    max_agents: Annotated[int, Field(ge=100)] = 200_000
+
+
+class Scenario(_Frozen):
+    """A resolved scenario: what to decide, with which rules, on which area."""
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    description: str = ""
+    area: str = "builtin:sample-city"
+    seed: Annotated[int, Field(ge=0)] = 0
+    scoring: Scoring = Field(default_factory=Scoring)
+    outlets: Outlets = Field(default_factory=Outlets)
+    budget: Budget = Field(default_factory=Budget)
+    staff: Staff = Field(default_factory=Staff)
+    campaigns: tuple[Campaign, ...] = ()
+    simulation: Simulation = Field(default_factory=Simulation)
+    sweep: dict[str, tuple[Any, ...]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _campaign_weeks(self) -> Scenario:
+        late = [i for i, c in enumerate(self.campaigns) if c.weeks[1] > self.simulation.weeks]
+        if late:
+            i = late[0]
+            raise ValueError(
+                f"campaigns[{i}].weeks = {list(self.campaigns[i].weeks)} ends after the "
+                f"simulation's {self.simulation.weeks} weeks; end it by week "
+                f"{self.simulation.weeks} or lengthen simulation.weeks")
+        return self
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_chain(path: Path, seen: tuple[Path, ...], problems: list[Problem]) -> dict[str, Any]:
+    path = path.resolve()
+    if path in seen:
+        cycle = " -> ".join(p.name for p in (*seen, path))
+        problems.append(Problem("error", f"{seen[-1]}: extends",
+                                f"a cycle of extends: {cycle}",
+                                "remove one of the extends so that the chain ends"))
+        return {}
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        where = f"{seen[-1]}: extends" if seen else str(path)
+        problems.append(Problem("error", where, f"file {path} not found",
+                                "check the path (relative to the file that names it)"))
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(Problem("error", str(path), f"not valid TOML: {exc}", "fix the syntax"))
+        return {}
+    if isinstance(raw.get("area"), str) and not raw["area"].startswith("builtin:"):
+        raw["area"] = str((path.parent / raw["area"]).resolve())
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw
+    if not isinstance(parent, str):
+        problems.append(Problem("error", f"{path}: extends", f"got {parent!r}",
+                                "give the path of another scenario file as text"))
+        return raw
+    base = _read_chain(path.parent / parent, (*seen, path), problems)
+    return _merge(base, raw)
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _field_exists(model: type[BaseModel], dotted: str) -> bool:
+    current: Any = model
+    for part in dotted.split("."):
+        fields = getattr(current, "model_fields", None)
+        if fields is None or part not in fields:
+            return False
+        annotation = fields[part].annotation
+        current = annotation if isinstance(annotation, type) else None
+    return True
+
+
+def _validate(raw: dict[str, Any], where: str) -> tuple[Scenario | None, list[Problem]]:
+    problems: list[Problem] = []
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        for e in exc.errors():
+            msg = e["msg"].removeprefix("Value error, ")
+            got = e.get("input")
+            got_text = "" if isinstance(got, dict) else f" (got {got!r})"
+            hint = "remove it or check its spelling" if e["type"] == "extra_forbidden" else ""
+            if e["type"] == "extra_forbidden":
+                msg = "unknown key"
+            problems.append(Problem("error", f"{where}: {_loc(e['loc'])}", msg + got_text, hint))
+        return None, problems
+    return scenario, problems
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, resolve and validate a scenario file.
+
+    Raises
+    ------
+    ScenarioError
+        Every problem at once, each naming the file, the key path, the value and the fix.
+    """
+    path = Path(path)
+    problems: list[Problem] = []
+    raw = _read_chain(path, (), problems)
+    if problems:
+        raise ScenarioError(f"{path}: {len(problems)} problem(s)", problems)
+    where = str(path)
+    scenario, problems = _validate(raw, where)
+    area = raw.get("area", "builtin:sample-city")
+    if isinstance(area, str) and not area.startswith("builtin:") and not Path(area).exists():
+        problems.append(Problem("error", f"{where}: area", f"no study area at {area!r}",
+                                "give a pack folder (relative to the scenario file) or "
+                                "builtin:sample-city"))
+    for key, values in (raw.get("sweep") or {}).items():
+        if not _field_exists(Scenario, key) or key.split(".")[0] in ("sweep", "name"):
+            problems.append(Problem("error", f"{where}: sweep.{key}",
+                                    "sweeps over a key that does not exist",
+                                    "name a scenario key such as budget.total"))
+            continue
+        if not isinstance(values, list) or not values:
+            problems.append(Problem("error", f"{where}: sweep.{key}", f"got {values!r}",
+                                    "give a non-empty list of values"))
+            continue
+        for i, value in enumerate(values):
+            patched = _set_dotted(raw, key, value)
+            patched.pop("sweep", None)
+            _, sub = _validate(patched, f"{where}: sweep.{key}[{i}]")
+            problems.extend(sub)
+    if problems or scenario is None:
+        raise ScenarioError(f"{path}: {len(problems)} problem(s)", problems)
+    return scenario
+
+
+def _set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
+    parts = dotted.split(".")
+    out = dict(raw)
+    node = out
+    for part in parts[:-1]:
+        child = dict(node.get(part) or {})
+        node[part] = child
+        node = child
+    node[parts[-1]] = value
+    return out
