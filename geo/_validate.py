@@ -50,7 +50,8 @@ def require_projected(gdf: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> None:
 
 
 def metric_crs(gdf: gpd.GeoDataFrame, preferred: str | None) -> CRS:
-    """The CRS a pack is worked in: ``preferred`` when given, else the local UTM zone."""
+    """The CRS a pack is worked in: ``preferred`` when given, else the layer's own CRS when
+    it is projected in metres, else the local UTM zone."""
     if preferred:
         crs = CRS.from_user_input(preferred)
         if not crs.is_projected:
@@ -59,6 +60,9 @@ def metric_crs(gdf: gpd.GeoDataFrame, preferred: str | None) -> CRS:
                 "(for example the local UTM zone, or leave crs out to use it)"
             )
         return crs
+    own = CRS(gdf.crs)
+    if own.is_projected and own.axis_info and own.axis_info[0].unit_name in ("metre", "meter"):
+        return own
     return CRS(gdf.estimate_utm_crs())
 
 

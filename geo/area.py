@@ -25,7 +25,7 @@ from geo._validate import (
     validate_placement,
 )
 from geo.config import AreaConfig, read_area_config
-from geo.contract import LAYERS, NETWORK_FILES
+from geo.contract import CONTRACT_COLUMNS, LAYERS, NETWORK_FILES
 from geo.errors import AreaError, Problem, SitesimWarning
 from geo.network import Mode, load_network
 from geo.synth import builtin_area_path
@@ -176,7 +176,12 @@ def _read_layer(path: Path, layer: str | None) -> gpd.GeoDataFrame:
         return gpd.read_parquet(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return gpd.read_file(path, layer=layer, engine="pyogrio")
+        gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
+    if path.suffix.lower() == ".shp":
+        # shapefiles cut column names to 10 characters: pop_56_plus arrives as pop_56_plu
+        cut = {c[:10]: c for c in CONTRACT_COLUMNS if len(c) > 10}
+        gdf = gdf.rename(columns={c: cut[c] for c in gdf.columns if c in cut})
+    return gdf
 
 
 def _read_pack(root: Path) -> tuple[StudyArea | None, list[Problem]]:

@@ -6,6 +6,7 @@ __all__ = [
     "AGE_BANDS",
     "COMMUNITY_COUNT_COLUMNS",
     "COMMUNITY_OPTIONAL_COLUMNS",
+    "CONTRACT_COLUMNS",
     "LAYERS",
     "NETWORK_FILES",
     "OUTLET_KINDS",
@@ -45,6 +46,12 @@ SHARE_COLUMNS: tuple[str, ...] = ("income_low_share", "income_high_share", "digi
 OUTLET_KINDS: tuple[str, ...] = ("branch", "micro_branch", "smart_atm", "mobile_van")
 SITE_KINDS: tuple[str, ...] = ("branch", "micro_branch", "smart_atm", "mobile_van")
 OWNERS: tuple[str, ...] = ("own", "competitor")
+
+#: Every column name the contract knows (shapefiles cut them to 10 characters).
+CONTRACT_COLUMNS: tuple[str, ...] = (
+    *{c for cols in REQUIRED_COLUMNS.values() for c in cols},
+    *COMMUNITY_OPTIONAL_COLUMNS, "brand", "capacity_per_week", "staff", "name", "cost_per_event",
+)
 
 #: Network file names a pack may hold, in order of preference.
 NETWORK_FILES: tuple[str, ...] = (

@@ -22,7 +22,7 @@ import shapely
 import tomli_w
 
 from geo._synth_network import grid_street_network
-from geo.errors import InputError
+from geo.errors import AreaError, InputError
 
 __all__ = [
     "SAMPLE_CITY",
@@ -60,7 +60,7 @@ def cache_dir() -> Path:
 def builtin_area_path(name: str, *, progress: Progress | None = None) -> Path:
     """The folder of a built-in area, generated on first use."""
     if name != "sample-city":
-        raise InputError(f"builtin:{name}: unknown built-in area; the one built in is "
+        raise AreaError(f"builtin:{name}: unknown built-in area; the one built in is "
                          "'builtin:sample-city'")
     spec = SAMPLE_CITY
     path = cache_dir() / (f"sample-city-v{GENERATOR_VERSION}-"

@@ -1,0 +1,5 @@
+"""``python -m scenarios`` runs the sitesim command line."""
+
+from scenarios.cli import main
+
+main()

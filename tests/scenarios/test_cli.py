@@ -1,0 +1,85 @@
+"""The sitesim command line: help, exit codes, one line per problem, no tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import grid_layers
+
+
+def sitesim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "scenarios", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=600, check=False)
+
+
+def test_help_lists_the_commands() -> None:
+    result = sitesim("--help")
+    assert result.returncode == 0
+    for command in ("demo", "validate", "area"):
+        assert command in result.stdout
+    area = sitesim("area", "--help")
+    for command in ("synth", "check", "import"):
+        assert command in area.stdout
+
+
+def test_synth_then_check_ok(tmp_path: Path) -> None:
+    out = tmp_path / "tiny"
+    made = sitesim("area", "synth", "--communities", "8", "--adults", "4000", "--seed", "3",
+                   "--out", str(out))
+    assert made.returncode == 0, made.stderr
+    assert "wrote" in made.stdout and "peak memory" in made.stdout
+    checked = sitesim("area", "check", str(out))
+    assert checked.returncode == 0, checked.stderr
+    assert "ok: no errors" in checked.stdout
+    assert "4,000" in checked.stdout  # the summary's adults
+
+
+def test_check_lists_each_problem_and_exits_2(make_pack) -> None:
+    comm = grid_layers()["communities"]
+    comm.loc[0, "pop_36_55"] = -3
+    out = grid_layers()["outlets"]
+    out.loc[1, "kind"] = "kiosk"
+    result = sitesim("area", "check", str(make_pack(communities=comm, outlets=out,
+                                                     venues=None)))
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 3
+    assert any("layer 'communities': column 'pop_36_55'" in e and "(ids A)" in e for e in errors)
+    assert any("layer 'outlets': column 'kind'" in e and "(ids O2)" in e for e in errors)
+    assert any("layer 'venues' is missing" in e for e in errors)
+    assert "Traceback" not in result.stderr
+
+
+def test_validate_exit_codes(tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text('name = "good"\n')
+    assert sitesim("validate", str(good)).returncode == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\n[budget]\ntotal = -1\nspend = 3\n')
+    result = sitesim("validate", str(bad))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2 and all(str(bad) in line for line in lines)
+    assert "Traceback" not in result.stderr
+    missing = sitesim("validate", str(tmp_path / "none.toml"))
+    assert missing.returncode == 2 and "not found" in missing.stderr
+
+
+def test_demo_prints_the_summary(small_synth: Path) -> None:
+    result = sitesim("demo", "--area", str(small_synth))
+    assert result.returncode == 0, result.stderr
+    for word in ("communities", "adults by age", "outlets", "network", "crs", "EPSG:3067"):
+        assert word in result.stdout
+
+
+@pytest.mark.realdata
+def test_area_import_helsinki(helsinki: Path, tmp_path: Path) -> None:
+    mapping = Path(__file__).resolve().parents[2] / "data" / "mappings" / "helsinki.toml"
+    result = sitesim("area", "import", "--mapping", str(mapping), "--source", str(helsinki),
+                     "--out", str(tmp_path / "hel"))
+    assert result.returncode == 0, result.stderr
+    assert "communities lie more than 500 m from the street network" in result.stdout
