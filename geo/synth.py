@@ -16,7 +16,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import osmnx as ox
 import pandas as pd
 import shapely
 import tomli_w
@@ -33,7 +32,7 @@ __all__ = [
 
 log = logging.getLogger("sitesim.geo")
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 CRS = "EPSG:3067"
 X0, Y0 = 372_000.0, 6_668_000.0  # south-west corner, in ETRS-TM35FIN
 OWN_BRAND = "Harbour Bank"
@@ -248,8 +247,8 @@ def synthesize_area(
     fields = comm.attrs.pop("fields")
 
     say("street network")
-    G = grid_street_network(X0, Y0, width, height, street_spacing_m, rng, CRS)
-    nodes = pd.DataFrame.from_dict(dict(G.nodes(data=True)), orient="index")
+    streets = grid_street_network(X0, Y0, width, height, street_spacing_m, rng, CRS)
+    nodes = pd.DataFrame({"x": streets.x, "y": streets.y}, index=streets.node)
     density_w = _node_weights(nodes, comm, fields["density"])
     cbd_w = _node_weights(nodes, comm, fields["cbd"])
     growth_w = _node_weights(nodes, comm, fields["new"])
@@ -331,7 +330,7 @@ def synthesize_area(
         outlets.to_parquet(tmp / "outlets.parquet", index=False)
         candidates.to_parquet(tmp / "candidates.parquet", index=False)
         venues.to_parquet(tmp / "venues.parquet", index=False)
-        ox.save_graphml(G, tmp / "network.graphml")
+        streets.write_graphml(tmp / "network.graphml")
         config = {
             "name": name or f"synthetic-{communities}-{seed}",
             "currency": "EUR", "crs": CRS, "own_brand": OWN_BRAND,
@@ -351,5 +350,5 @@ def synthesize_area(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    log.info("wrote %s: %d communities, %d nodes", out, communities, len(G))
+    log.info("wrote %s: %d communities, %d nodes", out, communities, len(streets.node))
     return out
