@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from geo._pydantic import validation_problems
 from geo.errors import AreaError, Problem
 
 __all__ = ["AreaConfig", "KindCosts", "Source", "read_area_config"]
@@ -104,13 +105,6 @@ def read_area_config(path: Path) -> AreaConfig:
     try:
         return AreaConfig.model_validate(raw)
     except ValidationError as exc:
-        problems = [
-            Problem(
-                "error",
-                f"{path}: {'.'.join(str(p) for p in err['loc']) or '(top level)'}",
-                f"{err['msg']} (got {err.get('input')!r})",
-                "see docs/area-pack.md for the keys of area.toml",
-            )
-            for err in exc.errors()
-        ]
+        problems = validation_problems(exc, str(path),
+                                       "see docs/area-pack.md for the keys of area.toml")
         raise AreaError(f"{path}: {len(problems)} problem(s) in area.toml", problems) from None

@@ -25,6 +25,7 @@ import shapely
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from geo._pydantic import validation_problems
 from geo.area import load_area
 from geo.config import Source
 from geo.contract import OUTLET_KINDS
@@ -122,10 +123,7 @@ def read_mapping(path: Path) -> ImportMapping:
     try:
         return ImportMapping.model_validate(raw)
     except ValidationError as exc:
-        problems = [Problem("error", f"{path}: {'.'.join(str(p) for p in e['loc'])}",
-                            f"{e['msg']} (got {e.get('input')!r})",
-                            "see docs/import.md for the mapping keys")
-                    for e in exc.errors()]
+        problems = validation_problems(exc, str(path), "see docs/import.md for the mapping keys")
         raise AreaError(f"{path}: {len(problems)} problem(s)", problems) from None
 
 

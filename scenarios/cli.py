@@ -53,6 +53,8 @@ def _print_summary(summary: dict[str, object]) -> None:
                               for k, v in value.items())
         elif isinstance(value, int):
             value = f"{value:,}"
+        elif isinstance(value, tuple):
+            value = " to ".join(f"{v:,.0f}" for v in value)
         table.add_row(key.replace("_", " "), str(value))
     console.print(table)
 

@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from geo._pydantic import validation_problems
 from geo.contract import SITE_KINDS
 from geo.errors import InputError, Problem
 
@@ -245,13 +246,6 @@ def _read_chain(path: Path, seen: tuple[Path, ...], problems: list[Problem]) -> 
     return _merge(base, raw)
 
 
-def _loc(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
-
-
 def _field_exists(model: type[BaseModel], dotted: str) -> bool:
     current: Any = model
     for part in dotted.split("."):
@@ -268,14 +262,7 @@ def _validate(raw: dict[str, Any], where: str) -> tuple[Scenario | None, list[Pr
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
-        for e in exc.errors():
-            msg = e["msg"].removeprefix("Value error, ")
-            got = e.get("input")
-            got_text = "" if isinstance(got, dict) else f" (got {got!r})"
-            hint = "remove it or check its spelling" if e["type"] == "extra_forbidden" else ""
-            if e["type"] == "extra_forbidden":
-                msg = "unknown key"
-            problems.append(Problem("error", f"{where}: {_loc(e['loc'])}", msg + got_text, hint))
+        problems = validation_problems(exc, where, "")
         return None, problems
     return scenario, problems
 
@@ -295,6 +282,8 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: {len(problems)} problem(s)", problems)
     where = str(path)
     scenario, problems = _validate(raw, where)
+    if scenario is None:
+        problems.extend(_late_campaigns(raw, where))
     area = raw.get("area", "builtin:sample-city")
     if isinstance(area, str) and not area.startswith("builtin:") and not Path(area).exists():
         problems.append(Problem("error", f"{where}: area", f"no study area at {area!r}",
@@ -318,6 +307,20 @@ def load_scenario(path: str | Path) -> Scenario:
     if problems or scenario is None:
         raise ScenarioError(f"{path}: {len(problems)} problem(s)", problems)
     return scenario
+
+
+def _late_campaigns(raw: dict[str, Any], where: str) -> list[Problem]:
+    """The campaign-weeks check, also when other errors stopped the model's own check."""
+    weeks = (raw.get("simulation") or {}).get("weeks", 52)
+    out = []
+    for i, c in enumerate(raw.get("campaigns") or []):
+        span = c.get("weeks") if isinstance(c, dict) else None
+        if (isinstance(weeks, int) and isinstance(span, list) and len(span) == 2
+                and all(isinstance(w, int) for w in span) and span[1] > weeks):
+            out.append(Problem("error", f"{where}: campaigns[{i}].weeks",
+                               f"{span} ends after the simulation's {weeks} weeks",
+                               f"end it by week {weeks} or lengthen simulation.weeks"))
+    return out
 
 
 def _set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:

@@ -58,6 +58,7 @@ max_new = { kiosk = 2 }
 channel = "tv"
 segments = ["old"]
 spend = "lots"
+weeks = [50, 60]
 [sweep]
 "budget.totl" = [1, 2]
 """)
@@ -71,6 +72,7 @@ spend = "lots"
         "campaigns[0].channel: Input should be 'community_event'",
         "campaigns[0].segments: unknown segment(s) ['old']",
         "campaigns[0].spend: Input should be a valid number",
+        "campaigns[0].weeks: [50, 60] ends after the simulation's 52 weeks",
         "sweep.budget.totl: sweeps over a key that does not exist",
     ]
     for text in expected:
