@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from geo.scoring import Normalization
 from scenarios._console import EXIT_BAD_INPUT, console, err, guarded, set_debug, setup_logging
 
 __all__ = ["app", "main"]
@@ -154,6 +155,97 @@ def area_import(
                       f"500 m from the street network; their travel times use straight-line "
                       f"distance x {study.config.detour_factor}")
     console.print(f"wrote {path}")
+
+
+def _read_weights(path: Path) -> tuple[dict[str, float], Normalization]:
+    """Weights from a TOML file: a scenario's [scoring] table or a top-level weights table."""
+    import tomllib
+
+    from pydantic import ValidationError
+
+    from geo._pydantic import validation_problems
+    from geo.errors import InputError
+    from scenarios.schema import Scoring
+
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: weights file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    table = raw.get("scoring", raw)
+    try:
+        scoring = Scoring.model_validate({k: v for k, v in table.items()
+                                          if k in ("weights", "normalization")})
+    except ValidationError as exc:
+        problems = validation_problems(exc, str(path), "see docs/scoring.md")
+        raise InputError(f"{path}: {len(problems)} problem(s)", problems) from None
+    return dict(scoring.weights), scoring.normalization
+
+
+@app.command()
+@guarded
+def score(
+    area: Annotated[str, typer.Argument(help="Pack folder, .gpkg, or builtin:sample-city.")],
+    weights: Annotated[Path | None, typer.Option(
+        "--weights", help="TOML with [scoring] weights (a scenario file will do).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="GeoParquet file to write.")]
+    = None,
+    top: Annotated[int, typer.Option(help="How many communities to print.")] = 10,
+    minutes: Annotated[float, typer.Option(help="Coverage time, minutes.")] = 15.0,
+    mode: Annotated[str, typer.Option(help="walk or drive.")] = "walk",
+) -> None:
+    """Score the communities of an area; print the best with their explanation."""
+    import os
+    import warnings
+
+    from geo import load_area, score_communities, travel_times
+    from geo.errors import InputError
+    from scenarios.schema import Scoring
+
+    if mode not in ("walk", "drive"):
+        raise InputError(f"--mode {mode}: expected walk or drive")
+    if weights is not None:
+        w, normalization = _read_weights(weights)
+    else:
+        default = Scoring()
+        w, normalization = dict(default.weights), default.normalization
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study = load_area(area, progress=_progress)
+    _progress(f"travel times ({mode}) from {len(study.communities)} communities to "
+              f"{len(study.outlets)} outlets")
+    travel = travel_times(study, study.outlets, mode=mode)  # type: ignore[arg-type]
+    _progress("scoring")
+    scores = score_communities(study, w, travel=travel, normalization=normalization,
+                               coverage_minutes=minutes)
+    adults = study.adults
+    overall = float((scores["coverage_share"] * adults).sum() / adults.sum())
+    contrib = [c for c in scores.columns if c.startswith("contrib_")]
+    table = Table(title=f"Top {top} of {len(scores)} communities: {study.name}")
+    for col in ("#", "community", "score", "tier", "why: largest contributions", "moves"):
+        table.add_column(col, overflow="fold")
+    for cid, row in scores.sort_values("rank").head(top).iterrows():
+        parts = sorted(((row[c], c.removeprefix("contrib_")) for c in contrib), reverse=True)
+        why = ", ".join(f"{name} {value:.2f}" for value, name in parts[:3])
+        label = f"{cid} {row['name']}" if row.get("name") else str(cid)
+        table.add_row(str(row["rank"]), label, f"{row['score']:.3f}", str(row["tier"]), why,
+                      f"±{row['rank_shift_max']}")
+    console.print(table)
+    weights_text = ", ".join(f"{k} {v:+g}" for k, v in w.items())
+    console.print(f"weights: {weights_text} ({normalization}); tier 5 is the best; "
+                  "moves: the largest rank change when any weight moves by 20%")
+    console.print(f"own outlets within {minutes:g} min ({mode}): {overall:.1%} of adults")
+    off = len(travel.fallback_communities)
+    if off:
+        console.print(f"note: {off} of {len(scores)} communities are off the street network; "
+                      f"their times use straight-line distance x {study.config.detour_factor}")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.tmp")
+        scores.to_parquet(tmp)
+        os.replace(tmp, out)
+        console.print(f"wrote {out}")
 
 
 @app.command()

@@ -112,3 +112,38 @@ def test_routing_graph_is_built_once(small_synth: Path) -> None:
 
     G = load_area(small_synth).network("walk")
     assert routing_graph(G) is routing_graph(G)
+
+
+@settings(max_examples=20, deadline=None)
+@given(side=st.integers(4, 30), seed=st.integers(0, 10_000), cutoff=st.floats(0.5, 6))
+def test_tiled_search_equals_networkx(side: int, seed: int, cutoff: float) -> None:
+    """A jittered grid where minutes follow distance, so that the tiled search is used."""
+    from geo.travel import travel_time_table
+
+    rng = np.random.default_rng(seed)
+    G = nx.MultiDiGraph(crs="EPSG:3067")
+    xy = {}
+    for i in range(side):
+        for j in range(side):
+            xy[i * side + j] = (100.0 * i + rng.uniform(-20, 20), 100.0 * j + rng.uniform(-20, 20))
+            G.add_node(i * side + j, x=xy[i * side + j][0], y=xy[i * side + j][1])
+    for i in range(side):
+        for j in range(side):
+            for di, dj in ((1, 0), (0, 1)):
+                if i + di < side and j + dj < side and rng.random() > 0.1:
+                    a, b = i * side + j, (i + di) * side + j + dj
+                    metres = float(np.hypot(*np.subtract(xy[a], xy[b])))
+                    G.add_edge(a, b, travel_min=metres / 80 * rng.uniform(1, 2))
+                    G.add_edge(b, a, travel_min=metres / 80 * rng.uniform(1, 2))
+    nodes = list(G.nodes)
+    origins = list(rng.choice(nodes, min(10, len(nodes)), replace=False))
+    table = travel_time_table(G, origins, cutoff_min=cutoff)
+    matrix = travel_time_matrix(G, origins, nodes, cutoff_min=cutoff).minutes
+    for o in origins:
+        ref = nx.single_source_dijkstra_path_length(G, o, cutoff=cutoff, weight="travel_min")
+        mine = table[table["origin_id"] == o].set_index("dest_id")["travel_min"]
+        assert set(mine.index) == set(ref)
+        assert np.allclose(mine[list(ref)].to_numpy(), list(ref.values()), rtol=1e-5,
+                           atol=1e-4)
+        row = matrix.loc[o]
+        assert set(row.index[np.isfinite(row.to_numpy())]) == set(ref)
