@@ -83,3 +83,45 @@ def test_area_import_helsinki(helsinki: Path, tmp_path: Path) -> None:
                      "--out", str(tmp_path / "hel"))
     assert result.returncode == 0, result.stderr
     assert "communities lie more than 500 m from the street network" in result.stdout
+
+
+def test_score_prints_explanations_and_writes_geoparquet(small_synth: Path,
+                                                         tmp_path: Path) -> None:
+    import geopandas as gpd
+
+    weights = tmp_path / "w.toml"
+    weights.write_text('[scoring]\nweights = { senior_share = 0.5, access_gap = 0.5 }\n'
+                       'normalization = "rank"\n')
+    out = tmp_path / "scores.parquet"
+    result = sitesim("score", str(small_synth), "--weights", str(weights), "--out", str(out),
+                     "--top", "3")
+    assert result.returncode == 0, result.stderr
+    assert "Top 3 of 20 communities" in result.stdout
+    assert "senior_share +0.5, access_gap +0.5 (rank)" in result.stdout
+    assert "own outlets within 15 min (walk)" in result.stdout
+    scores = gpd.read_parquet(out)
+    assert len(scores) == 20 and scores.index.name == "community_id"
+    assert scores["score"].between(0, 1).all() and {"tier", "rank_shift_max"} <= set(scores)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[scoring]\nweights = { wealth = 1 }\n')
+    failed = sitesim("score", str(small_synth), "--weights", str(bad))
+    assert failed.returncode == 2 and "unknown indicator(s) ['wealth']" in failed.stderr
+    assert "Traceback" not in failed.stderr
+
+
+@pytest.mark.realdata
+def test_score_helsinki_with_off_network_communities(helsinki: Path, tmp_path: Path) -> None:
+    mapping = Path(__file__).resolve().parents[2] / "data" / "mappings" / "helsinki.toml"
+    pack = tmp_path / "hel"
+    assert sitesim("area", "import", "--mapping", str(mapping), "--source", str(helsinki),
+                   "--out", str(pack)).returncode == 0
+    out = tmp_path / "scores.parquet"
+    result = sitesim("score", str(pack), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "communities are off the street network" in result.stdout
+    import geopandas as gpd
+
+    scores = gpd.read_parquet(out)
+    assert len(scores) == 84 and scores["score"].between(0, 1).all()
+    # every community has a finite access time: off-network ones by the straight line
+    assert scores["access_gap"].notna().all() and (scores["access_gap"] < 1e6).all()
