@@ -1,12 +1,27 @@
-"""Turn a pydantic ValidationError into Problem lines with key paths."""
+"""Reading users' TOML files: parse errors and pydantic errors as Problem lines."""
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+from typing import Any
+
 from pydantic import ValidationError
 
-from geo.errors import Problem
+from geo.errors import InputError, Problem
 
-__all__ = ["key_path", "validation_problems"]
+__all__ = ["key_path", "read_toml", "validation_problems"]
+
+
+def read_toml(path: Path, what: str, error: type[InputError] = InputError) -> dict[str, Any]:
+    """The contents of a TOML file, or ``error`` saying it is missing or malformed."""
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{path}: {what} not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        problem = Problem("error", str(path), f"not valid TOML: {exc}", "fix the syntax")
+        raise error(f"{path}: not valid TOML: {exc}", [problem]) from None
 
 
 def key_path(loc: tuple[int | str, ...]) -> str:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from geo._pydantic import validation_problems
-from geo.errors import AreaError, Problem
+from geo._pydantic import read_toml, validation_problems
+from geo.errors import AreaError
 
 __all__ = ["AreaConfig", "KindCosts", "Source", "read_area_config"]
 
@@ -95,13 +94,7 @@ def read_area_config(path: Path) -> AreaConfig:
     AreaError
         When the file is not valid TOML or has unknown keys or wrong values.
     """
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise AreaError(
-            f"{path}: not valid TOML: {exc}",
-            [Problem("error", str(path), f"not valid TOML: {exc}", "fix the syntax")],
-        ) from None
+    raw = read_toml(path, "area.toml", AreaError)
     try:
         return AreaConfig.model_validate(raw)
     except ValidationError as exc:

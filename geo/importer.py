@@ -11,7 +11,6 @@ import difflib
 import logging
 import shutil
 import tempfile
-import tomllib
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +24,7 @@ import shapely
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from geo._pydantic import validation_problems
+from geo._pydantic import read_toml, validation_problems
 from geo.area import load_area
 from geo.config import Source
 from geo.contract import OUTLET_KINDS
@@ -114,12 +113,7 @@ class ImportMapping(BaseModel):
 
 def read_mapping(path: Path) -> ImportMapping:
     """Read and validate a mapping file, every problem at once."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AreaError(f"{path}: mapping file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise AreaError(f"{path}: not valid TOML: {exc}") from None
+    raw = read_toml(path, "mapping file", AreaError)
     try:
         return ImportMapping.model_validate(raw)
     except ValidationError as exc:

@@ -159,20 +159,13 @@ def area_import(
 
 def _read_weights(path: Path) -> tuple[dict[str, float], Normalization]:
     """Weights from a TOML file: a scenario's [scoring] table or a top-level weights table."""
-    import tomllib
-
     from pydantic import ValidationError
 
-    from geo._pydantic import validation_problems
+    from geo._pydantic import read_toml, validation_problems
     from geo.errors import InputError
     from scenarios.schema import Scoring
 
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: weights file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    raw = read_toml(path, "weights file")
     table = raw.get("scoring", raw)
     try:
         scoring = Scoring.model_validate({k: v for k, v in table.items()
