@@ -57,6 +57,9 @@ def adoption_substep(adopted: np.ndarray, media_hazard: np.ndarray | float, q: f
 def bass_curve(weeks: np.ndarray | int, *, p: float, q: float) -> np.ndarray:
     """The closed-form Bass (1969) cumulative adoption share F(t) at the given weeks:
     F(t) = (1 - exp(-(p + q) t)) / (1 + (q / p) exp(-(p + q) t))."""
-    t = np.arange(weeks + 1) if np.isscalar(weeks) else np.asarray(weeks, dtype=np.float64)
+    if isinstance(weeks, int | np.integer):
+        t = np.arange(int(weeks) + 1, dtype=np.float64)
+    else:
+        t = np.asarray(weeks, dtype=np.float64)
     decay = np.exp(-(p + q) * t)
     return (1 - decay) / (1 + (q / p) * decay)
