@@ -1,21 +1,41 @@
 """The agent-based model of residents responding to campaigns (Mesa).
 
-This first part holds the shared mechanisms and their validation against theory:
-social ties, the adoption kernel, and :func:`diffusion_model` against the Bass curve.
+``CommunityMarketModel`` is loaded on first use, so that importing ``simulation`` does
+not import mesa (see simulation/_mesa.py).
 """
+
+from typing import Any
 
 from simulation.diffusion import diffusion_model
 from simulation.engine import adopted_share_of_ties, adoption_substep, bass_curve
 from simulation.errors import SimulationError
+from simulation.params import CHANNELS, SEGMENTS, Campaign, ChannelParams, SimulationParams
+from simulation.population import community_inputs
 from simulation.ties import erdos_renyi_ties, row_normalize, small_world_ties
 
 __all__ = [
+    "CHANNELS",
+    "SEGMENTS",
+    "STAGES",
+    "Campaign",
+    "ChannelParams",
+    "CommunityMarketModel",
     "SimulationError",
+    "SimulationParams",
     "adopted_share_of_ties",
     "adoption_substep",
     "bass_curve",
+    "community_inputs",
     "diffusion_model",
     "erdos_renyi_ties",
     "row_normalize",
     "small_world_ties",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("CommunityMarketModel", "STAGES"):
+        from simulation import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module 'simulation' has no attribute {name!r}")

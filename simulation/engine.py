@@ -28,7 +28,8 @@ def adopted_share_of_ties(adopted: np.ndarray, ties: csr_matrix | None) -> np.nd
     return np.asarray(ties @ x).ravel()
 
 
-def adoption_substep(adopted: np.ndarray, media_hazard: np.ndarray | float, q: float,
+def adoption_substep(adopted: np.ndarray, media_hazard: np.ndarray | float,
+                     q: np.ndarray | float,
                      ties: csr_matrix | None, uniform: np.ndarray,
                      substeps: int) -> np.ndarray:
     """Who adopts in one substep: hazard per week = media + q x adopted share of ties.
@@ -40,7 +41,7 @@ def adoption_substep(adopted: np.ndarray, media_hazard: np.ndarray | float, q: f
     media_hazard
         Per-resident (or common) hazard per week from campaigns and mass media.
     q
-        Word-of-mouth strength per week.
+        Word-of-mouth strength per week (common, or per resident).
     uniform
         One uniform random number per resident for this substep.
 

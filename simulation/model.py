@@ -1,0 +1,226 @@
+"""CommunityMarketModel: residents responding to campaigns, one week per step.
+
+The per-resident state lives in numpy arrays inside one Mesa model (one agent object per
+resident would be ~100 times slower); the mechanisms are in docs/simulation.md.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulation._mesa import mesa
+from simulation.engine import adoption_substep
+from simulation.params import CHANNELS, SEGMENTS, SimulationParams, segment_matches
+from simulation.population import Residents, synthesize_residents
+
+__all__ = ["STAGES", "CommunityMarketModel"]
+
+#: Lifecycle stages, in the order of the model's stage codes.
+STAGES: tuple[str, ...] = ("prospect", "new", "active", "mature", "lapsed")
+PROSPECT, NEW, ACTIVE, MATURE, LAPSED = range(5)
+ORGANIC = len(CHANNELS)  # acquiring-channel code of a customer won without a campaign
+AGE_BALANCE = np.array([0.6, 1.0, 1.5])  # deposit balance by age band (assumption)
+VISITS_PER_CUSTOMER_WEEK = 0.3  # outlet visits per customer per week (assumption)
+
+
+def _stage_count(model: CommunityMarketModel, code: int) -> int:
+    return int((model.stage == code).sum() * model.residents.scale)
+
+
+def _deposits(model: CommunityMarketModel) -> float:
+    return float(model.balance.sum() * model.residents.scale)
+
+
+class CommunityMarketModel(mesa.Model):
+    """Residents of a study area over weeks: awareness, adoption, lifecycle, churn.
+
+    Parameters
+    ----------
+    inputs
+        Per-community inputs (:func:`simulation.population.community_inputs`).
+    params
+        The frozen :class:`SimulationParams` (campaigns included).
+    capacity
+        Visits per week per own outlet, indexed like ``inputs["outlet"]``'s values.
+    seed
+        Seed of the model's generator; every random draw derives from it.
+    counterfactual
+        Run without any campaign, with the same random numbers as the campaign run.
+    """
+
+    def __init__(self, inputs: pd.DataFrame, params: SimulationParams, *,
+                 capacity: pd.Series | None = None, seed: int | None = None,
+                 counterfactual: bool = False) -> None:
+        super().__init__(seed=seed)
+        self.params = params
+        self.counterfactual = counterfactual
+        init_rng, self._process_rng, self._exposure_rng = self.rng.spawn(3)
+        self.residents: Residents = synthesize_residents(
+            inputs, max_agents=params.max_agents, ties_within=params.ties_within,
+            ties_across=params.ties_across, rewire=params.rewire,
+            tie_distance_km=params.tie_distance_km, rng=init_rng)
+        r = self.residents
+        n = len(r)
+        self.week = 0
+        self.stage = np.where(r.customer, MATURE, PROSPECT).astype(np.int8)
+        self.weeks_in_stage = np.zeros(n, dtype=np.int16)
+        self.awareness = np.zeros(n, dtype=np.float32)
+        self.last_channel = np.full(n, ORGANIC, dtype=np.int8)
+        self.acquired_by = np.full(n, -1, dtype=np.int8)
+        income = inputs["median_income"].to_numpy(dtype=np.float64)[r.community]
+        self._balance_if_customer = ((params.balance_base + params.balance_income_share
+                                      * income) * AGE_BALANCE[r.age]).astype(np.float32)
+        self.balance = np.where(r.customer, self._balance_if_customer, 0).astype(np.float32)
+        cap = (capacity.reindex(r.outlet_ids).fillna(500.0) if capacity is not None
+               else pd.Series(500.0, index=r.outlet_ids))
+        self._capacity = cap.to_numpy(dtype=np.float64)
+        self._competition = inputs["competitor_share"].to_numpy(dtype=np.float32)[r.community]
+        self._access = np.where(r.digital >= params.digital_threshold, 1.0,
+                                np.exp(-r.outlet_min / params.access_minutes))
+        self._response = np.array(params.segment_response)[r.age] * self._access
+        self._targets = [self._target_mask(c.segments, c.communities)
+                         for c in params.campaigns]
+        self._records: list[pd.DataFrame] = []
+        self._channel_rows: list[dict[str, float]] = []
+        reporters: dict[str, Any] = {
+            stage: functools.partial(_stage_count, code=k) for k, stage in enumerate(STAGES)}
+        reporters["deposits"] = _deposits
+        self.datacollector = mesa.DataCollector(model_reporters=reporters)
+        self.datacollector.collect(self)
+
+    def _target_mask(self, segments: tuple[str, ...], communities: tuple[str, ...]
+                     ) -> np.ndarray:
+        r = self.residents
+        mask = np.ones(len(r), dtype=bool)
+        if segments:
+            seg = r.segment
+            wanted = np.zeros(len(r), dtype=bool)
+            for target in segments:
+                if target == "sme":
+                    wanted |= r.sme
+                else:
+                    codes = [i for i, s in enumerate(SEGMENTS) if segment_matches(target, s,
+                                                                                  False)]
+                    wanted |= np.isin(seg, codes)
+            mask &= wanted
+        if communities:
+            mask &= np.isin(r.community, r.community_ids.get_indexer(pd.Index(communities)))
+        return mask
+
+    def _expose(self) -> tuple[float, np.ndarray, float]:
+        """Campaign exposure this week: (spend, exposed-by-channel counts, extra q)."""
+        p, r = self.params, self.residents
+        n = len(r)
+        exposed = np.zeros(len(CHANNELS))
+        spend, boost = 0.0, 0.0
+        for campaign, target in zip(p.campaigns, self._targets, strict=True):
+            draw = self._exposure_rng.random(n)  # drawn every week: same stream either way
+            first, last = campaign.weeks
+            if self.counterfactual or not first <= self.week <= last:
+                continue
+            ch = p.channels[campaign.channel]
+            weekly = campaign.spend / (last - first + 1)
+            people = target.sum() * r.scale
+            if people == 0 or weekly == 0:
+                continue
+            spend += weekly
+            reach = ch.max_reach * -np.expm1(-weekly / (ch.spend_per_resident * people))
+            prob = reach * np.array(ch.affinity)[r.age]
+            if ch.digital:
+                prob = prob * r.digital
+            hit = target & (draw < np.minimum(prob, 1.0))
+            self.awareness[hit] += (1 - self.awareness[hit]) * ch.awareness_gain
+            code = CHANNELS.index(campaign.channel)
+            self.last_channel[hit] = code
+            exposed[code] += hit.sum() * r.scale
+            boost += ch.word_of_mouth_boost
+        return spend, exposed, boost
+
+    def step(self) -> None:
+        """Advance one week: exposure, adoption (daily substeps), churn, lifecycle."""
+        p, r = self.params, self.residents
+        self.week += 1
+        spend, exposed, boost = self._expose()
+        customer = (self.stage >= NEW) & (self.stage <= MATURE)
+        lapsed = self.stage == LAPSED
+        media = (p.base_adoption + p.campaign_adoption * self.awareness * self._response)
+        factor = np.where(lapsed, p.winback, 1.0)
+        adopted = customer.copy()
+        won = np.zeros(len(r), dtype=bool)
+        for _ in range(p.substeps):
+            uniform = self._process_rng.random(len(r))
+            new = adoption_substep(adopted, media * factor, (p.word_of_mouth + boost) * factor,
+                                   r.ties, uniform, p.substeps)
+            adopted |= new
+            won |= new
+        # churn: congestion at the customer's outlet, distance, competitors' pull
+        load = np.bincount(r.outlet[customer], minlength=self._capacity.size) * r.scale
+        congestion = np.maximum(load * VISITS_PER_CUSTOMER_WEEK / self._capacity - 1, 0)
+        hazard = (p.churn_base * (1 + p.churn_congestion * congestion[r.outlet])
+                  * (1 + p.churn_distance * np.minimum(r.outlet_min / 30, 2))
+                  * (1 + p.churn_competition * self._competition))
+        churned = customer & (self._process_rng.random(len(r)) < -np.expm1(-hazard))
+        # lifecycle
+        self.weeks_in_stage += 1
+        promote = ((self.stage == NEW) & (self.weeks_in_stage >= p.weeks_new)) | (
+            (self.stage == ACTIVE) & (self.weeks_in_stage >= p.weeks_active))
+        self.stage[promote] += 1
+        self.weeks_in_stage[promote] = 0
+        self.stage[churned] = LAPSED
+        self.weeks_in_stage[churned] = 0
+        self.balance[churned] = 0
+        self.stage[won] = NEW
+        self.weeks_in_stage[won] = 0
+        self.balance[won] = self._balance_if_customer[won]
+        by = np.where(self.awareness[won] > 0.05, self.last_channel[won], ORGANIC)
+        self.acquired_by[won] = by
+        self.awareness *= 1 - p.awareness_decay
+        self._record(spend, exposed, won, churned, by)
+        self.datacollector.collect(self)
+
+    def _record(self, spend: float, exposed: np.ndarray, won: np.ndarray,
+                churned: np.ndarray, by: np.ndarray) -> None:
+        r = self.residents
+        nc = len(r.community_ids)
+        key = r.community.astype(np.int64) * 9 + r.segment
+        cells = nc * 9
+        counts = {stage: np.bincount(key[self.stage == k], minlength=cells) * r.scale
+                  for k, stage in enumerate(STAGES)}
+        record = pd.DataFrame({
+            "community_id": np.repeat(r.community_ids.to_numpy(), 9),
+            "segment": np.tile(np.array(SEGMENTS), nc),
+            **counts,
+            "new_customers": np.bincount(key[won], minlength=cells) * r.scale,
+            "churned": np.bincount(key[churned], minlength=cells) * r.scale,
+            "deposits": np.bincount(key, weights=self.balance, minlength=cells) * r.scale,
+        })
+        record.insert(0, "week", self.week)
+        self._records.append(record)
+        won_by = np.bincount(by, minlength=ORGANIC + 1) * r.scale
+        row: dict[str, float] = {"week": self.week, "spend": spend}
+        for i, ch in enumerate(CHANNELS):
+            row[f"exposed_{ch}"] = float(exposed[i])
+            row[f"won_{ch}"] = float(won_by[i])
+        row["won_organic"] = float(won_by[ORGANIC])
+        self._channel_rows.append(row)
+
+    def run(self) -> CommunityMarketModel:
+        """Step through every week of ``params.weeks``; returns the model."""
+        while self.week < self.params.weeks:
+            self.step()
+        return self
+
+    def timeseries(self) -> pd.DataFrame:
+        """Weekly counts by community x segment x stage, new customers, churn, deposits."""
+        if not self._records:
+            return pd.DataFrame()
+        return pd.concat(self._records, ignore_index=True)
+
+    def channel_series(self) -> pd.DataFrame:
+        """Weekly spend, residents exposed per channel and new customers per acquiring
+        channel (``organic``: no recent campaign exposure)."""
+        return pd.DataFrame(self._channel_rows)

@@ -1,0 +1,183 @@
+"""Residents synthesized from community counts, and their social ties."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_matrix
+
+from simulation.errors import SimulationError
+from simulation.ties import row_normalize
+
+__all__ = ["COMMUNITY_INPUT_COLUMNS", "Residents", "community_inputs", "synthesize_residents"]
+
+#: What the model needs per community (``community_inputs`` builds it from a StudyArea).
+COMMUNITY_INPUT_COLUMNS: tuple[str, ...] = (
+    "pop_18_35", "pop_36_55", "pop_56_plus", "median_income", "income_low_share",
+    "income_high_share", "digital_adoption", "sme_share", "customers", "outlet_min",
+    "outlet", "competitor_share", "x", "y",
+)
+AGE_SHIFT = np.array([0.08, 0.0, -0.15])  # digital propensity by age band, around the mean
+
+
+@dataclass(frozen=True)
+class Residents:
+    """One entry per agent; an agent stands for ``scale`` adults."""
+
+    community: np.ndarray  # int32 code into community_ids
+    community_ids: pd.Index
+    age: np.ndarray  # int8: 0 18-35, 1 36-55, 2 56+
+    tier: np.ndarray  # int8: 0 low, 1 middle, 2 high
+    sme: np.ndarray  # bool
+    digital: np.ndarray  # float32 propensity in [0, 1]
+    outlet_min: np.ndarray  # float32 minutes to the nearest own outlet
+    outlet: np.ndarray  # int32 code of that outlet
+    outlet_ids: pd.Index
+    customer: np.ndarray  # bool: an own customer at the start
+    ties: csr_matrix  # row-normalized
+    scale: float
+
+    @property
+    def segment(self) -> np.ndarray:
+        """Segment code 0..8 = age x 3 + tier (see simulation.params.SEGMENTS)."""
+        return (self.age * 3 + self.tier).astype(np.int8)
+
+    def __len__(self) -> int:
+        return int(self.community.size)
+
+
+def _allocate(total: int, weights: np.ndarray) -> np.ndarray:
+    exact = total * weights / weights.sum()
+    base = np.floor(exact).astype(np.int64)
+    base[np.argsort(-(exact - base), kind="stable")[: total - int(base.sum())]] += 1
+    return base
+
+
+def community_inputs(area: object, *, mode: str = "walk") -> pd.DataFrame:
+    """The per-community inputs of the model from a study area: demographics, minutes to
+    and code of the nearest own outlet, and the competitors' Huff share."""
+    from geo import StudyArea, huff_shares, travel_times
+
+    if not isinstance(area, StudyArea):
+        raise SimulationError("community_inputs needs a geo.StudyArea")
+    c = area.communities
+    adults = area.adults.astype(float)
+    own = area.outlets[area.outlets["owner"] == "own"]
+    if own.empty:
+        raise SimulationError(f"{area.name}: the area has no own outlet; the model needs one")
+    travel = travel_times(area, area.outlets, mode=mode)  # type: ignore[arg-type]
+    per_community = travel.community_minutes()[own.index]
+    shares = huff_shares(travel, area.outlets, by="owner")
+    cent = c.geometry.representative_point()
+    frame = pd.DataFrame({
+        "pop_18_35": c["pop_18_35"], "pop_36_55": c["pop_36_55"],
+        "pop_56_plus": c["pop_56_plus"], "median_income": c["median_income"],
+        "income_low_share": c.get("income_low_share", pd.Series(0.2, index=c.index)),
+        "income_high_share": c.get("income_high_share", pd.Series(0.2, index=c.index)),
+        "digital_adoption": c.get("digital_adoption", pd.Series(0.8, index=c.index)),
+        "sme_share": (c["sme_count"] / adults.where(adults > 0)).clip(0, 0.5)
+        if "sme_count" in c else 0.03,
+        "customers": c.get("customers", pd.Series(0, index=c.index)),
+        "outlet_min": per_community.min(axis=1),
+        "outlet": per_community.idxmin(axis=1),
+        "competitor_share": shares.get("competitor", 0.0),
+        "x": cent.x, "y": cent.y,
+    }, index=c.index)
+    return frame.fillna({"income_low_share": 0.2, "income_high_share": 0.2,
+                         "digital_adoption": 0.8, "sme_share": 0.03, "customers": 0,
+                         "competitor_share": 0.0, "median_income": 0.0})
+
+
+def synthesize_residents(inputs: pd.DataFrame, *, max_agents: int, ties_within: int,
+                         ties_across: int, rewire: float, tie_distance_km: float,
+                         rng: np.random.Generator) -> Residents:
+    """Agents from community counts: age band by the counts, income tier by the shares,
+    small-business owners by the SME share, digital propensity around the community's
+    adoption, initial customers by the ``customers`` column; ties within the community
+    (a small-world ring) and across communities (falling off with distance)."""
+    missing = [c for c in COMMUNITY_INPUT_COLUMNS if c not in inputs.columns]
+    if missing:
+        raise SimulationError(f"community inputs lack column(s) {missing}")
+    counts = inputs[["pop_18_35", "pop_36_55", "pop_56_plus"]].to_numpy(dtype=np.float64)
+    adults = counts.sum(axis=1)
+    total = float(adults.sum())
+    if total <= 0:
+        raise SimulationError("the communities have no adults")
+    agents_total = int(min(max_agents, round(total)))
+    scale = total / agents_total
+    per_comm = _allocate(agents_total, adults)
+    community = np.repeat(np.arange(len(inputs), dtype=np.int32), per_comm)
+    n = community.size
+    age = np.empty(n, dtype=np.int8)
+    start = 0
+    for k, m in enumerate(per_comm):
+        if m:
+            age[start:start + m] = np.repeat(np.arange(3, dtype=np.int8),
+                                             _allocate(int(m), counts[k] + 1e-9))
+            start += m
+    low = inputs["income_low_share"].to_numpy(dtype=np.float64)[community]
+    high = inputs["income_high_share"].to_numpy(dtype=np.float64)[community]
+    u = rng.random(n)
+    tier = np.where(u < low, 0, np.where(u < low + high, 2, 1)).astype(np.int8)
+    sme = rng.random(n) < inputs["sme_share"].to_numpy(dtype=np.float64)[community]
+    digital = np.clip(inputs["digital_adoption"].to_numpy(dtype=np.float64)[community]
+                      + AGE_SHIFT[age] + rng.normal(0, 0.15, n), 0, 1).astype(np.float32)
+    outlet_ids = pd.Index(pd.unique(inputs["outlet"]))
+    outlet = outlet_ids.get_indexer(pd.Index(inputs["outlet"]))[community].astype(np.int32)
+    outlet_min = inputs["outlet_min"].to_numpy(dtype=np.float32)[community]
+    customer = np.zeros(n, dtype=bool)
+    rate = (inputs["customers"].to_numpy(dtype=np.float64) / np.maximum(adults, 1)).clip(0, 1)
+    customer[rng.random(n) < rate[community]] = True
+    ties = _ties(community, per_comm, inputs, ties_within, ties_across, rewire,
+                 tie_distance_km, rng)
+    return Residents(community=community, community_ids=pd.Index(inputs.index),
+                     age=age, tier=tier, sme=sme, digital=digital, outlet_min=outlet_min,
+                     outlet=outlet, outlet_ids=outlet_ids, customer=customer, ties=ties,
+                     scale=scale)
+
+
+def _ties(community: np.ndarray, per_comm: np.ndarray, inputs: pd.DataFrame, within: int,
+          across: int, rewire: float, distance_km: float,
+          rng: np.random.Generator) -> csr_matrix:
+    n = community.size
+    first = np.concatenate([[0], np.cumsum(per_comm)[:-1]])
+    size = per_comm[community]
+    pos = np.arange(n) - first[community]
+    rows, cols = [], []
+    # a ring within each community: neighbours at offsets 1..k, some rewired within it
+    for offset in range(1, within // 2 + 1):
+        ok = size > 2 * offset
+        a = np.flatnonzero(ok)
+        b = first[community[a]] + (pos[a] + offset) % size[a]
+        moved = rng.random(a.size) < rewire
+        b[moved] = first[community[a[moved]]] + rng.integers(0, size[a[moved]])
+        rows.append(a)
+        cols.append(b)
+    # ties to other communities, with probability falling off with distance
+    if across and len(per_comm) > 1:
+        xy = inputs[["x", "y"]].to_numpy(dtype=np.float64)
+        d_km = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) / 1000
+        weight = np.exp(-d_km / distance_km) * per_comm[None, :]
+        np.fill_diagonal(weight, 0)
+        lonely = weight.sum(axis=1) == 0  # no other community with residents
+        weight[lonely, lonely.nonzero()[0]] = 1.0
+        weight /= weight.sum(axis=1, keepdims=True)
+        members = np.arange(n)
+        for _ in range(across):
+            target = np.empty(n, dtype=np.int64)
+            for k, m in enumerate(per_comm):
+                if m:
+                    target[first[k]:first[k] + m] = rng.choice(len(per_comm), size=int(m),
+                                                               p=weight[k])
+            rows.append(members)
+            cols.append(first[target] + rng.integers(0, np.maximum(per_comm[target], 1)))
+    a = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    b = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    keep = a != b
+    a, b = a[keep], b[keep]
+    adjacency = csr_matrix((np.ones(2 * a.size), (np.concatenate([a, b]),
+                                                  np.concatenate([b, a]))), shape=(n, n))
+    adjacency.data[:] = 1.0
+    return row_normalize(adjacency)
