@@ -11,15 +11,18 @@ from simulation.engine import adopted_share_of_ties, adoption_substep, bass_curv
 from simulation.errors import SimulationError
 from simulation.params import CHANNELS, SEGMENTS, Campaign, ChannelParams, SimulationParams
 from simulation.population import community_inputs
+from simulation.replications import KPI_NAMES, ReplicationResult, run_replications
 from simulation.ties import erdos_renyi_ties, row_normalize, small_world_ties
 
 __all__ = [
     "CHANNELS",
+    "KPI_NAMES",
     "SEGMENTS",
     "STAGES",
     "Campaign",
     "ChannelParams",
     "CommunityMarketModel",
+    "ReplicationResult",
     "SimulationError",
     "SimulationParams",
     "adopted_share_of_ties",
@@ -29,6 +32,7 @@ __all__ = [
     "diffusion_model",
     "erdos_renyi_ties",
     "row_normalize",
+    "run_replications",
     "small_world_ties",
 ]
 

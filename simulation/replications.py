@@ -1,0 +1,105 @@
+"""Replications with a counterfactual: KPIs per replication, means and 95% intervals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from simulation.errors import SimulationError
+from simulation.params import SimulationParams
+
+__all__ = ["KPI_NAMES", "ReplicationResult", "kpis", "run_replications", "summarize"]
+
+KPI_NAMES: tuple[str, ...] = (
+    "new_customers", "counterfactual_new_customers", "uplift_new_customers", "spend",
+    "cost_per_acquisition", "churned", "churn_rate", "retention", "penetration",
+    "deposits", "uplift_deposits", "roi",
+)
+
+
+def kpis(model: object, counterfactual: object, adults: float) -> dict[str, float]:
+    """KPIs of one replication from a campaign run and its counterfactual.
+
+    ``cost_per_acquisition`` = spend / uplift in new customers (NaN without uplift);
+    ``churn_rate`` = churned / customers at the start; ``retention`` = share of the
+    starting customers still customers at the end; ``roi`` = a year's net interest margin
+    on the uplift in deposits, over the spend.
+    """
+    ts, cf = model.timeseries(), counterfactual.timeseries()  # type: ignore[attr-defined]
+    spend = float(model.channel_series()["spend"].sum())  # type: ignore[attr-defined]
+    new, new_cf = float(ts["new_customers"].sum()), float(cf["new_customers"].sum())
+    last = ts[ts["week"] == ts["week"].max()]
+    last_cf = cf[cf["week"] == cf["week"].max()]
+    deposits, deposits_cf = float(last["deposits"].sum()), float(last_cf["deposits"].sum())
+    r = model.residents  # type: ignore[attr-defined]
+    start = float(r.customer.sum() * r.scale)
+    kept = float((r.customer & (model.stage >= 1) & (model.stage <= 3)).sum()  # type: ignore[attr-defined]
+                 * r.scale)
+    customers_end = float(last[["new", "active", "mature"]].sum().sum())
+    uplift = new - new_cf
+    margin = model.params.net_interest_margin  # type: ignore[attr-defined]
+    return {
+        "new_customers": new, "counterfactual_new_customers": new_cf,
+        "uplift_new_customers": uplift, "spend": spend,
+        "cost_per_acquisition": spend / uplift if uplift > 0 else float("nan"),
+        "churned": float(ts["churned"].sum()),
+        "churn_rate": float(ts["churned"].sum()) / start if start else float("nan"),
+        "retention": kept / start if start else float("nan"),
+        "penetration": customers_end / adults if adults else float("nan"),
+        "deposits": deposits, "uplift_deposits": deposits - deposits_cf,
+        "roi": (deposits - deposits_cf) * margin / spend if spend else float("nan"),
+    }
+
+
+def summarize(per_replication: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
+    """Mean, standard deviation and a Student-t interval of each KPI over replications."""
+    rows = {}
+    for name in per_replication.columns:
+        x = per_replication[name].dropna().to_numpy(dtype=np.float64)
+        n = x.size
+        mean = float(x.mean()) if n else float("nan")
+        sd = float(x.std(ddof=1)) if n > 1 else float("nan")
+        half = float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n)) if n > 1 else (
+            float("nan"))
+        rows[name] = {"mean": mean, "sd": sd, "low": mean - half, "high": mean + half,
+                      "replications": n}
+    return pd.DataFrame(rows).T
+
+
+@dataclass(frozen=True)
+class ReplicationResult:
+    """KPIs per replication (a row each), their summary, and the weekly series."""
+
+    per_replication: pd.DataFrame
+    summary: pd.DataFrame
+    timeseries: pd.DataFrame
+    counterfactual: pd.DataFrame
+
+
+def run_replications(inputs: pd.DataFrame, params: SimulationParams, *, replications: int,
+                     seed: int, capacity: pd.Series | None = None) -> ReplicationResult:
+    """Run ``replications`` campaign runs, each beside a counterfactual with the same
+    random numbers; replication seeds are spawned from ``seed`` (numpy SeedSequence), so
+    results do not depend on how replications are spread over workers."""
+    from simulation.model import CommunityMarketModel
+
+    if replications < 1:
+        raise SimulationError(f"replications = {replications}: expected at least 1")
+    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(
+        replications)]
+    adults = float(inputs[["pop_18_35", "pop_36_55", "pop_56_plus"]].to_numpy().sum())
+    rows, series, series_cf = [], [], []
+    for i, s in enumerate(seeds):
+        model = CommunityMarketModel(inputs, params, capacity=capacity, seed=s).run()
+        cf = CommunityMarketModel(inputs, params, capacity=capacity, seed=s,
+                                  counterfactual=True).run()
+        rows.append({"replication": i, **kpis(model, cf, adults)})
+        series.append(model.timeseries().assign(replication=i))
+        series_cf.append(cf.timeseries().assign(replication=i))
+    per = pd.DataFrame(rows).set_index("replication")
+    return ReplicationResult(per_replication=per, summary=summarize(per),
+                             timeseries=pd.concat(series, ignore_index=True),
+                             counterfactual=pd.concat(series_cf, ignore_index=True))

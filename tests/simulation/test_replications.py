@@ -1,0 +1,43 @@
+"""Replications: KPIs by definition, intervals, and the same numbers for the same seed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from simulation import Campaign, SimulationParams
+from simulation.replications import run_replications, summarize
+
+PARAMS = SimulationParams(weeks=26, campaigns=(Campaign("social_media", 40_000, (1, 10),
+                                                         ("18-35",)),))
+
+
+def test_kpis_follow_their_definitions(small_inputs: pd.DataFrame) -> None:
+    result = run_replications(small_inputs, PARAMS, replications=4, seed=7)
+    per = result.per_replication
+    assert len(per) == 4 and (per["spend"] == 40_000).all()
+    assert np.allclose(per["uplift_new_customers"],
+                       per["new_customers"] - per["counterfactual_new_customers"])
+    assert (per["uplift_new_customers"] > 0).all()
+    assert np.allclose(per["cost_per_acquisition"], per["spend"] / per["uplift_new_customers"])
+    assert np.allclose(per["roi"], per["uplift_deposits"] * 0.02 / per["spend"])
+    assert per["retention"].between(0, 1).all() and per["penetration"].between(0, 1).all()
+    assert set(result.timeseries["replication"]) == {0, 1, 2, 3}
+
+
+def test_same_seed_same_replications(small_inputs: pd.DataFrame) -> None:
+    a = run_replications(small_inputs, PARAMS, replications=3, seed=11)
+    b = run_replications(small_inputs, PARAMS, replications=3, seed=11)
+    pd.testing.assert_frame_equal(a.per_replication, b.per_replication)
+    c = run_replications(small_inputs, PARAMS, replications=3, seed=12)
+    assert not a.per_replication.equals(c.per_replication)
+
+
+def test_summary_is_a_student_t_interval() -> None:
+    per = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0]})
+    row = summarize(per).loc["x"]
+    half = stats.t.ppf(0.975, 3) * np.std([1, 2, 3, 4], ddof=1) / 2
+    assert row["mean"] == 2.5
+    assert row["low"] == pytest.approx(2.5 - half) and row["high"] == pytest.approx(2.5 + half)
