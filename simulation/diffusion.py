@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.engine import adoption_substep
+from simulation.engine import TieShares, adoption_substep
 from simulation.errors import SimulationError
 from simulation.ties import Network, erdos_renyi_ties, small_world_ties
 
@@ -61,9 +61,13 @@ def diffusion_model(n: int, *, p: float, q: float, network: Network = "complete"
     else:
         ties = None
     adopted = np.zeros(n, dtype=bool)
+    shares = TieShares(ties, adopted)
     curve = np.zeros(weeks + 1)
     for week in range(1, weeks + 1):
+        clock = rng.standard_exponential(n, dtype=np.float32)
         for _ in range(substeps):
-            adopted |= adoption_substep(adopted, p, q, ties, rng.random(n), substeps)
+            new = adoption_substep(adopted, p, q, shares, clock, substeps)
+            adopted |= new
+            shares.change(np.flatnonzero(new), +1.0)
         curve[week] = adopted.mean()
     return curve

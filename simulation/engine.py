@@ -6,9 +6,13 @@ same week as they happen. With weekly steps a Bass process runs ahead of the
 continuous-time curve by up to 10 percentage points (p = 0.01, q = 0.3); with daily
 substeps the gap is under 2 (docs/simulation.md).
 
-Random numbers: every substep draws one uniform number per resident, whatever the
-resident's state, so two runs with the same seed (a campaign and its counterfactual) use
-the same random numbers for the same resident and substep.
+Random numbers: each week every resident, whatever its state, draws one standard
+exponential "clock" E; each substep takes h / substeps off it, and the resident adopts in
+the substep where the clock runs out. For a hazard that is constant within each substep
+this is exactly the event time of the process (the cumulative hazard of an event time is
+Exp(1)), so it has the same law as drawing every substep, with one draw a week instead of
+one a substep. Two runs with the same seed (a campaign and its counterfactual) give the
+same resident the same clock every week: common random numbers.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse import csr_matrix
 
-__all__ = ["adopted_share_of_ties", "adoption_substep", "bass_curve"]
+__all__ = ["TieShares", "adopted_share_of_ties", "adoption_substep", "bass_curve"]
 
 
 def adopted_share_of_ties(adopted: np.ndarray, ties: csr_matrix | None) -> np.ndarray:
@@ -28,9 +32,49 @@ def adopted_share_of_ties(adopted: np.ndarray, ties: csr_matrix | None) -> np.nd
     return np.asarray(ties @ x).ravel()
 
 
+class TieShares:
+    """Each resident's adopted share of ties, kept up to date as residents adopt or leave.
+
+    Only the ties of residents who change alter anyone's share, so an update costs their
+    ties (a column of the row-normalized matrix each), not a pass over all residents.
+    With ``ties`` None (a complete network) the share is recomputed from the total.
+    """
+
+    def __init__(self, ties: csr_matrix | None, adopted: np.ndarray) -> None:
+        self._n = adopted.size
+        self._csc = ties.tocsc() if ties is not None else None
+        self._total = float(adopted.sum())
+        self._values = adopted_share_of_ties(adopted, ties).astype(np.float32)
+        self._self = adopted.astype(np.float64) if ties is None else None
+
+    @property
+    def values(self) -> np.ndarray:
+        """The current shares (do not modify)."""
+        if self._csc is None:
+            assert self._self is not None
+            return (self._total - self._self) / max(self._n - 1, 1)
+        return self._values
+
+    def change(self, residents: np.ndarray, sign: float) -> None:
+        """Residents (indices) who adopted (sign +1) or stopped being adopters (-1)."""
+        if residents.size == 0:
+            return
+        if self._csc is None:
+            assert self._self is not None
+            self._total += sign * residents.size
+            self._self[residents] += sign
+            return
+        m = self._csc
+        starts, ends = m.indptr[residents], m.indptr[residents + 1]
+        counts = ends - starts
+        take = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) + (
+            np.arange(int(counts.sum())))
+        np.add.at(self._values, m.indices[take], (sign * m.data[take]).astype(np.float32))
+
+
 def adoption_substep(adopted: np.ndarray, media_hazard: np.ndarray | float,
                      q: np.ndarray | float,
-                     ties: csr_matrix | None, uniform: np.ndarray,
+                     ties: csr_matrix | TieShares | None, clock: np.ndarray,
                      substeps: int) -> np.ndarray:
     """Who adopts in one substep: hazard per week = media + q x adopted share of ties.
 
@@ -42,17 +86,21 @@ def adoption_substep(adopted: np.ndarray, media_hazard: np.ndarray | float,
         Per-resident (or common) hazard per week from campaigns and mass media.
     q
         Word-of-mouth strength per week (common, or per resident).
-    uniform
-        One uniform random number per resident for this substep.
+    ties
+        The ties (row-normalized), or a :class:`TieShares` kept up to date by the caller.
+    clock
+        Each resident's remaining exponential clock for the week (drawn as standard
+        exponential variates at the start of the week); reduced in place.
 
     Returns
     -------
     numpy.ndarray
         Boolean: residents who adopt in this substep.
     """
-    hazard = media_hazard + q * adopted_share_of_ties(adopted, ties)
-    probability = -np.expm1(-hazard / substeps)
-    return ~adopted & (uniform < probability)
+    share = ties.values if isinstance(ties, TieShares) else adopted_share_of_ties(adopted,
+                                                                                  ties)
+    clock -= (media_hazard + q * share) / substeps
+    return ~adopted & (clock <= 0)
 
 
 def bass_curve(weeks: np.ndarray | int, *, p: float, q: float) -> np.ndarray:

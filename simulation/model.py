@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from simulation._mesa import mesa
-from simulation.engine import adoption_substep
+from simulation.engine import TieShares, adoption_substep
 from simulation.params import CHANNELS, SEGMENTS, SimulationParams, segment_matches
 from simulation.population import Residents, synthesize_residents
 
@@ -78,12 +78,25 @@ class CommunityMarketModel(mesa.Model):
         cap = (capacity.reindex(r.outlet_ids).fillna(500.0) if capacity is not None
                else pd.Series(500.0, index=r.outlet_ids))
         self._capacity = cap.to_numpy(dtype=np.float64)
-        self._competition = inputs["competitor_share"].to_numpy(dtype=np.float32)[r.community]
+        competition = inputs["competitor_share"].to_numpy(dtype=np.float64)[r.community]
+        # the parts of the churn hazard that do not change: distance and competitors' pull
+        self._churn_static = (params.churn_base
+                              * (1 + params.churn_distance * np.minimum(r.outlet_min / 30, 2))
+                              * (1 + params.churn_competition * competition)
+                              ).astype(np.float32)
+        self._cell = r.community.astype(np.int64) * 9 + r.segment  # community x segment
         self._access = np.where(r.digital >= params.digital_threshold, 1.0,
                                 np.exp(-r.outlet_min / params.access_minutes))
-        self._response = np.array(params.segment_response)[r.age] * self._access
+        self._response = (np.array(params.segment_response)[r.age] * self._access).astype(
+            np.float32)
+        self._shares = TieShares(r.ties, (self.stage >= NEW) & (self.stage <= MATURE))
         self._targets = [self._target_mask(c.segments, c.communities)
                          for c in params.campaigns]
+        # per campaign: reach multiplier of each targeted resident, before the weekly reach
+        self._reach_weight = [
+            (np.array(params.channels[c.channel].affinity, dtype=np.float32)[r.age]
+             * (r.digital if params.channels[c.channel].digital else np.float32(1.0)))
+            .astype(np.float32) for c in params.campaigns]
         self._records: list[pd.DataFrame] = []
         self._channel_rows: list[dict[str, float]] = []
         reporters: dict[str, Any] = {
@@ -117,8 +130,9 @@ class CommunityMarketModel(mesa.Model):
         n = len(r)
         exposed = np.zeros(len(CHANNELS))
         spend, boost = 0.0, 0.0
-        for campaign, target in zip(p.campaigns, self._targets, strict=True):
-            draw = self._exposure_rng.random(n)  # drawn every week: same stream either way
+        for campaign, target, weight in zip(p.campaigns, self._targets, self._reach_weight,
+                                            strict=True):
+            draw = self._exposure_rng.random(n, dtype=np.float32)  # every week: same stream
             first, last = campaign.weeks
             if self.counterfactual or not first <= self.week <= last:
                 continue
@@ -128,11 +142,9 @@ class CommunityMarketModel(mesa.Model):
             if people == 0 or weekly == 0:
                 continue
             spend += weekly
-            reach = ch.max_reach * -np.expm1(-weekly / (ch.spend_per_resident * people))
-            prob = reach * np.array(ch.affinity)[r.age]
-            if ch.digital:
-                prob = prob * r.digital
-            hit = target & (draw < np.minimum(prob, 1.0))
+            reach = np.float32(ch.max_reach * -np.expm1(-weekly / (ch.spend_per_resident
+                                                                     * people)))
+            hit = target & (draw < reach * weight)
             self.awareness[hit] += (1 - self.awareness[hit]) * ch.awareness_gain
             code = CHANNELS.index(campaign.channel)
             self.last_channel[hit] = code
@@ -148,28 +160,31 @@ class CommunityMarketModel(mesa.Model):
         customer = (self.stage >= NEW) & (self.stage <= MATURE)
         lapsed = self.stage == LAPSED
         media = (p.base_adoption + p.campaign_adoption * self.awareness * self._response)
-        factor = np.where(lapsed, p.winback, 1.0)
+        factor = np.where(lapsed, np.float32(p.winback), np.float32(1.0))
+        media_hazard = (media * factor).astype(np.float32)
+        q = (p.word_of_mouth + boost) * factor
         adopted = customer.copy()
         won = np.zeros(len(r), dtype=bool)
+        clock = self._process_rng.standard_exponential(len(r), dtype=np.float32)
         for _ in range(p.substeps):
-            uniform = self._process_rng.random(len(r))
-            new = adoption_substep(adopted, media * factor, (p.word_of_mouth + boost) * factor,
-                                   r.ties, uniform, p.substeps)
+            new = adoption_substep(adopted, media_hazard, q, self._shares, clock, p.substeps)
             adopted |= new
             won |= new
+            self._shares.change(np.flatnonzero(new), +1.0)
         # churn: congestion at the customer's outlet, distance, competitors' pull
         load = np.bincount(r.outlet[customer], minlength=self._capacity.size) * r.scale
         congestion = np.maximum(load * VISITS_PER_CUSTOMER_WEEK / self._capacity - 1, 0)
-        hazard = (p.churn_base * (1 + p.churn_congestion * congestion[r.outlet])
-                  * (1 + p.churn_distance * np.minimum(r.outlet_min / 30, 2))
-                  * (1 + p.churn_competition * self._competition))
-        churned = customer & (self._process_rng.random(len(r)) < -np.expm1(-hazard))
+        hazard = self._churn_static * (1 + p.churn_congestion * congestion.astype(np.float32)
+                                       )[r.outlet]
+        churned = customer & (self._process_rng.standard_exponential(len(r), dtype=np.float32)
+                              < hazard)
         # lifecycle
         self.weeks_in_stage += 1
         promote = ((self.stage == NEW) & (self.weeks_in_stage >= p.weeks_new)) | (
             (self.stage == ACTIVE) & (self.weeks_in_stage >= p.weeks_active))
         self.stage[promote] += 1
         self.weeks_in_stage[promote] = 0
+        self._shares.change(np.flatnonzero(churned), -1.0)
         self.stage[churned] = LAPSED
         self.weeks_in_stage[churned] = 0
         self.balance[churned] = 0
@@ -186,10 +201,10 @@ class CommunityMarketModel(mesa.Model):
                 churned: np.ndarray, by: np.ndarray) -> None:
         r = self.residents
         nc = len(r.community_ids)
-        key = r.community.astype(np.int64) * 9 + r.segment
+        key = self._cell
         cells = nc * 9
-        counts = {stage: np.bincount(key[self.stage == k], minlength=cells) * r.scale
-                  for k, stage in enumerate(STAGES)}
+        by_stage = np.bincount(key * 5 + self.stage, minlength=cells * 5).reshape(cells, 5)
+        counts = {stage: by_stage[:, k] * r.scale for k, stage in enumerate(STAGES)}
         record = pd.DataFrame({
             "community_id": np.repeat(r.community_ids.to_numpy(), 9),
             "segment": np.tile(np.array(SEGMENTS), nc),
