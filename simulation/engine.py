@@ -90,7 +90,8 @@ def adoption_substep(adopted: np.ndarray, media_hazard: np.ndarray | float,
         The ties (row-normalized), or a :class:`TieShares` kept up to date by the caller.
     clock
         Each resident's remaining exponential clock for the week (drawn as standard
-        exponential variates at the start of the week); reduced in place.
+        exponential variates at the start of the week); reduced in place. The clock of
+        a resident who has adopted is set to infinity, so it never runs out again.
 
     Returns
     -------
@@ -99,8 +100,14 @@ def adoption_substep(adopted: np.ndarray, media_hazard: np.ndarray | float,
     """
     share = ties.values if isinstance(ties, TieShares) else adopted_share_of_ties(adopted,
                                                                                   ties)
-    clock -= (media_hazard + q * share) / substeps
-    return ~adopted & (clock <= 0)
+    clock[adopted] = np.inf
+    rate = np.multiply(q, share, dtype=np.float32)  # in place from here: this runs a lot
+    rate += media_hazard
+    rate *= np.float32(1.0 / substeps)
+    clock -= rate
+    new = clock <= 0
+    clock[new] = np.inf
+    return new
 
 
 def bass_curve(weeks: np.ndarray | int, *, p: float, q: float) -> np.ndarray:

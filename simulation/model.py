@@ -28,11 +28,11 @@ VISITS_PER_CUSTOMER_WEEK = 0.3  # outlet visits per customer per week (assumptio
 
 
 def _stage_count(model: CommunityMarketModel, code: int) -> int:
-    return int((model.stage == code).sum() * model.residents.scale)
+    return round(model.totals[STAGES[code]])
 
 
 def _deposits(model: CommunityMarketModel) -> float:
-    return float(model.balance.sum() * model.residents.scale)
+    return float(model.totals["deposits"])
 
 
 class CommunityMarketModel(mesa.Model):
@@ -85,6 +85,7 @@ class CommunityMarketModel(mesa.Model):
                               * (1 + params.churn_competition * competition)
                               ).astype(np.float32)
         self._cell = r.community.astype(np.int64) * 9 + r.segment  # community x segment
+        self._cell_stage = self._cell * len(STAGES)
         self._access = np.where(r.digital >= params.digital_threshold, 1.0,
                                 np.exp(-r.outlet_min / params.access_minutes))
         self._response = (np.array(params.segment_response)[r.age] * self._access).astype(
@@ -103,6 +104,10 @@ class CommunityMarketModel(mesa.Model):
             stage: functools.partial(_stage_count, code=k) for k, stage in enumerate(STAGES)}
         reporters["deposits"] = _deposits
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
+        at_start = np.bincount(self.stage, minlength=len(STAGES)) * r.scale
+        self.totals: dict[str, float] = {
+            **{stage: float(at_start[k]) for k, stage in enumerate(STAGES)},
+            "deposits": float(self.balance.sum() * r.scale)}
         self.datacollector.collect(self)
 
     def _target_mask(self, segments: tuple[str, ...], communities: tuple[str, ...]
@@ -144,11 +149,14 @@ class CommunityMarketModel(mesa.Model):
             spend += weekly
             reach = np.float32(ch.max_reach * -np.expm1(-weekly / (ch.spend_per_resident
                                                                      * people)))
-            hit = target & (draw < reach * weight)
-            self.awareness[hit] += (1 - self.awareness[hit]) * ch.awareness_gain
+            # whole-array operations: a campaign can reach half the residents in a week
+            hit = draw < reach * weight
+            hit &= target
+            gain = np.float32(ch.awareness_gain) * hit
+            self.awareness += gain * (1 - self.awareness)
             code = CHANNELS.index(campaign.channel)
-            self.last_channel[hit] = code
-            exposed[code] += hit.sum() * r.scale
+            np.copyto(self.last_channel, np.int8(code), where=hit)
+            exposed[code] += np.count_nonzero(hit) * r.scale
             boost += ch.word_of_mouth_boost
         return spend, exposed, boost
 
@@ -163,21 +171,25 @@ class CommunityMarketModel(mesa.Model):
         factor = np.where(lapsed, np.float32(p.winback), np.float32(1.0))
         media_hazard = (media * factor).astype(np.float32)
         q = (p.word_of_mouth + boost) * factor
-        adopted = customer.copy()
         won = np.zeros(len(r), dtype=bool)
         clock = self._process_rng.standard_exponential(len(r), dtype=np.float32)
+        adopted = customer  # marks the clocks of customers as spent on the first substep
         for _ in range(p.substeps):
             new = adoption_substep(adopted, media_hazard, q, self._shares, clock, p.substeps)
-            adopted |= new
+            adopted = new  # later substeps: only the new adopters' clocks need marking
             won |= new
             self._shares.change(np.flatnonzero(new), +1.0)
         # churn: congestion at the customer's outlet, distance, competitors' pull
         load = np.bincount(r.outlet[customer], minlength=self._capacity.size) * r.scale
         congestion = np.maximum(load * VISITS_PER_CUSTOMER_WEEK / self._capacity - 1, 0)
-        hazard = self._churn_static * (1 + p.churn_congestion * congestion.astype(np.float32)
-                                       )[r.outlet]
-        churned = customer & (self._process_rng.standard_exponential(len(r), dtype=np.float32)
-                              < hazard)
+        multiplier = (1 + p.churn_congestion * congestion).astype(np.float32)
+        # u < 1 - exp(-h) <= h <= static x the largest multiplier: screen with that bound,
+        # then compute the exact hazard of the few left
+        u = self._process_rng.random(len(r), dtype=np.float32)
+        maybe = np.flatnonzero((u < self._churn_static * multiplier.max()) & customer)
+        hazard = self._churn_static[maybe] * multiplier[r.outlet[maybe]]
+        churned = np.zeros(len(r), dtype=bool)
+        churned[maybe[u[maybe] < -np.expm1(-hazard)]] = True
         # lifecycle
         self.weeks_in_stage += 1
         promote = ((self.stage == NEW) & (self.weeks_in_stage >= p.weeks_new)) | (
@@ -203,15 +215,19 @@ class CommunityMarketModel(mesa.Model):
         nc = len(r.community_ids)
         key = self._cell
         cells = nc * 9
-        by_stage = np.bincount(key * 5 + self.stage, minlength=cells * 5).reshape(cells, 5)
+        by_stage = np.bincount(self._cell_stage + self.stage, minlength=cells * 5).reshape(
+            cells, 5)
         counts = {stage: by_stage[:, k] * r.scale for k, stage in enumerate(STAGES)}
+        deposits = np.bincount(key, weights=self.balance, minlength=cells) * r.scale
+        self.totals = {**{stage: float(v.sum()) for stage, v in counts.items()},
+                       "deposits": float(deposits.sum())}
         record = pd.DataFrame({
             "community_id": np.repeat(r.community_ids.to_numpy(), 9),
             "segment": np.tile(np.array(SEGMENTS), nc),
             **counts,
             "new_customers": np.bincount(key[won], minlength=cells) * r.scale,
             "churned": np.bincount(key[churned], minlength=cells) * r.scale,
-            "deposits": np.bincount(key, weights=self.balance, minlength=cells) * r.scale,
+            "deposits": deposits,
         })
         record.insert(0, "week", self.week)
         self._records.append(record)
