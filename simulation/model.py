@@ -98,7 +98,7 @@ class CommunityMarketModel(mesa.Model):
             (np.array(params.channels[c.channel].affinity, dtype=np.float32)[r.age]
              * (r.digital if params.channels[c.channel].digital else np.float32(1.0)))
             .astype(np.float32) for c in params.campaigns]
-        self._records: list[pd.DataFrame] = []
+        self._weekly: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self._channel_rows: list[dict[str, float]] = []
         reporters: dict[str, Any] = {
             stage: functools.partial(_stage_count, code=k) for k, stage in enumerate(STAGES)}
@@ -177,8 +177,10 @@ class CommunityMarketModel(mesa.Model):
         for _ in range(p.substeps):
             new = adoption_substep(adopted, media_hazard, q, self._shares, clock, p.substeps)
             adopted = new  # later substeps: only the new adopters' clocks need marking
-            won |= new
-            self._shares.change(np.flatnonzero(new), +1.0)
+            idx = np.flatnonzero(new)
+            if idx.size:
+                won[idx] = True
+                self._shares.change(idx, +1.0)
         # churn: congestion at the customer's outlet, distance, competitors' pull
         load = np.bincount(r.outlet[customer], minlength=self._capacity.size) * r.scale
         congestion = np.maximum(load * VISITS_PER_CUSTOMER_WEEK / self._capacity - 1, 0)
@@ -196,41 +198,36 @@ class CommunityMarketModel(mesa.Model):
             (self.stage == ACTIVE) & (self.weeks_in_stage >= p.weeks_active))
         self.stage[promote] += 1
         self.weeks_in_stage[promote] = 0
-        self._shares.change(np.flatnonzero(churned), -1.0)
-        self.stage[churned] = LAPSED
-        self.weeks_in_stage[churned] = 0
-        self.balance[churned] = 0
-        self.stage[won] = NEW
-        self.weeks_in_stage[won] = 0
-        self.balance[won] = self._balance_if_customer[won]
-        by = np.where(self.awareness[won] > 0.05, self.last_channel[won], ORGANIC)
-        self.acquired_by[won] = by
+        gone = maybe[churned[maybe]]
+        if gone.size:
+            self._shares.change(gone, -1.0)
+            self.stage[gone] = LAPSED
+            self.weeks_in_stage[gone] = 0
+            self.balance[gone] = 0
+        joined = np.flatnonzero(won)
+        self.stage[joined] = NEW
+        self.weeks_in_stage[joined] = 0
+        self.balance[joined] = self._balance_if_customer[joined]
+        by = np.where(self.awareness[joined] > 0.05, self.last_channel[joined], ORGANIC)
+        self.acquired_by[joined] = by
         self.awareness *= 1 - p.awareness_decay
         self._record(spend, exposed, won, churned, by)
         self.datacollector.collect(self)
 
     def _record(self, spend: float, exposed: np.ndarray, won: np.ndarray,
                 churned: np.ndarray, by: np.ndarray) -> None:
+        """Keep this week's counts as arrays; :meth:`timeseries` makes the frame once."""
         r = self.residents
-        nc = len(r.community_ids)
-        key = self._cell
-        cells = nc * 9
+        cells = len(r.community_ids) * 9
         by_stage = np.bincount(self._cell_stage + self.stage, minlength=cells * 5).reshape(
-            cells, 5)
-        counts = {stage: by_stage[:, k] * r.scale for k, stage in enumerate(STAGES)}
-        deposits = np.bincount(key, weights=self.balance, minlength=cells) * r.scale
-        self.totals = {**{stage: float(v.sum()) for stage, v in counts.items()},
+            cells, 5) * r.scale
+        deposits = np.bincount(self._cell, weights=self.balance, minlength=cells) * r.scale
+        self._weekly.append((self.week, by_stage,
+                             np.bincount(self._cell[won], minlength=cells) * r.scale,
+                             np.bincount(self._cell[churned], minlength=cells) * r.scale,
+                             deposits))
+        self.totals = {**{stage: float(by_stage[:, k].sum()) for k, stage in enumerate(STAGES)},
                        "deposits": float(deposits.sum())}
-        record = pd.DataFrame({
-            "community_id": np.repeat(r.community_ids.to_numpy(), 9),
-            "segment": np.tile(np.array(SEGMENTS), nc),
-            **counts,
-            "new_customers": np.bincount(key[won], minlength=cells) * r.scale,
-            "churned": np.bincount(key[churned], minlength=cells) * r.scale,
-            "deposits": deposits,
-        })
-        record.insert(0, "week", self.week)
-        self._records.append(record)
         won_by = np.bincount(by, minlength=ORGANIC + 1) * r.scale
         row: dict[str, float] = {"week": self.week, "spend": spend}
         for i, ch in enumerate(CHANNELS):
@@ -247,9 +244,21 @@ class CommunityMarketModel(mesa.Model):
 
     def timeseries(self) -> pd.DataFrame:
         """Weekly counts by community x segment x stage, new customers, churn, deposits."""
-        if not self._records:
+        if not self._weekly:
             return pd.DataFrame()
-        return pd.concat(self._records, ignore_index=True)
+        r = self.residents
+        nc, weeks = len(r.community_ids), len(self._weekly)
+        cells = nc * 9
+        stages = np.concatenate([w[1] for w in self._weekly])
+        return pd.DataFrame({
+            "week": np.repeat([w[0] for w in self._weekly], cells),
+            "community_id": np.tile(np.repeat(r.community_ids.to_numpy(), 9), weeks),
+            "segment": np.tile(np.array(SEGMENTS), nc * weeks),
+            **{stage: stages[:, k] for k, stage in enumerate(STAGES)},
+            "new_customers": np.concatenate([w[2] for w in self._weekly]),
+            "churned": np.concatenate([w[3] for w in self._weekly]),
+            "deposits": np.concatenate([w[4] for w in self._weekly]),
+        })
 
     def channel_series(self) -> pd.DataFrame:
         """Weekly spend, residents exposed per channel and new customers per acquiring

@@ -3,31 +3,22 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
-import pytest
 from scipy import stats
 
 from simulation import Campaign, CommunityMarketModel, SimulationParams
+from tests.simulation.cities import SMALL_CITY, city
 from tests.simulation.reference import ReferenceModel
 
 WEEKS = (13, 26, 52)
 
 
-@pytest.fixture(scope="module")
-def tiny_city(small_inputs: pd.DataFrame) -> pd.DataFrame:
-    """Four communities of the small city, scaled to 1,200 adults."""
-    city = small_inputs.iloc[:4].copy()
-    for col in ("pop_18_35", "pop_36_55", "pop_56_plus", "customers"):
-        city[col] = (city[col] * 0.14).round().astype(int)
-    return city
-
-
-def test_vectorized_agrees_with_per_agent_reference(tiny_city: pd.DataFrame) -> None:
+def test_vectorized_agrees_with_per_agent_reference() -> None:
+    tiny_city = city(*SMALL_CITY)  # 3,000 residents, as in the speed benchmark
     params = SimulationParams(
         weeks=52, base_adoption=0.002, word_of_mouth=0.05, churn_base=0.004,
         campaigns=(Campaign("social_media", 5_000, (1, 12), ("18-35",)),
                    Campaign("referral_bonus", 3_000, (10, 30))))
-    reps = 12
+    reps = 10
     fast = np.array([_cumulative(CommunityMarketModel(tiny_city, params, seed=s).run())
                      for s in range(reps)])
     slow = []
