@@ -9,7 +9,7 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 
 from simulation.errors import SimulationError
-from simulation.ties import row_normalize
+from simulation.ties import ties_from_pairs
 
 __all__ = ["COMMUNITY_INPUT_COLUMNS", "Residents", "community_inputs", "synthesize_residents"]
 
@@ -175,9 +175,4 @@ def _ties(community: np.ndarray, per_comm: np.ndarray, inputs: pd.DataFrame, wit
             cols.append(first[target] + rng.integers(0, np.maximum(per_comm[target], 1)))
     a = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     b = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
-    keep = a != b
-    a, b = a[keep], b[keep]
-    adjacency = csr_matrix((np.ones(2 * a.size), (np.concatenate([a, b]),
-                                                  np.concatenate([b, a]))), shape=(n, n))
-    adjacency.data[:] = 1.0
-    return row_normalize(adjacency)
+    return ties_from_pairs(a, b, n)

@@ -13,7 +13,8 @@ from scipy.sparse import csr_matrix
 
 from simulation.errors import SimulationError
 
-__all__ = ["Network", "erdos_renyi_ties", "row_normalize", "small_world_ties"]
+__all__ = ["Network", "erdos_renyi_ties", "row_normalize", "small_world_ties",
+           "ties_from_pairs"]
 
 Network = Literal["complete", "erdos_renyi", "small_world"]
 
@@ -28,6 +29,17 @@ def row_normalize(adjacency: csr_matrix) -> csr_matrix:
     return out
 
 
+def ties_from_pairs(a: np.ndarray, b: np.ndarray, n: int) -> csr_matrix:
+    """Undirected ties between residents a[k] and b[k]: self-ties dropped, repeated pairs
+    counted once, each resident's ties weighted equally."""
+    keep = a != b
+    a, b = a[keep], b[keep]
+    adjacency = csr_matrix((np.ones(2 * a.size), (np.concatenate([a, b]),
+                                                  np.concatenate([b, a]))), shape=(n, n))
+    adjacency.data[:] = 1.0  # duplicates were summed: a tie is a tie
+    return row_normalize(adjacency)
+
+
 def erdos_renyi_ties(n: int, mean_degree: float, rng: np.random.Generator) -> csr_matrix:
     """Undirected random ties, each pair with probability mean_degree / (n - 1).
 
@@ -39,12 +51,7 @@ def erdos_renyi_ties(n: int, mean_degree: float, rng: np.random.Generator) -> cs
     m = rng.binomial(n * (n - 1) // 2, mean_degree / (n - 1))
     a = rng.integers(0, n, size=m)
     b = rng.integers(0, n, size=m)
-    keep = a != b
-    a, b = a[keep], b[keep]
-    adjacency = csr_matrix((np.ones(2 * a.size), (np.concatenate([a, b]),
-                                                  np.concatenate([b, a]))), shape=(n, n))
-    adjacency.data[:] = 1.0  # duplicates summed: a tie is a tie
-    return row_normalize(adjacency)
+    return ties_from_pairs(a, b, n)
 
 
 def small_world_ties(n: int, mean_degree: int, rng: np.random.Generator, *,
@@ -61,9 +68,4 @@ def small_world_ties(n: int, mean_degree: int, rng: np.random.Generator, *,
     b = (a + np.tile(np.arange(1, k + 1), n)) % n
     moved = rng.random(a.size) < rewire
     b[moved] = rng.integers(0, n, size=int(moved.sum()))
-    keep = a != b
-    a, b = a[keep], b[keep]
-    adjacency = csr_matrix((np.ones(2 * a.size), (np.concatenate([a, b]),
-                                                  np.concatenate([b, a]))), shape=(n, n))
-    adjacency.data[:] = 1.0
-    return row_normalize(adjacency)
+    return ties_from_pairs(a, b, n)
