@@ -6,6 +6,7 @@ not import mesa (see simulation/_mesa.py).
 
 from typing import Any
 
+from simulation.calibration import AdoptionFit, calibrate_adoption
 from simulation.diffusion import diffusion_model
 from simulation.engine import adopted_share_of_ties, adoption_substep, bass_curve
 from simulation.errors import SimulationError
@@ -19,6 +20,7 @@ __all__ = [
     "KPI_NAMES",
     "SEGMENTS",
     "STAGES",
+    "AdoptionFit",
     "Campaign",
     "ChannelParams",
     "CommunityMarketModel",
@@ -28,6 +30,7 @@ __all__ = [
     "adopted_share_of_ties",
     "adoption_substep",
     "bass_curve",
+    "calibrate_adoption",
     "community_inputs",
     "diffusion_model",
     "erdos_renyi_ties",

@@ -87,9 +87,11 @@ class CommunityMarketModel(mesa.Model):
         self._cell = r.community.astype(np.int64) * 9 + r.segment  # community x segment
         self._cell_stage = self._cell * len(STAGES)
         self._access = np.where(r.digital >= params.digital_threshold, 1.0,
-                                np.exp(-r.outlet_min / params.access_minutes))
+                                np.exp(-r.outlet_min / params.access_minutes)
+                                ).astype(np.float32)
         self._response = (np.array(params.segment_response)[r.age] * self._access).astype(
             np.float32)
+        self._organic = (params.base_adoption * self._access).astype(np.float32)
         self._shares = TieShares(r.ties, (self.stage >= NEW) & (self.stage <= MATURE))
         self._targets = [self._target_mask(c.segments, c.communities)
                          for c in params.campaigns]
@@ -167,7 +169,7 @@ class CommunityMarketModel(mesa.Model):
         spend, exposed, boost = self._expose()
         customer = (self.stage >= NEW) & (self.stage <= MATURE)
         lapsed = self.stage == LAPSED
-        media = (p.base_adoption + p.campaign_adoption * self.awareness * self._response)
+        media = self._organic + p.campaign_adoption * self.awareness * self._response
         factor = np.where(lapsed, np.float32(p.winback), np.float32(1.0))
         media_hazard = (media * factor).astype(np.float32)
         q = (p.word_of_mouth + boost) * factor

@@ -99,8 +99,8 @@ class ReferenceModel(mesa.Model):
                 access = 1.0 if a.digital >= p.digital_threshold else math.exp(
                     -a.outlet_min / p.access_minutes)
                 factor = p.winback if a.stage == LAPSED else 1.0
-                media = p.base_adoption + p.campaign_adoption * a.awareness * (
-                    p.segment_response[a.age] * access)
+                media = (p.base_adoption + p.campaign_adoption * a.awareness
+                         * p.segment_response[a.age]) * access
                 share = sum(w for j, w in a.ties if snapshot[j])
                 hazard = (media + (p.word_of_mouth + boost) * share) * factor
                 if rnd.random() < 1 - math.exp(-hazard / p.substeps):
