@@ -11,7 +11,7 @@ from simulation.diffusion import diffusion_model
 from simulation.engine import adopted_share_of_ties, adoption_substep, bass_curve
 from simulation.errors import SimulationError
 from simulation.params import CHANNELS, SEGMENTS, Campaign, ChannelParams, SimulationParams
-from simulation.population import community_inputs
+from simulation.population import Venues, community_inputs, venue_inputs
 from simulation.replications import KPI_NAMES, ReplicationResult, run_replications
 from simulation.ties import erdos_renyi_ties, row_normalize, small_world_ties
 
@@ -27,6 +27,7 @@ __all__ = [
     "ReplicationResult",
     "SimulationError",
     "SimulationParams",
+    "Venues",
     "adopted_share_of_ties",
     "adoption_substep",
     "bass_curve",
@@ -37,6 +38,7 @@ __all__ = [
     "row_normalize",
     "run_replications",
     "small_world_ties",
+    "venue_inputs",
 ]
 
 

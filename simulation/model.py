@@ -14,8 +14,9 @@ import pandas as pd
 
 from simulation._mesa import mesa
 from simulation.engine import TieShares, adoption_substep
+from simulation.errors import SimulationError
 from simulation.params import CHANNELS, SEGMENTS, SimulationParams, segment_matches
-from simulation.population import Residents, synthesize_residents
+from simulation.population import Residents, Venues, synthesize_residents
 
 __all__ = ["STAGES", "CommunityMarketModel"]
 
@@ -50,11 +51,15 @@ class CommunityMarketModel(mesa.Model):
         Seed of the model's generator; every random draw derives from it.
     counterfactual
         Run without any campaign, with the same random numbers as the campaign run.
+    venues
+        Event venues (:func:`simulation.population.venue_inputs`): community_event
+        campaigns then hold events at venues, with capacity and walking time. Without
+        them a community_event campaign reaches residents like any other channel.
     """
 
     def __init__(self, inputs: pd.DataFrame, params: SimulationParams, *,
                  capacity: pd.Series | None = None, seed: int | None = None,
-                 counterfactual: bool = False) -> None:
+                 counterfactual: bool = False, venues: Venues | None = None) -> None:
         super().__init__(seed=seed)
         self.params = params
         self.counterfactual = counterfactual
@@ -93,6 +98,12 @@ class CommunityMarketModel(mesa.Model):
             np.float32)
         self._organic = (params.base_adoption * self._access).astype(np.float32)
         self._shares = TieShares(r.ties, (self.stage >= NEW) & (self.stage <= MATURE))
+        self.venues = venues
+        if venues is not None:
+            self._venue_minutes = venues.minutes.reindex(
+                index=r.community_ids, columns=venues.table.index).to_numpy(np.float64)
+            if np.isnan(self._venue_minutes).any():
+                raise SimulationError("venue minutes lack some communities or venues")
         self._targets = [self._target_mask(c.segments, c.communities)
                          for c in params.campaigns]
         # per campaign: reach multiplier of each targeted resident, before the weekly reach
@@ -131,12 +142,60 @@ class CommunityMarketModel(mesa.Model):
             mask &= np.isin(r.community, r.community_ids.get_indexer(pd.Index(communities)))
         return mask
 
+    def _events(self, target: np.ndarray, weekly: float, draw: np.ndarray,
+                affinity: np.ndarray) -> tuple[np.ndarray, float, int, float]:
+        """Hold this week's events: (attendees, spend, events, staff).
+
+        Venues are taken in order of the targeted residents within reach they would draw
+        (sum of exp(-minutes / decay)), one event per venue a week, while the budget of the
+        week lasts. A targeted resident goes to the nearest venue holding one with
+        probability attend_rate x affinity x exp(-minutes / decay) (0 beyond the longest
+        walk); where more would come than the venue holds, the expectation is scaled down
+        to its capacity, and any excess drawn is turned away.
+        """
+        p, r = self.params, self.residents
+        assert self.venues is not None
+        table = self.venues.table
+        minutes = self._venue_minutes
+        decay = np.exp(-minutes / p.event_walk_decay_min) * (minutes <= p.event_max_walk_min)
+        targeted = np.bincount(r.community[target], minlength=len(r.community_ids)) * r.scale
+        pull = targeted @ decay
+        chosen, cost = [], 0.0
+        for v in np.argsort(-pull, kind="stable"):
+            c = float(table["cost_per_event"].iloc[v])
+            if pull[v] <= 0 or cost + c > weekly:
+                continue
+            chosen.append(int(v))
+            cost += c
+        attendees = np.zeros(len(r), dtype=bool)
+        if not chosen:
+            return attendees, 0.0, 0, 0.0
+        nearest = np.argmin(np.where(decay[:, chosen] > 0, minutes[:, chosen], np.inf), axis=1)
+        reach = decay[np.arange(len(decay)), np.array(chosen)[nearest]]
+        venue_of = nearest[r.community]
+        prob = (p.event_attend_rate * affinity * reach[r.community]).astype(np.float32)
+        prob[~target] = 0
+        capacity = table["capacity"].to_numpy(np.float64)[chosen]
+        expected = np.bincount(venue_of, weights=prob, minlength=len(chosen)) * r.scale
+        prob *= np.minimum(1.0, capacity / np.maximum(expected, 1e-12))[venue_of].astype(
+            np.float32)
+        come = np.flatnonzero(draw < prob)
+        # turn away whoever exceeds a venue's capacity (the highest draws go home)
+        order = come[np.lexsort((draw[come], venue_of[come]))]
+        rank = np.arange(order.size) - np.searchsorted(venue_of[order], venue_of[order])
+        room = np.floor(capacity / r.scale).astype(np.int64)[venue_of[order]]
+        attendees[order[rank < room]] = True
+        people = float(np.count_nonzero(attendees) * r.scale)
+        staff = p.staff_per_event * len(chosen) + np.ceil(people / p.attendees_per_staff)
+        return attendees, cost, len(chosen), float(staff)
+
     def _expose(self) -> tuple[float, np.ndarray, float]:
         """Campaign exposure this week: (spend, exposed-by-channel counts, extra q)."""
         p, r = self.params, self.residents
         n = len(r)
         exposed = np.zeros(len(CHANNELS))
         spend, boost = 0.0, 0.0
+        self._week_events = (0, 0.0, 0.0)
         for campaign, target, weight in zip(p.campaigns, self._targets, self._reach_weight,
                                             strict=True):
             draw = self._exposure_rng.random(n, dtype=np.float32)  # every week: same stream
@@ -148,14 +207,21 @@ class CommunityMarketModel(mesa.Model):
             people = target.sum() * r.scale
             if people == 0 or weekly == 0:
                 continue
-            spend += weekly
-            reach = np.float32(ch.max_reach * -np.expm1(-weekly / (ch.spend_per_resident
-                                                                     * people)))
-            # whole-array operations: a campaign can reach half the residents in a week
-            hit = draw < reach * weight
-            hit &= target
-            gain = np.float32(ch.awareness_gain) * hit
-            self.awareness += gain * (1 - self.awareness)
+            if campaign.channel == "community_event" and self.venues is not None:
+                affinity = np.array(ch.affinity, dtype=np.float32)[r.age]
+                hit, cost, events, staff = self._events(target, weekly, draw, affinity)
+                held = self._week_events
+                self._week_events = (held[0] + events, held[1] + np.count_nonzero(hit)
+                                     * r.scale, held[2] + staff)
+            else:
+                cost = weekly
+                reach = np.float32(ch.max_reach * -np.expm1(-weekly / (ch.spend_per_resident
+                                                                         * people)))
+                # whole-array operations: a campaign can reach half the residents a week
+                hit = draw < reach * weight
+                hit &= target
+            spend += cost
+            self.awareness += np.float32(ch.awareness_gain) * hit * (1 - self.awareness)
             code = CHANNELS.index(campaign.channel)
             np.copyto(self.last_channel, np.int8(code), where=hit)
             exposed[code] += np.count_nonzero(hit) * r.scale
@@ -236,6 +302,7 @@ class CommunityMarketModel(mesa.Model):
             row[f"exposed_{ch}"] = float(exposed[i])
             row[f"won_{ch}"] = float(won_by[i])
         row["won_organic"] = float(won_by[ORGANIC])
+        row["events"], row["event_attendance"], row["event_staff"] = self._week_events
         self._channel_rows.append(row)
 
     def run(self) -> CommunityMarketModel:

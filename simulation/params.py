@@ -102,6 +102,12 @@ class SimulationParams:
     segment_response: tuple[float, float, float] = (1.2, 1.0, 0.8)
     access_minutes: float = 20.0
     digital_threshold: float = 0.5
+    # events at venues (community_event campaigns, when the model is given venues)
+    event_attend_rate: float = 0.05
+    event_walk_decay_min: float = 10.0
+    event_max_walk_min: float = 30.0
+    staff_per_event: int = 2
+    attendees_per_staff: int = 50
     # ties
     ties_within: int = 6
     ties_across: int = 2
@@ -127,12 +133,14 @@ class SimulationParams:
             if isinstance(value, float | int) and not isinstance(value, bool) and value < 0:
                 problems.append(f"{f.name} = {value}: expected a value >= 0")
         for name in ("awareness_decay", "digital_threshold", "rewire", "winback",
-                     "base_adoption"):
+                     "base_adoption", "event_attend_rate"):
             value = getattr(self, name)
             if value > 1:
                 problems.append(f"{name} = {value}: expected a share or probability in [0, 1]")
         if self.weeks < 1 or self.substeps < 1 or self.max_agents < 1:
             problems.append("weeks, substeps and max_agents must be at least 1")
+        if self.attendees_per_staff < 1 or self.event_walk_decay_min <= 0:
+            problems.append("attendees_per_staff and event_walk_decay_min must be positive")
         if self.ties_within % 2:
             problems.append(f"ties_within = {self.ties_within}: expected an even number")
         for name, channel in self.channels.items():

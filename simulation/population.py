@@ -11,7 +11,8 @@ from scipy.sparse import csr_matrix
 from simulation.errors import SimulationError
 from simulation.ties import ties_from_pairs
 
-__all__ = ["COMMUNITY_INPUT_COLUMNS", "Residents", "community_inputs", "synthesize_residents"]
+__all__ = ["COMMUNITY_INPUT_COLUMNS", "Residents", "Venues", "community_inputs",
+           "synthesize_residents", "venue_inputs"]
 
 #: What the model needs per community (``community_inputs`` builds it from a StudyArea).
 COMMUNITY_INPUT_COLUMNS: tuple[str, ...] = (
@@ -88,6 +89,32 @@ def community_inputs(area: object, *, mode: str = "walk") -> pd.DataFrame:
     return frame.fillna({"income_low_share": 0.2, "income_high_share": 0.2,
                          "digital_adoption": 0.8, "sme_share": 0.03, "customers": 0,
                          "competitor_share": 0.0, "median_income": 0.0})
+
+
+@dataclass(frozen=True)
+class Venues:
+    """Event venues: ``capacity`` (people) and ``cost_per_event`` per venue, and the
+    population-weighted walking minutes from each community to each venue."""
+
+    table: pd.DataFrame  # index venue_id; capacity, cost_per_event
+    minutes: pd.DataFrame  # communities x venues
+
+
+def venue_inputs(area: object, *, default_cost: float = 800.0) -> Venues:
+    """Venues of a study area with walking minutes from every community."""
+    from geo import StudyArea, travel_times
+
+    if not isinstance(area, StudyArea):
+        raise SimulationError("venue_inputs needs a geo.StudyArea")
+    if area.venues.empty:
+        raise SimulationError(f"{area.name}: the area has no venues for events")
+    v = area.venues
+    table = pd.DataFrame({
+        "capacity": v["capacity"].astype(float),
+        "cost_per_event": (v["cost_per_event"].astype(float).fillna(default_cost)
+                           if "cost_per_event" in v else default_cost)}, index=v.index)
+    minutes = travel_times(area, v, mode="walk").community_minutes()
+    return Venues(table=table, minutes=minutes)
 
 
 def synthesize_residents(inputs: pd.DataFrame, *, max_agents: int, ties_within: int,

@@ -38,6 +38,21 @@ def test_inputs_from_the_sample_city() -> None:
     assert model.channel_series()["won_kol_live"].sum() > 0
 
 
+def test_events_on_the_sample_city() -> None:
+    from simulation import venue_inputs
+
+    area = load_area("builtin:sample-city")
+    venues = venue_inputs(area)
+    assert list(venues.minutes.index) == list(area.communities.index)
+    assert list(venues.minutes.columns) == list(area.venues.index)
+    params = SimulationParams(weeks=6, max_agents=20_000, campaigns=(
+        Campaign("community_event", 30_000, (1, 6), ("56+",)),))
+    model = CommunityMarketModel(community_inputs(area), params, seed=3, venues=venues).run()
+    series = model.channel_series()
+    assert (series["spend"] <= 5_000).all() and (series["events"] > 0).all()
+    assert (series["event_attendance"] > 0).all()
+
+
 def test_an_area_without_own_outlets(make_pack, tmp_path: Path) -> None:
     from conftest import grid_layers
 
