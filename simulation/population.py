@@ -41,6 +41,11 @@ class Residents:
     scale: float
 
     @property
+    def agent_scale(self) -> float:
+        """Adults per agent (1 up to ``max_agents`` residents, more above)."""
+        return self.scale
+
+    @property
     def segment(self) -> np.ndarray:
         """Segment code 0..8 = age x 3 + tier (see simulation.params.SEGMENTS)."""
         return (self.age * 3 + self.tier).astype(np.int8)

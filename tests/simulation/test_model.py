@@ -44,7 +44,7 @@ def test_population_keeps_the_counts(small_inputs: pd.DataFrame) -> None:
             ).all()
     scaled = CommunityMarketModel(small_inputs, SimulationParams(weeks=1, max_agents=5_000),
                                   seed=0).residents
-    assert len(scaled) == 5_000 and scaled.scale == pytest.approx(adults.sum() / 5_000)
+    assert len(scaled) == 5_000 and scaled.agent_scale == pytest.approx(adults.sum() / 5_000)
 
 
 def test_stage_counts_add_up_every_week(small_inputs: pd.DataFrame) -> None:
