@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import sys
 import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -74,7 +73,3 @@ def guarded(func: F) -> F:
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper  # type: ignore[return-value]
-
-
-def flush() -> None:
-    sys.stdout.flush()

@@ -7,7 +7,6 @@ replaced whole), resolves the area path relative to the file, and validates the 
 
 from __future__ import annotations
 
-import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -24,6 +23,8 @@ from pydantic import (
 from geo._pydantic import validation_problems
 from geo.contract import SITE_KINDS
 from geo.errors import InputError, Problem
+from geo.scoring import INDICATORS
+from simulation.params import CHANNELS, SEGMENT_HELP, unknown_segments
 
 __all__ = [
     "CHANNELS",
@@ -39,16 +40,6 @@ __all__ = [
     "load_scenario",
 ]
 
-CHANNELS: tuple[str, ...] = ("community_event", "social_media", "sms", "merchant_alliance",
-                             "referral_bonus", "outlet_promo", "kol_live")
-#: Community indicators a scoring weight may name (geo.score_communities computes them).
-INDICATORS: tuple[str, ...] = ("youth_share", "middle_age_share", "senior_share", "income",
-                               "low_income_share", "high_income_share", "sme_density",
-                               "access_gap", "own_share", "competition", "digital_adoption",
-                               "headroom", "adults")
-AGE_BANDS = ("18-35", "36-55", "56+")
-INCOME_TIERS = ("low", "middle", "high")
-_SEGMENT = re.compile(r"^(?:(18-35|36-55|56\+)(?:/(low|middle|high))?|(low|middle|high)|sme)$")
 
 Channel = Literal["community_event", "social_media", "sms", "merchant_alliance",
                   "referral_bonus", "outlet_promo", "kol_live"]
@@ -154,11 +145,9 @@ class Campaign(_Frozen):
     @field_validator("segments")
     @classmethod
     def _segments(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [s for s in value if not _SEGMENT.match(s)]
+        bad = unknown_segments(value)
         if bad:
-            raise ValueError(
-                f"unknown segment(s) {bad}; expected an age band ({', '.join(AGE_BANDS)}), "
-                f"an income tier ({', '.join(INCOME_TIERS)}), both as '56+/low', or 'sme'")
+            raise ValueError(f"unknown segment(s) {bad}; expected {SEGMENT_HELP}")
         return value
 
     @field_validator("weeks")

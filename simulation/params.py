@@ -14,10 +14,12 @@ __all__ = [
     "DEFAULT_CHANNELS",
     "INCOME_TIERS",
     "SEGMENTS",
+    "SEGMENT_HELP",
     "Campaign",
     "ChannelParams",
     "SimulationParams",
     "segment_matches",
+    "unknown_segments",
 ]
 
 CHANNELS: tuple[str, ...] = ("community_event", "social_media", "sms", "merchant_alliance",
@@ -27,6 +29,14 @@ INCOME_TIERS: tuple[str, ...] = ("low", "middle", "high")
 #: The nine age x income segments, in the order of the model's segment codes 0..8.
 SEGMENTS: tuple[str, ...] = tuple(f"{a}/{t}" for a in AGE_BANDS for t in INCOME_TIERS)
 _SEGMENT = re.compile(r"^(?:(18-35|36-55|56\+)(?:/(low|middle|high))?|(low|middle|high)|sme)$")
+#: What a campaign's segment list may hold, for error messages.
+SEGMENT_HELP = ("an age band (18-35, 36-55, 56+), an income tier (low, middle, high), both "
+                "as '56+/low', or 'sme'")
+
+
+def unknown_segments(segments: tuple[str, ...] | list[str]) -> list[str]:
+    """The entries of ``segments`` that name no segment."""
+    return [s for s in segments if not _SEGMENT.match(s)]
 
 
 def segment_matches(target: str, segment: str, sme: bool) -> bool:
@@ -165,10 +175,9 @@ class SimulationParams:
             elif last > self.weeks:
                 problems.append(f"{where}.weeks = {list(c.weeks)}: week {last} is after the "
                                 f"last week of the run ({self.weeks})")
-            bad = [s for s in c.segments if not _SEGMENT.match(s)]
+            bad = unknown_segments(c.segments)
             if bad:
-                problems.append(f"{where}.segments: unknown segment(s) {bad}; expected an age "
-                                f"band ({', '.join(AGE_BANDS)}), an income tier "
-                                f"({', '.join(INCOME_TIERS)}), both as '56+/low', or 'sme'")
+                problems.append(f"{where}.segments: unknown segment(s) {bad}; expected "
+                                f"{SEGMENT_HELP}")
         if problems:
             raise SimulationError("; ".join(problems))

@@ -120,3 +120,12 @@ def test_policy_must_sum_to_one(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="1 problem") as info:
         load_scenario(path)
     assert "budget.policy: policy shares sum to 1.3" in info.value.lines()[0]
+
+
+def test_scenario_channels_are_the_simulations() -> None:
+    from typing import get_args
+
+    from scenarios.schema import Channel
+    from simulation import CHANNELS
+
+    assert get_args(Channel) == CHANNELS
