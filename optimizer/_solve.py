@@ -1,0 +1,79 @@
+"""Solving a PuLP model and reading what the solver proved.
+
+PuLP reports CBC stopped by a time limit with an incumbent as status "Optimal"; whether
+optimality was proven is in ``sol_status`` (``LpSolutionOptimal`` versus
+``LpSolutionIntegerFeasible``), so both are read.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import pulp
+
+from optimizer.errors import OptimizerInputError
+
+__all__ = ["SolveOutcome", "Solver", "solve"]
+
+Solver = Literal["cbc", "highs"]
+
+
+@dataclass(frozen=True)
+class SolveOutcome:
+    status: str  # "optimal", "feasible", "infeasible", "unbounded", "not solved"
+    proven_optimal: bool
+    objective: float | None
+    bound: float | None
+    solve_seconds: float
+
+
+def solve(problem: pulp.LpProblem, *, solver: Solver = "cbc", time_limit_s: float = 60.0,
+          gap: float = 0.0, warm_start: bool = False) -> SolveOutcome:
+    """Solve ``problem`` with CBC or HiGHS under a time limit; say what was proven."""
+    if solver == "cbc":
+        engine = pulp.COIN_CMD(path=_cbc_path(), msg=False, timeLimit=time_limit_s,
+                               gapRel=gap or None, warmStart=warm_start, threads=1)
+    elif solver == "highs":
+        engine = pulp.HiGHS(msg=False, timeLimit=time_limit_s, gapRel=gap or None, threads=1)
+    else:
+        raise OptimizerInputError(f"solver = {solver!r}: expected 'cbc' or 'highs'")
+    start = time.perf_counter()
+    problem.solve(engine)
+    seconds = time.perf_counter() - start
+    sol = problem.sol_status
+    if problem.status == pulp.LpStatusInfeasible or sol == pulp.LpSolutionInfeasible:
+        return SolveOutcome("infeasible", False, None, None, seconds)
+    if problem.status == pulp.LpStatusUnbounded or sol == pulp.LpSolutionUnbounded:
+        return SolveOutcome("unbounded", False, None, None, seconds)
+    if sol not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        return SolveOutcome("not solved", False, None, None, seconds)
+    proven = sol == pulp.LpSolutionOptimal
+    objective = pulp.value(problem.objective)
+    bound = _best_bound(problem, solver) if not proven else objective
+    return SolveOutcome("optimal" if proven else "feasible", proven,
+                        None if objective is None else float(objective), bound, seconds)
+
+
+def _cbc_path() -> str:
+    """The CBC binary of cbcbox (PuLP's ``cbc`` extra; PuLP's own bundled CBC is
+    deprecated)."""
+    import cbcbox
+
+    found = cbcbox.cbc_bin_path
+    path = found() if callable(found) else found
+    return str(path)
+
+
+def _best_bound(problem: pulp.LpProblem, solver: Solver) -> float | None:
+    # PuLP does not return the best bound of a stopped search for CBC; HiGHS keeps it on
+    # its solver model. Without a bound the gap is reported as unknown.
+    if solver == "highs":
+        model = getattr(problem, "solverModel", None)
+        if model is not None:
+            try:
+                return float(model.getInfo().mip_dual_bound)
+            except (AttributeError, RuntimeError):
+                return None
+    return None
