@@ -198,10 +198,10 @@ def maximal_covering(
                         index=weights.index, name="covered")
     if proven:
         rel_gap: float | None = 0.0
-    elif outcome.bound is not None and value > 0:
-        rel_gap = max(0.0, (outcome.bound + floor - value) / value)
+    elif outcome.bound is not None and value > 0 and outcome.bound + floor >= value - 1e-6:
+        rel_gap = (outcome.bound + floor - value) / value
     else:
-        rel_gap = None
+        rel_gap = None  # no bound, or one in another sense than ours: unknown, not zero
     total = float(w.sum())
     return CoveringResult(
         status=status, proven_optimal=proven, objective=value, gap=rel_gap, chosen=chosen,
