@@ -166,7 +166,7 @@ def travel_times(area: StudyArea, sites: gpd.GeoDataFrame | None = None, *,
         fallback = np.ones(len(points), dtype=bool)
     else:
         matrix = travel_time_matrix(area.network(mode), points.geometry, sites,
-                                    cutoff_min=cutoff_min, snap_tolerance_m=500.0,
+                                    cutoff_min=cutoff_min,
                                     access_speed_kmh=cfg.walk_speed_kmh,
                                     detour_factor=cfg.detour_factor,
                                     fallback_speed_kmh=speed)

@@ -29,14 +29,13 @@ from geo.contract import CONTRACT_COLUMNS, LAYERS, NETWORK_FILES
 from geo.errors import AreaError, Problem, SitesimWarning
 from geo.network import Mode, load_network
 from geo.synth import builtin_area_path
+from geo.travel import SNAP_TOLERANCE_M, routing_graph
 
-__all__ = ["StudyArea", "check_area", "load_area", "resolve_area_path"]
+__all__ = ["StudyArea", "check_area", "inspect_area", "load_area", "resolve_area_path"]
 
 log = logging.getLogger("sitesim.geo")
 
 LAYER_SUFFIXES = (".parquet", ".geoparquet", ".gpkg", ".geojson", ".json", ".shp")
-#: Communities further than this from the street network use the straight-line fallback.
-OFF_NETWORK_M = 500.0
 
 
 @dataclass(frozen=True)
@@ -95,13 +94,10 @@ class StudyArea:
         their travel times use straight-line distance times ``config.detour_factor``."""
         if self.network_file is None:
             return self.communities.index
-        G = self.network(mode)
-        xy = np.array([[d["x"], d["y"]] for _, d in G.nodes(data=True)])
-        from scipy.spatial import cKDTree
-
         pts = shapely.point_on_surface(self.communities.geometry.to_numpy())
-        dist, _ = cKDTree(xy).query(np.column_stack([shapely.get_x(pts), shapely.get_y(pts)]))
-        return self.communities.index[dist > OFF_NETWORK_M]
+        _, dist = routing_graph(self.network(mode)).snap(
+            np.column_stack([shapely.get_x(pts), shapely.get_y(pts)]))
+        return self.communities.index[dist > SNAP_TOLERANCE_M]
 
     def summary(self, *, with_network: bool = True) -> dict[str, Any]:
         """Counts a user checks first: communities, adults by segment, outlets, network."""
@@ -262,14 +258,23 @@ def _read_pack(root: Path) -> tuple[StudyArea | None, list[Problem]]:
     return area, problems
 
 
+def inspect_area(path_or_builtin: str | Path,
+                 progress: Callable[[str], None] | None = None
+                 ) -> tuple[StudyArea | None, list[Problem]]:
+    """Read a pack once: the area (None when any problem is an error) and every problem."""
+    try:
+        root = resolve_area_path(path_or_builtin, progress)
+    except AreaError as exc:
+        return None, list(exc.problems) or [Problem("error", str(path_or_builtin), str(exc))]
+    area, problems = _read_pack(root)
+    if any(p.severity == "error" for p in problems):
+        area = None
+    return area, problems
+
+
 def check_area(path_or_builtin: str | Path) -> list[Problem]:
     """Every problem of a pack, errors and warnings, without raising."""
-    try:
-        root = resolve_area_path(path_or_builtin)
-    except AreaError as exc:
-        return list(exc.problems) or [Problem("error", str(path_or_builtin), str(exc))]
-    _, problems = _read_pack(root)
-    return problems
+    return inspect_area(path_or_builtin)[1]
 
 
 def load_area(path_or_builtin: str | Path,

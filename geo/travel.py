@@ -24,8 +24,11 @@ from scipy.spatial import cKDTree
 
 from geo.errors import InputError
 
-__all__ = ["Places", "RoutingGraph", "TravelTimeMatrix", "routing_graph",
+__all__ = ["SNAP_TOLERANCE_M", "Places", "RoutingGraph", "TravelTimeMatrix", "routing_graph",
            "travel_time_matrix", "travel_time_table"]
+
+#: Points farther than this from the network use the straight-line fallback (DESIGN.md).
+SNAP_TOLERANCE_M = 500.0
 
 #: Origins are searched together per block of GROUP x GROUP tiles (fewer, larger
 #: subgraphs; 4 to 6 measured best on 200,000 nodes with 1,000 origins).
@@ -353,7 +356,7 @@ def travel_time_matrix(
     *,
     cutoff_min: float | None = None,
     weight: str = "travel_min",
-    snap_tolerance_m: float = 500.0,
+    snap_tolerance_m: float = SNAP_TOLERANCE_M,
     access_speed_kmh: float = 4.8,
     detour_factor: float = 1.3,
     fallback_speed_kmh: float | None = None,

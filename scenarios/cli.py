@@ -107,23 +107,17 @@ def area_check(
     summary: Annotated[bool, typer.Option(help="Print the summary when it passes.")] = True,
 ) -> None:
     """Validate a pack; print every problem; exit 2 if any is an error."""
-    from geo import load_area
-    from geo.area import check_area, resolve_area_path
+    from geo.area import inspect_area
 
-    resolve_area_path(area, _progress)
-    problems = check_area(area)
+    study, problems = inspect_area(area, _progress)
     for p in problems:
         err.print(p.line(), markup=False, highlight=False, soft_wrap=True)
     errors = sum(p.severity == "error" for p in problems)
     if errors:
         err.print(f"{errors} error(s), {len(problems) - errors} warning(s)")
         raise typer.Exit(EXIT_BAD_INPUT)
-    if summary:
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            _print_summary(load_area(area).summary())
+    if summary and study is not None:
+        _print_summary(study.summary())
     console.print(f"ok: no errors, {len(problems)} warning(s)")
 
 
@@ -146,10 +140,11 @@ def area_import(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         study = load_area(path)
-    _print_summary(study.summary())
+    summary = study.summary()
+    _print_summary(summary)
     for p in study.warnings:
         err.print(p.line(), markup=False, highlight=False, soft_wrap=True)
-    off = len(study.communities_off_network())
+    off = summary.get("communities_off_network", 0)
     if off:
         console.print(f"note: {off} of {len(study.communities)} communities lie more than "
                       f"500 m from the street network; their travel times use straight-line "

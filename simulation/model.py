@@ -75,7 +75,6 @@ class CommunityMarketModel(mesa.Model):
         self.weeks_in_stage = np.zeros(n, dtype=np.int16)
         self.awareness = np.zeros(n, dtype=np.float32)
         self.last_channel = np.full(n, ORGANIC, dtype=np.int8)
-        self.acquired_by = np.full(n, -1, dtype=np.int8)
         income = inputs["median_income"].to_numpy(dtype=np.float64)[r.community]
         self._balance_if_customer = ((params.balance_base + params.balance_income_share
                                       * income) * AGE_BALANCE[r.age]).astype(np.float32)
@@ -277,7 +276,6 @@ class CommunityMarketModel(mesa.Model):
         self.weeks_in_stage[joined] = 0
         self.balance[joined] = self._balance_if_customer[joined]
         by = np.where(self.awareness[joined] > 0.05, self.last_channel[joined], ORGANIC)
-        self.acquired_by[joined] = by
         self.awareness *= 1 - p.awareness_decay
         self._record(spend, exposed, won, churned, by)
         self.datacollector.collect(self)
