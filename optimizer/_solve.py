@@ -7,10 +7,12 @@ optimality was proven is in ``sol_status`` (``LpSolutionOptimal`` versus
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Literal
 
+import highspy
 import pulp
 
 from optimizer.errors import OptimizerInputError
@@ -73,7 +75,12 @@ def _best_bound(problem: pulp.LpProblem, solver: Solver) -> float | None:
         model = getattr(problem, "solverModel", None)
         if model is not None:
             try:
-                return float(model.getInfo().mip_dual_bound)
+                info = model.getInfo()
+                bound = float(info.mip_dual_bound)
             except (AttributeError, RuntimeError):
                 return None
+            # PuLP hands HiGHS a maximization as the minimization of the negated objective
+            if problem.sense == pulp.LpMaximize and model.getLp().sense_ != highspy.ObjSense.kMaximize:
+                bound = -bound
+            return bound if math.isfinite(bound) else None
     return None

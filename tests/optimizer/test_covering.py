@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optimizer.covering import maximal_covering
+from scipy.sparse import csr_matrix
+
+from optimizer.covering import _lagrangian, _lp_dual_bound, maximal_covering
 from optimizer.errors import OptimizerInputError
 
 
@@ -52,9 +54,9 @@ def test_reductions_are_reported() -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 100_000), n_demand=st.integers(1, 12), n_sites=st.integers(1, 7),
-       p=st.integers(0, 4), use_budget=st.booleans())
+       p=st.integers(0, 4), use_budget=st.booleans(), local_search=st.booleans())
 def test_equals_brute_force(seed: int, n_demand: int, n_sites: int, p: int,
-                            use_budget: bool) -> None:
+                            use_budget: bool, local_search: bool) -> None:
     rng = np.random.default_rng(seed)
     weights = pd.Series(rng.integers(1, 20, n_demand).astype(float),
                         index=[f"d{i}" for i in range(n_demand)])
@@ -64,7 +66,8 @@ def test_equals_brute_force(seed: int, n_demand: int, n_sites: int, p: int,
                          columns=["demand_id", "site_id"])
     costs = pd.Series(rng.integers(1, 10, n_sites).astype(float), index=sites)
     budget = float(rng.integers(0, 20)) if use_budget else None
-    result = maximal_covering(weights, cover, sites, p=p, costs=costs, budget=budget)
+    result = maximal_covering(weights, cover, sites, p=p, costs=costs, budget=budget,
+                              local_search=local_search)
     best = 0.0
     for k in range(0, min(p, n_sites) + 1):
         for combo in itertools.combinations(range(n_sites), k):
@@ -77,6 +80,25 @@ def test_equals_brute_force(seed: int, n_demand: int, n_sites: int, p: int,
     assert len(result.chosen) <= p
     assert budget is None or costs[result.chosen].sum() <= budget + 1e-9
     assert result.objective >= result.greedy_objective - 1e-9
+    # every bound the method uses is above the optimum, whatever the multipliers
+    g = csr_matrix(reach.astype(float))
+    w = weights.to_numpy()
+    at = g.T.tocsr()
+    lam = rng.random(n_demand) * w
+    c = costs.to_numpy()
+    assert _lagrangian(w, at, lam, p=p, costs=c, budget=budget) >= best - 1e-9
+    assert _lp_dual_bound(w, g, p=p, costs=c, budget=budget, time_limit_s=5) >= best - 1e-6
+
+
+def test_local_search_finds_the_swap_greedy_misses() -> None:
+    # M covers a, b, c (12) and greedy takes it first, then adds 3; L + R cover all (18)
+    weights = pd.Series({"a": 4.0, "b": 4.0, "c": 4.0, "d": 3.0, "e": 3.0})
+    cover = pairs({"a": ["L", "M"], "b": ["L", "M"], "c": ["R", "M"], "d": ["R"],
+                   "e": ["L"]})
+    result = maximal_covering(weights, cover, ["L", "M", "R"], p=2)
+    assert result.greedy_objective == 15
+    assert set(result.chosen) == {"L", "R"} and result.objective == 18
+    assert result.method == "local search" and result.proven_optimal and result.gap == 0
 
 
 def test_both_solvers_agree() -> None:
@@ -86,10 +108,12 @@ def test_both_solvers_agree() -> None:
     cover = pd.DataFrame([(i, f"s{j}") for i, j in zip(*np.nonzero(reach), strict=True)],
                          columns=["demand_id", "site_id"])
     sites = [f"s{j}" for j in range(40)]
-    cbc = maximal_covering(weights, cover, sites, p=6, solver="cbc")
-    highs = maximal_covering(weights, cover, sites, p=6, solver="highs")
-    assert cbc.proven_optimal and highs.proven_optimal
-    assert cbc.objective == pytest.approx(highs.objective)
+    ours = maximal_covering(weights, cover, sites, p=6)
+    # the solvers alone, from the greedy plan, prove the same optimum
+    cbc = maximal_covering(weights, cover, sites, p=6, solver="cbc", local_search=False)
+    highs = maximal_covering(weights, cover, sites, p=6, solver="highs", local_search=False)
+    assert cbc.proven_optimal and highs.proven_optimal and ours.proven_optimal
+    assert cbc.objective == pytest.approx(highs.objective) == pytest.approx(ours.objective)
 
 
 def test_bad_inputs() -> None:
