@@ -24,6 +24,7 @@ test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -m "slow or not slow"
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python -m pytest -q tests/benchmarks -m "slow or not slow" -s
 
 lint: $(STAMP)

@@ -17,7 +17,7 @@ import pulp
 
 from optimizer.errors import OptimizerInputError
 
-__all__ = ["SolveOutcome", "Solver", "solve"]
+__all__ = ["SolveOutcome", "Solver", "row_duals", "solve"]
 
 Solver = Literal["cbc", "highs"]
 
@@ -84,3 +84,15 @@ def _best_bound(problem: pulp.LpProblem, solver: Solver) -> float | None:
                 bound = -bound
             return bound if math.isfinite(bound) else None
     return None
+
+
+def row_duals(problem: pulp.LpProblem, solver: Solver) -> dict[str, float]:
+    """Shadow price of each row of a solved LP, in the problem's own sense: how much the
+    objective gains per unit added to the row's right-hand side.
+
+    PuLP passes a maximization to HiGHS negated and reads its duals back as they are, so
+    they are negated here; CBC's are already in the problem's sense.
+    """
+    flip = -1.0 if solver == "highs" and problem.sense == pulp.LpMaximize else 1.0
+    return {name: flip * float(c.pi) for name, c in problem.constraints.items()
+            if c.pi is not None}

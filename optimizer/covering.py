@@ -406,11 +406,11 @@ def maximal_covering(
             gw, g, p=p, costs=kc, budget=budget,
             time_limit_s=0.5 * (deadline - time.perf_counter())))
     status, proven = "feasible", False
-    if not closed(bound) and time.perf_counter() < deadline - 0.5:
+    if not closed(bound) and time.perf_counter() < deadline - 2.0:
         prob, x = _covering_model(gw, g, p=p, costs=kc, budget=budget)
         for var, chosen in zip(x, plan.tolist(), strict=True):
             var.setInitialValue(int(chosen))
-        outcome = solve(prob, solver=solver, time_limit_s=deadline - time.perf_counter(),
+        outcome = solve(prob, solver=solver, time_limit_s=deadline - time.perf_counter() - 1.0,
                         gap=gap, warm_start=True)
         if outcome.status == "infeasible":
             raise PlanInfeasibleError("no covering plan fits the limits")
