@@ -1,16 +1,19 @@
-"""PuLP models: outlet siting, staff allocation, budget allocation; response curves.
+"""PuLP models: outlet siting, event planning, staff allocation, budget allocation;
+response curves. Every result states whether optimality was proven."""
 
-This first part holds maximal covering (with its reductions and greedy warm start) and
-the solver handling every model shares. Site, event, staff and budget planning follow.
-"""
-
+from optimizer.budget import BudgetPlan, allocate_budget
 from optimizer.covering import CoveringResult, greedy_covering, maximal_covering
 from optimizer.errors import OptimizerInputError, PlanInfeasibleError
+from optimizer.response import ResponseCurve, fit_response_curve
 
 __all__ = [
+    "BudgetPlan",
     "CoveringResult",
     "OptimizerInputError",
     "PlanInfeasibleError",
+    "ResponseCurve",
+    "allocate_budget",
+    "fit_response_curve",
     "greedy_covering",
     "maximal_covering",
 ]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pulp
 
-from optimizer._solve import Solver, solve
+from optimizer._solve import Solver, row_duals, solve
 
 __all__ = ["Soft", "explain_infeasible"]
 
@@ -24,6 +24,7 @@ class Soft:
     constraint: str  # the name of the row in the problem
     scale: float  # slack is divided by this, so rows with different units compare
     describe: Callable[[float], str]  # slack needed -> a sentence in the user's units
+    label: str  # the limit as the user wrote it, such as "budget.min_roi = 3"
 
 
 def explain_infeasible(problem: pulp.LpProblem, soft: list[Soft], *, solver: Solver,
@@ -36,7 +37,7 @@ def explain_infeasible(problem: pulp.LpProblem, soft: list[Soft], *, solver: Sol
     """
     slacks: list[tuple[Soft, pulp.LpVariable, pulp.LpVariable | None]] = []
     for i, row in enumerate(soft):
-        c = problem.constraints[row.constraint]
+        c = problem.get_constraint_by_name(row.constraint)
         up = problem.add_variable(f"_slack_up_{i}", lowBound=0)
         down = None
         if c.sense == pulp.LpConstraintLE:
@@ -55,9 +56,20 @@ def explain_infeasible(problem: pulp.LpProblem, soft: list[Soft], *, solver: Sol
     outcome = solve(problem, solver=solver, time_limit_s=time_limit_s)
     if outcome.status not in ("optimal", "feasible"):
         return []
-    lines = []
+    lines, relaxed = [], set()
     for row, up, down in slacks:
         amount = (up.value() or 0.0) + ((down.value() or 0.0) if down is not None else 0.0)
         if amount > 1e-6 * max(1.0, row.scale):
             lines.append(row.describe(amount))
+            relaxed.add(row.constraint)
+    # the limits that held but pushed back (a price in the relaxed LP) are the other side
+    duals = row_duals(problem, solver) if not _has_integers(problem) else {}
+    partners = [row.label for row in soft if row.constraint not in relaxed
+                and abs(duals.get(row.constraint, 0.0)) > 1e-9]
+    if lines and partners:
+        lines[-1] += f" (in conflict with {', '.join(partners)})"
     return lines
+
+
+def _has_integers(problem: pulp.LpProblem) -> bool:
+    return any(v.cat == pulp.LpInteger for v in problem.variables())

@@ -80,7 +80,8 @@ def _best_bound(problem: pulp.LpProblem, solver: Solver) -> float | None:
             except (AttributeError, RuntimeError):
                 return None
             # PuLP hands HiGHS a maximization as the minimization of the negated objective
-            if problem.sense == pulp.LpMaximize and model.getLp().sense_ != highspy.ObjSense.kMaximize:
+            maximizing = model.getLp().sense_ == highspy.ObjSense.kMaximize
+            if problem.sense == pulp.LpMaximize and not maximizing:
                 bound = -bound
             return bound if math.isfinite(bound) else None
     return None
@@ -94,5 +95,5 @@ def row_duals(problem: pulp.LpProblem, solver: Solver) -> dict[str, float]:
     they are negated here; CBC's are already in the problem's sense.
     """
     flip = -1.0 if solver == "highs" and problem.sense == pulp.LpMaximize else 1.0
-    return {name: flip * float(c.pi) for name, c in problem.constraints.items()
+    return {name: flip * float(c.pi) for c in problem.constraints() for name in (c.name,)
             if c.pi is not None}

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -297,47 +297,46 @@ def allocate_budget(
         name = row(expr(ones) <= total, "total")
         soft.append(Soft(name, total, lambda s: (
             f"budget.total = {total:,.0f} is too small for the other limits: they need "
-            f"{total + s:,.0f}")))
+            f"{total + s:,.0f}"), f"budget.total = {total:,.0f}"))
     else:
         exact = [g for g, v in policy.items() if v > 0 and groups[g]]
         for g in exact:
             amount = policy[g] * total
             name = row(expr(ones, np.isin(channel, groups[g])) == amount, f"policy.{g}")
-            soft.append(Soft(name, max(amount, 1.0), _policy_text(g, policy[g],
-                                                                          amount)))
+            soft.append(Soft(name, max(amount, 1.0), _policy_text(g, policy[g], amount),
+                             f"budget.policy.{g} = {policy[g]:.0%}"))
     if online_share is not None:
         on = np.isin(channel, list(online_channels)).astype(float)
         name = row(expr((on - online_share)[:, None, None] * ones) >= 0, "online_share")
         soft.append(Soft(name, spendable, lambda s: (
             f"budget.online_share = {online_share:.0%} cannot hold with the other limits "
             f"(policy shares fix how much goes to each channel group): it is short by "
-            f"{s:,.0f} of online spend")))
+            f"{s:,.0f} of online spend"), f"budget.online_share = {online_share:.0%}"))
     if min_roi is not None:
         name = row(expr(val_q - min_roi) >= 0, "min_roi")
         soft.append(Soft(name, spendable, lambda s: (
             f"budget.min_roi = {min_roi:g} cannot hold: the curves do not return "
             f"{min_roi:g} per unit on the spend the other limits require (short by "
-            f"{s:,.0f} of value)")))
+            f"{s:,.0f} of value)"), f"budget.min_roi = {min_roi:g}"))
     if max_cac is not None:
         name = row(expr(max_cac * cust_q - 1.0) >= 0, "max_cac")
         soft.append(Soft(name, spendable, lambda s: (
             f"budget.max_cac = {max_cac:,.2f} cannot hold: the spend the other limits "
-            f"require buys customers dearer than that (over by {s:,.0f} of spend)")))
+            f"require buys customers dearer than that (over by {s:,.0f} of spend)"),
+            f"budget.max_cac = {max_cac:g}"))
     community = cells["community_id"].to_numpy()
     for cid, amount in floors_s.items():
         name = row(expr(ones, community == cid) >= float(amount), f"floor.{cid}")
         soft.append(Soft(name, max(float(amount), 1.0), _bound_text(
-            "floors", cid, float(amount), "short")))
+            "floors", cid, float(amount), "short"), f"budget.floors[{cid!r}]"))
     for cid, amount in caps_s.items():
         name = row(expr(ones, community == cid) <= float(amount), f"cap.{cid}")
         soft.append(Soft(name, max(float(amount), 1.0), _bound_text(
-            "caps", cid, float(amount), "over")))
+            "caps", cid, float(amount), "over"), f"budget.caps[{cid!r}]"))
     for key, share in (inclusion or {}).items():
         name = row(expr(incl[key][:, None, :] * sq - share * cust_q) >= 0, f"inclusion.{key}")
-        soft.append(Soft(name, max(1.0, float(cust.sum())), lambda s, k=key,
-                         sh=share: (f"inclusion[{k!r}] = {sh:.0%} of new customers cannot "
-                                    f"hold with the other limits (short by {s:,.1f} "
-                                    "customers)")))
+        soft.append(Soft(name, max(1.0, float(cust.sum())), _inclusion_text(key, share),
+                         f"inclusion[{key!r}] = {share:.0%}"))
     build = time.perf_counter() - start
     outcome = solve(prob, solver=solver, time_limit_s=time_limit_s)
     if outcome.status == "infeasible":
@@ -349,7 +348,7 @@ def allocate_budget(
                                   f"({outcome.status}); raise time_limit_s")
     spend = np.array([v.value() or 0.0 for v in dvars]).reshape(dv.shape).sum(axis=2)
     duals = {labels[n]: v for n, v in row_duals(prob, solver).items()}
-    binding = tuple(labels[n] for n, con in prob.constraints.items()
+    binding = tuple(labels[n] for con in prob.constraints() for n in (con.name,)
                     if abs(duals.get(labels[n], 0.0)) > 1e-9
                     and abs(con.slack or 0.0) <= 1e-6 * max(1.0, total))
     plan = _plan_table(cells, spend, c, cell_of, season, quarters)
@@ -357,8 +356,9 @@ def allocate_budget(
     if marginal and total > 0:
         if duals and outcome.proven_optimal:
             # d(objective)/d(total): the rows whose right-hand side moves with the total
+            shares = dict(policy or {})
             marginal_value = duals.get("total", 0.0) + sum(
-                policy[g] * duals.get(f"policy.{g}", 0.0) for g in (policy or {}))
+                share * duals.get(f"policy.{g}", 0.0) for g, share in shares.items())
         else:  # a solver without duals: re-solve at +1%
             bigger = allocate_budget(
                 curves, total * 1.01, objective=objective, policy=policy,
@@ -370,6 +370,13 @@ def allocate_budget(
             marginal_value = (bigger.objective - float(outcome.objective or 0.0)) \
                 / (0.01 * total)
     obj = float(plan["customers" if objective == "customers" else "value"].sum())
+    notes = [f"objective, customers and value are the curves' own values at the chosen "
+             f"spend; the LP works on a piecewise-linear approximation with {pieces} pieces "
+             "per cell"]
+    left = spendable - float(plan["spend"].sum())
+    if left > 1e-6 * max(1.0, spendable):
+        notes.append(f"{left:,.0f} of the budget left unspent: no cell pays back under "
+                     f"the limits ({', '.join(binding) or 'saturated curves'})")
     return BudgetPlan(
         status=outcome.status, proven_optimal=outcome.proven_optimal,
         gap=0.0 if outcome.proven_optimal else None, objective=obj,
@@ -380,9 +387,7 @@ def allocate_budget(
         by_community=plan.groupby("community_id")[["spend", "customers", "value"]].sum(),
         marginal_value=marginal_value, duals=duals, binding=binding, build_seconds=build,
         solve_seconds=outcome.solve_seconds, solver=solver,
-        notes=("objective, customers and value are the curves' own values at the chosen "
-               "spend; the LP works on a piecewise-linear approximation with "
-               f"{pieces} pieces per cell",))
+        notes=tuple(notes))
 
 
 def _plan_table(cells: pd.DataFrame, spend: np.ndarray, c: pd.DataFrame, cell_of: np.ndarray,
@@ -408,11 +413,17 @@ def _plan_table(cells: pd.DataFrame, spend: np.ndarray, c: pd.DataFrame, cell_of
     return out
 
 
-def _policy_text(group: str, share: float, amount: float):  # type: ignore[no-untyped-def]
+def _policy_text(group: str, share: float, amount: float) -> Callable[[float], str]:
     return lambda s: (f"budget.policy.{group} = {share:.0%} ({amount:,.0f}) cannot be spent "
                       f"under the other limits (off by {s:,.0f})")
 
 
-def _bound_text(name: str, cid: object, amount: float, word: str):  # type: ignore[no-untyped-def]
+def _inclusion_text(key: str, share: float) -> Callable[[float], str]:
+    return lambda s: (f"inclusion[{key!r}] = {share:.0%} of new customers cannot hold with "
+                      f"the other limits (short by {s:,.1f} customers)")
+
+
+def _bound_text(name: str, cid: object, amount: float, word: str
+                ) -> Callable[[float], str]:
     return lambda s: (f"budget.{name}[{cid!r}] = {amount:,.0f} cannot hold with the other "
                       f"limits ({word} by {s:,.0f})")

@@ -25,8 +25,10 @@ __all__ = ["CurveForm", "ResponseCurve", "fit_response_curve", "response"]
 CurveForm = Literal["hill", "exponential"]
 
 
-def response(form: str, spend: np.ndarray | float, rmax: float, k: float,
-             h: float = 1.0) -> np.ndarray:
+Param = float | np.ndarray
+
+
+def response(form: str, spend: Param, rmax: Param, k: Param, h: Param = 1.0) -> np.ndarray:
     """The curve's value at ``spend`` (vectorized over spend and parameters)."""
     s = np.maximum(np.asarray(spend, dtype=np.float64), 0.0)
     if form == "exponential":

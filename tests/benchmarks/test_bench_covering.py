@@ -73,7 +73,7 @@ def test_maximal_covering_at_planning_size() -> None:
             covered = (dense[:, chosen] <= 15).any(axis=1)
             value = float(weights.to_numpy()[covered].sum())
             outcome = f"objective {value:,.0f}, status {pulp.LpStatus[model.problem.status]}"
-        except Exception as exc:  # spopt raises when the solver stops without a plan
+        except Exception as exc:  # noqa: BLE001 - spopt raises when the solver stops early
             value, outcome = float("nan"), f"no plan ({exc.__class__.__name__}: {exc})"
         seconds = time.perf_counter() - start
         print(f"  spopt MCLP with {solver}: build {build:.1f} s, total {seconds:.1f} s, "

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from scipy.sparse import csr_matrix
 
 from optimizer.covering import _lagrangian, _lp_dual_bound, maximal_covering
