@@ -5,6 +5,7 @@ from optimizer.budget import BudgetPlan, allocate_budget
 from optimizer.covering import CoveringResult, greedy_covering, maximal_covering
 from optimizer.errors import OptimizerInputError, PlanInfeasibleError
 from optimizer.response import ResponseCurve, fit_response_curve
+from optimizer.siting import SitingResult, read_cost_table, site_outlets
 
 __all__ = [
     "BudgetPlan",
@@ -12,8 +13,11 @@ __all__ = [
     "OptimizerInputError",
     "PlanInfeasibleError",
     "ResponseCurve",
+    "SitingResult",
     "allocate_budget",
     "fit_response_curve",
     "greedy_covering",
     "maximal_covering",
+    "read_cost_table",
+    "site_outlets",
 ]

@@ -1,0 +1,571 @@
+"""Outlet siting: which candidate sites to open, as which kind, and which outlets to keep.
+
+Objectives (``objective``):
+
+* ``max_coverage``: the demand weight (score x adults) within ``coverage_minutes`` of an
+  own outlet;
+* ``p_median``: the smallest weighted travel time to the nearest own outlet, assignments
+  limited to each demand point's ``nearest_k`` sites (a point with none of them open is
+  charged ``unserved_minutes``);
+* ``max_capture``: the competitive location problem: residents patronise the most
+  attractive outlet they can reach (attractiveness x minutes^-beta, the Huff utility of
+  geo.market), and the plan maximizes the demand weight whose best outlet is an own one.
+
+Limits: capex budget, yearly opex budget (kept existing outlets count; a closure saves
+its opex), the most new outlets per kind (kinds not listed are not opened) or in total,
+capacity per kind against demand (``visits_per_adult`` a week), a minimum coverage share,
+and a minimum spacing between outlets. When the limits cannot all hold, an elastic re-solve
+names the ones that must give and by how much.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pulp
+from scipy.spatial import cKDTree
+
+from geo.market import DEFAULT_ATTRACTIVENESS
+from optimizer._elastic import Soft, explain_infeasible
+from optimizer._solve import Solver, solve
+from optimizer.covering import maximal_covering
+from optimizer.errors import OptimizerInputError, PlanInfeasibleError
+
+__all__ = ["Objective", "SitingResult", "read_cost_table", "site_outlets"]
+
+Objective = Literal["max_coverage", "p_median", "max_capture"]
+OPENABLE = ("micro_branch", "smart_atm", "mobile_van", "branch")
+
+
+@dataclass(frozen=True)
+class SitingResult:
+    """An outlet plan. ``decisions``: one row per site opened, kept or closed (``site_id``,
+    ``kind``, ``action``, ``capex``, ``opex_per_year``); ``binding``: the limits the plan
+    uses up; ``gap``: 0 when proven optimal, None when the solver gave no bound."""
+
+    status: str
+    proven_optimal: bool
+    gap: float | None
+    objective: float
+    objective_name: str
+    decisions: pd.DataFrame
+    coverage_before: float
+    coverage_after: float
+    mean_minutes_after: float
+    capex: float
+    opex_per_year: float
+    binding: tuple[str, ...]
+    build_seconds: float
+    solve_seconds: float
+    solver: str
+
+
+def read_cost_table(path: str) -> pd.DataFrame:
+    """Read a user's cost table (``origin_id``, ``dest_id``, ``cost``) from CSV or Parquet.
+
+    ``cost`` is in minutes (or whatever unit ``coverage_minutes`` uses).
+    """
+    from pathlib import Path
+
+    p = Path(path)
+    if not p.exists():
+        raise OptimizerInputError(f"{p}: no such cost table; give a CSV or Parquet file with "
+                                  "origin_id, dest_id, cost")
+    if p.suffix.lower() == ".parquet":
+        table = pd.read_parquet(p)
+    elif p.suffix.lower() in (".csv", ".txt"):
+        table = pd.read_csv(p)
+    else:
+        raise OptimizerInputError(f"{p}: unknown format {p.suffix!r}; expected .csv or .parquet")
+    missing = [c for c in ("origin_id", "dest_id", "cost") if c not in table.columns]
+    if missing:
+        raise OptimizerInputError(f"{p}: missing column(s) {missing}; expected origin_id, "
+                                  "dest_id, cost")
+    cost = pd.to_numeric(table["cost"], errors="coerce")
+    bad = cost.isna() | (cost < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise OptimizerInputError(f"{p}: row {i + 2}: cost = {table['cost'].iloc[i]!r}; "
+                                  "expected a number >= 0")
+    return table.assign(cost=cost.astype(float))[["origin_id", "dest_id", "cost"]]
+
+
+@dataclass(frozen=True)
+class _Options:
+    site: np.ndarray  # site id per option
+    kind: np.ndarray
+    capex: np.ndarray
+    opex: np.ndarray
+    capacity: np.ndarray
+
+
+def _options(sites: pd.DataFrame, kinds: Mapping[str, Mapping[str, float]],
+             max_new: Mapping[str, int] | int | None) -> _Options:
+    cand = sites[sites["status"] == "candidate"]
+    rows = []
+    for sid, r in cand.iterrows():
+        allowed = r["kinds"].split("|") if isinstance(r["kinds"], str) else list(r["kinds"])
+        for k in allowed:
+            if k not in kinds:
+                raise OptimizerInputError(f"site {sid!r}: kind {k!r} has no costs; expected "
+                                          f"one of {sorted(kinds)}")
+            if isinstance(max_new, Mapping) and max_new.get(k, 0) <= 0:
+                continue  # kinds not listed in max_new are not opened
+            spec = kinds[k]
+            cap = r.get("capacity_per_week")
+            rows.append((sid, k, float(r["capex"]) + spec.get("capex", 0.0),
+                         float(r["opex_per_year"]) + spec.get("opex_per_year", 0.0),
+                         float(cap) if cap is not None and pd.notna(cap) and cap > 0
+                         else spec.get("capacity_per_week", 0.0)))
+    if not rows:
+        return _Options(*(np.zeros(0, dtype=object) for _ in range(2)),
+                        *(np.zeros(0) for _ in range(3)))
+    site, kind, capex, opex, capacity = zip(*rows, strict=True)
+    return _Options(np.array(site, dtype=object), np.array(kind, dtype=object),
+                    np.array(capex), np.array(opex), np.array(capacity))
+
+
+def site_outlets(
+    demand: pd.DataFrame, sites: pd.DataFrame, travel: pd.DataFrame, *,
+    objective: Objective = "max_coverage", coverage_minutes: float = 15.0,
+    kinds: Mapping[str, Mapping[str, float]] | None = None,
+    capex_budget: float | None = None, opex_budget: float | None = None,
+    max_new: Mapping[str, int] | int | None = None, min_coverage_share: float | None = None,
+    min_spacing_m: float = 0.0, allow_closures: bool = False,
+    visits_per_adult: float | None = None, competitors: pd.DataFrame | None = None,
+    beta: float = 2.0, attractiveness: Mapping[str, float] | None = None,
+    nearest_k: int = 10, unserved_minutes: float | None = None,
+    solver: Solver = "cbc", time_limit_s: float = 60.0, gap: float = 0.0,
+) -> SitingResult:
+    """Choose sites and kinds for new own outlets (and, if allowed, outlets to close).
+
+    Parameters
+    ----------
+    demand
+        Indexed by demand point id: ``weight`` (what the objective counts, such as
+        adults x score) and ``adults`` (for coverage shares and capacity).
+    sites
+        Indexed by site id: ``status`` (``candidate`` or ``existing``), ``kinds`` (the
+        kinds a candidate allows, ``|``-separated), ``kind`` (an existing outlet's),
+        ``capex``, ``opex_per_year``, and ``x``, ``y`` (metres) for spacing; optional
+        ``capacity_per_week``.
+    travel
+        Minutes from demand points to sites: ``origin_id``, ``dest_id``, ``cost``; pairs
+        not listed are out of reach. Use geo's travel times or :func:`read_cost_table`.
+    kinds
+        Per kind: ``capex``, ``opex_per_year`` (added to the site's own) and
+        ``capacity_per_week`` (the area.toml ``[kinds]`` table).
+    competitors
+        For ``max_capture``: the competitor outlets' minutes, ``origin_id``, ``dest_id``,
+        ``cost``, and their ``kind``.
+    """
+    start = time.perf_counter()
+    kinds = {k: dict(v) for k, v in (kinds or {}).items()}
+    _check(demand, sites, travel, objective, coverage_minutes, min_coverage_share,
+           capex_budget, opex_budget, competitors)
+    if objective == "max_coverage" and max_new is None and capex_budget is None \
+            and opex_budget is None:
+        raise OptimizerInputError("max_coverage without max_new or a budget opens every "
+                                  "candidate; give outlets.max_new or outlets.capex_budget")
+    opts = _options(sites, kinds, max_new)
+    existing = sites[sites["status"] == "existing"]
+    ids = demand.index
+    w = demand["weight"].to_numpy(float)
+    adults = demand["adults"].to_numpy(float)
+    di = ids.get_indexer(pd.Index(travel["origin_id"]))
+    if (di < 0).any():
+        unknown = travel["origin_id"][di < 0].iloc[0]
+        raise OptimizerInputError(f"travel names demand point {unknown!r}, which is not in "
+                                  "demand")
+    site_ids = sites.index
+    si = site_ids.get_indexer(pd.Index(travel["dest_id"]))
+    keep_pairs = si >= 0
+    di, si, t = di[keep_pairs], si[keep_pairs], travel["cost"].to_numpy(float)[keep_pairs]
+    is_existing = (sites["status"] == "existing").to_numpy()
+    within = t <= coverage_minutes
+    covered_before = np.zeros(len(ids), dtype=bool)
+    covered_before[di[within & is_existing[si]]] = True
+    total_adults = float(adults.sum()) or 1.0
+    coverage_before = float(adults[covered_before].sum()) / total_adults
+
+    # the cover pairs of the objective: within reach, or beating the best competitor
+    if objective == "max_capture":
+        table = {**DEFAULT_ATTRACTIVENESS, **(attractiveness or {})}
+        assert competitors is not None
+        ci = ids.get_indexer(pd.Index(competitors["origin_id"]))
+        best = np.zeros(len(ids))
+        comp_u = np.array([table.get(k, 1.0) for k in competitors["kind"]]) \
+            * np.maximum(competitors["cost"].to_numpy(float), 1.0) ** -beta
+        np.maximum.at(best, ci[ci >= 0], comp_u[ci >= 0])
+
+        def beats(pair_sites_kind: np.ndarray, pair_d: np.ndarray, pair_t: np.ndarray
+                  ) -> np.ndarray:
+            a = np.array([table.get(k, 1.0) for k in pair_sites_kind])
+            return a * np.maximum(pair_t, 1.0) ** -beta > best[pair_d]
+
+    site_pos = {sid: i for i, sid in enumerate(site_ids)}
+    # option -> its site's row position; pairs per option via the site
+    opt_site_pos = np.array([site_pos[s] for s in opts.site], dtype=np.int64)
+    order = np.argsort(si, kind="stable")
+    bounds = np.searchsorted(si[order], np.arange(len(site_ids) + 1))
+    pairs_by_site: dict[int, np.ndarray] = {
+        s_row: order[bounds[s_row]:bounds[s_row + 1]] for s_row in range(len(site_ids))
+        if bounds[s_row + 1] > bounds[s_row]}
+
+    def option_pairs(o: int) -> np.ndarray:
+        return pairs_by_site.get(opt_site_pos[o], np.zeros(0, dtype=np.int64))
+
+    fixed_existing = existing.index if not allow_closures else existing.index[:0]
+    closable = existing.index if allow_closures else existing.index[:0]
+    existing_kind = existing["kind"] if "kind" in existing else pd.Series(dtype=object)
+
+    def covers(o_pairs: np.ndarray, kind: str) -> np.ndarray:
+        """Demand points the pairs serve under the objective's rule."""
+        if objective == "max_capture":
+            ok = beats(np.full(o_pairs.size, kind, dtype=object), di[o_pairs], t[o_pairs])
+            return np.unique(di[o_pairs][ok & within[o_pairs]])
+        return np.unique(di[o_pairs][within[o_pairs]])
+
+    simple = (objective != "p_median" and visits_per_adult is None
+              and min_coverage_share is None and min_spacing_m <= 0 and not allow_closures
+              and opex_budget is None and not isinstance(max_new, Mapping)
+              and (objective == "max_coverage" or len(set(opts.site)) == opts.site.size))
+    if simple and opts.site.size and not isinstance(max_new, Mapping):
+        return _fast(demand, sites, opts, covers, option_pairs, fixed_existing, existing_kind,
+                     site_pos, pairs_by_site, objective, max_new, capex_budget, solver,
+                     time_limit_s, gap, coverage_minutes, coverage_before, adults, (di, si, t))
+
+    prob = pulp.LpProblem("site_outlets",
+                          pulp.LpMinimize if objective == "p_median" else pulp.LpMaximize)
+    x = [prob.add_variable(f"x{o}", cat="Binary") for o in range(opts.site.size)]
+    keep = {e: prob.add_variable(f"keep{i}", cat="Binary") for i, e in enumerate(closable)}
+    by_site: dict[object, list[int]] = {}
+    for o, s in enumerate(opts.site):
+        by_site.setdefault(s, []).append(o)
+    for os_ in by_site.values():
+        if len(os_) > 1:
+            prob += pulp.lpSum(x[o] for o in os_) <= 1
+
+    def open_expr(site_row: int) -> pulp.LpAffineExpression | float:
+        sid = site_ids[site_row]
+        if is_existing[site_row]:
+            return keep.get(sid, 1.0)
+        return pulp.lpSum(x[o] for o in by_site.get(sid, []))
+
+    requirements: list[str] = []
+    soft: list[Soft] = []
+    obj_terms = []
+    floor = 0.0
+    cover_rows: dict[int, list[pulp.LpVariable]] = {}
+    served_within: dict[int, list[tuple[pulp.LpVariable, int]]] = {}
+    fixed_cover = np.zeros(len(ids), dtype=bool)
+    if objective != "p_median":
+        for o in range(opts.site.size):
+            for d in covers(option_pairs(o), opts.kind[o]):
+                cover_rows.setdefault(int(d), []).append(x[o])
+        for e in existing.index:
+            pairs = pairs_by_site.get(site_pos[e], np.zeros(0, dtype=np.int64))
+            for d in covers(pairs, existing_kind.get(e, "branch")):
+                if e in keep:
+                    cover_rows.setdefault(int(d), []).append(keep[e])
+                else:
+                    fixed_cover[d] = True
+        floor = float(w[fixed_cover].sum())
+        y = {}
+        for d, terms in cover_rows.items():
+            if fixed_cover[d]:
+                continue
+            y[d] = prob.add_variable(f"y{d}", lowBound=0, upBound=1)
+            prob += y[d] <= pulp.lpSum(terms)
+            obj_terms.append(float(w[d]) * y[d])
+        prob += pulp.lpSum(obj_terms)
+    else:
+        penalty = unserved_minutes if unserved_minutes is not None else 2 * float(
+            t.max() if t.size else coverage_minutes)
+        order = np.lexsort((t, di))
+        di_s, si_s, t_s = di[order], si[order], t[order]
+        rank = np.arange(di_s.size) - np.searchsorted(di_s, di_s)
+        near = rank < nearest_k
+        z_by_site: dict[int, list[tuple[pulp.LpVariable, int]]] = {}
+        for d in range(len(ids)):
+            lo, hi = np.searchsorted(di_s, [d, d + 1])
+            terms = []
+            for p_ in range(lo, hi):
+                if not near[p_]:
+                    continue
+                s_row = int(si_s[p_])
+                if not is_existing[s_row] and site_ids[s_row] not in by_site:
+                    continue
+                z = prob.add_variable(f"z{d}_{s_row}", lowBound=0, upBound=1)
+                prob += z <= open_expr(s_row)
+                if t_s[p_] <= coverage_minutes:
+                    served_within.setdefault(d, []).append((z, s_row))
+                obj_terms.append(float(w[d] * t_s[p_]) * z)
+                terms.append(z)
+                z_by_site.setdefault(s_row, []).append((z, d))
+            u = prob.add_variable(f"u{d}", lowBound=0, upBound=1)
+            obj_terms.append(float(w[d] * penalty) * u)
+            prob += pulp.lpSum(terms) + u == 1
+        prob += pulp.lpSum(obj_terms)
+    if visits_per_adult is not None:
+        requirements.append(f"capacity for {visits_per_adult:g} visits per adult a week")
+        if objective == "p_median":
+            load = z_by_site
+        else:  # serve covered demand within capacity: assignments on the cover pairs
+            load = {}
+            served: dict[int, list[pulp.LpVariable]] = {}
+            for k_, (d_, s_row) in enumerate(zip(di[within], si[within], strict=True)):
+                if not is_existing[s_row] and site_ids[s_row] not in by_site:
+                    continue
+                a = prob.add_variable(f"a{k_}", lowBound=0, upBound=1)
+                prob += a <= open_expr(int(s_row))
+                load.setdefault(int(s_row), []).append((a, int(d_)))
+                served.setdefault(int(d_), []).append(a)
+                served_within.setdefault(int(d_), []).append((a, int(s_row)))
+            for d, yv in y.items():
+                prob += yv <= pulp.lpSum(served.get(d, []))
+        for s_row, terms in load.items():
+            sid = site_ids[s_row]
+            if is_existing[s_row]:
+                row = sites.loc[sid]
+                cap = row.get("capacity_per_week")
+                cap = float(cap) if cap is not None and pd.notna(cap) else kinds.get(
+                    existing_kind.get(sid, "branch"), {}).get("capacity_per_week", 0.0)
+                cap_expr = cap * open_expr(s_row)
+            else:
+                cap_expr = pulp.lpSum(float(opts.capacity[o]) * x[o] for o in by_site[sid])
+            prob += pulp.lpSum(float(adults[d] * visits_per_adult) * v
+                               for v, d in terms) <= cap_expr
+    if min_coverage_share is not None:
+        requirements.append(f"min_coverage_share {min_coverage_share:.0%} within "
+                            f"{coverage_minutes:g} minutes")
+        reach_all = covered_before.copy()
+        openable = np.isin(site_ids.to_numpy()[si], opts.site)
+        reach_all[di[within & (is_existing[si] | openable)]] = True
+        best_share = float(adults[reach_all].sum()) / total_adults
+        if best_share < min_coverage_share - 1e-9:
+            raise PlanInfeasibleError(
+                f"outlets.min_coverage_share = {min_coverage_share:.0%} is out of reach: "
+                f"opening every candidate covers {best_share:.1%} of adults within "
+                f"{coverage_minutes:g} minutes (a candidate opens only as a kind listed in "
+                "outlets.max_new); lower it, list more kinds or add candidate sites")
+        c = {}
+        for d in np.unique(di[within]):
+            s_rows = si[within & (di == d)]
+            if visits_per_adult is not None:  # covered means served within capacity
+                terms = [v for v, s_row in served_within.get(int(d), [])]
+            else:
+                terms = [open_expr(int(s)) for s in s_rows
+                         if is_existing[s] or site_ids[s] in by_site]
+            c[d] = prob.add_variable(f"c{d}", lowBound=0, upBound=1)
+            prob += c[d] <= pulp.lpSum(terms)
+        prob += (pulp.lpSum(float(adults[d]) * v for d, v in c.items())
+                 >= min_coverage_share * total_adults), "min_coverage"
+    because = f" to meet {' and '.join(requirements)}" if requirements else ""
+    if capex_budget is not None:
+        prob += pulp.lpSum(float(opts.capex[o]) * x[o] for o in range(len(x))) \
+            <= capex_budget, "capex_budget"
+        soft.append(Soft("capex_budget", max(capex_budget, 1.0), lambda s: (
+            f"outlets.capex_budget = {capex_budget:,.0f} is too small{because}: it needs at "
+            f"least {capex_budget + s:,.0f}"), f"outlets.capex_budget = {capex_budget:,.0f}"))
+    if opex_budget is not None:
+        fixed = float(existing.loc[fixed_existing, "opex_per_year"].sum())
+        prob += (pulp.lpSum(float(opts.opex[o]) * x[o] for o in range(len(x)))
+                 + pulp.lpSum(float(existing.loc[e, "opex_per_year"]) * v
+                              for e, v in keep.items()) <= opex_budget - fixed), "opex_budget"
+        soft.append(Soft("opex_budget", max(opex_budget, 1.0), lambda s: (
+            f"outlets.opex_budget = {opex_budget:,.0f} a year is too small{because}: it "
+            f"needs at least {opex_budget + s:,.0f}"), f"outlets.opex_budget = {opex_budget:,.0f}"))
+    if isinstance(max_new, Mapping):
+        for k, limit in max_new.items():
+            members = [x[o] for o in range(len(x)) if opts.kind[o] == k]
+            if members:
+                name = f"max_new_{k}"
+                prob += pulp.lpSum(members) <= limit, name
+                soft.append(Soft(name, 1.0, _count_text(k, limit, because),
+                                 f"outlets.max_new.{k} = {limit}"))
+    elif max_new is not None:
+        prob += pulp.lpSum(x) <= max_new, "max_new"
+        soft.append(Soft("max_new", 1.0, _count_text("", max_new, because),
+                         f"outlets.max_new = {max_new}"))
+    if min_spacing_m > 0:
+        _spacing(prob, sites, x, by_site, keep, min_spacing_m)
+    build = time.perf_counter() - start
+    outcome = solve(prob, solver=solver, time_limit_s=time_limit_s, gap=gap)
+    if outcome.status == "infeasible":
+        lines = explain_infeasible(prob, soft, solver=solver, time_limit_s=time_limit_s)
+        raise PlanInfeasibleError("; ".join(lines) if lines else (
+            f"no outlet plan meets {' and '.join(requirements) or 'the limits'}, even with "
+            "unlimited budgets and counts: check min_spacing_m and the candidates"))
+    if outcome.status not in ("optimal", "feasible"):
+        raise PlanInfeasibleError(f"the solver stopped without an outlet plan "
+                                  f"({outcome.status}); raise the time limit")
+    chosen = np.array([round(v.value() or 0) == 1 for v in x], dtype=bool)
+    kept = {e: round(v.value() or 0) == 1 for e, v in keep.items()}
+    value = float(outcome.objective or 0.0) + floor
+    bound = None if outcome.bound is None else outcome.bound + floor
+    return _result(outcome.status, outcome.proven_optimal, value, bound, objective, sites,
+                   opts, chosen, kept, adults, (di, si, t), coverage_minutes, coverage_before,
+                   (capex_budget, opex_budget, max_new), build, outcome.solve_seconds, solver)
+
+
+PLURAL = {"branch": "branches", "micro_branch": "micro-branches", "smart_atm": "smart ATMs",
+          "mobile_van": "mobile van stops"}
+
+
+def _count_text(kind: str, limit: int, because: str) -> Callable[[float], str]:
+    key = f"outlets.max_new.{kind}" if kind else "outlets.max_new"
+    what = f"new {PLURAL.get(kind, kind)}" if kind else "new outlets"
+    return lambda s: (f"{key} = {limit} allows too few {what}{because}: it needs at least "
+                      f"{limit + round(s)}")
+
+
+def _spacing(prob: pulp.LpProblem, sites: pd.DataFrame, x: list[pulp.LpVariable],
+             by_site: dict[object, list[int]], keep: dict[object, pulp.LpVariable],
+             min_spacing_m: float) -> None:
+    if not {"x", "y"} <= set(sites.columns):
+        raise OptimizerInputError("min_spacing_m needs site coordinates: columns x and y")
+    xy = sites[["x", "y"]].to_numpy(float)
+    tree = cKDTree(xy)
+    ids = sites.index
+    status = sites["status"].to_numpy()
+    for a, b in sorted(tree.query_pairs(min_spacing_m)):
+        terms = []
+        for i in (a, b):
+            sid = ids[i]
+            if status[i] == "existing":
+                terms.append(keep.get(sid, 1.0))
+            else:
+                terms.extend(x[o] for o in by_site.get(sid, []))
+        if any(isinstance(v, pulp.LpVariable) for v in terms):
+            prob += pulp.lpSum(terms) <= 1
+
+
+def _check(demand: pd.DataFrame, sites: pd.DataFrame, travel: pd.DataFrame, objective: str,
+           coverage_minutes: float, min_coverage_share: float | None,
+           capex_budget: float | None, opex_budget: float | None,
+           competitors: pd.DataFrame | None) -> None:
+    if objective not in ("max_coverage", "p_median", "max_capture"):
+        raise OptimizerInputError(f"objective = {objective!r}: expected max_coverage, "
+                                  "p_median or max_capture")
+    for name, frame, cols in (("demand", demand, ("weight", "adults")),
+                              ("sites", sites, ("status", "capex", "opex_per_year")),
+                              ("travel", travel, ("origin_id", "dest_id", "cost"))):
+        missing = [c for c in cols if c not in frame.columns]
+        if missing:
+            raise OptimizerInputError(f"{name} lacks column(s) {missing}")
+    bad = ~sites["status"].isin(["candidate", "existing"])
+    if bad.any():
+        raise OptimizerInputError(f"sites: status {sites['status'][bad].iloc[0]!r} of "
+                                  f"{sites.index[bad][0]!r}; expected candidate or existing")
+    if coverage_minutes <= 0:
+        raise OptimizerInputError(f"coverage_minutes = {coverage_minutes}: expected > 0")
+    if min_coverage_share is not None and not 0 <= min_coverage_share <= 1:
+        raise OptimizerInputError(f"min_coverage_share = {min_coverage_share}: expected a "
+                                  "share in [0, 1]")
+    for name, v in (("capex_budget", capex_budget), ("opex_budget", opex_budget)):
+        if v is not None and v < 0:
+            raise OptimizerInputError(f"{name} = {v}: expected >= 0")
+    if (demand["weight"] < 0).any() or (demand["adults"] < 0).any():
+        raise OptimizerInputError("demand weight and adults must be >= 0")
+    if objective == "max_capture" and (competitors is None or "kind" not in competitors):
+        raise OptimizerInputError("max_capture needs competitors: origin_id, dest_id, cost "
+                                  "and kind of each competitor outlet")
+
+
+def _fast(demand: pd.DataFrame, sites: pd.DataFrame, opts: _Options,
+          covers: Callable[[np.ndarray, str], np.ndarray],
+          option_pairs: Callable[[int], np.ndarray], fixed_existing: pd.Index,
+          existing_kind: pd.Series, site_pos: dict[object, int],
+          pairs_by_site: dict[int, np.ndarray], objective: str, max_new: int | None,
+          capex_budget: float | None, solver: Solver, time_limit_s: float, gap: float,
+          coverage_minutes: float, coverage_before: float, adults: np.ndarray,
+          pairs: tuple[np.ndarray, np.ndarray, np.ndarray]) -> SitingResult:
+    """Coverage or capture with only a total count and a capex budget: maximal covering
+    (reductions, local search, a proven bound) on the cheapest allowed kind of each site;
+    kind does not change what a site covers (capture comes here only when each site
+    allows one kind)."""
+    frame = pd.DataFrame({"site": opts.site, "kind": opts.kind, "capex": opts.capex,
+                          "order": np.arange(opts.site.size)})
+    frame = frame.sort_values(["site", "capex", "order"]).drop_duplicates("site")
+    ids = demand.index
+    cover_pairs = []
+    for o in frame["order"]:
+        for d in covers(option_pairs(int(o)), opts.kind[o]):
+            cover_pairs.append((ids[d], f"o{o}"))
+    for e in fixed_existing:
+        for d in covers(pairs_by_site.get(site_pos[e], np.zeros(0, dtype=np.int64)),
+                        existing_kind.get(e, "branch")):
+            cover_pairs.append((ids[d], f"e:{e}"))
+    cover = pd.DataFrame(cover_pairs, columns=["demand_id", "site_id"])
+    cands = [f"o{o}" for o in frame["order"]]
+    res = maximal_covering(demand["weight"], cover, cands, p=max_new,
+                           costs=pd.Series(frame["capex"].to_numpy(), index=cands),
+                           budget=capex_budget, existing=[f"e:{e}" for e in fixed_existing],
+                           solver=solver, time_limit_s=time_limit_s, gap=gap)
+    chosen = np.zeros(opts.site.size, dtype=bool)
+    chosen[[int(c[1:]) for c in res.chosen]] = True
+    di, si, t = pairs
+    return _result(res.status, res.proven_optimal, res.objective, res.bound, objective, sites,
+                   opts, chosen, {}, adults, (di, si, t), coverage_minutes, coverage_before,
+                   (capex_budget, None, max_new), res.build_seconds, res.solve_seconds, solver)
+
+
+def _result(status: str, proven: bool, value: float, bound: float | None, objective: str,
+            sites: pd.DataFrame, opts: _Options, chosen: np.ndarray, kept: dict[object, bool],
+            adults: np.ndarray, pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
+            coverage_minutes: float, coverage_before: float,
+            limits: tuple[float | None, float | None, Mapping[str, int] | int | None],
+            build: float, solve_s: float, solver: str) -> SitingResult:
+    di, si, t = pairs
+    capex_budget, opex_budget, max_new = limits
+    existing = sites[sites["status"] == "existing"]
+    total_adults = float(adults.sum()) or 1.0
+    rows = [{"site_id": opts.site[o], "kind": opts.kind[o], "action": "open",
+             "capex": opts.capex[o], "opex_per_year": opts.opex[o]}
+            for o in np.flatnonzero(chosen)]
+    for e, r in existing.iterrows():
+        action = "close" if kept.get(e, True) is False else "keep"
+        rows.append({"site_id": e, "kind": r.get("kind", ""), "action": action,
+                     "capex": 0.0, "opex_per_year": float(r["opex_per_year"])
+                     * (-1 if action == "close" else 1)})
+    decisions = pd.DataFrame(rows, columns=["site_id", "kind", "action", "capex",
+                                            "opex_per_year"])
+    open_sites = set(opts.site[chosen]) | {e for e in existing.index if kept.get(e, True)}
+    site_ids = sites.index
+    is_open = np.array([s in open_sites for s in site_ids])
+    pair_open = is_open[si]
+    cov = np.zeros(adults.size, dtype=bool)
+    cov[di[pair_open & (t <= coverage_minutes)]] = True
+    nearest = np.full(adults.size, np.inf)
+    np.minimum.at(nearest, di[pair_open], t[pair_open])
+    finite = np.isfinite(nearest)
+    mean_min = float((nearest[finite] * adults[finite]).sum() / max(adults[finite].sum(), 1e-12))
+    capex = float(opts.capex[chosen].sum())
+    opex = float(decisions.loc[decisions["action"] != "close", "opex_per_year"].sum())
+    binding = []
+    if capex_budget is not None and capex >= capex_budget * 0.999 - 1e-6:
+        binding.append(f"capex_budget ({capex:,.0f} of {capex_budget:,.0f})")
+    if opex_budget is not None and opex >= opex_budget * 0.999 - 1e-6:
+        binding.append(f"opex_budget ({opex:,.0f} of {opex_budget:,.0f})")
+    if isinstance(max_new, Mapping):
+        for k, limit in max_new.items():
+            n = int((opts.kind[chosen] == k).sum())
+            if limit > 0 and n >= limit:
+                binding.append(f"max_new.{k} ({n} of {limit})")
+    elif max_new is not None and int(chosen.sum()) >= max_new:
+        binding.append(f"max_new ({int(chosen.sum())} of {max_new})")
+    gap = 0.0 if proven else (None if bound is None or value == 0
+                              else abs(bound - value) / abs(value))
+    return SitingResult(
+        status=status, proven_optimal=proven, gap=gap, objective=value,
+        objective_name=objective, decisions=decisions, coverage_before=coverage_before,
+        coverage_after=float(adults[cov].sum()) / total_adults, mean_minutes_after=mean_min,
+        capex=capex, opex_per_year=opex, binding=tuple(binding), build_seconds=build,
+        solve_seconds=solve_s, solver=solver)
+
