@@ -1,8 +1,9 @@
 """Budget allocation: spend per community x channel (optionally per quarter) on concave
 response curves, as a linear programme over piecewise-linear segments.
 
-Each (community, channel) cell gets ``pieces`` spend segments between breakpoints that are
-denser near zero, where the curves bend most. Every segment of every curve has a slope in
+Each (community, channel) cell gets ``pieces`` spend segments between breakpoints spaced
+geometrically on the scale of its curves (from a twentieth of the smallest ``k`` to fifty
+times the largest), where they bend. Every segment of every curve has a slope in
 new customers per unit of spend, summed over the cell's segments (age x income, SME); as the
 curves are concave those slopes fall from one segment to the next, so the LP fills them in
 order and the piecewise model is exact at the breakpoints.
@@ -231,8 +232,23 @@ def allocate_budget(
         upper = np.array([policy[group_of[ch]] * total for ch in cells["channel"]])
     cap_cell = cells["community_id"].map(caps_s).to_numpy(float)
     upper = np.where(np.isnan(cap_cell), upper, np.minimum(upper, cap_cell))
-    frac = (np.arange(pieces + 1) / pieces) ** 2
-    bq = upper[:, None] * frac[None, :] / quarters  # cells x (pieces+1), quarterly spend
+    # breakpoints follow each cell's curves: geometric from a twentieth of the smallest k
+    # to fifty times the largest (or the cell's upper bound), then one piece to the bound
+    k_rows = c["k"].to_numpy(float) / quarters
+    k_lo = np.full(len(cells), np.inf)
+    k_hi = np.zeros(len(cells))
+    np.minimum.at(k_lo, cell_of, k_rows)
+    np.maximum.at(k_hi, cell_of, k_rows)
+    up_q = upper / quarters
+    lo = np.minimum(0.05 * k_lo, up_q)
+    hi = np.clip(50 * k_hi, lo, up_q)
+    steps = np.linspace(0.0, 1.0, pieces - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        grid = np.where(hi[:, None] > lo[:, None],
+                        lo[:, None] * (hi / np.maximum(lo, 1e-300))[:, None] ** steps[None, :],
+                        hi[:, None])
+    bq = np.concatenate([np.zeros((len(cells), 1)), grid, up_q[:, None]], axis=1)
+    bq = np.maximum.accumulate(np.nan_to_num(bq), axis=1)  # cells x (pieces+1)
     width = np.diff(bq, axis=1)
     # response of each curve row at the breakpoints, yearly curve at the quarterly rate
     b_rows = bq[cell_of] * quarters
