@@ -21,8 +21,8 @@ pytestmark = pytest.mark.slow
 
 CHANNELS = ("community_event", "social_media", "sms", "merchant_alliance", "referral_bonus",
             "outlet_promo", "kol_live")
-SEGMENTS = tuple(f"{a}/{t}" for a in ("18-35", "36-55", "56+")
-                 for t in ("low", "middle", "high")) + ("sme",)
+SEGMENTS = (*(f"{a}/{t}" for a in ("18-35", "36-55", "56+")
+               for t in ("low", "middle", "high")), "sme")
 POLICY = {"maintenance": 0.2, "growth": 0.4, "brand": 0.3, "reserve": 0.1}
 
 
