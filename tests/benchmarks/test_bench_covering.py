@@ -9,6 +9,7 @@ MIP solvers alone (PuLP, from the greedy plan) and spopt's maximal covering mode
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 import pulp
@@ -64,8 +65,10 @@ def test_maximal_covering_at_planning_size() -> None:
         engine = (pulp.COIN_CMD(path=_cbc_path(), msg=False, timeLimit=LIMIT_S, threads=1)
                   if solver == "cbc" else pulp.HiGHS(msg=False, timeLimit=LIMIT_S, threads=1))
         start = time.perf_counter()
-        model = MCLP.from_cost_matrix(dense, weights.to_numpy(), service_radius=15,
-                                      p_facilities=P)
+        with warnings.catch_warnings():  # spopt builds with PuLP's deprecated constructors
+            warnings.simplefilter("ignore", DeprecationWarning)
+            model = MCLP.from_cost_matrix(dense, weights.to_numpy(), service_radius=15,
+                                          p_facilities=P)
         build = time.perf_counter() - start
         try:
             model.solve(engine, results=False)
