@@ -17,7 +17,7 @@ import pulp
 
 from optimizer.errors import OptimizerInputError
 
-__all__ = ["SolveOutcome", "Solver", "row_duals", "solve"]
+__all__ = ["SolveOutcome", "Solver", "check_solver", "row_duals", "solve"]
 
 Solver = Literal["cbc", "highs"]
 
@@ -31,16 +31,21 @@ class SolveOutcome:
     solve_seconds: float
 
 
+def check_solver(solver: str) -> None:
+    """Refuse an unknown solver name before any work is done."""
+    if solver not in ("cbc", "highs"):
+        raise OptimizerInputError(f"solver = {solver!r}: expected 'cbc' or 'highs'")
+
+
 def solve(problem: pulp.LpProblem, *, solver: Solver = "cbc", time_limit_s: float = 60.0,
           gap: float = 0.0, warm_start: bool = False) -> SolveOutcome:
     """Solve ``problem`` with CBC or HiGHS under a time limit; say what was proven."""
+    check_solver(solver)
     if solver == "cbc":
         engine = pulp.COIN_CMD(path=_cbc_path(), msg=False, timeLimit=time_limit_s,
                                gapRel=gap or None, warmStart=warm_start, threads=1)
-    elif solver == "highs":
-        engine = pulp.HiGHS(msg=False, timeLimit=time_limit_s, gapRel=gap or None, threads=1)
     else:
-        raise OptimizerInputError(f"solver = {solver!r}: expected 'cbc' or 'highs'")
+        engine = pulp.HiGHS(msg=False, timeLimit=time_limit_s, gapRel=gap or None, threads=1)
     start = time.perf_counter()
     problem.solve(engine)
     seconds = time.perf_counter() - start

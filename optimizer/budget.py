@@ -27,9 +27,9 @@ import pandas as pd
 import pulp
 
 from optimizer._elastic import Soft, explain_infeasible
-from optimizer._solve import Solver, row_duals, solve
+from optimizer._solve import Solver, check_solver, row_duals, solve
 from optimizer.errors import OptimizerInputError, PlanInfeasibleError
-from optimizer.response import response
+from optimizer.response import curves_response
 
 __all__ = ["DEFAULT_CHANNEL_GROUPS", "ONLINE_CHANNELS", "BudgetPlan", "allocate_budget"]
 
@@ -166,6 +166,7 @@ def allocate_budget(
         how much.
     """
     start = time.perf_counter()
+    check_solver(solver)
     c = _validate(curves, total)
     if quarters < 1:
         raise OptimizerInputError(f"quarters = {quarters}: expected 1 or more")
@@ -251,11 +252,7 @@ def allocate_budget(
     bq = np.maximum.accumulate(np.nan_to_num(bq), axis=1)  # cells x (pieces+1)
     width = np.diff(bq, axis=1)
     # response of each curve row at the breakpoints, yearly curve at the quarterly rate
-    b_rows = bq[cell_of] * quarters
-    hill = (c["form"] == "hill").to_numpy()
-    rmax, kk, hh = (c[col].to_numpy(float)[:, None] for col in ("rmax", "k", "h"))
-    r = np.where(hill[:, None], response("hill", b_rows, rmax, kk, hh),
-                 response("exponential", b_rows, rmax, kk)) / quarters
+    r = curves_response(c, bq[cell_of] * quarters) / quarters
     with np.errstate(divide="ignore", invalid="ignore"):
         slope_rows = np.where(width[cell_of] > 0, np.diff(r, axis=1) / width[cell_of], 0.0)
     vpc = c["value_per_customer"].to_numpy(float)[:, None]
@@ -287,8 +284,7 @@ def allocate_budget(
     sq = season[None, :, None]
     cust_q = cust[:, None, :] * sq
     val_q = val[:, None, :] * sq
-    obj_coef = (cust_q if objective == "customers" else val_q) \
-        * np.ones((1, quarters, 1))
+    obj_coef = cust_q if objective == "customers" else val_q
 
     def expr(coef: np.ndarray, mask: np.ndarray | None = None) -> pulp.LpAffineExpression:
         full = np.broadcast_to(coef, dv.shape)
@@ -368,6 +364,7 @@ def allocate_budget(
                     if abs(duals.get(labels[n], 0.0)) > 1e-9
                     and abs(con.slack or 0.0) <= 1e-6 * max(1.0, total))
     plan = _plan_table(cells, spend, c, cell_of, season, quarters)
+    obj = float(plan["customers" if objective == "customers" else "value"].sum())
     marginal_value = None
     if marginal and total > 0:
         if duals and outcome.proven_optimal:
@@ -383,9 +380,8 @@ def allocate_budget(
                 floors=floors, caps=caps, inclusion=inclusion, quarters=quarters,
                 seasonality=seasonality, pieces=pieces, solver=solver,
                 time_limit_s=time_limit_s, marginal=False)
-            marginal_value = (bigger.objective - float(outcome.objective or 0.0)) \
-                / (0.01 * total)
-    obj = float(plan["customers" if objective == "customers" else "value"].sum())
+            # both objectives are the curves' own values, not the piecewise model's
+            marginal_value = (bigger.objective - obj) / (0.01 * total)
     notes = [f"objective, customers and value are the curves' own values at the chosen "
              f"spend; the LP works on a piecewise-linear approximation with {pieces} pieces "
              "per cell"]
@@ -409,12 +405,8 @@ def allocate_budget(
 def _plan_table(cells: pd.DataFrame, spend: np.ndarray, c: pd.DataFrame, cell_of: np.ndarray,
                 season: np.ndarray, quarters: int) -> pd.DataFrame:
     """Spend per cell x quarter and the curves' own response to it."""
-    rows_spend = spend[cell_of]  # curve rows x quarters
-    hill = (c["form"] == "hill").to_numpy()[:, None]
-    rmax, kk, hh = (c[col].to_numpy(float)[:, None] for col in ("rmax", "k", "h"))
-    yearly = rows_spend * quarters
-    r = np.where(hill, response("hill", yearly, rmax, kk, hh),
-                 response("exponential", yearly, rmax, kk)) / quarters * season[None, :]
+    yearly = spend[cell_of] * quarters  # curve rows x quarters, at the yearly rate
+    r = curves_response(c, yearly) / quarters * season[None, :]
     vpc = c["value_per_customer"].to_numpy(float)[:, None]
     cust = np.zeros_like(spend)
     value = np.zeros_like(spend)

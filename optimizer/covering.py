@@ -28,7 +28,7 @@ import pandas as pd
 import pulp
 from scipy.sparse import csr_matrix
 
-from optimizer._solve import Solver, solve
+from optimizer._solve import Solver, check_solver, solve
 from optimizer.errors import OptimizerInputError, PlanInfeasibleError
 
 __all__ = ["CoveringResult", "greedy_covering", "maximal_covering", "swap_search"]
@@ -244,11 +244,14 @@ def _relaxed_max(s: np.ndarray, *, p: int | None, costs: np.ndarray,
 
 
 def _lagrangian(gw: np.ndarray, at: csr_matrix, lam: np.ndarray, *, p: int | None,
-                costs: np.ndarray, budget: float | None) -> float:
+                costs: np.ndarray, budget: float | None, s: np.ndarray | None = None
+                ) -> float:
     """The Lagrangian bound: max over y of sum (w - lam) y plus the best relaxed site
-    choice on lam-weighted coverage. Valid for every lam >= 0."""
+    choice on lam-weighted coverage ``s = at @ lam`` (pass it when already computed).
+    Valid for every lam >= 0."""
+    s = at @ lam if s is None else s
     return float(np.maximum(gw - lam, 0.0).sum()) + _relaxed_max(
-        at @ lam, p=p, costs=costs, budget=budget)
+        s, p=p, costs=costs, budget=budget)
 
 
 def _subgradient(gw: np.ndarray, g: csr_matrix, *, p: int | None, costs: np.ndarray,
@@ -259,7 +262,7 @@ def _subgradient(gw: np.ndarray, g: csr_matrix, *, p: int | None, costs: np.ndar
     step, stall = 2.0, 0
     for _ in range(iterations):
         s = at @ lam
-        value = _lagrangian(gw, at, lam, p=p, costs=costs, budget=budget)
+        value = _lagrangian(gw, at, lam, p=p, costs=costs, budget=budget, s=s)
         if value < best - TOL:
             best, stall = value, 0
         else:
@@ -356,8 +359,7 @@ def maximal_covering(
     deadline = start + time_limit_s
     candidates = pd.Index(list(candidates))
     existing_idx = pd.Index(list(existing))
-    if solver not in ("cbc", "highs"):
-        raise OptimizerInputError(f"solver = {solver!r}: expected 'cbc' or 'highs'")
+    check_solver(solver)
     if p is None and budget is None:
         raise OptimizerInputError("give p (how many new sites) or a budget, or both")
     if p is not None and p < 0:
@@ -380,11 +382,13 @@ def maximal_covering(
 
     greedy = greedy_covering(gw, g, p=p, costs=kc, budget=budget)
     greedy_value = red.floor + _covered_weight(gw, g, greedy)
-    heuristic_deadline = start + 0.25 * time_limit_s if local_search else start
-    plan = swap_search(gw, g, greedy, p=p, costs=kc, budget=budget,
-                       deadline=heuristic_deadline)
-    plan = _perturbed_restarts(gw, g, plan, p=p, costs=kc, budget=budget,
-                               deadline=heuristic_deadline)
+    plan = greedy
+    if local_search:
+        heuristic_deadline = start + 0.25 * time_limit_s
+        plan = swap_search(gw, g, greedy, p=p, costs=kc, budget=budget,
+                           deadline=heuristic_deadline)
+        plan = _perturbed_restarts(gw, g, plan, p=p, costs=kc, budget=budget,
+                                   deadline=heuristic_deadline)
     value = red.floor + _covered_weight(gw, g, plan)
     method = "local search" if value > greedy_value + TOL else "greedy"
     build = time.perf_counter() - start

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import curve_fit
 
 from optimizer.errors import OptimizerInputError
 
-__all__ = ["CurveForm", "ResponseCurve", "fit_response_curve", "response"]
+__all__ = ["CurveForm", "ResponseCurve", "curves_response", "fit_response_curve", "response"]
 
 CurveForm = Literal["hill", "exponential"]
 
@@ -39,6 +40,18 @@ def response(form: str, spend: Param, rmax: Param, k: Param, h: Param = 1.0) -> 
             out = rmax * sh / (np.power(k, h) + sh)
         return np.asarray(np.where(s > 0, out, 0.0))
     raise OptimizerInputError(f"form = {form!r}: expected 'hill' or 'exponential'")
+
+
+def curves_response(curves: pd.DataFrame, spend: np.ndarray) -> np.ndarray:
+    """Each curve row (``form``, ``rmax``, ``k``, optional ``h``) at its spend: ``spend``
+    has one row per curve (and any number of columns)."""
+    s = np.asarray(spend, dtype=np.float64)
+    col = (slice(None),) + (None,) * (s.ndim - 1)
+    rmax, k = (curves[c].to_numpy(float)[col] for c in ("rmax", "k"))
+    h = curves["h"].to_numpy(float)[col] if "h" in curves else 1.0
+    hill = (curves["form"] == "hill").to_numpy()[col]
+    return np.where(hill, response("hill", s, rmax, k, h),
+                    response("exponential", s, rmax, k))
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -32,14 +33,13 @@ from scipy.spatial import cKDTree
 
 from geo.market import DEFAULT_ATTRACTIVENESS
 from optimizer._elastic import Soft, explain_infeasible
-from optimizer._solve import Solver, solve
+from optimizer._solve import Solver, check_solver, solve
 from optimizer.covering import maximal_covering
 from optimizer.errors import OptimizerInputError, PlanInfeasibleError
 
 __all__ = ["Objective", "SitingResult", "read_cost_table", "site_outlets"]
 
 Objective = Literal["max_coverage", "p_median", "max_capture"]
-OPENABLE = ("micro_branch", "smart_atm", "mobile_van", "branch")
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,6 @@ def read_cost_table(path: str) -> pd.DataFrame:
 
     ``cost`` is in minutes (or whatever unit ``coverage_minutes`` uses).
     """
-    from pathlib import Path
-
     p = Path(path)
     if not p.exists():
         raise OptimizerInputError(f"{p}: no such cost table; give a CSV or Parquet file with "
@@ -166,6 +164,7 @@ def site_outlets(
     """
     start = time.perf_counter()
     kinds = {k: dict(v) for k, v in (kinds or {}).items()}
+    check_solver(solver)
     _check(demand, sites, travel, objective, coverage_minutes, min_coverage_share,
            capex_budget, opex_budget, competitors)
     if objective == "max_coverage" and max_new is None and capex_budget is None \
@@ -203,10 +202,8 @@ def site_outlets(
             * np.maximum(competitors["cost"].to_numpy(float), 1.0) ** -beta
         np.maximum.at(best, ci[ci >= 0], comp_u[ci >= 0])
 
-        def beats(pair_sites_kind: np.ndarray, pair_d: np.ndarray, pair_t: np.ndarray
-                  ) -> np.ndarray:
-            a = np.array([table.get(k, 1.0) for k in pair_sites_kind])
-            return a * np.maximum(pair_t, 1.0) ** -beta > best[pair_d]
+        def beats(kind: str, pair_d: np.ndarray, pair_t: np.ndarray) -> np.ndarray:
+            return table.get(kind, 1.0) * np.maximum(pair_t, 1.0) ** -beta > best[pair_d]
 
     site_pos = {sid: i for i, sid in enumerate(site_ids)}
     # option -> its site's row position; pairs per option via the site
@@ -227,13 +224,13 @@ def site_outlets(
     def covers(o_pairs: np.ndarray, kind: str) -> np.ndarray:
         """Demand points the pairs serve under the objective's rule."""
         if objective == "max_capture":
-            ok = beats(np.full(o_pairs.size, kind, dtype=object), di[o_pairs], t[o_pairs])
+            ok = beats(kind, di[o_pairs], t[o_pairs])
             return np.unique(di[o_pairs][ok & within[o_pairs]])
         return np.unique(di[o_pairs][within[o_pairs]])
 
     simple = (objective != "p_median" and visits_per_adult is None
               and min_coverage_share is None and min_spacing_m <= 0 and not allow_closures
-              and opex_budget is None and not isinstance(max_new, Mapping)
+              and opex_budget is None
               and (objective == "max_coverage" or len(set(opts.site)) == opts.site.size))
     if simple and opts.site.size and not isinstance(max_new, Mapping):
         return _fast(demand, sites, opts, covers, option_pairs, fixed_existing, existing_kind,
@@ -262,7 +259,7 @@ def site_outlets(
     obj_terms = []
     floor = 0.0
     cover_rows: dict[int, list[pulp.LpVariable]] = {}
-    served_within: dict[int, list[tuple[pulp.LpVariable, int]]] = {}
+    served_within: dict[int, list[pulp.LpVariable]] = {}  # assignments within reach
     fixed_cover = np.zeros(len(ids), dtype=bool)
     if objective != "p_median":
         for o in range(opts.site.size):
@@ -287,8 +284,8 @@ def site_outlets(
     else:
         penalty = unserved_minutes if unserved_minutes is not None else 2 * float(
             t.max() if t.size else coverage_minutes)
-        order = np.lexsort((t, di))
-        di_s, si_s, t_s = di[order], si[order], t[order]
+        by_demand = np.lexsort((t, di))
+        di_s, si_s, t_s = di[by_demand], si[by_demand], t[by_demand]
         rank = np.arange(di_s.size) - np.searchsorted(di_s, di_s)
         near = rank < nearest_k
         z_by_site: dict[int, list[tuple[pulp.LpVariable, int]]] = {}
@@ -304,7 +301,7 @@ def site_outlets(
                 z = prob.add_variable(f"z{d}_{s_row}", lowBound=0, upBound=1)
                 prob += z <= open_expr(s_row)
                 if t_s[p_] <= coverage_minutes:
-                    served_within.setdefault(d, []).append((z, s_row))
+                    served_within.setdefault(d, []).append(z)
                 obj_terms.append(float(w[d] * t_s[p_]) * z)
                 terms.append(z)
                 z_by_site.setdefault(s_row, []).append((z, d))
@@ -326,7 +323,7 @@ def site_outlets(
                 prob += a <= open_expr(int(s_row))
                 load.setdefault(int(s_row), []).append((a, int(d_)))
                 served.setdefault(int(d_), []).append(a)
-                served_within.setdefault(int(d_), []).append((a, int(s_row)))
+                served_within.setdefault(int(d_), []).append(a)
             for d, yv in y.items():
                 prob += yv <= pulp.lpSum(served.get(d, []))
         for s_row, terms in load.items():
@@ -355,12 +352,14 @@ def site_outlets(
                 f"{coverage_minutes:g} minutes (a candidate opens only as a kind listed in "
                 "outlets.max_new); lower it, list more kinds or add candidate sites")
         c = {}
-        for d in np.unique(di[within]):
-            s_rows = si[within & (di == d)]
+        reach_d, reach_s = di[within], si[within]
+        grouped = np.argsort(reach_d, kind="stable")
+        starts = np.searchsorted(reach_d[grouped], np.unique(reach_d), side="left")
+        for d, rows in zip(np.unique(reach_d), np.split(grouped, starts[1:]), strict=True):
             if visits_per_adult is not None:  # covered means served within capacity
-                terms = [v for v, s_row in served_within.get(int(d), [])]
+                terms = served_within.get(int(d), [])
             else:
-                terms = [open_expr(int(s)) for s in s_rows
+                terms = [open_expr(int(s)) for s in reach_s[rows]
                          if is_existing[s] or site_ids[s] in by_site]
             c[d] = prob.add_variable(f"c{d}", lowBound=0, upBound=1)
             prob += c[d] <= pulp.lpSum(terms)
@@ -510,9 +509,8 @@ def _fast(demand: pd.DataFrame, sites: pd.DataFrame, opts: _Options,
                            solver=solver, time_limit_s=time_limit_s, gap=gap)
     chosen = np.zeros(opts.site.size, dtype=bool)
     chosen[[int(c[1:]) for c in res.chosen]] = True
-    di, si, t = pairs
     return _result(res.status, res.proven_optimal, res.objective, res.bound, objective, sites,
-                   opts, chosen, {}, adults, (di, si, t), coverage_minutes, coverage_before,
+                   opts, chosen, {}, adults, pairs, coverage_minutes, coverage_before,
                    (capex_budget, None, max_new), res.build_seconds, res.solve_seconds, solver)
 
 

@@ -10,32 +10,21 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from optimizer import allocate_budget
 from optimizer.budget import DEFAULT_CHANNEL_GROUPS
-from optimizer.response import response
+from optimizer.response import curves_response
+from tests.optimizer.curves import CHANNELS, random_curves
 
 pytestmark = pytest.mark.slow
 
-CHANNELS = ("community_event", "social_media", "sms", "merchant_alliance", "referral_bonus",
-            "outlet_promo", "kol_live")
-SEGMENTS = (*(f"{a}/{t}" for a in ("18-35", "36-55", "56+")
-               for t in ("low", "middle", "high")), "sme")
 POLICY = {"maintenance": 0.2, "growth": 0.4, "brand": 0.3, "reserve": 0.1}
 
 
 def test_budget_allocation_at_planning_size() -> None:
-    rng = np.random.default_rng(0)
-    rows = [(f"C{c:03d}", ch, sg) for c in range(500) for ch in CHANNELS for sg in SEGMENTS]
-    curves = pd.DataFrame(rows, columns=["community_id", "channel", "segment"])
+    curves = random_curves(np.random.default_rng(0), 500, k_range=(500, 5_000))
     n = len(curves)
-    curves["form"] = np.where(rng.random(n) < 0.5, "hill", "exponential")
-    curves["rmax"] = rng.uniform(1, 30, n)
-    curves["k"] = rng.uniform(500, 5_000, n)
-    curves["h"] = rng.uniform(0.5, 1.0, n)
-    curves["value_per_customer"] = rng.uniform(50, 400, n)
     total = 2_000_000.0
     start = time.perf_counter()
     plan = allocate_budget(curves, total, policy=POLICY, online_share=0.6, min_roi=3.0,
@@ -46,11 +35,7 @@ def test_budget_allocation_at_planning_size() -> None:
     per_cell = {ch: POLICY[group_of[ch]] * total / (500 * len(DEFAULT_CHANNEL_GROUPS[
         group_of[ch]])) for ch in CHANNELS}
     s = curves["channel"].map(per_cell).to_numpy()
-    equal = float(np.where(curves["form"] == "hill",
-                           response("hill", s, curves["rmax"].to_numpy(),
-                                    curves["k"].to_numpy(), curves["h"].to_numpy()),
-                           response("exponential", s, curves["rmax"].to_numpy(),
-                                    curves["k"].to_numpy())).sum())
+    equal = float(curves_response(curves, s).sum())
     print(f"\nBENCH budget allocation: {n:,} curves (500 x 7 x 10), {seconds:.2f} s (build "
           f"{plan.build_seconds:.2f} s, solve {plan.solve_seconds:.2f} s), "
           f"{plan.customers:,.0f} new customers vs {equal:,.0f} for an equal split "

@@ -17,10 +17,9 @@ from optimizer import (
     fit_response_curve,
 )
 from optimizer.budget import DEFAULT_CHANNEL_GROUPS, ONLINE_CHANNELS
-from optimizer.response import response
+from optimizer.response import curves_response, response
+from tests.optimizer.curves import random_curves as curves_table
 
-CHANNELS = ("community_event", "social_media", "sms", "merchant_alliance", "referral_bonus",
-            "outlet_promo", "kol_live")
 POLICY = {"maintenance": 0.2, "growth": 0.4, "brand": 0.3, "reserve": 0.1}
 SEGMENTS = ("18-35/low", "36-55/middle", "56+/low", "56+/high", "sme")
 
@@ -93,15 +92,7 @@ def test_marginal_value_matches_a_resolve() -> None:
 
 
 def random_curves(rng: np.random.Generator, n_comm: int) -> pd.DataFrame:
-    rows = [(f"C{c}", ch, sg) for c in range(n_comm) for ch in CHANNELS for sg in SEGMENTS]
-    df = pd.DataFrame(rows, columns=["community_id", "channel", "segment"])
-    n = len(df)
-    df["form"] = np.where(rng.random(n) < 0.5, "hill", "exponential")
-    df["rmax"] = rng.uniform(1, 30, n)
-    df["k"] = rng.uniform(2_000, 40_000, n)
-    df["h"] = rng.uniform(0.5, 1.0, n)
-    df["value_per_customer"] = rng.uniform(50, 400, n)
-    return df
+    return curves_table(rng, n_comm, segments=SEGMENTS)
 
 
 @settings(max_examples=25, deadline=None)
@@ -163,10 +154,7 @@ def test_inclusion_floor_moves_money_to_the_segment() -> None:
 def _segment_share(curves: pd.DataFrame, plan: pd.DataFrame, mask: pd.Series) -> float:
     spend = plan.set_index(["community_id", "channel"])["spend"]
     s = spend.reindex(pd.MultiIndex.from_frame(curves[["community_id", "channel"]])).to_numpy()
-    r = np.where(curves["form"] == "hill",
-                 response("hill", s, curves["rmax"].to_numpy(), curves["k"].to_numpy(),
-                          curves["h"].to_numpy()),
-                 response("exponential", s, curves["rmax"].to_numpy(), curves["k"].to_numpy()))
+    r = curves_response(curves, s)
     return float(r[mask.to_numpy()].sum() / r.sum())
 
 
@@ -226,3 +214,14 @@ def test_bad_limits() -> None:
         allocate_budget(two_cells(), 1000, floors={"Z": 1})
     with pytest.raises(OptimizerInputError, match="matches no segment"):
         allocate_budget(two_cells(), 1000, inclusion={"sme": 0.1})
+
+
+def test_curves_response_evaluates_each_row_by_its_form() -> None:
+    curves = pd.DataFrame({"form": ["hill", "exponential"], "rmax": [10.0, 20.0],
+                           "k": [100.0, 50.0], "h": [0.5, 1.0]})
+    spend = np.array([[0.0, 100.0], [50.0, 1e9]])
+    out = curves_response(curves, spend)
+    assert out[0].tolist() == pytest.approx([0.0, 5.0])  # half of rmax at s = k
+    assert out[1].tolist() == pytest.approx([20 * (1 - math.exp(-1)), 20.0])
+    assert curves_response(curves.drop(columns="h"), np.array([100.0, 50.0]))[0] == \
+        pytest.approx(5.0)  # h defaults to 1
