@@ -58,9 +58,18 @@ def solve(problem: pulp.LpProblem, *, solver: Solver = "cbc", time_limit_s: floa
         return SolveOutcome("not solved", False, None, None, seconds)
     proven = sol == pulp.LpSolutionOptimal
     objective = pulp.value(problem.objective)
-    bound = _best_bound(problem, solver) if not proven else objective
-    return SolveOutcome("optimal" if proven else "feasible", proven,
-                        None if objective is None else float(objective), bound, seconds)
+    if objective is None:
+        return SolveOutcome("feasible", False, None, None, seconds)
+    objective = float(objective)
+    bound = _best_bound(problem, solver) if not proven or gap > 0 else objective
+    if proven and gap > 0:
+        # "optimal" then means within the relative gap asked for; where the solver keeps
+        # no bound (CBC through PuLP), the gap it stopped at is the proof
+        if bound is None:
+            slack = gap * max(abs(objective), 1e-9)
+            bound = objective + slack if problem.sense == pulp.LpMaximize else objective - slack
+        proven = abs(bound - objective) <= 1e-9 * max(1.0, abs(objective))
+    return SolveOutcome("optimal" if proven else "feasible", proven, objective, bound, seconds)
 
 
 def _cbc_path() -> str:
