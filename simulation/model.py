@@ -206,6 +206,7 @@ class CommunityMarketModel(mesa.Model):
             people = target.sum() * r.scale
             if people == 0 or weekly == 0:
                 continue
+            saturation = 1.0  # share of the channel's full effect this spend buys
             if campaign.channel == "community_event" and self.venues is not None:
                 affinity = np.array(ch.affinity, dtype=np.float32)[r.age]
                 hit, cost, events, staff = self._events(target, weekly, draw, affinity)
@@ -214,8 +215,8 @@ class CommunityMarketModel(mesa.Model):
                                      * r.scale, held[2] + staff)
             else:
                 cost = weekly
-                reach = np.float32(ch.max_reach * -np.expm1(-weekly / (ch.spend_per_resident
-                                                                         * people)))
+                saturation = float(-np.expm1(-weekly / (ch.spend_per_resident * people)))
+                reach = np.float32(ch.max_reach * saturation)
                 # whole-array operations: a campaign can reach half the residents a week
                 hit = draw < reach * weight
                 hit &= target
@@ -224,7 +225,7 @@ class CommunityMarketModel(mesa.Model):
             code = CHANNELS.index(campaign.channel)
             np.copyto(self.last_channel, np.int8(code), where=hit)
             exposed[code] += np.count_nonzero(hit) * r.scale
-            boost += ch.word_of_mouth_boost
+            boost += ch.word_of_mouth_boost * saturation  # a scheme few hear of adds little
         return spend, exposed, boost
 
     def step(self) -> None:

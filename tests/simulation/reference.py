@@ -81,13 +81,14 @@ class ReferenceModel(mesa.Model):
             weekly = campaign.spend / (last - first + 1)
             targets = [a for a in self.people if self.targeted(a, campaign.segments)]
             people = len(targets) * scale
-            reach = ch.max_reach * (1 - math.exp(-weekly / (ch.spend_per_resident * people)))
+            saturation = 1 - math.exp(-weekly / (ch.spend_per_resident * people))
+            reach = ch.max_reach * saturation
             for a in targets:
                 prob = reach * ch.affinity[a.age] * (a.digital if ch.digital else 1.0)
                 if rnd.random() < prob:
                     a.awareness += (1 - a.awareness) * ch.awareness_gain
                     a.last_channel = CHANNELS.index(campaign.channel)
-            boost += ch.word_of_mouth_boost
+            boost += ch.word_of_mouth_boost * saturation
         customers_before = {a.index for a in self.people if a.is_customer()}
         adopted = {a.index: a.is_customer() for a in self.people}
         won: set[int] = set()
