@@ -181,10 +181,11 @@ def allocate_staff(
                 s = round(staff[o, w0].value() or 0)
                 v = float(visits.loc[o, w0])
                 got = min(v, round(float(served[o, w0].value() or 0.0), 6))
+                missed = max(0.0, round(v - got, 6))
                 rows.append({"week": w, "outlet_id": o, "kind": outlets.loc[o, "kind"],
-                             "staff": s, "visits": v, "served": got, "unserved": v - got})
+                             "staff": s, "visits": v, "served": got, "unserved": missed})
                 at_outlets += s
-                lost += v - got
+                lost += missed
             week_rows.append({"week": w, "outlet_staff": at_outlets,
                               "event_staff": int(needs[w]),
                               "spare": relationship_managers - at_outlets - int(needs[w]),

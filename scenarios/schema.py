@@ -31,6 +31,7 @@ __all__ = [
     "INDICATORS",
     "Budget",
     "Campaign",
+    "Events",
     "Outlets",
     "Scenario",
     "ScenarioError",
@@ -97,6 +98,32 @@ class Outlets(_Frozen):
         return value
 
 
+EventKind = Literal["financial_literacy", "parent_child", "anti_fraud"]
+
+
+def _default_events() -> dict[EventKind, int]:
+    return {"financial_literacy": 6, "anti_fraud": 4, "parent_child": 2}
+
+
+class Events(_Frozen):
+    """Community events: how many of each type, in which weeks, with what money and staff."""
+
+    enabled: bool = True
+    count: dict[EventKind, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=_default_events)
+    weeks: tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]] = (1, 12)
+    budget: Money | None = 25_000
+    staff_per_week: Annotated[float, Field(ge=0)] | None = None
+    max_walk_minutes: Annotated[float, Field(gt=0, le=120)] = 30
+
+    @field_validator("weeks")
+    @classmethod
+    def _ordered(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if value[0] > value[1]:
+            raise ValueError(f"weeks {list(value)} end before they start; give [first, last]")
+        return value
+
+
 class Policy(_Frozen):
     """Shares of the budget by purpose; they must sum to 1."""
 
@@ -123,6 +150,17 @@ class Budget(_Frozen):
     max_cac: Annotated[float, Field(gt=0)] | None = None
     policy: Policy = Field(default_factory=Policy)
     quarterly: bool = False
+    objective: Literal["customers", "value"] = "customers"
+    inclusion: dict[str, Share] = Field(default_factory=dict)
+    curves: str | None = None
+
+    @field_validator("inclusion")
+    @classmethod
+    def _segments(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = unknown_segments(tuple(value))
+        if bad:
+            raise ValueError(f"unknown segment(s) {bad}; expected {SEGMENT_HELP}")
+        return value
 
 
 class Staff(_Frozen):
@@ -131,6 +169,8 @@ class Staff(_Frozen):
     enabled: bool = True
     relationship_managers: Annotated[int, Field(ge=0)] = 40
     hours_per_week: Annotated[float, Field(gt=0, le=80)] = 40
+    visits_per_customer_week: Annotated[float, Field(ge=0)] = 0.1
+    minutes_per_visit: Annotated[float, Field(gt=0)] = 6
 
 
 class Campaign(_Frozen):
@@ -178,6 +218,7 @@ class Scenario(_Frozen):
     outlets: Outlets = Field(default_factory=Outlets)
     budget: Budget = Field(default_factory=Budget)
     staff: Staff = Field(default_factory=Staff)
+    events: Events = Field(default_factory=Events)
     campaigns: tuple[Campaign, ...] = ()
     simulation: Simulation = Field(default_factory=Simulation)
     sweep: dict[str, tuple[Any, ...]] = Field(default_factory=dict)

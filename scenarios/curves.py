@@ -1,0 +1,155 @@
+"""Response curves from simulation sweeps: the budget optimizer's inputs.
+
+For each channel the simulation runs a city-wide campaign at a few spend levels (all weeks,
+all residents) beside one counterfactual with the same random numbers; the uplift in new
+customers per segment is fitted with a concave curve (optimizer.fit_response_curve), and
+each community gets its share of that curve by its share of the uplift (shrunk towards its
+share of the segment's adults, so a small community's noise does not decide its curve):
+``rmax_c = share_c x rmax`` and ``k_c = share_c x k``, so the community curves add up to the
+city curve when spend follows the shares.
+
+Sweeps are cached under ``cache_dir`` by the hash of everything they depend on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from optimizer import OptimizerInputError, fit_response_curve
+from simulation import CHANNELS, SEGMENTS, Campaign, SimulationParams
+
+__all__ = ["LEVELS", "simulate_curves", "sweep_key"]
+
+#: Spend levels of the sweep, as multiples of the reference spend per channel.
+LEVELS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
+SHRINK = 0.25  # weight of the adults prior in a community's share
+
+
+def _quiet(message: str) -> None:
+    del message
+
+
+def sweep_key(inputs: pd.DataFrame, params: SimulationParams, reference: float,
+              levels: Sequence[float], replications: int, seed: int) -> str:
+    """The hash of a sweep's inputs: community inputs, parameters, levels, seeds."""
+    h = hashlib.sha256()
+    h.update(pd.util.hash_pandas_object(inputs.sort_index(axis=1), index=True).to_numpy()
+             .tobytes())
+    h.update(repr(params).encode())
+    h.update(json.dumps([reference, list(levels), replications, seed, "v1"]).encode())
+    return h.hexdigest()[:16]
+
+
+def _segment_adults(inputs: pd.DataFrame) -> pd.DataFrame:
+    """Adults per community and segment (age band x income tier) from the shares."""
+    low = inputs["income_low_share"].to_numpy(float)
+    high = inputs["income_high_share"].to_numpy(float)
+    tiers = np.column_stack([low, np.clip(1 - low - high, 0, 1), high])
+    bands = inputs[["pop_18_35", "pop_36_55", "pop_56_plus"]].to_numpy(float)
+    data = {SEGMENTS[a * 3 + t]: bands[:, a] * tiers[:, t] for a in range(3) for t in range(3)}
+    return pd.DataFrame(data, index=inputs.index)
+
+
+def simulate_curves(inputs: pd.DataFrame, params: SimulationParams, *, reference: float,
+                    levels: Sequence[float] = LEVELS, replications: int = 1, seed: int = 0,
+                    channels: Sequence[str] = CHANNELS, cache_dir: Path | None = None,
+                    progress: Callable[[str], None] = _quiet) -> pd.DataFrame:
+    """Curves per community x channel x segment for :func:`optimizer.allocate_budget`.
+
+    ``reference``: the spend a year per channel around which the levels are taken (for
+    example the budget over the number of channels). ``params`` sets the horizon and the
+    agents; its campaigns are replaced by the sweep's.
+    """
+    key = sweep_key(inputs, params, reference, levels, replications, seed)
+    cached = cache_dir / f"curves-{key}.parquet" if cache_dir is not None else None
+    if cached is not None and cached.exists():
+        progress(f"response curves from the cache ({cached.name})")
+        return pd.read_parquet(cached)
+    from simulation.model import CommunityMarketModel
+
+    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(
+        replications)]
+    base = dataclasses.replace(params, campaigns=())
+    weeks = base.weeks
+
+    def totals(model: CommunityMarketModel) -> pd.DataFrame:
+        ts = model.timeseries()
+        new = ts.groupby(["community_id", "segment"])["new_customers"].sum()
+        last = ts[ts["week"] == ts["week"].max()]
+        dep = last.groupby(["community_id", "segment"])["deposits"].sum()
+        return pd.DataFrame({"new": new, "deposits": dep})
+
+    counterfactual = []
+    for s in seeds:
+        counterfactual.append(totals(CommunityMarketModel(inputs, base, seed=s,
+                                                          counterfactual=True).run()))
+    rows = []
+    runs = len(channels) * len(levels) * len(seeds)
+    done = 0
+    for channel in channels:
+        for level in levels:
+            spend = reference * level
+            p = dataclasses.replace(base, campaigns=(Campaign(channel, spend, (1, weeks)),))
+            for s, cf in zip(seeds, counterfactual, strict=True):
+                t = totals(CommunityMarketModel(inputs, p, seed=s).run())
+                uplift = (t - cf).reset_index()
+                uplift["channel"], uplift["spend"] = channel, spend
+                rows.append(uplift)
+                done += 1
+            progress(f"response sweep: {channel} at {spend:,.0f} ({done}/{runs} runs)")
+    sweep = pd.concat(rows, ignore_index=True)
+    curves = _fit_curves(sweep, inputs, replications, base.net_interest_margin,
+                         base.balance_base, reference)
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_name(f".{cached.name}.tmp")
+        curves.to_parquet(tmp, index=False)
+        tmp.replace(cached)
+    return curves
+
+
+def _fit_curves(sweep: pd.DataFrame, inputs: pd.DataFrame, replications: int, margin: float,
+                balance_base: float, reference: float) -> pd.DataFrame:
+    adults = _segment_adults(inputs)
+    # value of a new customer per segment: a year's margin on the deposits the uplift
+    # brought, pooled over channels and levels
+    pooled = sweep.groupby("segment")[["new", "deposits"]].sum()
+    value = (pooled["deposits"] / pooled["new"].where(pooled["new"] > 0) * margin).clip(lower=0)
+    value = value.fillna(balance_base * margin)
+    out = []
+    for (channel, segment), g in sweep.groupby(["channel", "segment"]):
+        city = g.groupby("spend")["new"].sum() / replications
+        spend = np.concatenate([[0.0], city.index.to_numpy(float)])
+        resp = np.concatenate([[0.0], city.clip(lower=0).to_numpy(float)])
+        try:
+            fit = fit_response_curve(spend, resp)
+            form, rmax, k, h = fit.form, fit.rmax, fit.k, fit.h
+            r2 = fit.r2
+        except (OptimizerInputError, RuntimeError):
+            form, rmax, k, h, r2 = "exponential", 0.0, reference, 1.0, float("nan")
+        # nobody is won twice: a curve that would pass the segment's adults is scaled
+        # down along both axes (same first slope, earlier saturation)
+        ceiling = float(adults[segment].sum())
+        if rmax > ceiling > 0:
+            k, rmax = k * ceiling / rmax, ceiling
+        by_c = g.groupby("community_id")["new"].sum().clip(lower=0)
+        prior = adults[segment] / max(float(adults[segment].sum()), 1e-12)
+        uplift_share = by_c.reindex(inputs.index, fill_value=0.0)
+        total = float(uplift_share.sum())
+        uplift_share = uplift_share / total if total > 0 else prior
+        share = (1 - SHRINK) * uplift_share + SHRINK * prior
+        keep = share > 1e-9
+        out.append(pd.DataFrame({
+            "community_id": inputs.index[keep], "channel": channel, "segment": segment,
+            "form": form, "rmax": rmax * share[keep].to_numpy(),
+            "k": k * share[keep].to_numpy(), "h": h,
+            "value_per_customer": float(value.get(segment, balance_base * margin)),
+            "r2": r2}))
+    return pd.concat(out, ignore_index=True)

@@ -1,0 +1,264 @@
+"""The planning stages of a scenario: from a study area and a scenario to the optimizer's
+inputs, and its plans (outlets, events, staff, budget).
+
+Each function takes what the stage before produced, so ``sitesim site``, ``sitesim
+allocate`` and the full run (``run_scenario``) share them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo import StudyArea, TravelTimes, load_area, score_communities, travel_times
+from geo.errors import InputError
+from optimizer import (
+    BudgetPlan,
+    EventPlan,
+    SitingResult,
+    StaffPlan,
+    allocate_budget,
+    allocate_staff,
+    event_staff_needs,
+    plan_events,
+    site_outlets,
+)
+from optimizer.events import EVENT_TYPES
+from scenarios.schema import Scenario
+
+__all__ = ["Prepared", "budget_plan", "event_plan", "expected_visits", "min_staff_by_kind",
+           "open_outlets", "outlet_plan", "prepare", "simulation_inputs", "staff_plan"]
+
+Progress = Callable[[str], None]
+#: Pairs beyond this many minutes are left out of the siting model (p-median charges an
+#: unserved penalty instead).
+REACH_CUTOFF_MIN = 60.0
+
+
+def _quiet(message: str) -> None:
+    del message
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A scenario's area, scores and walking times from demand points to every site
+    (own and competitor outlets, candidate sites) and to the venues."""
+
+    scenario: Scenario
+    area: StudyArea
+    scores: gpd.GeoDataFrame
+    travel: TravelTimes
+    venue_minutes: pd.DataFrame  # communities x venues
+
+
+def prepare(scenario: Scenario, *, progress: Progress = _quiet) -> Prepared:
+    """Load the area, compute walking times to outlets, candidates and venues, and score
+    the communities with the scenario's weights."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        area = load_area(scenario.area, progress=progress)
+    clash = area.outlets.index.intersection(area.candidates.index)
+    if len(clash):
+        raise InputError(f"{area.source}: outlet and candidate ids overlap ({list(clash[:3])});"
+                         " give candidates their own site_id values")
+    sites = gpd.GeoDataFrame(geometry=pd.concat([area.outlets.geometry,
+                                                 area.candidates.geometry]), crs=area.crs)
+    progress(f"walking times from {len(area.communities)} communities to {len(sites)} sites")
+    travel = travel_times(area, sites, mode="walk")
+    progress("scoring communities")
+    scores = score_communities(area, scenario.scoring.weights, travel=travel,
+                               normalization=scenario.scoring.normalization,
+                               coverage_minutes=scenario.outlets.coverage_minutes)
+    if area.venues.empty:
+        venue_minutes = pd.DataFrame(index=area.communities.index)
+    else:
+        progress(f"walking times to {len(area.venues)} venues")
+        venue_minutes = travel_times(area, area.venues, mode="walk").community_minutes()
+    return Prepared(scenario, area, scores, travel, venue_minutes)
+
+
+def _long(minutes: np.ndarray, origins: pd.Index, dests: pd.Index,
+          cutoff: float) -> pd.DataFrame:
+    rows, cols = np.nonzero(minutes <= cutoff)
+    return pd.DataFrame({"origin_id": origins[rows], "dest_id": dests[cols],
+                         "cost": minutes[rows, cols].astype(float)})
+
+
+def outlet_plan(prep: Prepared, *, time_limit_s: float = 60.0) -> SitingResult:
+    """Site new outlets for the scenario's ``[outlets]`` table.
+
+    Demand points are the travel times' points; each weighs its share of its community's
+    adults times the community's score.
+    """
+    sc, area, travel = prep.scenario.outlets, prep.area, prep.travel
+    points = travel.points
+    adults_c = area.adults.astype(float)
+    point_adults = points["share"].to_numpy() * adults_c.reindex(points["community_id"]).to_numpy()
+    score = prep.scores["score"].reindex(points["community_id"]).to_numpy(float)
+    ids = pd.Index([f"p{i}" for i in range(len(points))], name="point_id")
+    demand = pd.DataFrame({"weight": point_adults * score, "adults": point_adults}, index=ids)
+    own = area.outlets[area.outlets["owner"] == "own"]
+    comp = area.outlets[area.outlets["owner"] == "competitor"]
+    kinds = {k: v.model_dump() for k, v in area.config.kinds.items()}
+    existing = pd.DataFrame({
+        "status": "existing", "kind": own["kind"], "kinds": None, "capex": 0.0,
+        "opex_per_year": own["kind"].map(lambda k: kinds.get(k, {}).get("opex_per_year", 0.0)),
+        "capacity_per_week": own.get("capacity_per_week", np.nan),
+        "x": own.geometry.x, "y": own.geometry.y})
+    cand = area.candidates
+    candidates = pd.DataFrame({
+        "status": "candidate", "kind": None, "kinds": cand["kinds"],
+        "capex": cand["capex"].astype(float), "opex_per_year": cand["opex_per_year"].astype(float),
+        "capacity_per_week": cand.get("capacity_per_week", np.nan), "x": cand.geometry.x,
+        "y": cand.geometry.y})
+    sites = pd.concat([existing, candidates])
+    site_cols = travel.sites.get_indexer(sites.index)
+    table = _long(travel.minutes[:, site_cols], ids, sites.index, REACH_CUTOFF_MIN)
+    competitors = None
+    if sc.objective == "max_capture":
+        comp_cols = travel.sites.get_indexer(comp.index)
+        competitors = _long(travel.minutes[:, comp_cols], ids, comp.index, REACH_CUTOFF_MIN)
+        competitors["kind"] = comp["kind"].reindex(competitors["dest_id"]).to_numpy()
+    return site_outlets(demand, sites, table, objective=sc.objective,
+                        coverage_minutes=sc.coverage_minutes, kinds=kinds,
+                        capex_budget=sc.capex_budget, opex_budget=sc.opex_budget,
+                        max_new=dict(sc.max_new), min_coverage_share=sc.min_coverage_share,
+                        min_spacing_m=sc.min_spacing_m, allow_closures=sc.allow_closures,
+                        competitors=competitors, time_limit_s=time_limit_s, gap=0.005)
+
+
+def open_outlets(prep: Prepared, plan: SitingResult | None) -> pd.DataFrame:
+    """The own outlets after the plan (kept and opened): ``kind``, ``x``, ``y``, ``status``
+    (``existing`` or ``new``), indexed by outlet or site id."""
+    own = prep.area.outlets[prep.area.outlets["owner"] == "own"]
+    frame = pd.DataFrame({"kind": own["kind"], "x": own.geometry.x, "y": own.geometry.y,
+                          "status": "existing"})
+    if plan is None:
+        return frame
+    closed = plan.decisions.loc[plan.decisions["action"] == "close", "site_id"]
+    frame = frame.drop(index=[c for c in closed if c in frame.index])
+    opened = plan.decisions[plan.decisions["action"] == "open"].set_index("site_id")
+    cand = prep.area.candidates.loc[opened.index]
+    new = pd.DataFrame({"kind": opened["kind"], "x": cand.geometry.x, "y": cand.geometry.y,
+                        "status": "new"})
+    return pd.concat([frame, new])
+
+
+def simulation_inputs(prep: Prepared, outlets: pd.DataFrame) -> pd.DataFrame:
+    """The simulation's per-community inputs with the planned own outlets: demographics,
+    minutes to and id of the nearest own outlet, and the competitors' Huff share."""
+    from geo import huff_shares
+
+    area, travel = prep.area, prep.travel
+    c = area.communities
+    adults = area.adults.astype(float)
+    if outlets.empty:
+        raise InputError(f"{prep.scenario.name}: no own outlet is open; the model needs one")
+    comp = area.outlets[area.outlets["owner"] == "competitor"]
+    market = pd.concat([outlets[["kind"]].assign(owner="own"), comp[["kind", "owner"]]])
+    per_community = travel.community_minutes()[outlets.index]
+    shares = huff_shares(travel, market, by="owner")
+    cent = c.geometry.representative_point()
+
+    def column(name: str, default: float) -> pd.Series:
+        return (c[name].astype(float) if name in c else pd.Series(default, index=c.index)
+                ).fillna(default)
+
+    sme = ((c["sme_count"] / adults.where(adults > 0)).clip(0, 0.5).fillna(0.03)
+           if "sme_count" in c else pd.Series(0.03, index=c.index))
+    return pd.DataFrame({
+        "pop_18_35": c["pop_18_35"], "pop_36_55": c["pop_36_55"],
+        "pop_56_plus": c["pop_56_plus"], "median_income": column("median_income", 0.0),
+        "income_low_share": column("income_low_share", 0.2),
+        "income_high_share": column("income_high_share", 0.2),
+        "digital_adoption": column("digital_adoption", 0.8), "sme_share": sme,
+        "customers": column("customers", 0.0),
+        "outlet_min": per_community.min(axis=1), "outlet": per_community.idxmin(axis=1),
+        "competitor_share": shares.get("competitor", 0.0),
+        "x": cent.x, "y": cent.y}, index=c.index)
+
+
+def min_staff_by_kind(area: StudyArea) -> dict[str, int]:
+    """Relationship managers each kind needs at least (area.toml ``[kinds]`` ``staff``)."""
+    return {k: round(v.staff) for k, v in area.config.kinds.items()}
+
+
+def event_plan(prep: Prepared, outlets: pd.DataFrame, *,
+               time_limit_s: float = 60.0) -> EventPlan | None:
+    """Plan the scenario's ``[events]``; staff per week defaults to the RMs the outlets'
+    minimum staffing leaves free. None when no events are asked for."""
+    ev = prep.scenario.events
+    if not ev.enabled or not any(ev.count.values()):
+        return None
+    area = prep.area
+    if area.venues.empty:
+        raise InputError(f"{prep.scenario.name}: events.count asks for events but the area "
+                         f"{area.name} has no venues; add a venues layer or set "
+                         "events.enabled = false")
+    staff = ev.staff_per_week
+    if staff is None:
+        floor = outlets["kind"].map(min_staff_by_kind(area)).fillna(0).sum()
+        staff = max(0.0, prep.scenario.staff.relationship_managers - float(floor))
+    m = prep.venue_minutes
+    travel = _long(m.to_numpy(), m.index, m.columns, ev.max_walk_minutes)
+    c = area.communities
+    communities = pd.DataFrame({
+        "pop_18_35": c["pop_18_35"], "pop_36_55": c["pop_36_55"], "pop_56_plus": c["pop_56_plus"],
+        "income_low_share": (c["income_low_share"] if "income_low_share" in c
+                             else pd.Series(0.0, index=c.index)).fillna(0.0)})
+    counts = {str(k): n for k, n in ev.count.items()}
+    return plan_events(area.venues, communities, travel, events=counts,
+                       weeks=list(range(ev.weeks[0], ev.weeks[1] + 1)), budget=ev.budget,
+                       staff_per_week=staff, max_walk_min=ev.max_walk_minutes,
+                       time_limit_s=time_limit_s, gap=0.005)
+
+
+def expected_visits(prep: Prepared, outlets: pd.DataFrame) -> pd.Series:
+    """Visits a week at each own outlet: each community's customers (the area's
+    ``customers``, else a fifth of its adults) times ``staff.visits_per_customer_week``,
+    going to the nearest open outlet that is not self-service."""
+    area, travel = prep.area, prep.travel
+    c = area.communities
+    customers = (c["customers"].astype(float) if "customers" in c
+                 else area.adults.astype(float) * 0.2)
+    staffed = outlets[outlets["kind"] != "smart_atm"]
+    if staffed.empty:
+        return pd.Series(0.0, index=outlets.index, name="visits_per_week")
+    minutes = travel.minutes[:, travel.sites.get_indexer(staffed.index)]
+    nearest = staffed.index[np.argmin(minutes, axis=1)]
+    per_point = (travel.points["share"].to_numpy()
+                 * customers.reindex(travel.points["community_id"]).to_numpy())
+    visits = pd.Series(per_point, index=nearest).groupby(level=0).sum()
+    rate = prep.scenario.staff.visits_per_customer_week
+    return (visits * rate).reindex(outlets.index, fill_value=0.0).rename("visits_per_week")
+
+
+def staff_plan(prep: Prepared, outlets: pd.DataFrame, events: EventPlan | None, *,
+               time_limit_s: float = 60.0) -> StaffPlan:
+    """Whole RMs per outlet and week over the simulation's weeks, after the events."""
+    st = prep.scenario.staff
+    needs = None
+    if events is not None and not events.schedule.empty:
+        needs = event_staff_needs(events.schedule, hours_per_week=st.hours_per_week,
+                                  hours_per_event={t: e.hours for t, e in EVENT_TYPES.items()})
+    frame = outlets.assign(visits_per_week=expected_visits(prep, outlets))
+    return allocate_staff(frame, relationship_managers=st.relationship_managers,
+                          hours_per_week=st.hours_per_week, weeks=prep.scenario.simulation.weeks,
+                          event_staff=needs, min_staff=min_staff_by_kind(prep.area),
+                          minutes_per_visit=st.minutes_per_visit, time_limit_s=time_limit_s)
+
+
+def budget_plan(prep: Prepared, curves: pd.DataFrame, *,
+                time_limit_s: float = 60.0) -> BudgetPlan:
+    """Split ``budget.total`` on the response curves with the scenario's rules."""
+    b = prep.scenario.budget
+    return allocate_budget(curves, b.total, objective=b.objective,
+                           policy=b.policy.model_dump(), online_share=b.online_share,
+                           min_roi=b.min_roi, max_cac=b.max_cac,
+                           inclusion=dict(b.inclusion) or None,
+                           quarters=4 if b.quarterly else 1, time_limit_s=time_limit_s)
