@@ -114,8 +114,9 @@ def allocate_staff(
                                   "min_staff for them")
     lo = (outlets["min_staff"] if "min_staff" in outlets else pd.Series(np.nan, outlets.index))
     lo = lo.fillna(outlets["kind"].map(table)).fillna(0).astype(int)
-    hi = (outlets["max_staff"].fillna(relationship_managers) if "max_staff" in outlets
-          else pd.Series(relationship_managers, index=outlets.index)).astype(int)
+    top = max(relationship_managers, int(lo.max()) if len(lo) else 0)
+    hi = (outlets["max_staff"].fillna(top) if "max_staff" in outlets
+          else lo.clip(lower=relationship_managers)).astype(int)
     if (hi < lo).any():
         o = outlets.index[hi < lo][0]
         raise OptimizerInputError(f"outlets: {o!r} has max_staff {hi[o]} below its minimum "

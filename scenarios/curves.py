@@ -112,6 +112,7 @@ def simulate_curves(inputs: pd.DataFrame, params: SimulationParams, *, reference
         tmp = cached.with_name(f".{cached.name}.tmp")
         curves.to_parquet(tmp, index=False)
         tmp.replace(cached)
+        return pd.read_parquet(cached)  # the same types as a later cache hit
     return curves
 
 
