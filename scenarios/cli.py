@@ -433,6 +433,28 @@ def allocate(
 
 @app.command()
 @guarded
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    runs: Annotated[Path, typer.Option("--runs", help="Folder of run folders.")] = Path("runs"),
+    force: Annotated[bool, typer.Option(
+        "--force", help="Run again even if a complete run of the same inputs exists.")]
+    = False,
+) -> None:
+    """Run one scenario end to end (plans, response curves, simulation, KPIs); print the
+    run folder."""
+    from scenarios.run import run_scenario
+
+    result = run_scenario(scenario, runs_dir=runs, resume=not force, progress=_progress)
+    if result.status == "skipped":
+        console.print(f"{result.path} is already complete (same scenario and inputs); "
+                      "--force runs it again")
+    else:
+        console.print(f"done in {result.seconds:.1f} s")
+    console.print(str(result.path))
+
+
+@app.command()
+@guarded
 def validate(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
     show: Annotated[bool, typer.Option(help="Print the resolved scenario as JSON.")] = False,

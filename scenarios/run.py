@@ -1,0 +1,307 @@
+"""One scenario end to end, into a run folder (DESIGN.md, "The flow of one scenario run").
+
+area -> scores -> outlet plan -> event plan -> staff plan -> response curves (cached
+sweeps) -> budget plan -> simulation with replications and the no-campaign counterfactual
+-> KPIs -> ``runs/<name>-<hash8>/``. The folder is written under a temporary name and
+renamed when complete, so a crash never leaves a half run that looks whole. Each planning
+stage can be switched off in the scenario (``enabled = false``): a scenario then simulates
+its given campaigns on the current outlets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import platform
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geo.area import resolve_area_path
+from scenarios import plans
+from scenarios.schema import Scenario, load_scenario
+
+__all__ = ["RunResult", "area_hash", "run_id", "run_scenario", "scenario_hash"]
+
+Progress = Callable[[str], None]
+RUN_FORMAT = "sitesim-run-1"
+#: Agents in the sweeps that fit response curves (the scenario's own runs use its
+#: ``simulation.max_agents``).
+SWEEP_AGENTS = 20_000
+#: A channel's communities are grouped into this many spend bands, one campaign each.
+SPEND_BANDS = 5
+
+
+def _quiet(message: str) -> None:
+    del message
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Where a run went and how: ``status`` is ``complete`` or ``skipped`` (already
+    complete, with ``resume``)."""
+
+    path: Path
+    run_id: str
+    name: str
+    status: str
+    seconds: float
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("sitesim", "numpy", "pandas", "mesa", "pulp", "highspy", "geopandas",
+                "osmnx", "pyarrow"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "absent"
+    return out
+
+
+def area_hash(area: str) -> str:
+    """The hash of an area pack's files (names and contents)."""
+    root = resolve_area_path(area)
+    h = hashlib.sha256()
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file()
+                                                 and not p.name.startswith("."))
+    for p in files:
+        h.update(str(p.relative_to(root) if p != root else p.name).encode())
+        with p.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def scenario_hash(scenario: Scenario, area_digest: str) -> str:
+    """The hash of the resolved scenario, its area and the run format."""
+    payload = json.dumps({"scenario": scenario.model_dump(mode="json"), "area": area_digest,
+                          "format": RUN_FORMAT, "sitesim": _versions()["sitesim"]},
+                         sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def run_id(scenario: Scenario, area_digest: str) -> str:
+    """``<name>-<hash8>``: the run folder's name."""
+    return f"{scenario.name}-{scenario_hash(scenario, area_digest)[:8]}"
+
+
+def _write(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_parquet(path, index=False)
+
+
+def _campaigns_from_budget(plan: pd.DataFrame, adults: pd.Series, weeks: int,
+                           quarterly: bool) -> list[tuple[str, float, tuple[int, int],
+                                                          tuple[str, ...]]]:
+    """Campaigns for the simulation from a budget plan: per channel (and quarter), the
+    communities with spend grouped into spend-per-adult bands, one campaign each (the
+    model spreads a campaign's spend evenly over its residents)."""
+    out = []
+    spend = plan[plan["spend"] > 1e-6]
+    for (channel, quarter), g in spend.groupby(["channel", "quarter"], sort=True):
+        if quarterly:
+            span, q = weeks / 4, int(str(quarter))
+            first = round(span * (q - 1)) + 1
+            last = max(first, round(span * q))
+        else:
+            first, last = 1, weeks
+        per_adult = g["spend"].to_numpy() / np.maximum(
+            adults.reindex(g["community_id"]).to_numpy(float), 1.0)
+        order = np.argsort(per_adult, kind="stable")
+        for band in np.array_split(order, min(SPEND_BANDS, len(order))):
+            if band.size == 0:
+                continue
+            members = tuple(str(c) for c in g["community_id"].to_numpy()[band])
+            out.append((str(channel), float(g["spend"].to_numpy()[band].sum()),
+                        (first, last), members))
+    return out
+
+
+def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "runs",
+                 resume: bool = True, progress: Progress = _quiet) -> RunResult:
+    """Run one scenario end to end; return its run folder.
+
+    With ``resume`` a run folder that is already complete (same scenario, same inputs) is
+    kept and reported as ``skipped``.
+
+    Raises
+    ------
+    InputError
+        A bad scenario file or area (exit code 2 on the command line).
+    InfeasibleError
+        No plan meets the scenario's limits (exit code 3).
+    """
+    from simulation import Campaign, SimulationParams, run_replications
+
+    start = time.perf_counter()
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    runs = Path(runs_dir)
+    digest = area_hash(sc.area)
+    rid = run_id(sc, digest)
+    final = runs / rid
+    if resume and (final / "manifest.json").exists():
+        return RunResult(final, rid, sc.name, "skipped", time.perf_counter() - start)
+    runs.mkdir(parents=True, exist_ok=True)
+    tmp = runs / f".{rid}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    timings: dict[str, float] = {}
+    summary: dict[str, object] = {}
+
+    def stage(name: str) -> Callable[[], None]:
+        t0 = time.perf_counter()
+        progress(f"{sc.name}: {name}")
+        return lambda: timings.__setitem__(name, round(time.perf_counter() - t0, 3))
+
+    try:
+        done = stage("area, travel times and scores")
+        prep = plans.prepare(sc, progress=progress)
+        prep.scores.reset_index().to_parquet(tmp / "scores.parquet", index=False)
+        done()
+        siting = None
+        if sc.outlets.enabled:
+            done = stage("outlet plan")
+            siting = plans.outlet_plan(prep)
+            done()
+            summary["outlets"] = {
+                "status": siting.status, "proven_optimal": siting.proven_optimal,
+                "gap": siting.gap, "coverage_before": siting.coverage_before,
+                "coverage_after": siting.coverage_after, "capex": siting.capex,
+                "opex_per_year": siting.opex_per_year, "binding": list(siting.binding)}
+        outlets = plans.open_outlets(prep, siting)
+        decisions = (siting.decisions if siting is not None else pd.DataFrame({
+            "site_id": outlets.index, "kind": outlets["kind"].to_numpy(), "action": "keep",
+            "capex": 0.0, "opex_per_year": np.nan}))
+        _write(decisions.merge(outlets[["x", "y"]], left_on="site_id", right_index=True,
+                               how="left"), tmp / "plan_outlets.parquet")
+        done = stage("event plan")
+        events = plans.event_plan(prep, outlets)
+        done()
+        if events is not None:
+            _write(events.schedule, tmp / "plan_events.parquet")
+            summary["events"] = {"status": events.status, "gap": events.gap,
+                                 "events": len(events.schedule),
+                                 "attendance": events.attendance, "cost": events.cost,
+                                 "binding": list(events.binding)}
+        if sc.staff.enabled:
+            done = stage("staff plan")
+            staff = plans.staff_plan(prep, outlets, events)
+            done()
+            _write(staff.plan, tmp / "plan_staff.parquet")
+            summary["staff"] = {"status": staff.status, "served_share": staff.served_share,
+                                "unserved_visits": staff.unserved_visits,
+                                "binding": list(staff.binding)}
+        inputs = plans.simulation_inputs(prep, outlets)
+        campaigns = [Campaign(c.channel, c.spend, c.weeks, c.segments, c.communities)
+                     for c in sc.campaigns]
+        if sc.budget.enabled:
+            from geo.synth import cache_dir
+            from scenarios.curves import simulate_curves
+
+            done = stage("response curves")
+            sweep_params = SimulationParams(weeks=sc.simulation.weeks,
+                                            max_agents=min(sc.simulation.max_agents,
+                                                           SWEEP_AGENTS))
+            if sc.budget.curves is not None:
+                table = pd.read_csv(sc.budget.curves) if not sc.budget.curves.endswith(
+                    ".parquet") else pd.read_parquet(sc.budget.curves)
+            else:
+                table = simulate_curves(inputs, sweep_params,
+                                        reference=max(sc.budget.total, 1.0) / 7,
+                                        seed=sc.seed, cache_dir=cache_dir() / "curves",
+                                        progress=progress)
+            done()
+            done = stage("budget plan")
+            budget = plans.budget_plan(prep, table)
+            done()
+            _write(budget.plan, tmp / "plan_budget.parquet")
+            summary["budget"] = {"status": budget.status, "spend": budget.spend,
+                                 "customers": budget.customers,
+                                 "marginal_value": budget.marginal_value,
+                                 "binding": list(budget.binding)}
+            for ch, spend, weeks, members in _campaigns_from_budget(
+                    budget.plan, prep.area.adults, sc.simulation.weeks, sc.budget.quarterly):
+                campaigns.append(Campaign(ch, spend, weeks, (), members))
+        if sc.simulation.enabled:
+            done = stage(f"simulation ({sc.simulation.replications} replications)")
+            params = SimulationParams(weeks=sc.simulation.weeks,
+                                      max_agents=sc.simulation.max_agents,
+                                      campaigns=tuple(campaigns))
+            capacity = _capacity(prep, outlets)
+            result = run_replications(inputs, params, replications=sc.simulation.replications,
+                                      seed=sc.seed, capacity=capacity)
+            done()
+            ts = pd.concat([result.timeseries.assign(arm="campaign"),
+                            result.counterfactual.assign(arm="counterfactual")],
+                           ignore_index=True)
+            ts = ts.merge(_weekly_spend(campaigns, sc.simulation.weeks, prep),
+                          on=["week", "community_id"], how="left")
+            ts.loc[ts["arm"] == "counterfactual", "spend"] = 0.0
+            ts["spend"] = ts["spend"].fillna(0.0) / 9  # per segment row: a ninth each
+            _write(ts, tmp / "timeseries.parquet")
+            kpis = result.per_replication.reset_index()
+            kpis.insert(0, "run_id", rid)
+            _write(kpis, tmp / "kpis.parquet")
+            summary["kpis"] = {k: {c: float(v) for c, v in row.items()}
+                               for k, row in result.summary.iterrows()}
+        manifest = {
+            "format": RUN_FORMAT, "run_id": rid, "name": sc.name, "status": "complete",
+            "scenario": sc.model_dump(mode="json"),
+            "inputs": {"area": sc.area, "area_hash": digest,
+                       "scenario_hash": scenario_hash(sc, digest)},
+            "seed": sc.seed, "versions": _versions(), "timings": timings,
+            "seconds": round(time.perf_counter() - start, 3), "summary": summary,
+            "campaigns": [dataclasses.asdict(c) for c in campaigns],
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str),
+                                           encoding="utf-8")
+        if final.exists():  # an older run of the same hash, not resumed: replace it
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return RunResult(final, rid, sc.name, "complete", time.perf_counter() - start)
+
+
+def _capacity(prep: plans.Prepared, outlets: pd.DataFrame) -> pd.Series:
+    kinds = prep.area.config.kinds
+    own = prep.area.outlets
+    cand = prep.area.candidates
+    values = {}
+    for oid, kind in outlets["kind"].items():
+        given = np.nan
+        for layer in (own, cand):
+            if oid in layer.index and "capacity_per_week" in layer:
+                given = layer.loc[oid, "capacity_per_week"]
+        values[oid] = float(given) if pd.notna(given) and given > 0 else float(
+            kinds[kind].capacity_per_week if kind in kinds else 0.0)
+    return pd.Series(values, name="capacity_per_week")
+
+
+def _weekly_spend(campaigns: list, weeks: int, prep: plans.Prepared) -> pd.DataFrame:
+    """Campaign spend per week and community (split by adults within a campaign)."""
+    adults = prep.area.adults.astype(float)
+    every = adults.index
+    total = np.zeros((weeks, len(every)))
+    for c in campaigns:
+        members = every if not c.communities else pd.Index(c.communities)
+        w = adults.reindex(members).fillna(0.0)
+        if w.sum() <= 0:
+            continue
+        cols = every.get_indexer(members)
+        first, last = c.weeks
+        per_week = c.spend / (last - first + 1)
+        total[first - 1:last, cols] += per_week * (w / w.sum()).to_numpy()[None, :]
+    frame = pd.DataFrame(total, columns=every)
+    frame["week"] = np.arange(1, weeks + 1)
+    return frame.melt(id_vars="week", var_name="community_id", value_name="spend")

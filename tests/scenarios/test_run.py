@@ -1,0 +1,89 @@
+"""One scenario end to end into a run folder: contents, resume, nothing half written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import scenarios.run as run_module
+from scenarios.run import run_scenario
+from scenarios.schema import Scenario
+
+FILES = ("manifest.json", "scores.parquet", "plan_outlets.parquet", "plan_events.parquet",
+         "plan_staff.parquet", "plan_budget.parquet", "timeseries.parquet", "kpis.parquet")
+
+
+def small(area: Path, **over: object) -> Scenario:
+    base: dict[str, object] = {
+        "name": "small", "area": str(area), "seed": 3,
+        "outlets": {"max_new": {"micro_branch": 1, "smart_atm": 1}},
+        "events": {"count": {"financial_literacy": 1}, "weeks": (1, 4)},
+        "budget": {"total": 60_000},
+        "simulation": {"weeks": 8, "replications": 3, "max_agents": 2_000},
+    }
+    base.update(over)
+    return Scenario.model_validate(base)
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SITESIM_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def test_run_folder_contents(small_synth: Path, tmp_path: Path) -> None:
+    result = run_scenario(small(small_synth), runs_dir=tmp_path)
+    assert result.status == "complete"
+    assert result.path.name == result.run_id and result.run_id.startswith("small-")
+    for name in FILES:
+        assert (result.path / name).exists(), name
+    manifest = json.loads((result.path / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["seed"] == 3
+    assert manifest["scenario"]["budget"]["total"] == 60_000
+    assert set(manifest["timings"]) >= {"outlet plan", "budget plan"}
+    kpis = pd.read_parquet(result.path / "kpis.parquet")
+    assert len(kpis) == 3 and (kpis["run_id"] == result.run_id).all()
+    # the simulation spends the budget plan over its horizon (8 weeks here)
+    budget = pd.read_parquet(result.path / "plan_budget.parquet")
+    assert kpis["spend"].mean() == pytest.approx(budget["spend"].sum(), rel=1e-6)
+    ts = pd.read_parquet(result.path / "timeseries.parquet")
+    assert set(ts["arm"]) == {"campaign", "counterfactual"}
+    campaign = ts[(ts["arm"] == "campaign") & (ts["replication"] == 0)]
+    assert campaign["spend"].sum() == pytest.approx(budget["spend"].sum(), rel=1e-6)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_resume_skips_and_same_seed_same_kpis(small_synth: Path, tmp_path: Path) -> None:
+    first = run_scenario(small(small_synth), runs_dir=tmp_path)
+    again = run_scenario(small(small_synth), runs_dir=tmp_path)
+    assert again.status == "skipped" and again.path == first.path
+    kpis = (first.path / "kpis.parquet").read_bytes()
+    other = run_scenario(small(small_synth), runs_dir=tmp_path / "elsewhere")
+    assert (other.path / "kpis.parquet").read_bytes() == kpis
+    changed = run_scenario(small(small_synth, seed=4), runs_dir=tmp_path)
+    assert changed.run_id != first.run_id
+
+
+def test_crash_leaves_no_run_folder(small_synth: Path, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("simulated crash")
+
+    monkeypatch.setattr(run_module.plans, "staff_plan", boom)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run_scenario(small(small_synth), runs_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stages_switched_off(small_synth: Path, tmp_path: Path) -> None:
+    sc = small(small_synth, outlets={"enabled": False}, budget={"enabled": False},
+               events={"enabled": False}, staff={"enabled": False},
+               campaigns=[{"channel": "sms", "spend": 5_000, "weeks": (1, 8)}])
+    result = run_scenario(sc, runs_dir=tmp_path)
+    assert not (result.path / "plan_budget.parquet").exists()
+    kpis = pd.read_parquet(result.path / "kpis.parquet")
+    assert kpis["spend"].mean() == pytest.approx(5_000)
+    outlets = pd.read_parquet(result.path / "plan_outlets.parquet")
+    assert (outlets["action"] == "keep").all()
