@@ -20,6 +20,7 @@ from geo.errors import InputError
 from optimizer import (
     BudgetPlan,
     EventPlan,
+    PlanInfeasibleError,
     SitingResult,
     StaffPlan,
     allocate_budget,
@@ -201,9 +202,21 @@ def event_plan(prep: Prepared, outlets: pd.DataFrame, *,
                          f"{area.name} has no venues; add a venues layer or set "
                          "events.enabled = false")
     staff = ev.staff_per_week
-    if staff is None:
-        floor = outlets["kind"].map(min_staff_by_kind(area)).fillna(0).sum()
-        staff = max(0.0, prep.scenario.staff.relationship_managers - float(floor))
+    if staff is None:  # what the outlets' minimum staffing leaves free
+        floor = int(outlets["kind"].map(min_staff_by_kind(area)).fillna(0).sum())
+        rms = prep.scenario.staff.relationship_managers
+        if floor >= rms:
+            least = min_staff_by_kind(area)
+            kinds = outlets["kind"].astype(str).value_counts()
+            parts = ", ".join(f"{n} {k} x {least.get(str(k), 0)}" for k, n in kinds.items()
+                              if least.get(str(k), 0))
+            raise PlanInfeasibleError(
+                f"the outlets' minimum staffing takes {floor} relationship managers ({parts}) "
+                f"and staff.relationship_managers = {rms} leaves none for the "
+                f"{sum(ev.count.values())} events of events.count; raise "
+                "staff.relationship_managers, set events.staff_per_week or events.enabled = "
+                "false")
+        staff = float(rms - floor)
     m = prep.venue_minutes
     travel = _long(m.to_numpy(), m.index, m.columns, ev.max_walk_minutes)
     c = area.communities

@@ -176,3 +176,19 @@ def test_allocate_bad_curves_file_exits_2(small_synth: Path, tmp_path: Path) -> 
                      cache=tmp_path / "cache")
     assert result.returncode == 2
     assert "nope.csv: no such curves file" in result.stderr
+
+
+def test_events_without_free_staff_name_the_minimum_staffing(prepared: plans.Prepared) -> None:
+    from dataclasses import replace
+
+    from optimizer import PlanInfeasibleError
+
+    tight = replace(prepared, scenario=prepared.scenario.model_copy(
+        update={"staff": prepared.scenario.staff.model_copy(
+            update={"relationship_managers": 5})}))
+    outlets = plans.open_outlets(prepared, None)
+    with pytest.raises(PlanInfeasibleError, match=r"the outlets' minimum staffing takes \d+ "
+                                                  r"relationship managers .* "
+                                                  r"staff.relationship_managers = 5 leaves "
+                                                  r"none for the 3 events"):
+        plans.event_plan(tight, outlets)
