@@ -455,6 +455,74 @@ def run(
 
 @app.command()
 @guarded
+def compare(
+    runs: Annotated[list[str], typer.Argument(help="Run ids (or run folders).")],
+    baseline: Annotated[str | None, typer.Option(
+        "--baseline", help="The run the others are compared with (default: the first).")]
+    = None,
+    runs_dir: Annotated[Path, typer.Option("--runs", help="Folder of run folders.")]
+    = Path("runs"),
+    fmt: Annotated[str, typer.Option("--format", help="table, markdown, csv or json.")]
+    = "table",
+    kpi: Annotated[list[str] | None, typer.Option(
+        "--kpi", help="A KPI to compare (repeat; default the main ones).")] = None,
+) -> None:
+    """KPI deltas against a baseline with 95% intervals, and whether each difference is
+    larger than the replication noise."""
+    from geo.errors import InputError
+    from scenarios.store import DEFAULT_KPIS, compare_runs
+
+    if fmt not in ("table", "markdown", "csv", "json"):
+        raise InputError(f"--format {fmt}: expected table, markdown, csv or json")
+    frame = compare_runs(runs, runs_dir=runs_dir, baseline=baseline,
+                         kpis=tuple(kpi) if kpi else DEFAULT_KPIS)
+    if fmt == "csv":
+        console.print(frame.to_csv(index=False), end="", markup=False, highlight=False,
+                      soft_wrap=True)
+        return
+    if fmt == "json":
+        console.print(frame.to_json(orient="records", indent=2), markup=False,
+                      highlight=False, soft_wrap=True)
+        return
+    text = _compare_rows(frame)
+    if fmt == "markdown":
+        header = ["KPI", *[r for r in frame["run_id"].unique()]]
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(row) + " |" for row in text]
+        console.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
+    else:
+        table = Table(title=f"Compared with {frame['baseline'].iloc[0]} (95% intervals; "
+                            "* = larger than the replication noise)")
+        table.add_column("KPI")
+        for r in frame["run_id"].unique():
+            table.add_column(r, overflow="fold")
+        for row in text:
+            table.add_row(*row)
+        console.print(table)
+
+
+def _compare_rows(frame: pd.DataFrame) -> list[list[str]]:
+    def num(v: float) -> str:
+        if v != v:  # NaN
+            return "n/a"
+        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}"
+
+    rows = []
+    for k, g in frame.groupby("kpi", sort=False):
+        cells = [str(k)]
+        for _, r in g.iterrows():
+            cell = f"{num(r['mean'])} [{num(r['low'])}, {num(r['high'])}]"
+            if r["run_id"] != r["baseline"]:
+                mark = " *" if r["significant"] else ""
+                cell += (f"; {'+' if r['delta'] >= 0 else ''}{num(r['delta'])} "
+                         f"[{num(r['delta_low'])}, {num(r['delta_high'])}]{mark}")
+            cells.append(cell)
+        rows.append(cells)
+    return rows
+
+
+@app.command()
+@guarded
 def validate(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
     show: Annotated[bool, typer.Option(help="Print the resolved scenario as JSON.")] = False,

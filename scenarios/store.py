@@ -1,0 +1,168 @@
+"""The results store: a DuckDB view over the complete run folders, and run comparison.
+
+Only folders whose name is a run id (``<name>-<hash8>``) and that hold a manifest with
+status ``complete`` are listed; a run still being written lives under a hidden temporary
+name and is never seen.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from geo.errors import InputError
+
+__all__ = ["RUN_ID", "compare_runs", "connect", "list_runs", "resolve_run"]
+
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*-[0-9a-f]{8}$")
+#: KPIs compared by default, in the order printed.
+DEFAULT_KPIS = ("new_customers", "uplift_new_customers", "spend", "cost_per_acquisition",
+                "roi", "retention", "churn_rate", "penetration", "uplift_deposits")
+
+
+def _manifest(folder: Path) -> dict[str, object] | None:
+    try:
+        data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("status") == "complete" else None
+
+
+def list_runs(runs_dir: str | Path = "runs") -> pd.DataFrame:
+    """The complete runs: ``run_id``, ``name``, ``seed``, ``replications``, ``seconds``,
+    ``path``, newest folder last."""
+    root = Path(runs_dir)
+    rows = []
+    if root.is_dir():
+        for folder in sorted(root.iterdir(), key=lambda p: (p.stat().st_mtime, p.name)):
+            if not folder.is_dir() or not RUN_ID.match(folder.name):
+                continue
+            m = _manifest(folder)
+            if m is None:
+                continue
+            scenario = m.get("scenario") or {}
+            sim = scenario.get("simulation", {}) if isinstance(scenario, dict) else {}
+            rows.append({"run_id": folder.name, "name": m.get("name"), "seed": m.get("seed"),
+                         "replications": sim.get("replications"),
+                         "seconds": m.get("seconds"), "path": str(folder)})
+    return pd.DataFrame(rows, columns=["run_id", "name", "seed", "replications", "seconds",
+                                       "path"])
+
+
+def resolve_run(run: str, runs_dir: str | Path = "runs") -> Path:
+    """The folder of a complete run, from its id (or a path to it). Ids are checked
+    against the run-id pattern, so no path outside ``runs_dir`` can be named by id."""
+    root = Path(runs_dir)
+    candidate = Path(run)
+    if candidate.is_dir() and (candidate / "manifest.json").exists():
+        folder = candidate
+    elif RUN_ID.match(run):
+        folder = root / run
+    else:
+        raise InputError(f"run {run!r}: not a run id (<name>-<8 hex digits>) or a run folder")
+    if _manifest(folder) is None:
+        known = list_runs(root)["run_id"].tolist()
+        hint = f"; complete runs in {root}: {', '.join(known[-5:])}" if known else (
+            f"; {root} holds no complete run")
+        raise InputError(f"run {run!r}: no complete run folder{hint}")
+    return folder
+
+
+def connect(runs_dir: str | Path = "runs") -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with views ``runs`` and ``kpis`` (one row per run and
+    replication) over the complete runs of ``runs_dir``."""
+    runs = list_runs(runs_dir)
+    con = duckdb.connect()
+    con.register("runs_frame", runs)
+    con.execute("CREATE VIEW runs AS SELECT * FROM runs_frame")
+    files = [str(Path(p) / "kpis.parquet") for p in runs["path"]
+             if (Path(p) / "kpis.parquet").exists()]
+    if files:
+        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        con.execute(f"CREATE VIEW kpis AS SELECT * FROM read_parquet([{listed}], "
+                    "union_by_name = true)")
+    else:
+        con.execute("CREATE VIEW kpis AS SELECT NULL::VARCHAR AS run_id, "
+                    "NULL::BIGINT AS replication WHERE false")
+    return con
+
+
+def compare_runs(runs: Sequence[str], *, runs_dir: str | Path = "runs",
+                 baseline: str | None = None, kpis: Sequence[str] = DEFAULT_KPIS,
+                 level: float = 0.95) -> pd.DataFrame:
+    """KPI means with intervals per run, and differences from the baseline.
+
+    One row per run x KPI: ``mean``, ``low``, ``high`` (Student-t interval over
+    replications), ``delta`` (mean minus the baseline's), ``delta_low``, ``delta_high`` and
+    ``significant`` (the interval of the difference excludes 0, that is the difference is
+    larger than the replication noise). Runs with the same seed and number of replications
+    share their random numbers replication by replication, so the difference is paired;
+    otherwise Welch's interval is used (``paired`` says which).
+    """
+    if not runs:
+        raise InputError("compare needs at least one run")
+    folders = [resolve_run(r, runs_dir) for r in runs]
+    base_folder = resolve_run(baseline, runs_dir) if baseline is not None else folders[0]
+    if base_folder not in folders:
+        folders.insert(0, base_folder)
+    tables = {f.name: pd.read_parquet(f / "kpis.parquet") for f in folders}
+    seeds = {f.name: (_manifest(f) or {}).get("seed") for f in folders}
+    t_base = tables[base_folder.name]
+    missing = [k for k in kpis if k not in t_base.columns]
+    if missing:
+        known = [c for c in t_base.columns if c not in ("run_id", "replication")]
+        raise InputError(f"unknown KPI(s) {missing}; expected some of {', '.join(known)}")
+    rows = []
+    for f in folders:
+        t = tables[f.name]
+        paired = (seeds[f.name] == seeds[base_folder.name] and len(t) == len(t_base))
+        for k in kpis:
+            x = t[k].to_numpy(float)
+            mean, low, high = _interval(x, level)
+            row = {"run_id": f.name, "kpi": k, "mean": mean, "low": low, "high": high,
+                   "replications": int(np.isfinite(x).sum()), "baseline": base_folder.name}
+            if f == base_folder:
+                row.update(delta=0.0, delta_low=0.0, delta_high=0.0, significant=False,
+                           paired=True)
+            else:
+                b = t_base[k].to_numpy(float)
+                d, dl, dh = (_interval(x - b, level) if paired
+                             else _welch(x, b, level))
+                row.update(delta=d, delta_low=dl, delta_high=dh,
+                           significant=bool(np.isfinite(dl) and (dl > 0 or dh < 0)),
+                           paired=paired)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _interval(x: np.ndarray, level: float) -> tuple[float, float, float]:
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    mean = float(x.mean())
+    if x.size < 2:
+        return mean, float("nan"), float("nan")
+    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    return mean, mean - half, mean + half
+
+
+def _welch(x: np.ndarray, y: np.ndarray, level: float) -> tuple[float, float, float]:
+    x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+    if x.size < 2 or y.size < 2:
+        d = float(x.mean() - y.mean()) if x.size and y.size else float("nan")
+        return d, float("nan"), float("nan")
+    vx, vy = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
+    d = float(x.mean() - y.mean())
+    se = float(np.sqrt(vx + vy))
+    if se == 0:
+        return d, d, d
+    df = (vx + vy) ** 2 / (vx**2 / (x.size - 1) + vy**2 / (y.size - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, df) * se)
+    return d, d - half, d + half

@@ -1,0 +1,106 @@
+"""The results store and run comparison, on hand-made run folders."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from geo.errors import InputError
+from scenarios.store import compare_runs, connect, list_runs, resolve_run
+
+
+def make_run(root: Path, run_id: str, new: list[float], *, seed: int = 1,
+             status: str = "complete") -> Path:
+    folder = root / run_id
+    folder.mkdir(parents=True)
+    n = len(new)
+    pd.DataFrame({"run_id": run_id, "replication": range(n), "new_customers": new,
+                  "spend": [100.0] * n}).to_parquet(folder / "kpis.parquet", index=False)
+    (folder / "manifest.json").write_text(json.dumps({
+        "status": status, "name": run_id.rsplit("-", 1)[0], "seed": seed, "seconds": 1.0,
+        "scenario": {"simulation": {"replications": n}}}))
+    return folder
+
+
+def test_list_and_view_only_complete_runs(tmp_path: Path) -> None:
+    make_run(tmp_path, "base-0000aaaa", [10, 12, 14])
+    make_run(tmp_path, "alt-0000bbbb", [20, 22, 24])
+    make_run(tmp_path, ".alt-0000cccc.tmp-123", [1, 1, 1])  # being written
+    make_run(tmp_path, "odd-0000dddd", [1, 1, 1], status="running")
+    runs = list_runs(tmp_path)
+    assert sorted(runs["run_id"]) == ["alt-0000bbbb", "base-0000aaaa"]
+    con = connect(tmp_path)
+    rows = con.execute("SELECT run_id, avg(new_customers) FROM kpis GROUP BY run_id "
+                       "ORDER BY run_id").fetchall()
+    assert rows == [("alt-0000bbbb", 22.0), ("base-0000aaaa", 12.0)]
+    assert connect(tmp_path / "empty").execute("SELECT count(*) FROM kpis").fetchone() == (0,)
+
+
+def test_paired_comparison_against_hand_computation(tmp_path: Path) -> None:
+    make_run(tmp_path, "base-0000aaaa", [10, 12, 14])
+    make_run(tmp_path, "alt-0000bbbb", [11, 14, 14])
+    frame = compare_runs(["base-0000aaaa", "alt-0000bbbb"], runs_dir=tmp_path,
+                         kpis=("new_customers", "spend")).set_index(["run_id", "kpi"])
+    row = frame.loc[("alt-0000bbbb", "new_customers")]
+    d = np.array([1.0, 2.0, 0.0])  # paired differences (same seed, same replications)
+    half = stats.t.ppf(0.975, 2) * d.std(ddof=1) / np.sqrt(3)
+    assert row["paired"] and row["delta"] == pytest.approx(1.0)
+    assert row["delta_low"] == pytest.approx(1 - half) and row["delta_high"] == pytest.approx(
+        1 + half)
+    assert not row["significant"]  # 1 +- 2.48 includes 0
+    base = frame.loc[("base-0000aaaa", "new_customers")]
+    assert base["mean"] == 12 and base["low"] == pytest.approx(
+        12 - stats.t.ppf(0.975, 2) * 2 / np.sqrt(3))
+    assert frame.loc[("alt-0000bbbb", "spend"), "delta"] == 0
+
+
+def test_welch_when_seeds_differ_and_significance(tmp_path: Path) -> None:
+    make_run(tmp_path, "base-0000aaaa", [10, 11, 12, 10, 11])
+    make_run(tmp_path, "alt-0000bbbb", [30, 31, 29, 30, 32], seed=9)
+    frame = compare_runs(["alt-0000bbbb"], runs_dir=tmp_path, baseline="base-0000aaaa",
+                         kpis=("new_customers",)).set_index("run_id")
+    row = frame.loc["alt-0000bbbb"]
+    assert not row["paired"] and row["significant"]
+    res = stats.ttest_ind([30, 31, 29, 30, 32], [10, 11, 12, 10, 11], equal_var=False)
+    ci = res.confidence_interval(0.95)
+    assert row["delta_low"] == pytest.approx(ci.low) and row["delta_high"] == pytest.approx(
+        ci.high)
+    assert list(frame.index) == ["base-0000aaaa", "alt-0000bbbb"]
+
+
+def test_run_ids_are_validated(tmp_path: Path) -> None:
+    make_run(tmp_path, "base-0000aaaa", [1, 2])
+    for bad in ("../../etc/passwd", "base-0000aaaa/../../x", "nope-0000ffff"):
+        with pytest.raises(InputError):
+            resolve_run(bad, tmp_path)
+    with pytest.raises(InputError, match="unknown KPI"):
+        compare_runs(["base-0000aaaa"], runs_dir=tmp_path, kpis=("happiness",))
+
+
+def test_compare_cli_formats(tmp_path: Path) -> None:
+    make_run(tmp_path, "base-0000aaaa", [10, 12, 14])
+    make_run(tmp_path, "alt-0000bbbb", [30, 31, 33])
+
+    def sitesim(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "scenarios", "compare", *args,
+                               "--runs", str(tmp_path), "--kpi", "new_customers"],
+                              capture_output=True, text=True, timeout=120, check=False)
+
+    table = sitesim("base-0000aaaa", "alt-0000bbbb")
+    assert table.returncode == 0, table.stderr
+    assert "+19" in table.stdout and "*" in table.stdout
+    md = sitesim("base-0000aaaa", "alt-0000bbbb", "--format", "markdown")
+    assert md.stdout.startswith("| KPI | base-0000aaaa | alt-0000bbbb |")
+    js = json.loads(sitesim("base-0000aaaa", "alt-0000bbbb", "--format", "json").stdout)
+    assert {r["run_id"] for r in js} == {"base-0000aaaa", "alt-0000bbbb"}
+    csv = sitesim("base-0000aaaa", "alt-0000bbbb", "--format", "csv")
+    assert csv.stdout.splitlines()[0].startswith("run_id,kpi,mean")
+    bad = sitesim("../../etc/passwd")
+    assert bad.returncode == 2 and "not a run id" in bad.stderr
