@@ -455,6 +455,51 @@ def run(
 
 @app.command()
 @guarded
+def batch(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario TOML files.")],
+    workers: Annotated[int | None, typer.Option(
+        "--workers", help="Local worker processes (default: the CPUs).")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Dask scheduler address, such as tcp://10.0.0.5:8786.")] = None,
+    resume: Annotated[bool, typer.Option(
+        "--resume/--no-resume", help="Skip scenarios whose run is already complete.")]
+    = True,
+    runs_dir: Annotated[Path, typer.Option("--runs", help="Folder of run folders.")]
+    = Path("runs"),
+) -> None:
+    """Run many scenarios (sweeps expanded) in parallel; one failing does not stop the
+    others. Exit 0 when all are done; else the code of the worst failure (1 internal,
+    2 bad input, 3 infeasible)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from scenarios.batch import load_batch, run_batch
+
+    todo = load_batch(scenarios)
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task(f"{len(todo)} scenario(s)", total=len(todo))
+        items = run_batch(todo, runs_dir=runs_dir, workers=workers, scheduler=scheduler,
+                          resume=resume, on_done=lambda _: bar.advance(task))
+    table = Table(title=f"Batch: {len(items)} scenario(s)")
+    for col in ("scenario", "status", "seconds", "run folder or error"):
+        table.add_column(col, overflow="fold")
+    for it in items:
+        table.add_row(it.name, it.status, f"{it.seconds:.1f}", it.path or it.error or "")
+    console.print(table)
+    failed = [it for it in items if it.status == "failed"]
+    if failed:
+        for it in failed:
+            err.print(f"failed: {it.name}: {it.error}", markup=False, highlight=False,
+                      soft_wrap=True)
+        kinds = {str(it.error).split(":")[0] for it in failed}
+        code = 1 if "internal error" in kinds else 2 if "bad input" in kinds else 3
+        raise typer.Exit(code)
+    ids = " ".join(it.run_id for it in items if it.run_id)
+    console.print(f"compare them: sitesim compare {ids} --runs {runs_dir}")
+
+
+@app.command()
+@guarded
 def compare(
     runs: Annotated[list[str], typer.Argument(help="Run ids (or run folders).")],
     baseline: Annotated[str | None, typer.Option(

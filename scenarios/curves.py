@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -109,7 +110,7 @@ def simulate_curves(inputs: pd.DataFrame, params: SimulationParams, *, reference
                          base.balance_base, reference)
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_name(f".{cached.name}.tmp")
+        tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
         curves.to_parquet(tmp, index=False)
         tmp.replace(cached)
         return pd.read_parquet(cached)  # the same types as a later cache hit

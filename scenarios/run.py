@@ -150,6 +150,7 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
     if resume and (final / "manifest.json").exists():
         return RunResult(final, rid, sc.name, "skipped", time.perf_counter() - start)
     runs.mkdir(parents=True, exist_ok=True)
+    _remove_stale(runs, rid)
     tmp = runs / f".{rid}.tmp-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -271,6 +272,20 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return RunResult(final, rid, sc.name, "complete", time.perf_counter() - start)
+
+
+def _remove_stale(runs: Path, rid: str) -> None:
+    """Remove temporary folders of this run left by processes that were killed."""
+    for leftover in runs.glob(f".{rid}.tmp-*"):
+        pid = leftover.name.rsplit("-", 1)[-1]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(leftover, ignore_errors=True)
+        except PermissionError:
+            continue  # another user's live process
 
 
 def _capacity(prep: plans.Prepared, outlets: pd.DataFrame) -> pd.Series:

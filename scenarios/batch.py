@@ -1,0 +1,154 @@
+"""Batches of scenarios: sweeps expanded, runs spread over local worker processes or a Dask
+cluster, complete runs skipped by hash, a failing scenario reported without stopping the
+others.
+
+Each run's random numbers come from its own scenario's seed, so results do not depend on
+the number of workers or on the backend.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from geo.area import resolve_area_path
+from geo.errors import InputError, Problem
+from scenarios.schema import Scenario, ScenarioError, load_scenario
+
+__all__ = ["BatchItem", "expand_sweep", "run_batch"]
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One scenario of a batch: ``status`` is complete, skipped or failed."""
+
+    name: str
+    status: str
+    run_id: str | None
+    path: str | None
+    seconds: float
+    error: str | None = None
+
+
+def _set(raw: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
+    out = dict(raw)
+    node = out
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        node[part] = dict(node.get(part) or {})
+        node = node[part]
+    node[parts[-1]] = value
+    return out
+
+
+def expand_sweep(scenario: Scenario) -> list[Scenario]:
+    """The scenario itself, or one scenario per point of its ``[sweep]`` grid (every
+    combination of the listed values), each named ``<name>--<key>_<value>...``."""
+    if not scenario.sweep:
+        return [scenario]
+    base = scenario.model_dump(mode="json")
+    base.pop("sweep", None)
+    keys = sorted(scenario.sweep)
+    out = []
+    for values in itertools.product(*(scenario.sweep[k] for k in keys)):
+        raw = dict(base)
+        label = []
+        for k, v in zip(keys, values, strict=True):
+            raw = _set(raw, k, v)
+            label.append(f"{k.split('.')[-1]}_{v}")
+        raw["name"] = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{scenario.name}--{'--'.join(label)}")
+        out.append(Scenario.model_validate(raw))
+    return out
+
+
+def _run_one(raw: dict[str, Any], runs_dir: str, resume: bool) -> dict[str, Any]:
+    """Run one scenario in a worker; errors come back as data, not exceptions."""
+    import time
+    import warnings
+
+    from scenarios.run import run_scenario
+
+    start = time.perf_counter()
+    scenario = Scenario.model_validate(raw)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = run_scenario(scenario, runs_dir=runs_dir, resume=resume)
+    except Exception as exc:  # noqa: BLE001 - reported per scenario, the batch goes on
+        kind = "infeasible" if type(exc).__name__ == "PlanInfeasibleError" else (
+            "bad input" if isinstance(exc, InputError) else "internal error")
+        return {"name": scenario.name, "status": "failed", "run_id": None, "path": None,
+                "seconds": time.perf_counter() - start,
+                "error": f"{kind}: {type(exc).__name__}: {exc}"}
+    return {"name": scenario.name, "status": result.status, "run_id": result.run_id,
+            "path": str(result.path), "seconds": result.seconds, "error": None}
+
+
+def load_batch(paths: Iterable[str | Path]) -> list[Scenario]:
+    """Every scenario of the files, sweeps expanded; all files' problems at once."""
+    scenarios: list[Scenario] = []
+    problems: list[Problem] = []
+    for p in paths:
+        try:
+            scenarios.extend(expand_sweep(load_scenario(p)))
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ScenarioError(f"{len(problems)} problem(s) in the batch", problems)
+    names = [s.name for s in scenarios]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise InputError(f"scenario name(s) {dup} appear more than once in the batch; "
+                         "give each scenario its own name")
+    return scenarios
+
+
+def run_batch(scenarios: Sequence[Scenario | str | Path], *, runs_dir: str | Path = "runs",
+              workers: int | None = None, scheduler: str | None = None, resume: bool = True,
+              on_done: Callable[[BatchItem], None] | None = None) -> list[BatchItem]:
+    """Run scenarios (files are loaded and their sweeps expanded), on ``workers`` local
+    processes (default: the CPUs, at most the number of scenarios) or on the Dask
+    cluster at ``scheduler``. Returns one item per scenario in the input order."""
+    items = [s for s in scenarios if isinstance(s, Scenario)]
+    files = [s for s in scenarios if not isinstance(s, Scenario)]
+    todo = [x for s in items for x in expand_sweep(s)] + load_batch(files)
+    for area in sorted({s.area for s in todo}):
+        resolve_area_path(area)  # generate built-in areas once, before the workers start
+    raws = [s.model_dump(mode="json") for s in todo]
+    results: dict[int, BatchItem] = {}
+
+    def record(i: int, data: dict[str, Any]) -> None:
+        item = BatchItem(**data)
+        results[i] = item
+        if on_done is not None:
+            on_done(item)
+
+    if scheduler is not None:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+
+        with Client(scheduler) as client:
+            futures = {client.submit(_run_one, raw, str(runs_dir), resume, pure=False): i
+                       for i, raw in enumerate(raws)}
+            for fut in dask_completed(futures):
+                record(futures[fut], fut.result())
+    else:
+        import os
+
+        n = max(1, min(workers or os.cpu_count() or 1, len(raws)))
+        if n == 1:
+            for i, raw in enumerate(raws):
+                record(i, _run_one(raw, str(runs_dir), resume))
+        else:
+            with ProcessPoolExecutor(max_workers=n) as pool:
+                local: dict[Future[dict[str, Any]], int] = {
+                    pool.submit(_run_one, raw, str(runs_dir), resume): i
+                    for i, raw in enumerate(raws)}
+                for fut in as_completed(local):
+                    record(local[fut], fut.result())
+    return [results[i] for i in range(len(raws))]
