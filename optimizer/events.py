@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from optimizer._checks import require_columns, require_non_negative
 from optimizer._elastic import Soft, explain_infeasible
 from optimizer._solve import SolveOutcome, Solver, check_solver, solve
 from optimizer.errors import OptimizerInputError, PlanInfeasibleError
@@ -411,12 +412,9 @@ def _alike_weeks(weeks: list[int], factor: Mapping[int, float],
 def _check(venues: pd.DataFrame, communities: pd.DataFrame, travel: pd.DataFrame,
            events: Mapping[str, int], types: Mapping[str, EventType], weeks: list[int],
            budget: float | None, repeat_decay: float) -> None:
-    for name, frame, cols in (("venues", venues, ("capacity",)),
-                              ("communities", communities, AGE_COLUMNS),
-                              ("travel", travel, ("origin_id", "dest_id", "cost"))):
-        missing = [c for c in cols if c not in frame.columns]
-        if missing:
-            raise OptimizerInputError(f"{name} lacks column(s) {missing}")
+    require_columns(("venues", venues, ("capacity",)),
+                    ("communities", communities, AGE_COLUMNS),
+                    ("travel", travel, ("origin_id", "dest_id", "cost")))
     unknown = sorted(set(events) - set(types))
     if unknown:
         raise OptimizerInputError(f"events: unknown event type(s) {unknown}; expected "
@@ -431,13 +429,7 @@ def _check(venues: pd.DataFrame, communities: pd.DataFrame, travel: pd.DataFrame
         raise OptimizerInputError(f"events.budget = {budget}: expected >= 0")
     if not 0 <= repeat_decay <= 1:
         raise OptimizerInputError(f"repeat_decay = {repeat_decay}: expected a share in [0, 1]")
-    cap = pd.to_numeric(venues["capacity"], errors="coerce")
-    if cap.isna().any() or (cap < 0).any():
-        v = venues.index[cap.isna() | (cap < 0)][0]
-        raw = venues["capacity"][v]
-        shown = repr(raw) if isinstance(raw, str) else str(raw)
-        raise OptimizerInputError(f"venues: capacity of {v!r} = {shown}; expected a number of "
-                                  "people >= 0")
+    require_non_negative(venues, "capacity", "venues", "a number of people >= 0")
 
 
 def _staff_caps(staff_per_week: float | Mapping[int, float] | None,

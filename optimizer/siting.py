@@ -32,6 +32,7 @@ import pulp
 from scipy.spatial import cKDTree
 
 from geo.market import DEFAULT_ATTRACTIVENESS
+from optimizer._checks import require_columns
 from optimizer._elastic import Soft, explain_infeasible
 from optimizer._solve import Solver, check_solver, solve
 from optimizer.covering import maximal_covering
@@ -452,12 +453,9 @@ def _check(demand: pd.DataFrame, sites: pd.DataFrame, travel: pd.DataFrame, obje
     if objective not in ("max_coverage", "p_median", "max_capture"):
         raise OptimizerInputError(f"objective = {objective!r}: expected max_coverage, "
                                   "p_median or max_capture")
-    for name, frame, cols in (("demand", demand, ("weight", "adults")),
-                              ("sites", sites, ("status", "capex", "opex_per_year")),
-                              ("travel", travel, ("origin_id", "dest_id", "cost"))):
-        missing = [c for c in cols if c not in frame.columns]
-        if missing:
-            raise OptimizerInputError(f"{name} lacks column(s) {missing}")
+    require_columns(("demand", demand, ("weight", "adults")),
+                    ("sites", sites, ("status", "capex", "opex_per_year")),
+                    ("travel", travel, ("origin_id", "dest_id", "cost")))
     bad = ~sites["status"].isin(["candidate", "existing"])
     if bad.any():
         raise OptimizerInputError(f"sites: status {sites['status'][bad].iloc[0]!r} of "

@@ -22,14 +22,18 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from optimizer._checks import require_columns, require_non_negative
 from optimizer._solve import Solver, check_solver, solve
 from optimizer.errors import OptimizerInputError, PlanInfeasibleError
 
-__all__ = ["DEFAULT_MIN_STAFF", "StaffPlan", "allocate_staff", "event_staff_needs"]
+__all__ = ["DEFAULT_MIN_STAFF", "SELF_SERVICE", "StaffPlan", "allocate_staff",
+           "event_staff_needs"]
 
 #: RMs an outlet of each kind needs at least (the area.toml ``[kinds]`` ``staff`` defaults).
 DEFAULT_MIN_STAFF: dict[str, int] = {"branch": 8, "micro_branch": 2, "smart_atm": 0,
                                      "mobile_van": 2}
+#: Kinds that take no RM (self-service).
+SELF_SERVICE: tuple[str, ...] = ("smart_atm",)
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ def allocate_staff(
     weeks: int | Sequence[int] = 52, event_staff: pd.Series | Mapping[int, int] | None = None,
     min_staff: Mapping[str, int] | None = None, minutes_per_visit: float = 6.0,
     service_share: float = 0.8, visits_by_week: pd.DataFrame | None = None,
-    self_service: Sequence[str] = ("smart_atm",), solver: Solver = "cbc",
+    self_service: Sequence[str] = SELF_SERVICE, solver: Solver = "cbc",
     time_limit_s: float = 60.0,
 ) -> StaffPlan:
     """Whole RMs to each outlet each week, after the events' needs.
@@ -213,16 +217,8 @@ def allocate_staff(
 
 def _check(outlets: pd.DataFrame, rms: int, hours: float, minutes_per_visit: float,
            service_share: float, weeks: list[int]) -> None:
-    missing = [c for c in ("kind", "visits_per_week") if c not in outlets.columns]
-    if missing:
-        raise OptimizerInputError(f"outlets lack column(s) {missing}")
-    visits = pd.to_numeric(outlets["visits_per_week"], errors="coerce")
-    if visits.isna().any() or (visits < 0).any():
-        o = outlets.index[visits.isna() | (visits < 0)][0]
-        raw = outlets["visits_per_week"][o]
-        shown = repr(raw) if isinstance(raw, str) else str(raw)
-        raise OptimizerInputError(f"outlets: visits_per_week of {o!r} = {shown}; expected a "
-                                  "number >= 0")
+    require_columns(("outlets", outlets, ("kind", "visits_per_week")))
+    require_non_negative(outlets, "visits_per_week", "outlets")
     if not float(rms).is_integer() or rms < 0:
         raise OptimizerInputError(f"staff.relationship_managers = {rms}: expected a whole "
                                   "number >= 0")

@@ -18,7 +18,7 @@ from typing import Any
 
 from geo.area import resolve_area_path
 from geo.errors import InputError, Problem
-from scenarios.schema import Scenario, ScenarioError, load_scenario
+from scenarios.schema import Scenario, ScenarioError, load_scenario, set_dotted
 
 __all__ = ["BatchItem", "expand_sweep", "run_batch"]
 
@@ -35,17 +35,6 @@ class BatchItem:
     error: str | None = None
 
 
-def _set(raw: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
-    out = dict(raw)
-    node = out
-    parts = dotted.split(".")
-    for part in parts[:-1]:
-        node[part] = dict(node.get(part) or {})
-        node = node[part]
-    node[parts[-1]] = value
-    return out
-
-
 def expand_sweep(scenario: Scenario) -> list[Scenario]:
     """The scenario itself, or one scenario per point of its ``[sweep]`` grid (every
     combination of the listed values), each named ``<name>--<key>_<value>...``."""
@@ -59,7 +48,7 @@ def expand_sweep(scenario: Scenario) -> list[Scenario]:
         raw = dict(base)
         label = []
         for k, v in zip(keys, values, strict=True):
-            raw = _set(raw, k, v)
+            raw = set_dotted(raw, k, v)
             label.append(f"{k.split('.')[-1]}_{v}")
         raw["name"] = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{scenario.name}--{'--'.join(label)}")
         out.append(Scenario.model_validate(raw))

@@ -297,21 +297,6 @@ def _site_and_events(scenario: Path
     return prep, siting, outlets, events
 
 
-def _read_curves(path: Path) -> pd.DataFrame:
-    import pandas as pd
-
-    from geo.errors import InputError
-
-    if not path.exists():
-        raise InputError(f"{path}: no such curves file; give a CSV or Parquet file with "
-                         "community_id, channel, segment, form, rmax, k, h")
-    try:
-        return pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot be read as {path.suffix or 'CSV'} ({exc}); give a "
-                         "CSV or Parquet file") from None
-
-
 @app.command()
 @guarded
 def site(
@@ -322,6 +307,8 @@ def site(
 ) -> None:
     """Choose outlet sites and event venues and weeks for a scenario; print the plans and
     the limits that bind; write Parquet. Exit 3 when no plan meets the limits."""
+    from scenarios import plans
+
     prep, siting, outlets, events = _site_and_events(scenario)
     name = prep.scenario.name
     frames: dict[str, pd.DataFrame] = {}
@@ -339,9 +326,7 @@ def site(
             f"{siting.opex_per_year:,.0f} a year; {_optimality(siting)}")
         console.print("why: " + ("; ".join(siting.binding)
                                  or "no limit binds: every worthwhile site is open"))
-        xy = outlets[["x", "y"]]
-        frames["plan_outlets.parquet"] = d.merge(xy, left_on="site_id", right_index=True,
-                                                 how="left")
+        frames["plan_outlets.parquet"] = plans.outlet_table(siting, outlets)
     else:
         console.print("outlets.enabled = false: the current outlets are kept as they are")
     if events is not None:
@@ -374,10 +359,7 @@ def allocate(
     """Allocate relationship managers to outlets and events, and the marketing budget to
     communities and channels; print the plans, what binds and the marginal value of
     budget; write Parquet. Exit 3 when no plan meets the limits."""
-    from geo.synth import cache_dir
     from scenarios import plans
-    from scenarios.curves import simulate_curves
-    from simulation import SimulationParams
 
     prep, _, outlets, events = _site_and_events(scenario)
     sc = prep.scenario
@@ -398,15 +380,8 @@ def allocate(
         console.print("why: " + ("; ".join(staff.binding) or "no limit binds"))
         frames["plan_staff.parquet"] = staff.plan
     if sc.budget.enabled:
-        if curves is not None:
-            table = _read_curves(curves)
-        else:
-            inputs = plans.simulation_inputs(prep, outlets)
-            params = SimulationParams(weeks=sc.simulation.weeks,
-                                      max_agents=min(sc.simulation.max_agents, 20_000))
-            table = simulate_curves(inputs, params, reference=sc.budget.total / 7,
-                                    seed=sc.seed, cache_dir=cache_dir() / "curves",
-                                    progress=_progress)
+        table = plans.response_curves(prep, plans.simulation_inputs(prep, outlets),
+                                      curves_file=curves, progress=_progress)
         _progress("allocating the budget")
         budget = plans.budget_plan(prep, table)
         _plan_table(f"Budget by channel: {sc.name}", budget.by_channel.reset_index(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -30,12 +31,17 @@ from optimizer import (
     site_outlets,
 )
 from optimizer.events import EVENT_TYPES
+from optimizer.staff import SELF_SERVICE
 from scenarios.schema import Scenario
 
 __all__ = ["Prepared", "budget_plan", "event_plan", "expected_visits", "min_staff_by_kind",
-           "open_outlets", "outlet_plan", "prepare", "simulation_inputs", "staff_plan"]
+           "open_outlets", "outlet_plan", "outlet_table", "prepare", "read_curves",
+           "response_curves", "simulation_inputs", "staff_plan"]
 
 Progress = Callable[[str], None]
+#: Agents in the sweeps that fit response curves (a scenario's own runs use its
+#: ``simulation.max_agents``).
+SWEEP_AGENTS = 20_000
 #: Pairs beyond this many minutes are left out of the siting model (p-median charges an
 #: unserved penalty instead).
 REACH_CUTOFF_MIN = 60.0
@@ -151,37 +157,54 @@ def open_outlets(prep: Prepared, plan: SitingResult | None) -> pd.DataFrame:
 
 
 def simulation_inputs(prep: Prepared, outlets: pd.DataFrame) -> pd.DataFrame:
-    """The simulation's per-community inputs with the planned own outlets: demographics,
-    minutes to and id of the nearest own outlet, and the competitors' Huff share."""
-    from geo import huff_shares
+    """The simulation's per-community inputs with the planned own outlets
+    (:func:`simulation.community_inputs` on the prepared travel times)."""
+    from simulation import community_inputs
 
-    area, travel = prep.area, prep.travel
-    c = area.communities
-    adults = area.adults.astype(float)
-    if outlets.empty:
-        raise InputError(f"{prep.scenario.name}: no own outlet is open; the model needs one")
-    comp = area.outlets[area.outlets["owner"] == "competitor"]
-    market = pd.concat([outlets[["kind"]].assign(owner="own"), comp[["kind", "owner"]]])
-    per_community = travel.community_minutes()[outlets.index]
-    shares = huff_shares(travel, market, by="owner")
-    cent = c.geometry.representative_point()
+    return community_inputs(prep.area, travel=prep.travel, own=outlets)
 
-    def column(name: str, default: float) -> pd.Series:
-        return (c[name].astype(float) if name in c else pd.Series(default, index=c.index)
-                ).fillna(default)
 
-    sme = ((c["sme_count"] / adults.where(adults > 0)).clip(0, 0.5).fillna(0.03)
-           if "sme_count" in c else pd.Series(0.03, index=c.index))
-    return pd.DataFrame({
-        "pop_18_35": c["pop_18_35"], "pop_36_55": c["pop_36_55"],
-        "pop_56_plus": c["pop_56_plus"], "median_income": column("median_income", 0.0),
-        "income_low_share": column("income_low_share", 0.2),
-        "income_high_share": column("income_high_share", 0.2),
-        "digital_adoption": column("digital_adoption", 0.8), "sme_share": sme,
-        "customers": column("customers", 0.0),
-        "outlet_min": per_community.min(axis=1), "outlet": per_community.idxmin(axis=1),
-        "competitor_share": shares.get("competitor", 0.0),
-        "x": cent.x, "y": cent.y}, index=c.index)
+def outlet_table(plan: SitingResult | None, outlets: pd.DataFrame) -> pd.DataFrame:
+    """``plan_outlets.parquet``: the plan's decisions (or every current outlet kept, when
+    siting is off) with the coordinates of each site."""
+    decisions = (plan.decisions if plan is not None else pd.DataFrame({
+        "site_id": outlets.index, "kind": outlets["kind"].to_numpy(), "action": "keep",
+        "capex": 0.0, "opex_per_year": np.nan}))
+    return decisions.merge(outlets[["x", "y"]], left_on="site_id", right_index=True,
+                           how="left")
+
+
+def read_curves(path: str | Path) -> pd.DataFrame:
+    """Response curves from CSV or Parquet (``community_id``, ``channel``, ``segment``,
+    ``form``, ``rmax``, ``k``, ``h``)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such curves file; give a CSV or Parquet file with "
+                         "community_id, channel, segment, form, rmax, k, h")
+    try:
+        return pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot be read as {path.suffix or 'CSV'} ({exc}); give a "
+                         "CSV or Parquet file") from None
+
+
+def response_curves(prep: Prepared, inputs: pd.DataFrame, *,
+                    curves_file: str | Path | None = None,
+                    progress: Progress = _quiet) -> pd.DataFrame:
+    """The budget's response curves: from ``curves_file`` or ``budget.curves`` if given,
+    else fitted to simulation sweeps around ``budget.total / 7`` a channel (cached)."""
+    from geo.synth import cache_dir
+    from scenarios.curves import simulate_curves
+    from simulation import SimulationParams
+
+    sc = prep.scenario
+    given = curves_file if curves_file is not None else sc.budget.curves
+    if given is not None:
+        return read_curves(given)
+    params = SimulationParams(weeks=sc.simulation.weeks,
+                              max_agents=min(sc.simulation.max_agents, SWEEP_AGENTS))
+    return simulate_curves(inputs, params, reference=max(sc.budget.total, 1.0) / 7,
+                           seed=sc.seed, cache_dir=cache_dir() / "curves", progress=progress)
 
 
 def min_staff_by_kind(area: StudyArea) -> dict[str, int]:
@@ -203,10 +226,10 @@ def event_plan(prep: Prepared, outlets: pd.DataFrame, *,
                          "events.enabled = false")
     staff = ev.staff_per_week
     if staff is None:  # what the outlets' minimum staffing leaves free
-        floor = int(outlets["kind"].map(min_staff_by_kind(area)).fillna(0).sum())
+        least = min_staff_by_kind(area)
+        floor = int(outlets["kind"].map(least).fillna(0).sum())
         rms = prep.scenario.staff.relationship_managers
         if floor >= rms:
-            least = min_staff_by_kind(area)
             kinds = outlets["kind"].astype(str).value_counts()
             parts = ", ".join(f"{n} {k} x {least.get(str(k), 0)}" for k, n in kinds.items()
                               if least.get(str(k), 0))
@@ -239,7 +262,7 @@ def expected_visits(prep: Prepared, outlets: pd.DataFrame) -> pd.Series:
     c = area.communities
     customers = (c["customers"].astype(float) if "customers" in c
                  else area.adults.astype(float) * 0.2)
-    staffed = outlets[outlets["kind"] != "smart_atm"]
+    staffed = outlets[~outlets["kind"].isin(SELF_SERVICE)]
     if staffed.empty:
         return pd.Series(0.0, index=outlets.index, name="visits_per_week")
     minutes = travel.minutes[:, travel.sites.get_indexer(staffed.index)]

@@ -33,9 +33,6 @@ __all__ = ["RunResult", "area_hash", "run_id", "run_scenario", "scenario_hash"]
 
 Progress = Callable[[str], None]
 RUN_FORMAT = "sitesim-run-1"
-#: Agents in the sweeps that fit response curves (the scenario's own runs use its
-#: ``simulation.max_agents``).
-SWEEP_AGENTS = 20_000
 #: A channel's communities are grouped into this many spend bands, one campaign each.
 SPEND_BANDS = 5
 
@@ -179,11 +176,7 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
                 "coverage_after": siting.coverage_after, "capex": siting.capex,
                 "opex_per_year": siting.opex_per_year, "binding": list(siting.binding)}
         outlets = plans.open_outlets(prep, siting)
-        decisions = (siting.decisions if siting is not None else pd.DataFrame({
-            "site_id": outlets.index, "kind": outlets["kind"].to_numpy(), "action": "keep",
-            "capex": 0.0, "opex_per_year": np.nan}))
-        _write(decisions.merge(outlets[["x", "y"]], left_on="site_id", right_index=True,
-                               how="left"), tmp / "plan_outlets.parquet")
+        _write(plans.outlet_table(siting, outlets), tmp / "plan_outlets.parquet")
         done = stage("event plan")
         events = plans.event_plan(prep, outlets)
         done()
@@ -205,21 +198,8 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
         campaigns = [Campaign(c.channel, c.spend, c.weeks, c.segments, c.communities)
                      for c in sc.campaigns]
         if sc.budget.enabled:
-            from geo.synth import cache_dir
-            from scenarios.curves import simulate_curves
-
             done = stage("response curves")
-            sweep_params = SimulationParams(weeks=sc.simulation.weeks,
-                                            max_agents=min(sc.simulation.max_agents,
-                                                           SWEEP_AGENTS))
-            if sc.budget.curves is not None:
-                table = pd.read_csv(sc.budget.curves) if not sc.budget.curves.endswith(
-                    ".parquet") else pd.read_parquet(sc.budget.curves)
-            else:
-                table = simulate_curves(inputs, sweep_params,
-                                        reference=max(sc.budget.total, 1.0) / 7,
-                                        seed=sc.seed, cache_dir=cache_dir() / "curves",
-                                        progress=progress)
+            table = plans.response_curves(prep, inputs, progress=progress)
             done()
             done = stage("budget plan")
             budget = plans.budget_plan(prep, table)
@@ -289,18 +269,15 @@ def _remove_stale(runs: Path, rid: str) -> None:
 
 
 def _capacity(prep: plans.Prepared, outlets: pd.DataFrame) -> pd.Series:
-    kinds = prep.area.config.kinds
-    own = prep.area.outlets
-    cand = prep.area.candidates
-    values = {}
-    for oid, kind in outlets["kind"].items():
-        given = np.nan
-        for layer in (own, cand):
-            if oid in layer.index and "capacity_per_week" in layer:
-                given = layer.loc[oid, "capacity_per_week"]
-        values[oid] = float(given) if pd.notna(given) and given > 0 else float(
-            kinds[kind].capacity_per_week if kind in kinds else 0.0)
-    return pd.Series(values, name="capacity_per_week")
+    """Visits a week each open outlet can take: its own ``capacity_per_week`` where the
+    outlets or candidates layer gives one, else its kind's."""
+    area = prep.area
+    layers = [layer["capacity_per_week"] for layer in (area.outlets, area.candidates)
+              if "capacity_per_week" in layer]
+    given = pd.concat(layers) if layers else pd.Series(dtype=float)
+    own = pd.to_numeric(given.reindex(outlets.index), errors="coerce")
+    by_kind = outlets["kind"].map({k: v.capacity_per_week for k, v in area.config.kinds.items()})
+    return own.where(own > 0, by_kind).fillna(0.0).astype(float).rename("capacity_per_week")
 
 
 def _weekly_spend(campaigns: list, weeks: int, prep: plans.Prepared) -> pd.DataFrame:

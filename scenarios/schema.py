@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -45,6 +46,17 @@ __all__ = [
 Channel = Literal["community_event", "social_media", "sms", "merchant_alliance",
                   "referral_bonus", "outlet_promo", "kol_live"]
 Share = Annotated[float, Field(ge=0, le=1)]
+
+
+def _ordered(value: tuple[int, int]) -> tuple[int, int]:
+    if value[0] > value[1]:
+        raise ValueError(f"weeks {list(value)} end before they start; give [first, last]")
+    return value
+
+
+#: [first, last] week, both from 1, first <= last.
+WeekRange = Annotated[tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]],
+                      AfterValidator(_ordered)]
 Money = Annotated[float, Field(ge=0)]
 
 
@@ -111,17 +123,10 @@ class Events(_Frozen):
     enabled: bool = True
     count: dict[EventKind, Annotated[int, Field(ge=0)]] = Field(
         default_factory=_default_events)
-    weeks: tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]] = (1, 12)
+    weeks: WeekRange = (1, 12)
     budget: Money | None = 25_000
     staff_per_week: Annotated[float, Field(ge=0)] | None = None
     max_walk_minutes: Annotated[float, Field(gt=0, le=120)] = 30
-
-    @field_validator("weeks")
-    @classmethod
-    def _ordered(cls, value: tuple[int, int]) -> tuple[int, int]:
-        if value[0] > value[1]:
-            raise ValueError(f"weeks {list(value)} end before they start; give [first, last]")
-        return value
 
 
 class Policy(_Frozen):
@@ -178,7 +183,7 @@ class Campaign(_Frozen):
 
     channel: Channel
     segments: tuple[str, ...] = ()
-    weeks: tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]] = (1, 52)
+    weeks: WeekRange = (1, 52)
     spend: Money
     communities: tuple[str, ...] = ()
 
@@ -188,13 +193,6 @@ class Campaign(_Frozen):
         bad = unknown_segments(value)
         if bad:
             raise ValueError(f"unknown segment(s) {bad}; expected {SEGMENT_HELP}")
-        return value
-
-    @field_validator("weeks")
-    @classmethod
-    def _ordered(cls, value: tuple[int, int]) -> tuple[int, int]:
-        if value[0] > value[1]:
-            raise ValueError(f"weeks {list(value)} end before they start; give [first, last]")
         return value
 
 
@@ -330,7 +328,7 @@ def load_scenario(path: str | Path) -> Scenario:
                                     "give a non-empty list of values"))
             continue
         for i, value in enumerate(values):
-            patched = _set_dotted(raw, key, value)
+            patched = set_dotted(raw, key, value)
             patched.pop("sweep", None)
             _, sub = _validate(patched, f"{where}: sweep.{key}[{i}]")
             problems.extend(sub)
@@ -353,7 +351,7 @@ def _late_campaigns(raw: dict[str, Any], where: str) -> list[Problem]:
     return out
 
 
-def _set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
+def set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
     parts = dotted.split(".")
     out = dict(raw)
     node = out

@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from geo.errors import InputError
+from simulation.replications import summarize
 
 __all__ = ["RUN_ID", "compare_runs", "connect", "list_runs", "resolve_run"]
 
@@ -143,14 +144,9 @@ def compare_runs(runs: Sequence[str], *, runs_dir: str | Path = "runs",
 
 
 def _interval(x: np.ndarray, level: float) -> tuple[float, float, float]:
-    x = x[np.isfinite(x)]
-    if x.size == 0:
-        return float("nan"), float("nan"), float("nan")
-    mean = float(x.mean())
-    if x.size < 2:
-        return mean, float("nan"), float("nan")
-    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
-    return mean, mean - half, mean + half
+    mean, low, high = summarize(pd.DataFrame({"x": x}), level=level)[
+        ["mean", "low", "high"]].to_numpy(dtype=float)[0]
+    return float(mean), float(low), float(high)
 
 
 def _welch(x: np.ndarray, y: np.ndarray, level: float) -> tuple[float, float, float]:

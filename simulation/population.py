@@ -61,21 +61,32 @@ def _allocate(total: int, weights: np.ndarray) -> np.ndarray:
     return base
 
 
-def community_inputs(area: object, *, mode: str = "walk") -> pd.DataFrame:
+def community_inputs(area: object, *, mode: str = "walk", travel: object | None = None,
+                     own: pd.DataFrame | None = None) -> pd.DataFrame:
     """The per-community inputs of the model from a study area: demographics, minutes to
-    and code of the nearest own outlet, and the competitors' Huff share."""
-    from geo import StudyArea, huff_shares, travel_times
+    and code of the nearest own outlet, and the competitors' Huff share.
+
+    ``own``: the own outlets (``kind``, indexed by id) when they differ from the area's,
+    such as after an outlet plan; ``travel``: geo travel times that include them and the
+    competitors (computed for ``mode`` when absent).
+    """
+    from geo import StudyArea, TravelTimes, huff_shares, travel_times
 
     if not isinstance(area, StudyArea):
         raise SimulationError("community_inputs needs a geo.StudyArea")
     c = area.communities
     adults = area.adults.astype(float)
-    own = area.outlets[area.outlets["owner"] == "own"]
+    if own is None:
+        own = area.outlets[area.outlets["owner"] == "own"]
     if own.empty:
-        raise SimulationError(f"{area.name}: the area has no own outlet; the model needs one")
-    travel = travel_times(area, area.outlets, mode=mode)  # type: ignore[arg-type]
+        raise SimulationError(f"{area.name}: no own outlet is open; the model needs one")
+    comp = area.outlets[area.outlets["owner"] == "competitor"]
+    market = pd.concat([own[["kind"]].assign(owner="own"), comp[["kind", "owner"]]])
+    if travel is None:
+        travel = travel_times(area, area.outlets, mode=mode)  # type: ignore[arg-type]
+    assert isinstance(travel, TravelTimes)
     per_community = travel.community_minutes()[own.index]
-    shares = huff_shares(travel, area.outlets, by="owner")
+    shares = huff_shares(travel, market, by="owner")
     cent = c.geometry.representative_point()
     frame = pd.DataFrame({
         "pop_18_35": c["pop_18_35"], "pop_36_55": c["pop_36_55"],
