@@ -263,6 +263,9 @@ def _read_chain(path: Path, seen: tuple[Path, ...], problems: list[Problem]) -> 
         return {}
     if isinstance(raw.get("area"), str) and not raw["area"].startswith("builtin:"):
         raw["area"] = str((path.parent / raw["area"]).resolve())
+    budget = raw.get("budget")
+    if isinstance(budget, dict) and isinstance(budget.get("curves"), str):
+        budget["curves"] = str((path.parent / budget["curves"]).resolve())
     parent = raw.pop("extends", None)
     if parent is None:
         return raw

@@ -129,3 +129,12 @@ def test_scenario_channels_are_the_simulations() -> None:
     from simulation import CHANNELS
 
     assert get_args(Channel) == CHANNELS
+
+
+def test_curves_path_is_relative_to_the_file(tmp_path: Path) -> None:
+    sub = tmp_path / "plans"
+    sub.mkdir()
+    (sub / "s.toml").write_text('name = "s"\n[budget]\ncurves = "curves.csv"\n',
+                                encoding="utf-8")
+    scenario = load_scenario(sub / "s.toml")
+    assert scenario.budget.curves == str((sub / "curves.csv").resolve())
