@@ -16,11 +16,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from geo.area import resolve_area_path
 from geo.errors import InputError, Problem
-from scenarios.schema import Scenario, ScenarioError, load_scenario, set_dotted
+from scenarios.schema import (
+    LHS,
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    number_type,
+    set_dotted,
+)
 
-__all__ = ["BatchItem", "expand_sweep", "run_batch"]
+__all__ = ["BatchItem", "expand_sweep", "latin_hypercube", "run_batch"]
 
 
 @dataclass(frozen=True)
@@ -36,22 +45,71 @@ class BatchItem:
 
 
 def expand_sweep(scenario: Scenario) -> list[Scenario]:
-    """The scenario itself, or one scenario per point of its ``[sweep]`` grid (every
-    combination of the listed values), each named ``<name>--<key>_<value>...``."""
+    """The scenario itself, or one scenario per point of its ``[sweep]`` design.
+
+    Grid keys (lists of values) give every combination, named ``<name>--<key>_<value>...``;
+    a ``[sweep.latin_hypercube]`` table gives ``samples`` draws of its ``[low, high]``
+    ranges (:func:`latin_hypercube`), named ``...--lhs_<i>``, crossed with the grid if both
+    are given. Every point keeps the scenario's seed, so points differ only by their design
+    values (common random numbers).
+    """
     if not scenario.sweep:
         return [scenario]
     base = scenario.model_dump(mode="json")
     base.pop("sweep", None)
-    keys = sorted(scenario.sweep)
+    grid = {k: v for k, v in scenario.sweep.items() if k != LHS}
+    points: list[list[tuple[str, Any, str]]] = [
+        [(k, v, f"{k.split('.')[-1]}_{v}") for k, v in zip(sorted(grid), values, strict=True)]
+        for values in itertools.product(*(grid[k] for k in sorted(grid)))]
+    design = scenario.sweep.get(LHS)
+    if design is not None:
+        settings = {k: design[k] for k in ("samples", "seed") if k in design}
+        ranges = {k: tuple(v) for k, v in design.items() if k not in settings}
+        integer = {k for k in ranges if number_type(k) is int}
+        draws = latin_hypercube(ranges, samples=settings["samples"],
+                                seed=settings.get("seed", scenario.seed), integer=integer)
+        width = len(str(len(draws)))
+        points = [point + [(k, v, "") for k, v in draw.items()] + [("", None, f"lhs_{i:0{width}d}")]
+                  for point in points for i, draw in enumerate(draws, start=1)]
     out = []
-    for values in itertools.product(*(scenario.sweep[k] for k in keys)):
+    for point in points:
         raw = dict(base)
-        label = []
-        for k, v in zip(keys, values, strict=True):
-            raw = set_dotted(raw, k, v)
-            label.append(f"{k.split('.')[-1]}_{v}")
-        raw["name"] = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{scenario.name}--{'--'.join(label)}")
+        for key, value, _ in point:
+            if key:
+                raw = set_dotted(raw, key, value)
+        label = "--".join(lab for _, _, lab in point if lab)
+        raw["name"] = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{scenario.name}--{label}")
         out.append(Scenario.model_validate(raw))
+    return out
+
+
+def latin_hypercube(ranges: dict[str, tuple[float, float]], *, samples: int, seed: int,
+                    integer: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """``samples`` points of a Latin hypercube over ``ranges`` (each ``(low, high)``).
+
+    Each key's range is cut into ``samples`` equal strata and every stratum holds exactly
+    one point (scipy's scrambled :class:`~scipy.stats.qmc.LatinHypercube`, drawn from
+    ``seed``). Keys in ``integer`` take whole numbers: ``low + floor(u (high - low + 1))``,
+    so each whole number is equally likely and the strata stay one point each whenever
+    ``samples`` divides the count of whole numbers.
+    """
+    from scipy.stats import qmc
+
+    keys = sorted(ranges)
+    whole = set(integer)
+    if not keys:
+        return [{} for _ in range(samples)]
+    unit = qmc.LatinHypercube(d=len(keys), rng=np.random.default_rng(seed)).random(samples)
+    out = []
+    for row in unit:
+        draw: dict[str, Any] = {}
+        for key, u in zip(keys, row, strict=True):
+            low, high = ranges[key]
+            if key in whole:
+                draw[key] = int(min(high, low + int(np.floor(u * (high - low + 1)))))
+            else:
+                draw[key] = float(low + u * (high - low))
+        out.append(draw)
     return out
 
 

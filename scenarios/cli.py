@@ -548,12 +548,15 @@ def validate(
     show: Annotated[bool, typer.Option(help="Print the resolved scenario as JSON.")] = False,
 ) -> None:
     """Check a scenario file; every problem on its own line with its key path."""
+    from scenarios.batch import expand_sweep
     from scenarios.schema import load_scenario
 
     resolved = load_scenario(scenario)
     if show:
         console.print_json(json.dumps(resolved.model_dump(mode="json")))
-    console.print(f"ok: {scenario} ({resolved.name})")
+    runs = expand_sweep(resolved)
+    sweep = f"; its sweep makes {len(runs)} scenarios" if resolved.sweep else ""
+    console.print(f"ok: {scenario} ({resolved.name}){sweep}")
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.batch import expand_sweep, run_batch
+from scenarios.batch import expand_sweep, latin_hypercube, run_batch
 from scenarios.schema import Scenario
 from scenarios.store import list_runs
 
@@ -39,6 +39,51 @@ def test_expand_sweep_grid(small_synth: Path) -> None:
                                      "s--total_2000--seed_1", "s--total_2000--seed_2"]
     assert [s.budget.total for s in out] == [1_000, 1_000, 2_000, 2_000]
     assert all(not s.sweep for s in out)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_latin_hypercube_one_point_per_stratum(seed: int) -> None:
+    n = 8
+    draws = latin_hypercube({"a": (10.0, 30.0), "b": (-1.0, 1.0), "k": (1, 24)}, samples=n,
+                            seed=seed, integer={"k"})
+    assert len(draws) == n
+    for key, (low, high) in {"a": (10.0, 30.0), "b": (-1.0, 1.0)}.items():
+        strata = sorted(int((d[key] - low) / (high - low) * n) for d in draws)
+        assert strata == list(range(n)), (key, strata)
+    # 24 whole numbers in 8 strata of 3: one draw in each
+    assert all(isinstance(d["k"], int) for d in draws)
+    assert sorted((d["k"] - 1) // 3 for d in draws) == list(range(n))
+    assert draws == latin_hypercube({"k": (1, 24), "a": (10.0, 30.0), "b": (-1.0, 1.0)},
+                                    samples=n, seed=seed, integer={"k"})
+    assert draws != latin_hypercube({"a": (10.0, 30.0), "b": (-1.0, 1.0), "k": (1, 24)},
+                                    samples=n, seed=seed + 100, integer={"k"})
+
+
+def test_latin_hypercube_every_whole_number_reachable() -> None:
+    draws = latin_hypercube({"k": (3, 5)}, samples=3_000, seed=2, integer={"k"})
+    counts = {v: sum(d["k"] == v for d in draws) for v in (3, 4, 5)}
+    assert counts == {3: 1_000, 4: 1_000, 5: 1_000}
+
+
+def test_expand_sweep_latin_hypercube_crossed_with_grid(small_synth: Path) -> None:
+    sc = tiny(small_synth, "s", sweep={
+        "seed": (1, 2),
+        "latin_hypercube": {"samples": 10, "seed": 4, "budget.total": (1_000, 5_000),
+                            "simulation.replications": (2, 11)}})
+    out = expand_sweep(sc)
+    assert [s.name for s in out[:3]] == ["s--seed_1--lhs_01", "s--seed_1--lhs_02",
+                                         "s--seed_1--lhs_03"]
+    assert out[-1].name == "s--seed_2--lhs_10" and len(out) == 20
+    first, second = out[:10], out[10:]
+    assert [s.budget.total for s in first] == [s.budget.total for s in second]
+    assert {s.seed for s in first} == {1} and {s.seed for s in second} == {2}
+    assert sorted(int((s.budget.total - 1_000) / 4_000 * 10) for s in first) == list(range(10))
+    assert sorted(s.simulation.replications for s in first) == list(range(2, 12))
+    assert all(not s.sweep for s in out)
+    # the design's seed defaults to the scenario's
+    again = tiny(small_synth, "s", seed=4, sweep={"latin_hypercube": {
+        "samples": 10, "budget.total": (1_000, 5_000), "simulation.replications": (2, 11)}})
+    assert [s.budget.total for s in expand_sweep(again)] == [s.budget.total for s in first]
 
 
 def test_same_bytes_on_1_and_2_workers_and_dask(small_synth: Path, tmp_path: Path) -> None:

@@ -69,6 +69,46 @@ def test_validate_exit_codes(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "not found" in missing.stderr
 
 
+def test_bad_scenario_files_one_line_per_problem_with_its_key_path(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("""name = "bad"
+area = "packs/nowhere"
+budget_total = 5
+[simulation]
+weeks = "many"
+[budget]
+total = -2_000_000
+[sweep]
+"events.budgt" = [1, 2]
+""")
+    result = sitesim("validate", str(bad))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    for key in ("budget_total: unknown key", "simulation.weeks: Input should be a valid integer",
+                "budget.total: Input should be greater than or equal to 0 (got -2000000)",
+                "area: no study area at", "sweep.events.budgt: sweeps over a key that does not "
+                "exist"):
+        assert sum(f"{bad}: {key}" in line for line in lines) == 1, (key, lines)
+    assert len(lines) == 5 and "Traceback" not in result.stderr
+    (tmp_path / "a.toml").write_text('name = "a"\nextends = "b.toml"\n')
+    (tmp_path / "b.toml").write_text('name = "b"\nextends = "a.toml"\n')
+    for command in ("validate", "run", "batch"):
+        cycle = sitesim(command, str(tmp_path / "a.toml"), cwd=tmp_path)
+        assert cycle.returncode == 2, (command, cycle.stderr)
+        [line] = cycle.stderr.strip().splitlines()
+        assert "extends: a cycle of extends: a.toml -> b.toml -> a.toml" in line
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_validate_counts_the_sweep(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text('name = "s"\n[sweep]\nseed = [1, 2]\n[sweep.latin_hypercube]\n'
+                    'samples = 5\n"budget.total" = [1e6, 3e6]\n')
+    result = sitesim("validate", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "its sweep makes 10 scenarios" in result.stdout
+
+
 def test_demo_prints_the_summary(small_synth: Path) -> None:
     result = sitesim("demo", "--area", str(small_synth))
     assert result.returncode == 0, result.stderr

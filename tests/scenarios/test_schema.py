@@ -138,3 +138,67 @@ def test_curves_path_is_relative_to_the_file(tmp_path: Path) -> None:
                                 encoding="utf-8")
     scenario = load_scenario(sub / "s.toml")
     assert scenario.budget.curves == str((sub / "curves.csv").resolve())
+
+
+def test_a_swept_value_does_not_repeat_the_scenarios_own_problems(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.toml", 'name = "s"\ncolour = "red"\n'
+                 '[sweep]\n"budget.total" = [1000, -1, 2000]\n')
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    lines = info.value.lines()
+    assert len(lines) == 2, lines
+    assert "colour: unknown key" in lines[1] and "sweep.budget.total[1]" in lines[0]
+
+
+def test_latin_hypercube_problems_each_with_its_key_path(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.toml", """
+name = "s"
+[sweep]
+"budget.total" = [1000, 2000]
+[sweep.latin_hypercube]
+samples = 0
+seed = -3
+"budget.total" = [1000, 3000]
+"events.budget" = [30000, 10000]
+"outlets.objective" = [1, 2]
+"budget.totl" = [1, 2]
+"simulation.replications" = [2.5, 8]
+"staff.minutes_per_visit" = [-1, 8]
+""")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    lines = info.value.lines()
+    expected = [
+        "sweep.latin_hypercube.samples: got 0",
+        "sweep.latin_hypercube.seed: got -3",
+        "sweep.latin_hypercube.budget.total: is also in the grid of [sweep]",
+        "sweep.latin_hypercube.events.budget: got [30000, 10000]; give the range to draw "
+        "from as [low, high], low <= high",
+        "sweep.latin_hypercube.outlets.objective: a Latin hypercube varies numbers",
+        "sweep.latin_hypercube.budget.totl: sweeps over a key that does not exist",
+        "sweep.latin_hypercube.simulation.replications: got [2.5, 8]; "
+        "simulation.replications takes whole numbers",
+        "sweep.latin_hypercube.staff.minutes_per_visit[0]: staff.minutes_per_visit: "
+        "Input should be greater than 0 (got -1)",
+    ]
+    for text in expected:
+        assert sum(text in line for line in lines) == 1, (text, lines)
+    assert len(lines) == len(expected), lines
+
+
+def test_a_latin_hypercube_needs_a_range(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.toml", 'name = "s"\n[sweep.latin_hypercube]\nsamples = 4\n')
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    [line] = info.value.lines()
+    assert "sweep.latin_hypercube: names no key to vary" in line
+
+
+def test_the_model_checks_a_sweep_built_in_python() -> None:
+    from scenarios import Scenario
+
+    with pytest.raises(ValueError, match=r"sweep\.budget\.totl: sweeps over a key"):
+        Scenario.model_validate({"name": "s", "sweep": {"budget.totl": [1, 2]}})
+    ok = Scenario.model_validate({"name": "s", "sweep": {
+        "latin_hypercube": {"samples": 3, "budget.total": [1, 2]}}})
+    assert ok.sweep["latin_hypercube"]["samples"] == 3
