@@ -319,7 +319,7 @@ def _numeric(annotation: Any) -> type | None:
     while get_origin(annotation) is Annotated:
         annotation = get_args(annotation)[0]
     if annotation in (int, float):
-        return annotation  # type: ignore[no-any-return]
+        return annotation
     args = [a for a in get_args(annotation) if a is not type(None)]
     if get_origin(annotation) in (Union, UnionType) and len(args) == 1:
         return _numeric(args[0])
