@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import resource
 import time
 from pathlib import Path
@@ -18,7 +19,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from optimizer import EventPlan, SitingResult
+    from scenarios.batch import BatchItem
     from scenarios.plans import Prepared
+    from scenarios.schema import Scenario
 
 __all__ = ["app", "main"]
 
@@ -66,23 +69,52 @@ def _print_summary(summary: dict[str, object]) -> None:
     console.print(table)
 
 
+#: KPIs the demo compares, in the order printed.
+DEMO_KPIS = ("uplift_new_customers", "spend", "cost_per_acquisition", "uplift_deposits", "roi",
+             "retention", "event_attendance")
+
+
 @app.command()
 @guarded
 def demo(
-    area: Annotated[str, typer.Option(help="Study area pack or builtin name.")] =
-    "builtin:sample-city",
+    library: Annotated[Path | None, typer.Option(
+        help="Folder of scenario files (default: the scenario library shipped with "
+             "sitesim, scenarios/library).")] = None,
+    runs_dir: Annotated[Path, typer.Option("--runs", help="Folder of run folders.")]
+    = Path("runs"),
+    workers: Annotated[int | None, typer.Option(
+        help="Worker processes (default: the CPUs, at most one per scenario).")] = None,
 ) -> None:
-    """The main job on the embedded default. At this stage: load the sample city and
-    print its summary."""
-    from geo import load_area
+    """The main job on the embedded default: the scenario library (a baseline and three
+    strategies on the sample city) run in parallel, then compared with the baseline."""
+    from geo.errors import InputError
+    from scenarios.batch import load_batch
+    from scenarios.store import compare_runs
 
     start = time.perf_counter()
-    study = load_area(area, progress=_progress)
-    summary = study.summary()
-    _print_summary(summary)
-    for note in study.notes:
-        console.print(f"note: {note}")
-    console.print(f"done in {time.perf_counter() - start:.1f} s")
+    folder = library if library is not None else Path(__file__).parent / "library"
+    files = sorted(folder.glob("*.toml"), key=lambda p: (p.stem != "baseline", p.name))
+    if not files:
+        raise InputError(f"{folder}: no scenario files (*.toml); give --library a folder "
+                         "of scenario files")
+    todo = load_batch(files)
+    console.print(f"sitesim demo: {len(todo)} scenarios from {folder}, run in parallel "
+                  f"into {runs_dir}/")
+    for sc in todo:
+        console.print(f"  [bold]{sc.name}[/bold]: {sc.description}")
+    items = _run_with_progress(todo, runs_dir=runs_dir, workers=workers or min(
+        len(todo), os.cpu_count() or 1), scheduler=None, resume=True)
+    _print_batch(items)
+    _exit_on_failures(items)
+    ids = [it.run_id for it in items if it.run_id]
+    frame = compare_runs(ids, runs_dir=runs_dir, baseline=ids[0], kpis=DEMO_KPIS)
+    names = {it.run_id: it.name for it in items}
+    frame["run_id"] = frame["run_id"].map(names)
+    frame["baseline"] = frame["baseline"].map(names)
+    _print_comparison(frame)
+    console.print(f"done in {time.perf_counter() - start:.0f} s. Again, as markdown: "
+                  f"sitesim compare {' '.join(ids)} --runs {runs_dir} --format markdown",
+                  soft_wrap=True)
 
 
 @area_app.command("synth")
@@ -445,22 +477,41 @@ def batch(
     """Run many scenarios (sweeps expanded) in parallel; one failing does not stop the
     others. Exit 0 when all are done; else the code of the worst failure (1 internal,
     2 bad input, 3 infeasible)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    from scenarios.batch import load_batch, run_batch
+    from scenarios.batch import load_batch
 
     todo = load_batch(scenarios)
+    items = _run_with_progress(todo, runs_dir=runs_dir, workers=workers, scheduler=scheduler,
+                               resume=resume)
+    _print_batch(items)
+    _exit_on_failures(items)
+    ids = " ".join(it.run_id for it in items if it.run_id)
+    console.print(f"compare them: sitesim compare {ids} --runs {runs_dir}")
+
+
+def _run_with_progress(todo: list[Scenario], *, runs_dir: Path, workers: int | None,
+                       scheduler: str | None, resume: bool) -> list[BatchItem]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from scenarios.batch import run_batch
+
     with Progress("[progress.description]{task.description}", BarColumn(),
                   MofNCompleteColumn(), TimeElapsedColumn(), console=err) as bar:
         task = bar.add_task(f"{len(todo)} scenario(s)", total=len(todo))
-        items = run_batch(todo, runs_dir=runs_dir, workers=workers, scheduler=scheduler,
-                          resume=resume, on_done=lambda _: bar.advance(task))
+        return run_batch(todo, runs_dir=runs_dir, workers=workers, scheduler=scheduler,
+                         resume=resume, on_done=lambda _: bar.advance(task))
+
+
+def _print_batch(items: list[BatchItem]) -> None:
     table = Table(title=f"Batch: {len(items)} scenario(s)")
     for col in ("scenario", "status", "seconds", "run folder or error"):
         table.add_column(col, overflow="fold")
     for it in items:
         table.add_row(it.name, it.status, f"{it.seconds:.1f}", it.path or it.error or "")
     console.print(table)
+
+
+def _exit_on_failures(items: list[BatchItem]) -> None:
+    """Report failed scenarios and exit with the code of the worst failure."""
     failed = [it for it in items if it.status == "failed"]
     if failed:
         for it in failed:
@@ -469,8 +520,6 @@ def batch(
         kinds = {str(it.error).split(":")[0] for it in failed}
         code = 1 if "internal error" in kinds else 2 if "bad input" in kinds else 3
         raise typer.Exit(code)
-    ids = " ".join(it.run_id for it in items if it.run_id)
-    console.print(f"compare them: sitesim compare {ids} --runs {runs_dir}")
 
 
 @app.command()
@@ -511,14 +560,19 @@ def compare(
         lines += ["| " + " | ".join(row) + " |" for row in text]
         console.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
     else:
-        table = Table(title=f"Compared with {frame['baseline'].iloc[0]} (95% intervals; "
-                            "* = larger than the replication noise)")
-        table.add_column("KPI")
-        for r in frame["run_id"].unique():
-            table.add_column(r, overflow="fold")
-        for row in text:
-            table.add_row(*row)
-        console.print(table)
+        _print_comparison(frame)
+
+
+def _print_comparison(frame: pd.DataFrame) -> None:
+    table = Table(title=f"Compared with {frame['baseline'].iloc[0]} (means over replications "
+                        "[95% interval]; difference [95% interval]; * = larger than the "
+                        "replication noise)")
+    table.add_column("KPI")
+    for r in frame["run_id"].unique():
+        table.add_column(r, overflow="fold")
+    for row in _compare_rows(frame):
+        table.add_row(*row)
+    console.print(table)
 
 
 def _compare_rows(frame: pd.DataFrame) -> list[list[str]]:

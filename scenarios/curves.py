@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer import OptimizerInputError, fit_response_curve
-from simulation import CHANNELS, SEGMENTS, Campaign, SimulationParams
+from simulation import CHANNELS, SEGMENTS, Campaign, SimulationParams, Venues
 
 __all__ = ["LEVELS", "simulate_curves", "sweep_key"]
 
@@ -38,11 +38,14 @@ def _quiet(message: str) -> None:
 
 
 def sweep_key(inputs: pd.DataFrame, params: SimulationParams, reference: float,
-              levels: Sequence[float], replications: int, seed: int) -> str:
-    """The hash of a sweep's inputs: community inputs, parameters, levels, seeds."""
+              levels: Sequence[float], replications: int, seed: int,
+              venues: Venues | None = None) -> str:
+    """The hash of a sweep's inputs: community inputs, venues, parameters, levels, seeds."""
     h = hashlib.sha256()
-    h.update(pd.util.hash_pandas_object(inputs.sort_index(axis=1), index=True).to_numpy()
-             .tobytes())
+    frames = [inputs] if venues is None else [inputs, venues.table, venues.minutes]
+    for frame in frames:
+        h.update(pd.util.hash_pandas_object(frame.sort_index(axis=1), index=True).to_numpy()
+                 .tobytes())
     h.update(repr(params).encode())
     h.update(json.dumps([reference, list(levels), replications, seed, "v1"]).encode())
     return h.hexdigest()[:16]
@@ -61,14 +64,16 @@ def _segment_adults(inputs: pd.DataFrame) -> pd.DataFrame:
 def simulate_curves(inputs: pd.DataFrame, params: SimulationParams, *, reference: float,
                     levels: Sequence[float] = LEVELS, replications: int = 1, seed: int = 0,
                     channels: Sequence[str] = CHANNELS, cache_dir: Path | None = None,
+                    venues: Venues | None = None,
                     progress: Callable[[str], None] = _quiet) -> pd.DataFrame:
     """Curves per community x channel x segment for :func:`optimizer.allocate_budget`.
 
     ``reference``: the spend a year per channel around which the levels are taken (for
     example the budget over the number of channels). ``params`` sets the horizon and the
-    agents; its campaigns are replaced by the sweep's.
+    agents; its campaigns are replaced by the sweep's. ``venues``: community_event spend
+    holds events at these venues, as in the scenario's own runs.
     """
-    key = sweep_key(inputs, params, reference, levels, replications, seed)
+    key = sweep_key(inputs, params, reference, levels, replications, seed, venues)
     cached = cache_dir / f"curves-{key}.parquet" if cache_dir is not None else None
     if cached is not None and cached.exists():
         progress(f"response curves from the cache ({cached.name})")
@@ -77,7 +82,7 @@ def simulate_curves(inputs: pd.DataFrame, params: SimulationParams, *, reference
 
     seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(
         replications)]
-    base = dataclasses.replace(params, campaigns=())
+    base = dataclasses.replace(params, campaigns=(), events=())
     weeks = base.weeks
 
     def totals(model: CommunityMarketModel) -> pd.DataFrame:
@@ -89,8 +94,8 @@ def simulate_curves(inputs: pd.DataFrame, params: SimulationParams, *, reference
 
     counterfactual = []
     for s in seeds:
-        counterfactual.append(totals(CommunityMarketModel(inputs, base, seed=s,
-                                                          counterfactual=True).run()))
+        counterfactual.append(totals(CommunityMarketModel(
+            inputs, base, seed=s, counterfactual=True, venues=venues).run()))
     rows = []
     runs = len(channels) * len(levels) * len(seeds)
     done = 0
@@ -99,7 +104,7 @@ def simulate_curves(inputs: pd.DataFrame, params: SimulationParams, *, reference
             spend = reference * level
             p = dataclasses.replace(base, campaigns=(Campaign(channel, spend, (1, weeks)),))
             for s, cf in zip(seeds, counterfactual, strict=True):
-                t = totals(CommunityMarketModel(inputs, p, seed=s).run())
+                t = totals(CommunityMarketModel(inputs, p, seed=s, venues=venues).run())
                 uplift = (t - cf).reset_index()
                 uplift["channel"], uplift["spend"] = channel, spend
                 rows.append(uplift)

@@ -11,13 +11,14 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geo import StudyArea, TravelTimes, load_area, score_communities, travel_times
-from geo.errors import InputError
+from geo.errors import InputError, Problem
 from optimizer import (
     BudgetPlan,
     EventPlan,
@@ -33,10 +34,12 @@ from optimizer import (
 from optimizer.events import EVENT_TYPES
 from optimizer.staff import SELF_SERVICE
 from scenarios.schema import Scenario
+from simulation import ScheduledEvent, SimulationParams, Venues, venue_inputs
 
-__all__ = ["Prepared", "budget_plan", "event_plan", "expected_visits", "min_staff_by_kind",
-           "open_outlets", "outlet_plan", "outlet_table", "prepare", "read_curves",
-           "response_curves", "simulation_inputs", "staff_plan"]
+__all__ = ["Prepared", "budget_plan", "event_plan", "event_venues", "expected_visits",
+           "min_staff_by_kind", "open_outlets", "outlet_plan", "outlet_table", "prepare",
+           "read_curves", "response_curves", "scheduled_events", "simulation_inputs",
+           "simulation_params", "staff_plan"]
 
 Progress = Callable[[str], None]
 #: Agents in the sweeps that fit response curves (a scenario's own runs use its
@@ -81,12 +84,27 @@ def prepare(scenario: Scenario, *, progress: Progress = _quiet) -> Prepared:
     scores = score_communities(area, scenario.scoring.weights, travel=travel,
                                normalization=scenario.scoring.normalization,
                                coverage_minutes=scenario.outlets.coverage_minutes)
+    _check_community_ids(scenario, area)
     if area.venues.empty:
         venue_minutes = pd.DataFrame(index=area.communities.index)
     else:
         progress(f"walking times to {len(area.venues)} venues")
         venue_minutes = travel_times(area, area.venues, mode="walk").community_minutes()
     return Prepared(scenario, area, scores, travel, venue_minutes)
+
+
+def _check_community_ids(sc: Scenario, area: StudyArea) -> None:
+    """Every community a scenario names is in the area (a typo would target nobody)."""
+    known = area.communities.index
+    named = [(f"campaigns[{i}].communities", c.communities) for i, c in enumerate(sc.campaigns)]
+    named.append(("events.communities", sc.events.communities))
+    problems = [Problem("error", f"{sc.name}: {key}",
+                        f"{len(bad)} id(s) are not communities of {area.name}",
+                        "use community_id values of the area (sitesim score AREA lists "
+                        "them)", ids=tuple(bad))
+                for key, ids in named if (bad := [c for c in ids if c not in known])]
+    if problems:
+        raise InputError(f"{sc.name}: {len(problems)} problem(s)", problems)
 
 
 def _long(minutes: np.ndarray, origins: pd.Index, dests: pd.Index,
@@ -195,16 +213,45 @@ def response_curves(prep: Prepared, inputs: pd.DataFrame, *,
     else fitted to simulation sweeps around ``budget.total / 7`` a channel (cached)."""
     from geo.synth import cache_dir
     from scenarios.curves import simulate_curves
-    from simulation import SimulationParams
-
     sc = prep.scenario
     given = curves_file if curves_file is not None else sc.budget.curves
     if given is not None:
         return read_curves(given)
-    params = SimulationParams(weeks=sc.simulation.weeks,
-                              max_agents=min(sc.simulation.max_agents, SWEEP_AGENTS))
+    params = simulation_params(sc, max_agents=min(sc.simulation.max_agents, SWEEP_AGENTS))
     return simulate_curves(inputs, params, reference=max(sc.budget.total, 1.0) / 7,
-                           seed=sc.seed, cache_dir=cache_dir() / "curves", progress=progress)
+                           seed=sc.seed, cache_dir=cache_dir() / "curves",
+                           venues=event_venues(prep), progress=progress)
+
+
+def simulation_params(sc: Scenario, **over: Any) -> SimulationParams:
+    """The simulation's parameters for a scenario: horizon, agents, the events' longest
+    walk; ``over`` sets others (campaigns, events)."""
+    return SimulationParams(**{"weeks": sc.simulation.weeks,
+                               "max_agents": sc.simulation.max_agents,
+                               "event_max_walk_min": sc.events.max_walk_minutes, **over})
+
+
+def event_venues(prep: Prepared) -> Venues | None:
+    """The area's venues for the simulation (None without venues), with the walking
+    times already computed."""
+    if prep.area.venues.empty:
+        return None
+    return venue_inputs(prep.area, minutes=prep.venue_minutes)
+
+
+def scheduled_events(plan: EventPlan | None) -> tuple[ScheduledEvent, ...]:
+    """An event plan's events for the simulation, each with what its type draws."""
+    if plan is None:
+        return ()
+    sched = plan.schedule
+    out = []
+    for week, venue, kind, cost in zip(sched["week"].astype(int), sched["venue_id"].astype(str),
+                                       sched["event_type"].astype(str),
+                                       sched["cost"].astype(float), strict=True):
+        t = EVENT_TYPES[kind]
+        out.append(ScheduledEvent(int(week), venue, kind, t.affinity, t.low_income_boost,
+                                  t.attend_rate, cost=float(cost), staff=t.staff))
+    return tuple(out)
 
 
 def min_staff_by_kind(area: StudyArea) -> dict[str, int]:
@@ -241,8 +288,10 @@ def event_plan(prep: Prepared, outlets: pd.DataFrame, *,
                 "false")
         staff = float(rms - floor)
     m = prep.venue_minutes
-    travel = _long(m.to_numpy(), m.index, m.columns, ev.max_walk_minutes)
     c = area.communities
+    if ev.communities:
+        m, c = m.loc[list(ev.communities)], c.loc[list(ev.communities)]
+    travel = _long(m.to_numpy(), m.index, m.columns, ev.max_walk_minutes)
     communities = pd.DataFrame({
         "pop_18_35": c["pop_18_35"], "pop_36_55": c["pop_36_55"], "pop_56_plus": c["pop_56_plus"],
         "income_low_share": (c["income_low_share"] if "income_low_share" in c

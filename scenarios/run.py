@@ -17,7 +17,7 @@ import os
 import platform
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -28,11 +28,12 @@ import pandas as pd
 from geo.area import resolve_area_path
 from scenarios import plans
 from scenarios.schema import Scenario, load_scenario
+from simulation.params import ScheduledEvent
 
 __all__ = ["RunResult", "area_hash", "run_id", "run_scenario", "scenario_hash"]
 
 Progress = Callable[[str], None]
-RUN_FORMAT = "sitesim-run-1"
+RUN_FORMAT = "sitesim-run-2"
 #: A channel's communities are grouped into this many spend bands, one campaign each.
 SPEND_BANDS = 5
 
@@ -136,7 +137,7 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
     InfeasibleError
         No plan meets the scenario's limits (exit code 3).
     """
-    from simulation import Campaign, SimulationParams, run_replications
+    from simulation import Campaign, run_replications
 
     start = time.perf_counter()
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
@@ -214,17 +215,17 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
                 campaigns.append(Campaign(ch, spend, weeks, (), members))
         if sc.simulation.enabled:
             done = stage(f"simulation ({sc.simulation.replications} replications)")
-            params = SimulationParams(weeks=sc.simulation.weeks,
-                                      max_agents=sc.simulation.max_agents,
-                                      campaigns=tuple(campaigns))
+            params = plans.simulation_params(sc, campaigns=tuple(campaigns),
+                                             events=plans.scheduled_events(events))
             capacity = _capacity(prep, outlets)
             result = run_replications(inputs, params, replications=sc.simulation.replications,
-                                      seed=sc.seed, capacity=capacity)
+                                      seed=sc.seed, capacity=capacity,
+                                      venues=plans.event_venues(prep))
             done()
             ts = pd.concat([result.timeseries.assign(arm="campaign"),
                             result.counterfactual.assign(arm="counterfactual")],
                            ignore_index=True)
-            ts = ts.merge(_weekly_spend(campaigns, sc.simulation.weeks, prep),
+            ts = ts.merge(_weekly_spend(campaigns, params.events, sc.simulation.weeks, prep),
                           on=["week", "community_id"], how="left")
             ts.loc[ts["arm"] == "counterfactual", "spend"] = 0.0
             ts["spend"] = ts["spend"].fillna(0.0) / 9  # per segment row: a ninth each
@@ -280,8 +281,10 @@ def _capacity(prep: plans.Prepared, outlets: pd.DataFrame) -> pd.Series:
     return own.where(own > 0, by_kind).fillna(0.0).astype(float).rename("capacity_per_week")
 
 
-def _weekly_spend(campaigns: list, weeks: int, prep: plans.Prepared) -> pd.DataFrame:
-    """Campaign spend per week and community (split by adults within a campaign)."""
+def _weekly_spend(campaigns: list, events: Sequence[ScheduledEvent], weeks: int,
+                  prep: plans.Prepared) -> pd.DataFrame:
+    """Spend per week and community: campaigns split by adults within a campaign; an
+    event's cost to the community nearest its venue."""
     adults = prep.area.adults.astype(float)
     every = adults.index
     total = np.zeros((weeks, len(every)))
@@ -294,6 +297,10 @@ def _weekly_spend(campaigns: list, weeks: int, prep: plans.Prepared) -> pd.DataF
         first, last = c.weeks
         per_week = c.spend / (last - first + 1)
         total[first - 1:last, cols] += per_week * (w / w.sum()).to_numpy()[None, :]
+    if events:
+        home = prep.venue_minutes.reindex(index=every).idxmin(axis=0)
+        for e in events:
+            total[e.week - 1, every.get_loc(home[e.venue_id])] += e.cost
     frame = pd.DataFrame(total, columns=every)
     frame["week"] = np.arange(1, weeks + 1)
     return frame.melt(id_vars="week", var_name="community_id", value_name="spend")

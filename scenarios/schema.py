@@ -121,7 +121,8 @@ def _default_events() -> dict[EventKind, int]:
 
 
 class Events(_Frozen):
-    """Community events: how many of each type, in which weeks, with what money and staff."""
+    """Community events: how many of each type, in which weeks, with what money and staff;
+    ``communities``: plan for the residents of these communities only (default: all)."""
 
     enabled: bool = True
     count: dict[EventKind, Annotated[int, Field(ge=0)]] = Field(
@@ -130,6 +131,7 @@ class Events(_Frozen):
     budget: Money | None = 25_000
     staff_per_week: Annotated[float, Field(ge=0)] | None = None
     max_walk_minutes: Annotated[float, Field(gt=0, le=120)] = 30
+    communities: tuple[str, ...] = ()
 
 
 class Policy(_Frozen):

@@ -10,7 +10,14 @@ from simulation.calibration import AdoptionFit, calibrate_adoption
 from simulation.diffusion import diffusion_model
 from simulation.engine import adopted_share_of_ties, adoption_substep, bass_curve
 from simulation.errors import SimulationError
-from simulation.params import CHANNELS, SEGMENTS, Campaign, ChannelParams, SimulationParams
+from simulation.params import (
+    CHANNELS,
+    SEGMENTS,
+    Campaign,
+    ChannelParams,
+    ScheduledEvent,
+    SimulationParams,
+)
 from simulation.population import Venues, community_inputs, venue_inputs
 from simulation.replications import KPI_NAMES, ReplicationResult, run_replications
 from simulation.ties import erdos_renyi_ties, row_normalize, small_world_ties
@@ -25,6 +32,7 @@ __all__ = [
     "ChannelParams",
     "CommunityMarketModel",
     "ReplicationResult",
+    "ScheduledEvent",
     "SimulationError",
     "SimulationParams",
     "Venues",

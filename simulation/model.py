@@ -15,7 +15,13 @@ import pandas as pd
 from simulation._mesa import mesa
 from simulation.engine import TieShares, adoption_substep
 from simulation.errors import SimulationError
-from simulation.params import CHANNELS, SEGMENTS, SimulationParams, segment_matches
+from simulation.params import (
+    CHANNELS,
+    SEGMENTS,
+    ScheduledEvent,
+    SimulationParams,
+    segment_matches,
+)
 from simulation.population import Residents, Venues, synthesize_residents
 
 __all__ = ["STAGES", "CommunityMarketModel"]
@@ -103,6 +109,9 @@ class CommunityMarketModel(mesa.Model):
                 index=r.community_ids, columns=venues.table.index).to_numpy(np.float64)
             if np.isnan(self._venue_minutes).any():
                 raise SimulationError("venue minutes lack some communities or venues")
+            self._venue_decay = (np.exp(-self._venue_minutes / params.event_walk_decay_min)
+                                 * (self._venue_minutes <= params.event_max_walk_min))
+        self._schedule_events(params, venues)
         self._targets = [self._target_mask(c.segments, c.communities)
                          for c in params.campaigns]
         # per campaign: reach multiplier of each targeted resident, before the weekly reach
@@ -121,6 +130,37 @@ class CommunityMarketModel(mesa.Model):
             **{stage: float(at_start[k]) for k, stage in enumerate(STAGES)},
             "deposits": float(self.balance.sum() * r.scale)}
         self.datacollector.collect(self)
+
+    def _schedule_events(self, params: SimulationParams, venues: Venues | None) -> None:
+        """Group the planned events by week and type; each type's attend rate per resident."""
+        self._scheduled: dict[int, dict[int, tuple[np.ndarray, list[ScheduledEvent]]]] = {}
+        if not params.events:
+            return
+        if venues is None:
+            raise SimulationError("params.events plans events at venues: give the model "
+                                  "venues (simulation.venue_inputs)")
+        r = self.residents
+        index = venues.table.index
+        unknown = sorted({e.venue_id for e in params.events} - set(index))
+        if unknown:
+            raise SimulationError(f"params.events names venue(s) {unknown[:5]} that are not "
+                                  "in the venues given")
+        types = sorted({e.event_type for e in params.events})
+        low_income = (r.segment % 3 == 0).astype(np.float32)
+        self._event_rates = []
+        for name in types:
+            e = next(e for e in params.events if e.event_type == name)
+            self._event_rates.append((e.attend_rate * np.asarray(e.affinity, np.float32)[r.age]
+                                      * (1 + e.low_income_boost * low_income)
+                                      ).astype(np.float32))
+        self._offered = np.zeros((len(r.community_ids), len(types)), dtype=np.int64)
+        grouped: dict[int, dict[int, list[ScheduledEvent]]] = {}
+        for e in params.events:
+            grouped.setdefault(e.week, {}).setdefault(types.index(e.event_type), []).append(e)
+        for week, by_type in grouped.items():
+            self._scheduled[week] = {
+                t: (index.get_indexer(pd.Index([e.venue_id for e in evs])), evs)
+                for t, evs in sorted(by_type.items())}
 
     def _target_mask(self, segments: tuple[str, ...], communities: tuple[str, ...]
                      ) -> np.ndarray:
@@ -143,22 +183,18 @@ class CommunityMarketModel(mesa.Model):
 
     def _events(self, target: np.ndarray, weekly: float, draw: np.ndarray,
                 affinity: np.ndarray) -> tuple[np.ndarray, float, int, float]:
-        """Hold this week's events: (attendees, spend, events, staff).
+        """Hold this week's events of a community_event campaign: (attendees, spend,
+        events, staff).
 
         Venues are taken in order of the targeted residents within reach they would draw
         (sum of exp(-minutes / decay)), one event per venue a week, while the budget of the
-        week lasts. A targeted resident goes to the nearest venue holding one with
-        probability attend_rate x affinity x exp(-minutes / decay) (0 beyond the longest
-        walk); where more would come than the venue holds, the expectation is scaled down
-        to its capacity, and any excess drawn is turned away.
+        week lasts; attendance as in :meth:`_attend`.
         """
         p, r = self.params, self.residents
         assert self.venues is not None
         table = self.venues.table
-        minutes = self._venue_minutes
-        decay = np.exp(-minutes / p.event_walk_decay_min) * (minutes <= p.event_max_walk_min)
         targeted = np.bincount(r.community[target], minlength=len(r.community_ids)) * r.scale
-        pull = targeted @ decay
+        pull = targeted @ self._venue_decay
         chosen, cost = [], 0.0
         for v in np.argsort(-pull, kind="stable"):
             c = float(table["cost_per_event"].iloc[v])
@@ -166,15 +202,36 @@ class CommunityMarketModel(mesa.Model):
                 continue
             chosen.append(int(v))
             cost += c
-        attendees = np.zeros(len(r), dtype=bool)
         if not chosen:
-            return attendees, 0.0, 0, 0.0
-        nearest = np.argmin(np.where(decay[:, chosen] > 0, minutes[:, chosen], np.inf), axis=1)
-        reach = decay[np.arange(len(decay)), np.array(chosen)[nearest]]
+            return np.zeros(len(r), dtype=bool), 0.0, 0, 0.0
+        attendees, _ = self._attend(np.array(chosen), p.event_attend_rate * affinity, target,
+                                    draw)
+        people = float(np.count_nonzero(attendees) * r.scale)
+        staff = p.staff_per_event * len(chosen) + np.ceil(people / p.attendees_per_staff)
+        return attendees, cost, len(chosen), float(staff)
+
+    def _attend(self, chosen: np.ndarray, rate: np.ndarray, target: np.ndarray,
+                draw: np.ndarray, repeat: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Who comes to events at the ``chosen`` venues: (attendees, each community's
+        venue among ``chosen``, -1 beyond reach).
+
+        A targeted resident goes to the nearest chosen venue with probability
+        rate x exp(-minutes / decay) (0 beyond the longest walk) x ``repeat`` (a factor per
+        community); where more would come than the venue holds, the expectation is scaled
+        down to its capacity, and any excess drawn is turned away.
+        """
+        r = self.residents
+        assert self.venues is not None
+        decay = self._venue_decay[:, chosen]
+        nearest = np.argmin(np.where(decay > 0, self._venue_minutes[:, chosen], np.inf), axis=1)
+        reach = decay[np.arange(len(decay)), nearest]
+        if repeat is not None:
+            reach = reach * repeat
         venue_of = nearest[r.community]
-        prob = (p.event_attend_rate * affinity * reach[r.community]).astype(np.float32)
+        prob = (rate * reach[r.community]).astype(np.float32)
         prob[~target] = 0
-        capacity = table["capacity"].to_numpy(np.float64)[chosen]
+        capacity = self.venues.table["capacity"].to_numpy(np.float64)[chosen]
         expected = np.bincount(venue_of, weights=prob, minlength=len(chosen)) * r.scale
         prob *= np.minimum(1.0, capacity / np.maximum(expected, 1e-12))[venue_of].astype(
             np.float32)
@@ -183,10 +240,33 @@ class CommunityMarketModel(mesa.Model):
         order = come[np.lexsort((draw[come], venue_of[come]))]
         rank = np.arange(order.size) - np.searchsorted(venue_of[order], venue_of[order])
         room = np.floor(capacity / r.scale).astype(np.int64)[venue_of[order]]
+        attendees = np.zeros(len(r), dtype=bool)
         attendees[order[rank < room]] = True
-        people = float(np.count_nonzero(attendees) * r.scale)
-        staff = p.staff_per_event * len(chosen) + np.ceil(people / p.attendees_per_staff)
-        return attendees, cost, len(chosen), float(staff)
+        return attendees, np.where(reach > 0, nearest, -1)
+
+    def _scheduled_events(self, draws: np.ndarray
+                          ) -> tuple[np.ndarray, float, int, float, float]:
+        """Hold this week's planned events (``params.events``): (residents who came to
+        any, spend, events, staff, attendance). Each type's events are held apart, with
+        their own draws, every adult a possible guest; a community offered a type again
+        comes ``event_repeat_decay`` times as much as the time before (the event
+        planner's repeat rule)."""
+        p, r = self.params, self.residents
+        attendees = np.zeros(len(r), dtype=bool)
+        everyone = np.ones(len(r), dtype=bool)
+        cost, held, staff, attendance = 0.0, 0, 0.0, 0.0
+        for t, (venues, events) in self._scheduled.get(self.week, {}).items():
+            repeat = p.event_repeat_decay ** self._offered[:, t]
+            hit, venue_of = self._attend(venues, self._event_rates[t], everyone, draws[t],
+                                         repeat)
+            self._offered[venue_of >= 0, t] += 1
+            attendees |= hit
+            people = float(np.count_nonzero(hit) * r.scale)
+            attendance += people
+            cost += sum(e.cost for e in events)
+            held += len(events)
+            staff += sum(e.staff for e in events) + np.ceil(people / p.attendees_per_staff)
+        return attendees, cost, held, float(staff), attendance
 
     def _expose(self) -> tuple[float, np.ndarray, float]:
         """Campaign exposure this week: (spend, exposed-by-channel counts, extra q)."""
@@ -210,9 +290,7 @@ class CommunityMarketModel(mesa.Model):
             if campaign.channel == "community_event" and self.venues is not None:
                 affinity = np.array(ch.affinity, dtype=np.float32)[r.age]
                 hit, cost, events, staff = self._events(target, weekly, draw, affinity)
-                held = self._week_events
-                self._week_events = (held[0] + events, held[1] + np.count_nonzero(hit)
-                                     * r.scale, held[2] + staff)
+                self._count_events(events, np.count_nonzero(hit) * r.scale, staff)
             else:
                 cost = weekly
                 saturation = float(-np.expm1(-weekly / (ch.spend_per_resident * people)))
@@ -221,12 +299,28 @@ class CommunityMarketModel(mesa.Model):
                 hit = draw < reach * weight
                 hit &= target
             spend += cost
-            self.awareness += np.float32(ch.awareness_gain) * hit * (1 - self.awareness)
-            code = CHANNELS.index(campaign.channel)
-            np.copyto(self.last_channel, np.int8(code), where=hit)
-            exposed[code] += np.count_nonzero(hit) * r.scale
+            self._reached(hit, campaign.channel, exposed)
             boost += ch.word_of_mouth_boost * saturation  # a scheme few hear of adds little
+        if self.params.events:  # a draw per event type, every week: the same stream
+            draws = self._exposure_rng.random((len(self._event_rates), n), dtype=np.float32)
+            if not self.counterfactual and self.week in self._scheduled:
+                hit, cost, events, staff, people = self._scheduled_events(draws)
+                self._count_events(events, people, staff)
+                spend += cost
+                self._reached(hit, "community_event", exposed)
         return spend, exposed, boost
+
+    def _reached(self, hit: np.ndarray, channel: str, exposed: np.ndarray) -> None:
+        """Residents ``hit`` by a channel this week: awareness, last channel, exposures."""
+        gain = np.float32(self.params.channels[channel].awareness_gain)
+        self.awareness += gain * hit * (1 - self.awareness)
+        code = CHANNELS.index(channel)
+        np.copyto(self.last_channel, np.int8(code), where=hit)
+        exposed[code] += np.count_nonzero(hit) * self.residents.scale
+
+    def _count_events(self, events: int, people: float, staff: float) -> None:
+        held = self._week_events
+        self._week_events = (held[0] + events, held[1] + people, held[2] + staff)
 
     def step(self) -> None:
         """Advance one week: exposure, adoption (daily substeps), churn, lifecycle."""

@@ -17,6 +17,7 @@ __all__ = [
     "SEGMENT_HELP",
     "Campaign",
     "ChannelParams",
+    "ScheduledEvent",
     "SimulationParams",
     "segment_matches",
     "unknown_segments",
@@ -93,6 +94,23 @@ class Campaign:
 
 
 @dataclass(frozen=True)
+class ScheduledEvent:
+    """One planned event (an event plan's row): its week, venue and type, what the type
+    draws by age band (``affinity``, raised by ``low_income_boost`` for low-income
+    residents), the share of well-fitted residents next door who come (``attend_rate``),
+    its whole cost (venue and materials) and its staff."""
+
+    week: int
+    venue_id: str
+    event_type: str
+    affinity: tuple[float, float, float]
+    low_income_boost: float = 0.0
+    attend_rate: float = 0.05
+    cost: float = 0.0
+    staff: int = 2
+
+
+@dataclass(frozen=True)
 class SimulationParams:
     """Everything the model needs besides the residents; rates are per week.
 
@@ -103,6 +121,7 @@ class SimulationParams:
     substeps: int = 7
     max_agents: int = 200_000
     campaigns: tuple[Campaign, ...] = ()
+    events: tuple[ScheduledEvent, ...] = ()
     channels: dict[str, ChannelParams] = field(default_factory=lambda: dict(DEFAULT_CHANNELS))
     # awareness and adoption
     awareness_decay: float = 0.10
@@ -118,6 +137,7 @@ class SimulationParams:
     event_max_walk_min: float = 30.0
     staff_per_event: int = 2
     attendees_per_staff: int = 50
+    event_repeat_decay: float = 0.5
     # ties
     ties_within: int = 6
     ties_across: int = 2
@@ -143,7 +163,7 @@ class SimulationParams:
             if isinstance(value, float | int) and not isinstance(value, bool) and value < 0:
                 problems.append(f"{f.name} = {value}: expected a value >= 0")
         for name in ("awareness_decay", "digital_threshold", "rewire", "winback",
-                     "base_adoption", "event_attend_rate"):
+                     "base_adoption", "event_attend_rate", "event_repeat_decay"):
             value = getattr(self, name)
             if value > 1:
                 problems.append(f"{name} = {value}: expected a share or probability in [0, 1]")
@@ -151,6 +171,12 @@ class SimulationParams:
             problems.append("weeks, substeps and max_agents must be at least 1")
         if self.attendees_per_staff < 1 or self.event_walk_decay_min <= 0:
             problems.append("attendees_per_staff and event_walk_decay_min must be positive")
+        for e in self.events:
+            if not 1 <= e.week <= self.weeks or e.cost < 0 or not 0 <= e.attend_rate <= 1:
+                problems.append(f"event {e.event_type} at {e.venue_id} in week {e.week}: "
+                                f"expected a week in 1..{self.weeks}, cost >= 0 and an "
+                                "attend_rate in [0, 1]")
+                break
         if self.ties_within % 2:
             problems.append(f"ties_within = {self.ties_within}: expected an even number")
         for name, channel in self.channels.items():

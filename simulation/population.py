@@ -116,8 +116,10 @@ class Venues:
     minutes: pd.DataFrame  # communities x venues
 
 
-def venue_inputs(area: object, *, default_cost: float = 800.0) -> Venues:
-    """Venues of a study area with walking minutes from every community."""
+def venue_inputs(area: object, *, default_cost: float = 800.0,
+                 minutes: pd.DataFrame | None = None) -> Venues:
+    """Venues of a study area with walking minutes from every community (``minutes``:
+    communities x venues when already computed)."""
     from geo import StudyArea, travel_times
 
     if not isinstance(area, StudyArea):
@@ -129,7 +131,8 @@ def venue_inputs(area: object, *, default_cost: float = 800.0) -> Venues:
         "capacity": v["capacity"].astype(float),
         "cost_per_event": (v["cost_per_event"].astype(float).fillna(default_cost)
                            if "cost_per_event" in v else default_cost)}, index=v.index)
-    minutes = travel_times(area, v, mode="walk").community_minutes()
+    if minutes is None:
+        minutes = travel_times(area, v, mode="walk").community_minutes()
     return Venues(table=table, minutes=minutes)
 
 

@@ -10,13 +10,14 @@ from scipy import stats
 
 from simulation.errors import SimulationError
 from simulation.params import SimulationParams
+from simulation.population import Venues
 
 __all__ = ["KPI_NAMES", "ReplicationResult", "kpis", "run_replications", "summarize"]
 
 KPI_NAMES: tuple[str, ...] = (
     "new_customers", "counterfactual_new_customers", "uplift_new_customers", "spend",
     "cost_per_acquisition", "churned", "churn_rate", "retention", "penetration",
-    "deposits", "uplift_deposits", "roi",
+    "deposits", "uplift_deposits", "roi", "event_attendance",
 )
 
 
@@ -26,10 +27,12 @@ def kpis(model: object, counterfactual: object, adults: float) -> dict[str, floa
     ``cost_per_acquisition`` = spend / uplift in new customers (NaN without uplift);
     ``churn_rate`` = churned / customers at the start; ``retention`` = share of the
     starting customers still customers at the end; ``roi`` = a year's net interest margin
-    on the uplift in deposits, over the spend.
+    on the uplift in deposits, over the spend; ``event_attendance`` = visits to events
+    (community_event campaigns and planned events) over the horizon.
     """
     ts, cf = model.timeseries(), counterfactual.timeseries()  # type: ignore[attr-defined]
-    spend = float(model.channel_series()["spend"].sum())  # type: ignore[attr-defined]
+    weekly = model.channel_series()  # type: ignore[attr-defined]
+    spend = float(weekly["spend"].sum())
     new, new_cf = float(ts["new_customers"].sum()), float(cf["new_customers"].sum())
     last = ts[ts["week"] == ts["week"].max()]
     last_cf = cf[cf["week"] == cf["week"].max()]
@@ -51,6 +54,7 @@ def kpis(model: object, counterfactual: object, adults: float) -> dict[str, floa
         "penetration": customers_end / adults if adults else float("nan"),
         "deposits": deposits, "uplift_deposits": deposits - deposits_cf,
         "roi": (deposits - deposits_cf) * margin / spend if spend else float("nan"),
+        "event_attendance": float(weekly["event_attendance"].sum()),
     }
 
 
@@ -80,10 +84,12 @@ class ReplicationResult:
 
 
 def run_replications(inputs: pd.DataFrame, params: SimulationParams, *, replications: int,
-                     seed: int, capacity: pd.Series | None = None) -> ReplicationResult:
+                     seed: int, capacity: pd.Series | None = None,
+                     venues: Venues | None = None) -> ReplicationResult:
     """Run ``replications`` campaign runs, each beside a counterfactual with the same
     random numbers; replication seeds are spawned from ``seed`` (numpy SeedSequence), so
-    results do not depend on how replications are spread over workers."""
+    results do not depend on how replications are spread over workers. ``venues``: event
+    venues (community_event campaigns and ``params.events`` are held there)."""
     from simulation.model import CommunityMarketModel
 
     if replications < 1:
@@ -93,9 +99,10 @@ def run_replications(inputs: pd.DataFrame, params: SimulationParams, *, replicat
     adults = float(inputs[["pop_18_35", "pop_36_55", "pop_56_plus"]].to_numpy().sum())
     rows, series, series_cf = [], [], []
     for i, s in enumerate(seeds):
-        model = CommunityMarketModel(inputs, params, capacity=capacity, seed=s).run()
+        model = CommunityMarketModel(inputs, params, capacity=capacity, seed=s,
+                                     venues=venues).run()
         cf = CommunityMarketModel(inputs, params, capacity=capacity, seed=s,
-                                  counterfactual=True).run()
+                                  counterfactual=True, venues=venues).run()
         rows.append({"replication": i, **kpis(model, cf, adults)})
         series.append(model.timeseries().assign(replication=i))
         series_cf.append(cf.timeseries().assign(replication=i))

@@ -109,13 +109,6 @@ def test_validate_counts_the_sweep(tmp_path: Path) -> None:
     assert "its sweep makes 10 scenarios" in result.stdout
 
 
-def test_demo_prints_the_summary(small_synth: Path) -> None:
-    result = sitesim("demo", "--area", str(small_synth))
-    assert result.returncode == 0, result.stderr
-    for word in ("communities", "adults by age", "outlets", "network", "crs", "EPSG:3067"):
-        assert word in result.stdout
-
-
 @pytest.mark.realdata
 def test_area_import_helsinki(helsinki: Path, tmp_path: Path) -> None:
     mapping = Path(__file__).resolve().parents[2] / "data" / "mappings" / "helsinki.toml"

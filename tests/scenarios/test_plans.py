@@ -192,3 +192,34 @@ def test_events_without_free_staff_name_the_minimum_staffing(prepared: plans.Pre
                                                   r"staff.relationship_managers = 5 leaves "
                                                   r"none for the 3 events"):
         plans.event_plan(tight, outlets)
+
+
+def test_events_for_some_communities_go_near_them(prepared: plans.Prepared) -> None:
+    from dataclasses import replace
+
+    m = prepared.venue_minutes
+    target = [str(m.min(axis=1).idxmin())]  # a community with a venue close by
+    ev = prepared.scenario.events.model_copy(update={"communities": tuple(target)})
+    focused = replace(prepared, scenario=prepared.scenario.model_copy(update={"events": ev}))
+    outlets = plans.open_outlets(prepared, None)
+    plan = plans.event_plan(focused, outlets)
+    assert plan is not None and len(plan.schedule) == 3
+    # every event is within the walk of the target, and only its residents are counted
+    assert (m.loc[target[0], plan.schedule["venue_id"]] <= ev.max_walk_minutes).all()
+    assert set(plan.by_community["community_id"]) == set(target)
+    whole = plans.event_plan(prepared, outlets)
+    assert whole is not None and plan.attendance < whole.attendance
+
+
+def test_unknown_community_ids_exit_2_naming_the_key(small_synth: Path, tmp_path: Path) -> None:
+    body = ('[events]\ncommunities = ["NOPE1"]\n[[campaigns]]\nchannel = "sms"\nspend = 100\n'
+            'communities = ["NOPE2", "NOPE3"]\n')
+    path = scenario_file(tmp_path, small_synth, body)
+    result = sitesim("run", str(path), "--runs", str(tmp_path / "runs"),
+                     cache=tmp_path / "cache")
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert any("t: campaigns[0].communities: 2 id(s) are not communities of" in line
+               and "NOPE2, NOPE3" in line for line in lines), lines
+    assert any("t: events.communities: 1 id(s)" in line and "NOPE1" in line for line in lines)
+    assert not list((tmp_path / "runs").glob("t-*"))

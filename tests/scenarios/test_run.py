@@ -45,13 +45,20 @@ def test_run_folder_contents(small_synth: Path, tmp_path: Path) -> None:
     assert set(manifest["timings"]) >= {"outlet plan", "budget plan"}
     kpis = pd.read_parquet(result.path / "kpis.parquet")
     assert len(kpis) == 3 and (kpis["run_id"] == result.run_id).all()
-    # the simulation spends the budget plan over its horizon (8 weeks here)
+    # the simulation spends the budget plan over its horizon (8 weeks here) and holds the
+    # planned event (its cost in the week planned)
     budget = pd.read_parquet(result.path / "plan_budget.parquet")
-    assert kpis["spend"].mean() == pytest.approx(budget["spend"].sum(), rel=1e-6)
+    events = pd.read_parquet(result.path / "plan_events.parquet")
+    assert len(events) == 1
+    total = budget["spend"].sum() + events["cost"].sum()
+    assert kpis["spend"].mean() == pytest.approx(total, rel=1e-6)
     ts = pd.read_parquet(result.path / "timeseries.parquet")
     assert set(ts["arm"]) == {"campaign", "counterfactual"}
     campaign = ts[(ts["arm"] == "campaign") & (ts["replication"] == 0)]
-    assert campaign["spend"].sum() == pytest.approx(budget["spend"].sum(), rel=1e-6)
+    assert campaign["spend"].sum() == pytest.approx(total, rel=1e-6)
+    week = campaign[campaign["week"] == events["week"].iloc[0]]["spend"].sum()
+    assert week == pytest.approx(budget["spend"].sum() / 8 + events["cost"].iloc[0], rel=1e-6)
+    assert (kpis["event_attendance"] > 0).all()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 

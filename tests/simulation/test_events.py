@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation import Campaign, CommunityMarketModel, SimulationParams
+from simulation import (
+    Campaign,
+    CommunityMarketModel,
+    ScheduledEvent,
+    SimulationError,
+    SimulationParams,
+)
 from simulation.population import Venues
 from tests.simulation.cities import city
 
@@ -50,3 +56,62 @@ def test_venues_are_chosen_within_the_budget_and_reach() -> None:
     series = CommunityMarketModel(inputs, params, seed=4, venues=three).run().channel_series()
     # 1,800 a week buys the two nearest venues; V1 is beyond a 30-minute walk for all
     assert (series["events"] == 2).all() and (series["spend"] == 1_800).all()
+
+
+def scheduled(week: int, venue: str, kind: str) -> ScheduledEvent:
+    from optimizer.events import EVENT_TYPES
+
+    t = EVENT_TYPES[kind]
+    return ScheduledEvent(week, venue, kind, t.affinity, t.low_income_boost, t.attend_rate,
+                          cost=700.0 + t.cost, staff=t.staff)
+
+
+def test_planned_events_draw_what_the_planner_expects() -> None:
+    """The planner's attendance (optimizer.events.event_attendance, with its repeat rule:
+    a second event of a type draws repeat_decay times the first) against the mean of the
+    simulated attendance: an anti-fraud session twice at V0, a financial-literacy session
+    at V1, a parent-child day at V0 in the same week as the second anti-fraud session."""
+    from optimizer.events import EVENT_TYPES, event_attendance
+
+    inputs = city(4, 6000)
+    inputs["pop_56_plus"] = [1000, 2500, 3000, 4000]  # unequal ages: affinities matter
+    inputs["income_low_share"] = [0.1, 0.3, 0.5, 0.2]
+    minutes = [[0.0, 20.0], [4.0, 9.0], [12.0, 3.0], [35.0, 6.0]]
+    hall = venues(minutes, [100_000, 100_000], [700.0, 700.0], inputs.index)
+    plan = (scheduled(1, "V0", "anti_fraud"), scheduled(3, "V1", "financial_literacy"),
+            scheduled(5, "V0", "anti_fraud"), scheduled(5, "V0", "parent_child"))
+    params = SimulationParams(weeks=6, events=plan)
+    travel = hall.minutes.stack().rename("cost").rename_axis(["origin_id", "dest_id"])
+    draw = event_attendance(inputs, travel.reset_index(), EVENT_TYPES).set_index(
+        ["venue_id", "event_type"])["draw"].groupby(level=[0, 1]).sum()
+    d = params.event_repeat_decay
+    expected = {1: draw["V0", "anti_fraud"], 3: draw["V1", "financial_literacy"],
+                5: d * draw["V0", "anti_fraud"] + draw["V0", "parent_child"]}
+    runs = [CommunityMarketModel(inputs, params, seed=s, venues=hall).run().channel_series()
+            .set_index("week") for s in range(12)]
+    attendance = pd.concat([r["event_attendance"] for r in runs], axis=1)
+    for week, want in expected.items():
+        got = attendance.loc[week]
+        se = got.std(ddof=1) / np.sqrt(len(got))
+        assert abs(got.mean() - want) < 4 * se + 0.02 * want, (week, got.mean(), want)
+    assert (attendance.loc[[2, 4, 6]] == 0).all().all()
+    series = runs[0]
+    assert series.loc[5, "events"] == 2 and series.loc[5, "spend"] == 700 * 2 + 300 + 600
+    assert series.loc[5, "event_staff"] == 2 + 3 + np.ceil(series.loc[5, "event_attendance"]
+                                                          / 50)
+    # the counterfactual holds none, with the same random numbers
+    cf = CommunityMarketModel(inputs, params, seed=0, venues=hall,
+                              counterfactual=True).run().channel_series()
+    assert (cf["events"] == 0).all() and (cf["spend"] == 0).all()
+
+
+def test_planned_events_need_known_venues() -> None:
+    inputs = city(2, 1000)
+    hall = venues([[0.0], [5.0]], [500], [700.0], inputs.index)
+    params = SimulationParams(weeks=2, events=(scheduled(1, "V9", "anti_fraud"),))
+    with pytest.raises(SimulationError, match=r"venue\(s\) \['V9'\]"):
+        CommunityMarketModel(inputs, params, seed=1, venues=hall)
+    with pytest.raises(SimulationError, match="give the model venues"):
+        CommunityMarketModel(inputs, params, seed=1)
+    with pytest.raises(SimulationError, match=r"week in 1\.\.2"):
+        SimulationParams(weeks=2, events=(scheduled(3, "V0", "anti_fraud"),))
