@@ -70,8 +70,8 @@ def _print_summary(summary: dict[str, object]) -> None:
 
 
 #: KPIs the demo compares, in the order printed.
-DEMO_KPIS = ("uplift_new_customers", "spend", "cost_per_acquisition", "uplift_deposits", "roi",
-             "retention", "event_attendance")
+DEMO_KPIS = ("uplift_new_customers", "uplift_18_35", "uplift_56_plus", "cost_per_acquisition",
+             "uplift_deposits", "retention", "event_attendance", "spend")
 
 
 @app.command()
@@ -107,6 +107,7 @@ def demo(
     _print_batch(items)
     _exit_on_failures(items)
     ids = [it.run_id for it in items if it.run_id]
+    _print_plans(items)
     frame = compare_runs(ids, runs_dir=runs_dir, baseline=ids[0], kpis=DEMO_KPIS)
     names = {it.run_id: it.name for it in items}
     frame["run_id"] = frame["run_id"].map(names)
@@ -488,6 +489,35 @@ def batch(
     console.print(f"compare them: sitesim compare {ids} --runs {runs_dir}")
 
 
+def _print_plans(items: list[BatchItem]) -> None:
+    """What each run planned: outlets opened and coverage, events, the budget's forecast."""
+    import pandas as pd
+
+    table = Table(title="The plans", show_lines=False)
+    for col in ("scenario", "new outlets", "adults within reach", "events (planned visits)",
+                "budget forecast: new customers"):
+        table.add_column(col, overflow="fold")
+    for it in items:
+        if it.path is None:
+            continue
+        manifest = json.loads((Path(it.path) / "manifest.json").read_text(encoding="utf-8"))
+        summary = manifest.get("summary", {})
+        opened = ""
+        reach = ""
+        if "outlets" in summary:
+            plan = pd.read_parquet(Path(it.path) / "plan_outlets.parquet")
+            new = plan[plan["action"] == "open"]["kind"].value_counts()
+            opened = ", ".join(f"{n} {k}" for k, n in new.items()) or "none"
+            o = summary["outlets"]
+            reach = f"{o['coverage_before']:.0%} -> {o['coverage_after']:.0%}"
+        e = summary.get("events")
+        events = f"{e['events']} ({e['attendance']:,.0f})" if e else "none"
+        b = summary.get("budget")
+        budget = f"{b['customers']:,.0f}" if b else ""
+        table.add_row(it.name, opened or "none (not planned)", reach, events, budget)
+    console.print(table)
+
+
 def _run_with_progress(todo: list[Scenario], *, runs_dir: Path, workers: int | None,
                        scheduler: str | None, resume: bool) -> list[BatchItem]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -553,8 +583,8 @@ def compare(
         console.print(frame.to_json(orient="records", indent=2), markup=False,
                       highlight=False, soft_wrap=True)
         return
-    text = _compare_rows(frame)
     if fmt == "markdown":
+        text = _compare_rows(frame, sep="; ")
         header = ["KPI", *[r for r in frame["run_id"].unique()]]
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(row) + " |" for row in text]
@@ -564,10 +594,10 @@ def compare(
 
 
 def _print_comparison(frame: pd.DataFrame) -> None:
-    table = Table(title=f"Compared with {frame['baseline'].iloc[0]} (means over replications "
-                        "[95% interval]; difference [95% interval]; * = larger than the "
-                        "replication noise)")
-    table.add_column("KPI")
+    table = Table(title=f"Compared with {frame['baseline'].iloc[0]}: mean over replications "
+                        "±95% interval; below, the difference ±95% interval, * where it is "
+                        "larger than the replication noise", show_lines=True)
+    table.add_column("KPI", no_wrap=True)
     for r in frame["run_id"].unique():
         table.add_column(r, overflow="fold")
     for row in _compare_rows(frame):
@@ -575,21 +605,28 @@ def _print_comparison(frame: pd.DataFrame) -> None:
     console.print(table)
 
 
-def _compare_rows(frame: pd.DataFrame) -> list[list[str]]:
-    def num(v: float) -> str:
-        if v != v:  # NaN
-            return "n/a"
-        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}"
+def _number(v: float) -> str:
+    """A KPI value for a table: millions as M, counts whole, small values to 3 digits."""
+    if v != v:  # NaN
+        return "n/a"
+    if abs(v) >= 1e6:
+        return f"{v / 1e6:,.{0 if abs(v) >= 1e8 else 1}f} M"
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}"
 
+
+def _compare_rows(frame: pd.DataFrame, sep: str = "\n") -> list[list[str]]:
+    """Cells "mean ±half-width of the 95% interval"; for the other runs, then the difference
+    from the baseline with its half-width, and * where it is larger than the noise."""
     rows = []
     for k, g in frame.groupby("kpi", sort=False):
         cells = [str(k)]
         for _, r in g.iterrows():
-            cell = f"{num(r['mean'])} [{num(r['low'])}, {num(r['high'])}]"
+            cell = f"{_number(r['mean'])} ±{_number((r['high'] - r['low']) / 2)}"
             if r["run_id"] != r["baseline"]:
                 mark = " *" if r["significant"] else ""
-                cell += (f"; {'+' if r['delta'] >= 0 else ''}{num(r['delta'])} "
-                         f"[{num(r['delta_low'])}, {num(r['delta_high'])}]{mark}")
+                sign = "+" if r["delta"] >= 0 else ""
+                half = (r["delta_high"] - r["delta_low"]) / 2
+                cell += f"{sep}{sign}{_number(r['delta'])} ±{_number(half)}{mark}"
             cells.append(cell)
         rows.append(cells)
     return rows

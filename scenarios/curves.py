@@ -47,7 +47,7 @@ def sweep_key(inputs: pd.DataFrame, params: SimulationParams, reference: float,
         h.update(pd.util.hash_pandas_object(frame.sort_index(axis=1), index=True).to_numpy()
                  .tobytes())
     h.update(repr(params).encode())
-    h.update(json.dumps([reference, list(levels), replications, seed, "v1"]).encode())
+    h.update(json.dumps([reference, list(levels), replications, seed, "v2"]).encode())
     return h.hexdigest()[:16]
 
 

@@ -112,6 +112,7 @@ class CommunityMarketModel(mesa.Model):
             self._venue_decay = (np.exp(-self._venue_minutes / params.event_walk_decay_min)
                                  * (self._venue_minutes <= params.event_max_walk_min))
         self._schedule_events(params, venues)
+        self._event_savings = [0.0] * len(params.campaigns)
         self._targets = [self._target_mask(c.segments, c.communities)
                          for c in params.campaigns]
         # per campaign: reach multiplier of each targeted resident, before the weekly reach
@@ -187,8 +188,9 @@ class CommunityMarketModel(mesa.Model):
         events, staff).
 
         Venues are taken in order of the targeted residents within reach they would draw
-        (sum of exp(-minutes / decay)), one event per venue a week, while the budget of the
-        week lasts; attendance as in :meth:`_attend`.
+        (sum of exp(-minutes / decay)), one event per venue a week, while the money of the
+        week lasts (the campaign's weekly spend plus what earlier weeks left unspent);
+        attendance as in :meth:`_attend`.
         """
         p, r = self.params, self.residents
         assert self.venues is not None
@@ -275,8 +277,8 @@ class CommunityMarketModel(mesa.Model):
         exposed = np.zeros(len(CHANNELS))
         spend, boost = 0.0, 0.0
         self._week_events = (0, 0.0, 0.0)
-        for campaign, target, weight in zip(p.campaigns, self._targets, self._reach_weight,
-                                            strict=True):
+        for i, (campaign, target, weight) in enumerate(zip(
+                p.campaigns, self._targets, self._reach_weight, strict=True)):
             draw = self._exposure_rng.random(n, dtype=np.float32)  # every week: same stream
             first, last = campaign.weeks
             if self.counterfactual or not first <= self.week <= last:
@@ -289,7 +291,10 @@ class CommunityMarketModel(mesa.Model):
             saturation = 1.0  # share of the channel's full effect this spend buys
             if campaign.channel == "community_event" and self.venues is not None:
                 affinity = np.array(ch.affinity, dtype=np.float32)[r.age]
-                hit, cost, events, staff = self._events(target, weekly, draw, affinity)
+                # money too little for an event this week is kept for a later week
+                available = weekly + self._event_savings[i]
+                hit, cost, events, staff = self._events(target, available, draw, affinity)
+                self._event_savings[i] = available - cost
                 self._count_events(events, np.count_nonzero(hit) * r.scale, staff)
             else:
                 cost = weekly

@@ -17,8 +17,11 @@ __all__ = ["KPI_NAMES", "ReplicationResult", "kpis", "run_replications", "summar
 KPI_NAMES: tuple[str, ...] = (
     "new_customers", "counterfactual_new_customers", "uplift_new_customers", "spend",
     "cost_per_acquisition", "churned", "churn_rate", "retention", "penetration",
-    "deposits", "uplift_deposits", "roi", "event_attendance",
+    "deposits", "uplift_deposits", "roi", "event_attendance", "uplift_18_35", "uplift_36_55",
+    "uplift_56_plus",
 )
+#: Age bands of the per-band uplift KPIs.
+_BAND_KPIS = (("18-35", "uplift_18_35"), ("36-55", "uplift_36_55"), ("56+", "uplift_56_plus"))
 
 
 def kpis(model: object, counterfactual: object, adults: float) -> dict[str, float]:
@@ -28,7 +31,8 @@ def kpis(model: object, counterfactual: object, adults: float) -> dict[str, floa
     ``churn_rate`` = churned / customers at the start; ``retention`` = share of the
     starting customers still customers at the end; ``roi`` = a year's net interest margin
     on the uplift in deposits, over the spend; ``event_attendance`` = visits to events
-    (community_event campaigns and planned events) over the horizon.
+    (community_event campaigns and planned events) over the horizon; ``uplift_18_35``,
+    ``uplift_36_55``, ``uplift_56_plus`` = the uplift in new customers per age band.
     """
     ts, cf = model.timeseries(), counterfactual.timeseries()  # type: ignore[attr-defined]
     weekly = model.channel_series()  # type: ignore[attr-defined]
@@ -55,7 +59,17 @@ def kpis(model: object, counterfactual: object, adults: float) -> dict[str, floa
         "deposits": deposits, "uplift_deposits": deposits - deposits_cf,
         "roi": (deposits - deposits_cf) * margin / spend if spend else float("nan"),
         "event_attendance": float(weekly["event_attendance"].sum()),
+        **_uplift_by_band(ts, cf),
     }
+
+
+def _uplift_by_band(ts: pd.DataFrame, cf: pd.DataFrame) -> dict[str, float]:
+    """Uplift in new customers per age band (segments ``<band>/<tier>``)."""
+    run = ts.groupby("segment")["new_customers"].sum()
+    base = cf.groupby("segment")["new_customers"].sum()
+    diff = run.sub(base, fill_value=0.0)
+    band = diff.index.str.split("/").str[0]
+    return {key: float(diff[band == name].sum()) for name, key in _BAND_KPIS}
 
 
 def summarize(per_replication: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:

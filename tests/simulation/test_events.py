@@ -115,3 +115,13 @@ def test_planned_events_need_known_venues() -> None:
         CommunityMarketModel(inputs, params, seed=1)
     with pytest.raises(SimulationError, match=r"week in 1\.\.2"):
         SimulationParams(weeks=2, events=(scheduled(3, "V0", "anti_fraud"),))
+
+
+def test_event_money_too_small_for_a_week_is_kept_for_later() -> None:
+    inputs = city(2, 2000)
+    hall = venues([[2.0], [3.0]], [500], [1_000.0], inputs.index)
+    # 400 a week, 1,000 an event: held when the money kept reaches 1,000 (weeks 3, 5, 8)
+    params = SimulationParams(weeks=9, campaigns=(Campaign("community_event", 3_600, (1, 9)),))
+    series = CommunityMarketModel(inputs, params, seed=2, venues=hall).run().channel_series()
+    assert series["events"].tolist() == [0, 0, 1, 0, 1, 0, 0, 1, 0]
+    assert series["spend"].sum() == 3_000  # 600 left, too little for a fourth

@@ -25,6 +25,14 @@ def test_kpis_follow_their_definitions(small_inputs: pd.DataFrame) -> None:
     assert np.allclose(per["roi"], per["uplift_deposits"] * 0.02 / per["spend"])
     assert per["retention"].between(0, 1).all() and per["penetration"].between(0, 1).all()
     assert set(result.timeseries["replication"]) == {0, 1, 2, 3}
+    # the age bands' uplifts add up to the uplift, and each is the bands' own difference
+    bands = per[["uplift_18_35", "uplift_36_55", "uplift_56_plus"]].sum(axis=1)
+    assert np.allclose(bands, per["uplift_new_customers"])
+    ts, cf = result.timeseries, result.counterfactual
+    older = (ts[ts["segment"].str.startswith("56+")].groupby("replication")["new_customers"]
+             .sum() - cf[cf["segment"].str.startswith("56+")].groupby("replication")
+             ["new_customers"].sum())
+    assert np.allclose(per["uplift_56_plus"], older)
 
 
 def test_same_seed_same_replications(small_inputs: pd.DataFrame) -> None:
