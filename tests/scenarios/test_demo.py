@@ -90,7 +90,7 @@ def test_library_is_a_baseline_and_three_strategies_on_the_same_seed() -> None:
                      "outlet-expansion"}
     assert len({s.seed for s in scenarios}) == 1
     by = {s.name: s for s in scenarios}
-    assert by["digital-push-18-35"].budget.inclusion == {"18-35": 0.4}
+    assert by["digital-push-18-35"].budget.inclusion == {"18-35": 0.42}
     assert by["events-56-plus-old-town"].events.communities
     assert by["outlet-expansion"].outlets.enabled
     assert by["outlet-expansion"].outlets.max_new["mobile_van"] == 1

@@ -51,7 +51,12 @@ def test_run_folder_contents(small_synth: Path, tmp_path: Path) -> None:
     events = pd.read_parquet(result.path / "plan_events.parquet")
     assert len(events) == 1
     total = budget["spend"].sum() + events["cost"].sum()
-    assert kpis["spend"].mean() == pytest.approx(total, rel=1e-6)
+    # community_event money holds whole events: what is left at the end is not spent
+    manifest_campaigns = manifest["campaigns"]
+    events_campaigns = sum(c["channel"] == "community_event" for c in manifest_campaigns)
+    most = float(small_synth_venue_cost(small_synth)) * events_campaigns
+    assert (kpis["spend"] <= total + 1e-6).all()
+    assert (kpis["spend"] > total - most - 1e-6).all()
     ts = pd.read_parquet(result.path / "timeseries.parquet")
     assert set(ts["arm"]) == {"campaign", "counterfactual"}
     campaign = ts[(ts["arm"] == "campaign") & (ts["replication"] == 0)]
@@ -60,6 +65,13 @@ def test_run_folder_contents(small_synth: Path, tmp_path: Path) -> None:
     assert week == pytest.approx(budget["spend"].sum() / 8 + events["cost"].iloc[0], rel=1e-6)
     assert (kpis["event_attendance"] > 0).all()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def small_synth_venue_cost(area: Path) -> float:
+    from geo import load_area
+
+    venues = load_area(area).venues
+    return float(venues["cost_per_event"].max()) if "cost_per_event" in venues else 800.0
 
 
 def test_resume_skips_and_same_seed_same_kpis(small_synth: Path, tmp_path: Path) -> None:
