@@ -116,6 +116,8 @@ def demo(
     console.print(f"done in {time.perf_counter() - start:.0f} s. Again, as markdown: "
                   f"sitesim compare {' '.join(ids)} --runs {runs_dir} --format markdown",
                   soft_wrap=True)
+    console.print(f"See them side by side in a browser: sitesim serve --runs {runs_dir} , "
+                  "then open http://127.0.0.1:8050/", soft_wrap=True)
 
 
 @area_app.command("synth")
@@ -605,28 +607,21 @@ def _print_comparison(frame: pd.DataFrame) -> None:
     console.print(table)
 
 
-def _number(v: float) -> str:
-    """A KPI value for a table: millions as M, counts whole, small values to 3 digits."""
-    if v != v:  # NaN
-        return "n/a"
-    if abs(v) >= 1e6:
-        return f"{v / 1e6:,.{0 if abs(v) >= 1e8 else 1}f} M"
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}"
-
-
 def _compare_rows(frame: pd.DataFrame, sep: str = "\n") -> list[list[str]]:
     """Cells "mean ±half-width of the 95% interval"; for the other runs, then the difference
     from the baseline with its half-width, and * where it is larger than the noise."""
+    from scenarios.store import format_kpi
+
     rows = []
     for k, g in frame.groupby("kpi", sort=False):
         cells = [str(k)]
         for _, r in g.iterrows():
-            cell = f"{_number(r['mean'])} ±{_number((r['high'] - r['low']) / 2)}"
+            cell = f"{format_kpi(r['mean'])} ±{format_kpi((r['high'] - r['low']) / 2)}"
             if r["run_id"] != r["baseline"]:
                 mark = " *" if r["significant"] else ""
                 sign = "+" if r["delta"] >= 0 else ""
                 half = (r["delta_high"] - r["delta_low"]) / 2
-                cell += f"{sep}{sign}{_number(r['delta'])} ±{_number(half)}{mark}"
+                cell += f"{sep}{sign}{format_kpi(r['delta'])} ±{format_kpi(half)}{mark}"
             cells.append(cell)
         rows.append(cells)
     return rows
@@ -648,6 +643,31 @@ def validate(
     runs = expand_sweep(resolved)
     sweep = f"; its sweep makes {len(runs)} scenarios" if resolved.sweep else ""
     console.print(f"ok: {scenario} ({resolved.name}){sweep}")
+
+
+@app.command()
+@guarded
+def serve(
+    runs_dir: Annotated[Path, typer.Option("--runs", help="Folder of run folders.")]
+    = Path("runs"),
+    host: Annotated[str, typer.Option(
+        help="Address to listen on; the default serves this machine only. 0.0.0.0 serves "
+             "the network: anyone who reaches it sees the runs.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8050,
+) -> None:
+    """The dashboard: compare runs of the results store in a browser."""
+    from dashboard.app import create_app
+
+    if not runs_dir.is_dir():
+        from geo.errors import InputError
+
+        raise InputError(f"--runs {runs_dir}: no such folder; run sitesim demo or sitesim "
+                         "run first, or name the folder of your runs")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(f"note: serving on {host}: other machines can open the dashboard")
+    console.print(f"sitesim dashboard on http://{host}:{port}/ (runs from {runs_dir}); "
+                  "Ctrl+C stops it")
+    create_app(runs_dir).run(host=host, port=port, debug=False)
 
 
 def main() -> None:

@@ -20,12 +20,21 @@ from scipy import stats
 from geo.errors import InputError
 from simulation.replications import summarize
 
-__all__ = ["RUN_ID", "compare_runs", "connect", "list_runs", "resolve_run"]
+__all__ = ["RUN_ID", "compare_runs", "connect", "format_kpi", "list_runs", "resolve_run"]
 
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*-[0-9a-f]{8}$")
 #: KPIs compared by default, in the order printed.
 DEFAULT_KPIS = ("new_customers", "uplift_new_customers", "spend", "cost_per_acquisition",
                 "roi", "retention", "churn_rate", "penetration", "uplift_deposits")
+
+
+def format_kpi(v: float) -> str:
+    """A KPI value for people: millions as M, counts whole, small values to 3 digits."""
+    if v != v:  # NaN
+        return "n/a"
+    if abs(v) >= 1e6:
+        return f"{v / 1e6:,.{0 if abs(v) >= 1e8 else 1}f} M"
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}"
 
 
 def _manifest(folder: Path) -> dict[str, object] | None:

@@ -1,0 +1,212 @@
+"""The sitesim dashboard (Dash): runs of the results store side by side.
+
+Pages (tabs): **Compare** (pick runs; KPI cards with deltas and 95% intervals against a
+baseline, curves over weeks with interval bands, budget by channel, staff by week, where
+the scenarios differ) and **Runs** (every complete run with its status and timings; a
+run's manifest at ``/runs/<run id>``).
+
+The views are plain functions of run ids (``compare_view``, ``run_page``) so they are
+tested without a browser; :func:`create_app` wires them to the page.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+from dash import Dash, Input, Output, dcc, html
+from dash_ag_grid import AgGrid
+
+from dashboard import data
+from geo.errors import InputError
+from scenarios.store import RUN_ID, format_kpi
+
+__all__ = ["compare_view", "create_app", "kpi_cards", "run_page"]
+
+_CARD = {"border": "1px solid #d0d7de", "borderRadius": "6px", "padding": "8px 12px",
+         "minWidth": "190px", "background": "#fff"}
+
+
+def kpi_cards(table: Any) -> list[Any]:
+    """One card per KPI: each run's mean ±95% half-width, and its difference from the
+    baseline with its half-width (marked when larger than the replication noise)."""
+    cards = []
+    for kpi, g in table.groupby("kpi", sort=False):
+        lines: list[Any] = [html.Div(str(kpi).replace("_", " "), className="kpi-name",
+                                     style={"fontWeight": "bold"})]
+        for r in g.itertuples(index=False):
+            text = f"{r.run_id}: {format_kpi(r.mean)} ±{format_kpi((r.high - r.low) / 2)}"
+            lines.append(html.Div(text, className="kpi-value"))
+            if r.run_id != r.baseline:
+                sign = "+" if r.delta >= 0 else ""
+                half = (r.delta_high - r.delta_low) / 2
+                mark = " (beyond noise)" if r.significant else " (within noise)"
+                lines.append(html.Div(f"  {sign}{format_kpi(r.delta)} ±{format_kpi(half)}{mark}",
+                                      className="kpi-delta significant" if r.significant
+                                      else "kpi-delta",
+                                      style={"color": "#0a7d32" if r.significant and
+                                             r.delta >= 0 else "#b42318" if r.significant
+                                             else "#57606a"}))
+        cards.append(html.Div(lines, className="kpi-card", style=_CARD))
+    return cards
+
+
+def _curves(run_ids: Sequence[str], runs_dir: Path, curve: str) -> go.Figure:
+    fig = go.Figure()
+    for run in run_ids:
+        band = data.weekly_band(run, runs_dir, curve)
+        fig.add_trace(go.Scatter(
+            x=list(band["week"]) + list(band["week"][::-1]),
+            y=list(band["high"]) + list(band["low"][::-1]), fill="toself", opacity=0.2,
+            line={"width": 0}, hoverinfo="skip", showlegend=False, name=f"{run} 95%"))
+        fig.add_trace(go.Scatter(x=band["week"], y=band["mean"], mode="lines", name=run))
+    fig.update_layout(title=f"{curve} by week (mean and 95% band over replications)",
+                      xaxis_title="week", margin={"t": 40, "l": 40, "r": 10, "b": 40},
+                      height=360, legend={"orientation": "h"})
+    return fig
+
+
+def _budget(run_ids: Sequence[str], runs_dir: Path) -> go.Figure:
+    fig = go.Figure()
+    for run in run_ids:
+        b = data.budget_by_channel(run, runs_dir)
+        fig.add_trace(go.Bar(x=b["channel"], y=b["spend"], name=run,
+                             customdata=b["customers"],
+                             hovertemplate="%{x}: %{y:,.0f} spent, %{customdata:,.0f} "
+                                           "new customers forecast"))
+    fig.update_layout(title="budget plan by channel", barmode="group", height=320,
+                      margin={"t": 40, "l": 40, "r": 10, "b": 40}, legend={"orientation": "h"})
+    return fig
+
+
+def _staff(run_ids: Sequence[str], runs_dir: Path) -> go.Figure:
+    fig = go.Figure()
+    for run in run_ids:
+        s = data.staff_by_week(run, runs_dir)
+        fig.add_trace(go.Scatter(x=s["week"], y=s["outlets"] + s["events"], mode="lines",
+                                 name=run, customdata=s["events"],
+                                 hovertemplate="week %{x}: %{y} RMs (%{customdata} at "
+                                               "events)"))
+    fig.update_layout(title="relationship managers by week (outlets and events)", height=320,
+                      margin={"t": 40, "l": 40, "r": 10, "b": 40}, legend={"orientation": "h"})
+    return fig
+
+
+def compare_view(run_ids: Sequence[str] | None, baseline: str | None, curve: str,
+                 runs_dir: Path) -> tuple[Any, ...]:
+    """The compare page for some runs: (message, cards, curves, budget, staff,
+    differences rows, differences columns)."""
+    empty = go.Figure()
+    run_ids = [r for r in (run_ids or []) if r]
+    if not run_ids:
+        return ("Pick one run or more.", [], empty, empty, empty, [], [])
+    try:
+        if baseline not in run_ids:
+            baseline = run_ids[0]
+        table = data.kpi_table(run_ids, runs_dir, baseline=baseline)
+        diff = data.scenario_differences(run_ids, runs_dir)
+        figures = (_curves(run_ids, runs_dir, curve), _budget(run_ids, runs_dir),
+                   _staff(run_ids, runs_dir))
+    except InputError as exc:
+        return (f"404: {exc}", [], empty, empty, empty, [], [])
+    rows = diff.astype(str).to_dict("records")
+    columns = [{"field": c} for c in diff.columns]
+    message = (f"Compared with {baseline}; differences are paired where runs share a seed "
+               "and replications (common random numbers).")
+    return (message, kpi_cards(table), *figures, rows, columns)
+
+
+def run_page(pathname: str | None, runs_dir: Path) -> Any:
+    """``/runs/<run id>``: the run's manifest; anything that is not a complete run's id
+    gets a not-found message, never a file."""
+    run = (pathname or "").removeprefix("/runs/").strip("/")
+    if not run:
+        return html.Div()
+    if not RUN_ID.match(run):
+        return html.Div(f"404: {run!r} is not a run id (<name>-<8 hex digits>).",
+                        className="not-found")
+    try:
+        m = data.manifest(run, runs_dir)
+    except InputError:
+        return html.Div(f"404: no complete run {run!r} in the results store.",
+                        className="not-found")
+    return html.Div([html.H3(run), html.Pre(json.dumps(m, indent=2, default=str),
+                                             style={"maxHeight": "480px", "overflow": "auto"})])
+
+
+def create_app(runs_dir: str | Path = "runs") -> Dash:
+    """The dashboard over the run folders of ``runs_dir``."""
+    root = Path(runs_dir)
+    app = Dash(__name__, title="sitesim", suppress_callback_exceptions=True)
+    curves = list(data.WEEKLY)
+    app.layout = html.Div([
+        dcc.Location(id="url"),
+        html.H2("sitesim: scenarios side by side"),
+        dcc.Interval(id="refresh", interval=10_000),
+        dcc.Tabs(id="tabs", value="compare", children=[
+            dcc.Tab(label="Compare", value="compare", children=[
+                html.Div([
+                    html.Label("runs"),
+                    dcc.Dropdown(id="runs", multi=True, placeholder="pick runs to compare"),
+                    html.Label("baseline"),
+                    dcc.Dropdown(id="baseline", clearable=False),
+                    html.Label("curve"),
+                    dcc.Dropdown(id="curve", options=curves, value=curves[0],
+                                 clearable=False),
+                ], style={"display": "grid", "gridTemplateColumns": "80px 1fr",
+                          "gap": "6px", "maxWidth": "900px"}),
+                html.Div(id="compare-message", style={"margin": "8px 0"}),
+                html.Div(id="cards", style={"display": "flex", "flexWrap": "wrap",
+                                            "gap": "8px"}),
+                dcc.Graph(id="curves"),
+                html.Div([dcc.Graph(id="budget"), dcc.Graph(id="staff")],
+                         style={"display": "grid", "gridTemplateColumns": "1fr 1fr"}),
+                html.H4("Where the scenarios differ"),
+                AgGrid(id="differences", columnSize="autoSize",
+                       dashGridOptions={"domLayout": "autoHeight"}),
+            ]),
+            dcc.Tab(label="Runs", value="runs", children=[
+                AgGrid(id="runs-table", columnSize="autoSize",
+                       dashGridOptions={"domLayout": "autoHeight", "pagination": True,
+                                        "paginationPageSize": 20}),
+                html.Div(id="run-page"),
+            ]),
+        ]),
+    ], style={"fontFamily": "system-ui, sans-serif", "margin": "12px"})
+
+    @app.callback(Output("runs", "options"), Output("runs-table", "rowData"),
+                  Output("runs-table", "columnDefs"), Input("refresh", "n_intervals"))
+    def _refresh(_: int | None) -> tuple[Any, ...]:
+        table = data.runs_table(root)
+        options = [{"label": f"{r.name} ({r.run_id})", "value": r.run_id}
+                   for r in table.itertuples(index=False)]
+        shown = table.assign(run_id=[f"[{r}](/runs/{r})" for r in table["run_id"]])
+        columns = [{"field": c, "cellRenderer": "markdown"} if c == "run_id"
+                   else {"field": c} for c in table.columns]
+        return options, shown.to_dict("records"), columns
+
+    @app.callback(Output("baseline", "options"), Output("baseline", "value"),
+                  Input("runs", "value"), Input("baseline", "value"))
+    def _baselines(runs: list[str] | None, current: str | None) -> tuple[Any, ...]:
+        runs = runs or []
+        return runs, current if current in runs else (runs[0] if runs else None)
+
+    @app.callback(Output("compare-message", "children"), Output("cards", "children"),
+                  Output("curves", "figure"), Output("budget", "figure"),
+                  Output("staff", "figure"), Output("differences", "rowData"),
+                  Output("differences", "columnDefs"),
+                  Input("runs", "value"), Input("baseline", "value"), Input("curve", "value"))
+    def _compare(runs: list[str] | None, baseline: str | None, curve: str) -> tuple[Any, ...]:
+        return compare_view(runs, baseline, curve, root)
+
+    @app.callback(Output("run-page", "children"), Output("tabs", "value"),
+                  Input("url", "pathname"))
+    def _route(pathname: str | None) -> tuple[Any, str]:
+        if pathname and pathname.startswith("/runs/"):
+            return run_page(pathname, root), "runs"
+        return html.Div(), "compare"
+
+    return app

@@ -1,0 +1,130 @@
+"""The dashboard's views, as functions and through Dash's HTTP callback endpoint."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from dashboard import data
+from dashboard.app import compare_view, create_app, run_page
+from scenarios.run import run_scenario
+from scenarios.schema import Scenario
+
+
+@pytest.fixture(scope="module")
+def runs(small_synth: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    import os
+
+    root = tmp_path_factory.mktemp("runs")
+    os.environ.setdefault("SITESIM_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+    ids = []
+    for name, total in (("base", 20_000), ("more", 60_000)):
+        sc = Scenario.model_validate({
+            "name": name, "area": str(small_synth), "seed": 4,
+            "outlets": {"max_new": {"smart_atm": 1}},
+            "events": {"count": {"anti_fraud": 1}, "weeks": (1, 4)},
+            "budget": {"total": total},
+            "simulation": {"weeks": 8, "replications": 3, "max_agents": 2_000}})
+        ids.append(run_scenario(sc, runs_dir=root).run_id)
+    return root, ids
+
+
+def test_weekly_band_is_a_t_interval_over_replications(runs: tuple[Path, list[str]]) -> None:
+    root, ids = runs
+    band = data.weekly_band(ids[0], root, "new customers (cumulative)")
+    ts = pd.read_parquet(root / ids[0] / "timeseries.parquet")
+    ts = ts[ts["arm"] == "campaign"]
+    wide = ts.groupby(["week", "replication"])["new_customers"].sum().unstack().cumsum()
+    mean = wide.mean(axis=1).to_numpy()
+    half = stats.t.ppf(0.975, 2) * wide.std(axis=1, ddof=1).to_numpy() / np.sqrt(3)
+    assert band["week"].tolist() == list(range(1, 9))
+    assert np.allclose(band["mean"], mean) and np.allclose(band["high"] - band["mean"], half)
+    customers = data.weekly_band(ids[0], root, "customers")
+    assert (customers["mean"] > 0).all()
+
+
+def test_plans_and_differences(runs: tuple[Path, list[str]]) -> None:
+    root, ids = runs
+    budget = data.budget_by_channel(ids[1], root)
+    plan = pd.read_parquet(root / ids[1] / "plan_budget.parquet")
+    assert budget["spend"].sum() == pytest.approx(plan["spend"].sum())
+    staff = data.staff_by_week(ids[0], root)
+    assert staff["week"].tolist() == list(range(1, 9))  # the simulated horizon
+    events = pd.read_parquet(root / ids[0] / "plan_events.parquet")
+    assert staff["events"].sum() == events["staff"].sum()
+    diff = data.scenario_differences(ids, root)
+    assert diff["key"].tolist() == ["budget.total"]
+    assert diff[ids[0]].tolist() == [20_000] and diff[ids[1]].tolist() == [60_000]
+    table = data.runs_table(root)
+    assert set(table["run_id"]) == set(ids) and (table["status"] == "complete").all()
+
+
+def test_compare_view(runs: tuple[Path, list[str]]) -> None:
+    root, ids = runs
+    message, cards, curves, budget, staff, rows, columns = compare_view(
+        ids, ids[1], "new customers (cumulative)", root)
+    assert message.startswith(f"Compared with {ids[1]}")
+    assert len(cards) == len(data.COMPARE_KPIS)
+    text = json.dumps([c.to_plotly_json() for c in cards], default=str)
+    assert "beyond noise" in text  # spend differs by the budget, in every replication
+    assert len(curves.data) == 4 and len(budget.data) == 2 and len(staff.data) == 2
+    assert rows == [{"key": "budget.total", ids[0]: "20000.0", ids[1]: "60000.0"}]
+    assert [c["field"] for c in columns] == ["key", *ids]
+    nothing = compare_view([], None, "customers", root)
+    assert nothing[0] == "Pick one run or more." and nothing[1] == []
+
+
+@pytest.mark.parametrize("bad", ["../../etc/passwd", "base-0000zzzz", "/etc/passwd",
+                                 "base-00000000"])
+def test_a_run_that_is_not_in_the_store_is_not_found(runs: tuple[Path, list[str]],
+                                                     bad: str) -> None:
+    root, _ = runs
+    page = run_page(f"/runs/{bad}", root)
+    assert page.children.startswith("404:")
+    message = compare_view([bad], None, "customers", root)[0]
+    assert message.startswith("404:")
+
+
+def test_run_page_shows_the_manifest(runs: tuple[Path, list[str]]) -> None:
+    root, ids = runs
+    page = run_page(f"/runs/{ids[0]}", root)
+    text = json.dumps(page.to_plotly_json(), default=str)
+    assert ids[0] in text and "timings" in text
+
+
+def test_callbacks_over_http(runs: tuple[Path, list[str]]) -> None:
+    root, ids = runs
+    server = create_app(root).server
+    server.testing = True  # errors raise here instead of a 500
+    client = server.test_client()
+    assert client.get("/").status_code == 200
+
+    def call(outputs: list[tuple[str, str]], inputs: list[tuple[str, str, object]]) -> dict:
+        body = {"output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+                "outputs": [{"id": i, "property": p} for i, p in outputs],
+                "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
+                "changedPropIds": [f"{i}.{p}" for i, p, _ in inputs]}
+        response = client.post("/_dash-update-component", json=body)
+        assert response.status_code == 200, response.data[:300]
+        return json.loads(response.data)["response"]
+
+    listed = call([("runs", "options"), ("runs-table", "rowData"),
+                   ("runs-table", "columnDefs")],
+                  [("refresh", "n_intervals", None)])
+    assert {o["value"] for o in listed["runs"]["options"]} == set(ids)
+    compared = call([("compare-message", "children"), ("cards", "children"),
+                     ("curves", "figure"), ("budget", "figure"), ("staff", "figure"),
+                     ("differences", "rowData"), ("differences", "columnDefs")],
+                    [("runs", "value", ids), ("baseline", "value", ids[0]),
+                     ("curve", "value", "customers")])
+    assert compared["compare-message"]["children"].startswith(f"Compared with {ids[0]}")
+    assert len(compared["cards"]["children"]) == len(data.COMPARE_KPIS)
+    routed = call([("run-page", "children"), ("tabs", "value")],
+                  [("url", "pathname", "/runs/../../etc/passwd")])
+    assert routed["run-page"]["children"]["props"]["children"].startswith("404:")
+    assert "root:" not in json.dumps(routed)
