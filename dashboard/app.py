@@ -12,19 +12,21 @@ tested without a browser; :func:`create_app` wires them to the page.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
-from dash import Dash, Input, Output, dcc, html
+from dash import Dash, Input, Output, State, dcc, html
 from dash_ag_grid import AgGrid
 
-from dashboard import data
+from dashboard import data, maps
+from dashboard.whatif import FIELDS, Jobs, build_scenario, form_values
 from geo.errors import InputError
 from scenarios.store import RUN_ID, format_kpi
 
-__all__ = ["compare_view", "create_app", "kpi_cards", "run_page"]
+__all__ = ["compare_view", "create_app", "kpi_cards", "map_view", "run_page"]
 
 _CARD = {"border": "1px solid #d0d7de", "borderRadius": "6px", "padding": "8px 12px",
          "minWidth": "190px", "background": "#fff"}
@@ -119,6 +121,29 @@ def compare_view(run_ids: Sequence[str] | None, baseline: str | None, curve: str
     return (message, kpi_cards(table), *figures, rows, columns)
 
 
+def map_view(run_id: str | None, colour_by: str, runs_dir: Path) -> tuple[str, go.Figure]:
+    """The map page for one run: (message, figure)."""
+    if not run_id:
+        return "Pick a run.", go.Figure()
+    try:
+        return "", maps.map_figure(run_id, runs_dir, colour_by)
+    except InputError as exc:
+        return f"404: {exc}", go.Figure()
+
+
+def _whatif_form() -> list[Any]:
+    rows: list[Any] = [html.Label("start from run"), dcc.Dropdown(id="whatif-base"),
+                       html.Label("name"), dcc.Input(id="whatif-name", type="text")]
+    for fid, (key, label) in FIELDS.items():
+        rows += [html.Label(f"{label} ({key})", htmlFor=f"wf-{fid}"),
+                 dcc.Input(id=f"wf-{fid}", type="number", debounce=True)
+                 if fid != "outlets-enabled" else
+                 dcc.Dropdown(id=f"wf-{fid}", options=[{"label": "yes", "value": True},
+                                                       {"label": "no", "value": False}],
+                              clearable=False)]
+    return rows
+
+
 def run_page(pathname: str | None, runs_dir: Path) -> Any:
     """``/runs/<run id>``: the run's manifest; anything that is not a complete run's id
     gets a not-found message, never a file."""
@@ -135,6 +160,35 @@ def run_page(pathname: str | None, runs_dir: Path) -> Any:
                         className="not-found")
     return html.Div([html.H3(run), html.Pre(json.dumps(m, indent=2, default=str),
                                              style={"maxHeight": "480px", "overflow": "auto"})])
+
+
+def launch_whatif(jobs: Jobs, base: str | None, name: str | None, values: dict[str, Any],
+                  runs_dir: Path) -> tuple[list[Any], str | None, bool]:
+    """Check the form against the schema and queue the run: (problems as list items, job
+    id, whether polling stays off)."""
+    if not base:
+        return [html.Li("pick the run to start from")], None, True
+    try:
+        scenario = data.manifest(base, runs_dir).get("scenario") or {}
+    except InputError as exc:
+        return [html.Li(f"404: {exc}")], None, True
+    built, problems = build_scenario(scenario, values, name or "")
+    if built is None:
+        return [html.Li(p) for p in problems], None, True
+    return [], jobs.submit(built), False
+
+
+def whatif_status(jobs: Jobs, job_id: str | None) -> tuple[str, bool]:
+    """The job's progress line, and whether polling can stop."""
+    job = jobs.status(job_id)
+    if job is None:
+        return "", True
+    seconds = time.time() - job.started
+    if job.state in ("queued", "running"):
+        return f"{job.name}: {job.state} ({seconds:.0f} s): {job.message}", False
+    if job.state == "failed":
+        return f"{job.name}: failed: {job.message}", True
+    return (f"{job.name}: {job.message}. It is in Compare now (run {job.run_id}).", True)
 
 
 def create_app(runs_dir: str | Path = "runs") -> Dash:
@@ -168,6 +222,31 @@ def create_app(runs_dir: str | Path = "runs") -> Dash:
                 AgGrid(id="differences", columnSize="autoSize",
                        dashGridOptions={"domLayout": "autoHeight"}),
             ]),
+            dcc.Tab(label="Map", value="map", children=[
+                html.Div([
+                    html.Label("run"), dcc.Dropdown(id="map-run"),
+                    html.Label("colour by"),
+                    dcc.Dropdown(id="map-colour", options=list(maps.COLOUR_BY),
+                                 value="score", clearable=False),
+                ], style={"display": "grid", "gridTemplateColumns": "80px 1fr",
+                          "gap": "6px", "maxWidth": "900px"}),
+                html.Div(id="map-message"),
+                dcc.Loading(dcc.Graph(id="map", style={"height": "660px"})),
+            ]),
+            dcc.Tab(label="What-if", value="whatif", children=[
+                html.P("Start from a run's scenario, change what you want to try, and run it. "
+                       "Blank fields keep the run's values. The run appears under Compare "
+                       "when it is done."),
+                html.Div(_whatif_form(), style={"display": "grid",
+                                                "gridTemplateColumns": "320px 260px",
+                                                "gap": "4px"}),
+                html.Button("Run this scenario", id="whatif-run", n_clicks=0,
+                            style={"marginTop": "8px"}),
+                html.Ul(id="whatif-problems", style={"color": "#b42318"}),
+                html.Div(id="whatif-status"),
+                dcc.Store(id="whatif-job"),
+                dcc.Interval(id="whatif-poll", interval=1_000, disabled=True),
+            ]),
             dcc.Tab(label="Runs", value="runs", children=[
                 AgGrid(id="runs-table", columnSize="autoSize",
                        dashGridOptions={"domLayout": "autoHeight", "pagination": True,
@@ -177,16 +256,54 @@ def create_app(runs_dir: str | Path = "runs") -> Dash:
         ]),
     ], style={"fontFamily": "system-ui, sans-serif", "margin": "12px"})
 
+    jobs = Jobs(root)
+    app.jobs = jobs  # type: ignore[attr-defined]  # for scripts and tests
+
     @app.callback(Output("runs", "options"), Output("runs-table", "rowData"),
-                  Output("runs-table", "columnDefs"), Input("refresh", "n_intervals"))
-    def _refresh(_: int | None) -> tuple[Any, ...]:
+                  Output("runs-table", "columnDefs"), Output("map-run", "options"),
+                  Output("whatif-base", "options"), Input("refresh", "n_intervals"),
+                  Input("whatif-status", "children"))
+    def _refresh(_: int | None, __: object) -> tuple[Any, ...]:
         table = data.runs_table(root)
         options = [{"label": f"{r.name} ({r.run_id})", "value": r.run_id}
                    for r in table.itertuples(index=False)]
         shown = table.assign(run_id=[f"[{r}](/runs/{r})" for r in table["run_id"]])
         columns = [{"field": c, "cellRenderer": "markdown"} if c == "run_id"
                    else {"field": c} for c in table.columns]
-        return options, shown.to_dict("records"), columns
+        return options, shown.to_dict("records"), columns, options, options
+
+    @app.callback(Output("map-message", "children"), Output("map", "figure"),
+                  Input("map-run", "value"), Input("map-colour", "value"))
+    def _map(run: str | None, colour: str) -> tuple[str, go.Figure]:
+        return map_view(run, colour, root)
+
+    @app.callback(Output("whatif-name", "value"),
+                  *[Output(f"wf-{fid}", "value") for fid in FIELDS],
+                  Input("whatif-base", "value"), prevent_initial_call=True)
+    def _fill(base: str | None) -> tuple[Any, ...]:
+        if not base:
+            return ("", *[None for _ in FIELDS])
+        try:
+            scenario = data.manifest(base, root).get("scenario") or {}
+        except InputError:
+            return ("", *[None for _ in FIELDS])
+        values = form_values(scenario)
+        return (f"{scenario.get('name', 'run')}-whatif", *[values[f] for f in FIELDS])
+
+    @app.callback(Output("whatif-problems", "children"), Output("whatif-job", "data"),
+                  Output("whatif-poll", "disabled"), Input("whatif-run", "n_clicks"),
+                  State("whatif-base", "value"), State("whatif-name", "value"),
+                  *[State(f"wf-{fid}", "value") for fid in FIELDS],
+                  prevent_initial_call=True)
+    def _launch(_: int, base: str | None, name: str | None, *values: Any) -> tuple[Any, ...]:
+        return launch_whatif(jobs, base, name, dict(zip(FIELDS, values, strict=True)), root)
+
+    @app.callback(Output("whatif-status", "children"), Output("whatif-poll", "disabled",
+                                                              allow_duplicate=True),
+                  Input("whatif-poll", "n_intervals"), State("whatif-job", "data"),
+                  prevent_initial_call=True)
+    def _poll(_: int | None, job_id: str | None) -> tuple[str, bool]:
+        return whatif_status(jobs, job_id)
 
     @app.callback(Output("baseline", "options"), Output("baseline", "value"),
                   Input("runs", "value"), Input("baseline", "value"))

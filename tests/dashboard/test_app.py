@@ -114,8 +114,9 @@ def test_callbacks_over_http(runs: tuple[Path, list[str]]) -> None:
         return json.loads(response.data)["response"]
 
     listed = call([("runs", "options"), ("runs-table", "rowData"),
-                   ("runs-table", "columnDefs")],
-                  [("refresh", "n_intervals", None)])
+                   ("runs-table", "columnDefs"), ("map-run", "options"),
+                   ("whatif-base", "options")],
+                  [("refresh", "n_intervals", None), ("whatif-status", "children", None)])
     assert {o["value"] for o in listed["runs"]["options"]} == set(ids)
     compared = call([("compare-message", "children"), ("cards", "children"),
                      ("curves", "figure"), ("budget", "figure"), ("staff", "figure"),
@@ -128,3 +129,106 @@ def test_callbacks_over_http(runs: tuple[Path, list[str]]) -> None:
                   [("url", "pathname", "/runs/../../etc/passwd")])
     assert routed["run-page"]["children"]["props"]["children"].startswith("404:")
     assert "root:" not in json.dumps(routed)
+    mapped = call([("map-message", "children"), ("map", "figure")],
+                  [("map-run", "value", ids[0]), ("map-colour", "value", "tier")])
+    assert mapped["map-message"]["children"] == ""
+    assert mapped["map"]["figure"]["data"][0]["name"] == "streets"
+    from dashboard.whatif import FIELDS
+
+    body = {"output": "..whatif-problems.children...whatif-job.data...whatif-poll.disabled..",
+            "outputs": [{"id": "whatif-problems", "property": "children"},
+                        {"id": "whatif-job", "property": "data"},
+                        {"id": "whatif-poll", "property": "disabled"}],
+            "inputs": [{"id": "whatif-run", "property": "n_clicks", "value": 1}],
+            "state": [{"id": "whatif-base", "property": "value", "value": ids[0]},
+                      {"id": "whatif-name", "property": "value", "value": "x"},
+                      *[{"id": f"wf-{f}", "property": "value",
+                         "value": -1 if f == "budget-total" else None} for f in FIELDS]],
+            "changedPropIds": ["whatif-run.n_clicks"]}
+    launched = json.loads(client.post("/_dash-update-component", json=body).data)["response"]
+    [item] = launched["whatif-problems"]["children"]
+    assert "budget.total" in item["props"]["children"]
+    assert launched["whatif-poll"]["disabled"] is True
+
+
+def test_service_area_matches_networkx(small_synth: Path) -> None:
+    import networkx as nx
+
+    from dashboard.maps import service_area_nodes
+    from geo import load_area, routing_graph
+
+    G = load_area(small_synth).network("walk")
+    rg = routing_graph(G)
+    points = rg.xy[[0, len(rg.xy) // 2]] + 3.0  # near two nodes
+    reached = service_area_nodes(rg, points, 6.0)
+    rows, _ = rg.snap(points)
+    sources = {rg.node_ids[r] for r in rows}
+    lengths = nx.multi_source_dijkstra_path_length(G.reverse(copy=False), sources,
+                                                   cutoff=6.0, weight="travel_min")
+    expected = np.isin(rg.node_ids, list(lengths))
+    assert reached.sum() > 10 and (reached == expected).all()
+
+
+def test_map_view(runs: tuple[Path, list[str]]) -> None:
+    from dashboard.app import map_view
+
+    root, ids = runs
+    message, fig = map_view(ids[0], "score", root)
+    assert message == ""
+    names = [t.name for t in fig.data]
+    assert names[0] == "streets" and any(n.startswith("within 15 min walk") for n in names)
+    assert {"own outlets", "competitor outlets", "candidate sites"} <= set(names)
+    bins = [t for t in fig.data if str(t.name).startswith("score ")]
+    assert 2 <= len(bins) <= 7 and all(t.fill == "toself" for t in bins)
+    hover = next(t for t in fig.data if t.name == "communities (hover)")
+    assert len(hover.hovertext) == 20 and "score from:" in hover.hovertext[0]
+    streets = fig.data[0]
+    assert np.isnan(np.asarray(streets.x, dtype=float)[2::3]).all()
+    _, by_uplift = map_view(ids[0], "uplift in new customers", root)
+    assert any(str(t.name).startswith("uplift in new customers ") for t in by_uplift.data)
+    assert map_view("../../etc/passwd", "score", root)[0].startswith("404:")
+    assert map_view(None, "score", root)[0] == "Pick a run."
+
+
+def test_whatif_form_is_checked_by_the_schema(runs: tuple[Path, list[str]]) -> None:
+    from dashboard.whatif import build_scenario, form_values
+
+    root, ids = runs
+    base = data.manifest(ids[0], root)["scenario"]
+    values = form_values(base)
+    assert values["budget-total"] == 20_000 and values["replications"] == 3
+    built, problems = build_scenario(base, {"budget-total": 30_000, "agents": None}, "try-1")
+    assert problems == [] and built is not None
+    assert built.budget.total == 30_000 and built.simulation.max_agents == 2_000
+    assert built.name == "try-1"
+    _, problems = build_scenario(base, {"budget-total": -5, "max-atm": 1.5,
+                                        "w-youth": 0, "w-income": 0, "w-access": 0,
+                                        "w-competition": 0}, "../etc")
+    text = "\n".join(problems)
+    assert "name: '../etc' is not a scenario name" in text
+    assert "budget.total: Input should be greater than or equal to 0 (got -5)" in text
+    assert "outlets.max_new.smart_atm" in text and "scoring.weights" in text
+    assert len(problems) == 4, problems
+
+
+def test_whatif_runs_in_the_background_and_appears(runs: tuple[Path, list[str]]) -> None:
+    from dashboard.app import launch_whatif, whatif_status
+    from dashboard.whatif import Jobs
+
+    root, ids = runs
+    jobs = Jobs(root)
+    problems, job_id, off = launch_whatif(jobs, ids[0], "bad name!", {}, root)
+    assert job_id is None and off and "not a scenario name" in problems[0].children
+    problems, job_id, off = launch_whatif(jobs, ids[0], "base-bigger",
+                                          {"budget-total": 45_000}, root)
+    assert problems == [] and job_id is not None and not off
+    line, stop = whatif_status(jobs, job_id)
+    assert line.startswith("base-bigger: ") and not stop or "complete" in line
+    job = jobs.wait(job_id, timeout=300)
+    assert job.state == "complete", job.message
+    line, stop = whatif_status(jobs, job_id)
+    assert stop and "It is in Compare now" in line
+    assert job.run_id in set(data.runs_table(root)["run_id"])
+    table = data.kpi_table([ids[0], job.run_id], root)
+    spend = table[(table["kpi"] == "spend") & (table["run_id"] == job.run_id)].iloc[0]
+    assert spend["delta"] > 20_000
