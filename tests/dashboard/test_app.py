@@ -223,7 +223,8 @@ def test_whatif_runs_in_the_background_and_appears(runs: tuple[Path, list[str]])
                                           {"budget-total": 45_000}, root)
     assert problems == [] and job_id is not None and not off
     line, stop = whatif_status(jobs, job_id)
-    assert line.startswith("base-bigger: ") and not stop or "complete" in line
+    assert line.startswith("base-bigger: ")
+    assert stop == ("It is in Compare now" in line)  # polling goes on while it runs
     job = jobs.wait(job_id, timeout=300)
     assert job.state == "complete", job.message
     line, stop = whatif_status(jobs, job_id)
