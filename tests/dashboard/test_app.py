@@ -12,26 +12,6 @@ from scipy import stats
 
 from dashboard import data
 from dashboard.app import compare_view, create_app, run_page
-from scenarios.run import run_scenario
-from scenarios.schema import Scenario
-
-
-@pytest.fixture(scope="module")
-def runs(small_synth: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
-    import os
-
-    root = tmp_path_factory.mktemp("runs")
-    os.environ.setdefault("SITESIM_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
-    ids = []
-    for name, total in (("base", 20_000), ("more", 60_000)):
-        sc = Scenario.model_validate({
-            "name": name, "area": str(small_synth), "seed": 4,
-            "outlets": {"max_new": {"smart_atm": 1}},
-            "events": {"count": {"anti_fraud": 1}, "weeks": (1, 4)},
-            "budget": {"total": total},
-            "simulation": {"weeks": 8, "replications": 3, "max_agents": 2_000}})
-        ids.append(run_scenario(sc, runs_dir=root).run_id)
-    return root, ids
 
 
 def test_weekly_band_is_a_t_interval_over_replications(runs: tuple[Path, list[str]]) -> None:
