@@ -12,6 +12,7 @@ tested without a browser; :func:`create_app` wires them to the page.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,7 +27,8 @@ from dashboard.whatif import FIELDS, Jobs, build_scenario, form_values
 from geo.errors import InputError
 from scenarios.store import RUN_ID, format_kpi
 
-__all__ = ["compare_view", "create_app", "kpi_cards", "map_view", "run_page"]
+__all__ = ["compare_cards", "compare_differences", "compare_figures", "compare_view",
+           "create_app", "kpi_cards", "map_view", "run_page"]
 
 _CARD = {"border": "1px solid #d0d7de", "borderRadius": "6px", "padding": "8px 12px",
          "minWidth": "190px", "background": "#fff"}
@@ -56,69 +58,105 @@ def kpi_cards(table: Any) -> list[Any]:
     return cards
 
 
-def _curves(run_ids: Sequence[str], runs_dir: Path, curve: str) -> go.Figure:
-    fig = go.Figure()
+Figure = dict[str, Any]
+_MARGIN = {"t": 40, "l": 40, "r": 10, "b": 40}
+
+
+def _figure(traces: list[dict[str, Any]], title: str, height: int, **layout: Any) -> Figure:
+    """A plotly figure as plain data: the page gets the same JSON without plotly's
+    per-property validation on the server (the compare page answers within 500 ms)."""
+    return {"data": traces, "layout": {"title": {"text": title}, "height": height,
+                                       "margin": _MARGIN, "legend": {"orientation": "h"},
+                                       **layout}}
+
+
+def _curves(run_ids: Sequence[str], runs_dir: Path, curve: str) -> Figure:
+    traces = []
     for run in run_ids:
         band = data.weekly_band(run, runs_dir, curve)
-        fig.add_trace(go.Scatter(
-            x=list(band["week"]) + list(band["week"][::-1]),
-            y=list(band["high"]) + list(band["low"][::-1]), fill="toself", opacity=0.2,
-            line={"width": 0}, hoverinfo="skip", showlegend=False, name=f"{run} 95%"))
-        fig.add_trace(go.Scatter(x=band["week"], y=band["mean"], mode="lines", name=run))
-    fig.update_layout(title=f"{curve} by week (mean and 95% band over replications)",
-                      xaxis_title="week", margin={"t": 40, "l": 40, "r": 10, "b": 40},
-                      height=360, legend={"orientation": "h"})
-    return fig
+        weeks = band["week"].tolist()
+        traces.append({"type": "scatter", "x": weeks + weeks[::-1],
+                       "y": band["high"].tolist() + band["low"].tolist()[::-1],
+                       "fill": "toself", "opacity": 0.2, "line": {"width": 0},
+                       "hoverinfo": "skip", "showlegend": False, "name": f"{run} 95%"})
+        traces.append({"type": "scatter", "x": weeks, "y": band["mean"].tolist(),
+                       "mode": "lines", "name": run})
+    return _figure(traces, f"{curve} by week (mean and 95% band over replications)", 360,
+                   xaxis={"title": {"text": "week"}})
 
 
-def _budget(run_ids: Sequence[str], runs_dir: Path) -> go.Figure:
-    fig = go.Figure()
+def _budget(run_ids: Sequence[str], runs_dir: Path) -> Figure:
+    traces = []
     for run in run_ids:
         b = data.budget_by_channel(run, runs_dir)
-        fig.add_trace(go.Bar(x=b["channel"], y=b["spend"], name=run,
-                             customdata=b["customers"],
-                             hovertemplate="%{x}: %{y:,.0f} spent, %{customdata:,.0f} "
-                                           "new customers forecast"))
-    fig.update_layout(title="budget plan by channel", barmode="group", height=320,
-                      margin={"t": 40, "l": 40, "r": 10, "b": 40}, legend={"orientation": "h"})
-    return fig
+        traces.append({"type": "bar", "x": b["channel"].tolist(), "y": b["spend"].tolist(),
+                       "name": run, "customdata": b["customers"].tolist(),
+                       "hovertemplate": "%{x}: %{y:,.0f} spent, %{customdata:,.0f} new "
+                                        "customers forecast"})
+    return _figure(traces, "budget plan by channel", 320, barmode="group")
 
 
-def _staff(run_ids: Sequence[str], runs_dir: Path) -> go.Figure:
-    fig = go.Figure()
+def _staff(run_ids: Sequence[str], runs_dir: Path) -> Figure:
+    traces = []
     for run in run_ids:
         s = data.staff_by_week(run, runs_dir)
-        fig.add_trace(go.Scatter(x=s["week"], y=s["outlets"] + s["events"], mode="lines",
-                                 name=run, customdata=s["events"],
-                                 hovertemplate="week %{x}: %{y} RMs (%{customdata} at "
-                                               "events)"))
-    fig.update_layout(title="relationship managers by week (outlets and events)", height=320,
-                      margin={"t": 40, "l": 40, "r": 10, "b": 40}, legend={"orientation": "h"})
-    return fig
+        traces.append({"type": "scatter", "x": s["week"].tolist(),
+                       "y": (s["outlets"] + s["events"]).tolist(), "mode": "lines",
+                       "name": run, "customdata": s["events"].tolist(),
+                       "hovertemplate": "week %{x}: %{y} RMs (%{customdata} at events)"})
+    return _figure(traces, "relationship managers by week (outlets and events)", 320)
+
+
+def compare_cards(run_ids: Sequence[str] | None, baseline: str | None,
+                  runs_dir: Path) -> tuple[str, list[Any]]:
+    """The compare page's message and KPI cards."""
+    run_ids = [r for r in (run_ids or []) if r]
+    if not run_ids:
+        return "Pick one run or more.", []
+    if baseline not in run_ids:
+        baseline = run_ids[0]
+    try:
+        table = data.kpi_table(run_ids, runs_dir, baseline=baseline)
+    except InputError as exc:
+        return f"404: {exc}", []
+    return (f"Compared with {baseline}; differences are paired where runs share a seed "
+            "and replications (common random numbers).", kpi_cards(table))
+
+
+def compare_figures(run_ids: Sequence[str] | None, curve: str, runs_dir: Path
+                    ) -> tuple[Figure, Figure, Figure]:
+    """The compare page's curves over weeks, budget by channel and staff by week."""
+    run_ids = [r for r in (run_ids or []) if r]
+    try:
+        return (_curves(run_ids, runs_dir, curve), _budget(run_ids, runs_dir),
+                _staff(run_ids, runs_dir))
+    except InputError:
+        return _figure([], "", 320), _figure([], "", 320), _figure([], "", 320)
+
+
+def compare_differences(run_ids: Sequence[str] | None, runs_dir: Path
+                        ) -> tuple[list[dict[Any, Any]], list[dict[str, str]]]:
+    """Where the runs' scenarios differ: (rows, column definitions)."""
+    run_ids = [r for r in (run_ids or []) if r]
+    if not run_ids:
+        return [], []
+    try:
+        diff = data.scenario_differences(run_ids, runs_dir)
+    except InputError:
+        return [], []
+    return diff.astype(str).to_dict("records"), [{"field": c} for c in diff.columns]
 
 
 def compare_view(run_ids: Sequence[str] | None, baseline: str | None, curve: str,
                  runs_dir: Path) -> tuple[Any, ...]:
-    """The compare page for some runs: (message, cards, curves, budget, staff,
-    differences rows, differences columns)."""
-    empty = go.Figure()
-    run_ids = [r for r in (run_ids or []) if r]
-    if not run_ids:
-        return ("Pick one run or more.", [], empty, empty, empty, [], [])
-    try:
-        if baseline not in run_ids:
-            baseline = run_ids[0]
-        table = data.kpi_table(run_ids, runs_dir, baseline=baseline)
-        diff = data.scenario_differences(run_ids, runs_dir)
-        figures = (_curves(run_ids, runs_dir, curve), _budget(run_ids, runs_dir),
-                   _staff(run_ids, runs_dir))
-    except InputError as exc:
-        return (f"404: {exc}", [], empty, empty, empty, [], [])
-    rows = diff.astype(str).to_dict("records")
-    columns = [{"field": c} for c in diff.columns]
-    message = (f"Compared with {baseline}; differences are paired where runs share a seed "
-               "and replications (common random numbers).")
-    return (message, kpi_cards(table), *figures, rows, columns)
+    """The whole compare page for some runs: (message, cards, curves, budget, staff,
+    differences rows, differences columns); the page updates each part on its own."""
+    message, cards = compare_cards(run_ids, baseline, runs_dir)
+    if not cards:
+        empty = _figure([], "", 320)
+        return message, cards, empty, empty, empty, [], []
+    return (message, cards, *compare_figures(run_ids, curve, runs_dir),
+            *compare_differences(run_ids, runs_dir))
 
 
 def map_view(run_id: str | None, colour_by: str, runs_dir: Path) -> tuple[str, go.Figure]:
@@ -258,6 +296,16 @@ def create_app(runs_dir: str | Path = "runs") -> Dash:
 
     jobs = Jobs(root)
     app.jobs = jobs  # type: ignore[attr-defined]  # for scripts and tests
+    warming = threading.Lock()
+
+    def _warm() -> None:
+        if warming.acquire(blocking=False):  # one warm-up at a time
+            try:
+                data.warm(root)
+            finally:
+                warming.release()
+
+    threading.Thread(target=_warm, daemon=True, name="sitesim-warm").start()
 
     @app.callback(Output("runs", "options"), Output("runs-table", "rowData"),
                   Output("runs-table", "columnDefs"), Output("map-run", "options"),
@@ -265,6 +313,7 @@ def create_app(runs_dir: str | Path = "runs") -> Dash:
                   Input("whatif-status", "children"))
     def _refresh(_: int | None, __: object) -> tuple[Any, ...]:
         table = data.runs_table(root)
+        threading.Thread(target=_warm, daemon=True, name="sitesim-warm").start()
         options = [{"label": f"{r.name} ({r.run_id})", "value": r.run_id}
                    for r in table.itertuples(index=False)]
         shown = table.assign(run_id=[f"[{r}](/runs/{r})" for r in table["run_id"]])
@@ -312,12 +361,19 @@ def create_app(runs_dir: str | Path = "runs") -> Dash:
         return runs, current if current in runs else (runs[0] if runs else None)
 
     @app.callback(Output("compare-message", "children"), Output("cards", "children"),
-                  Output("curves", "figure"), Output("budget", "figure"),
-                  Output("staff", "figure"), Output("differences", "rowData"),
-                  Output("differences", "columnDefs"),
-                  Input("runs", "value"), Input("baseline", "value"), Input("curve", "value"))
-    def _compare(runs: list[str] | None, baseline: str | None, curve: str) -> tuple[Any, ...]:
-        return compare_view(runs, baseline, curve, root)
+                  Input("runs", "value"), Input("baseline", "value"))
+    def _cards(runs: list[str] | None, baseline: str | None) -> tuple[str, list[Any]]:
+        return compare_cards(runs, baseline, root)
+
+    @app.callback(Output("curves", "figure"), Output("budget", "figure"),
+                  Output("staff", "figure"), Input("runs", "value"), Input("curve", "value"))
+    def _figures(runs: list[str] | None, curve: str) -> tuple[Figure, ...]:
+        return compare_figures(runs, curve, root)
+
+    @app.callback(Output("differences", "rowData"), Output("differences", "columnDefs"),
+                  Input("runs", "value"))
+    def _differences(runs: list[str] | None) -> tuple[list[Any], list[Any]]:
+        return compare_differences(runs, root)
 
     @app.callback(Output("run-page", "children"), Output("tabs", "value"),
                   Input("url", "pathname"))

@@ -22,7 +22,7 @@ from scipy import stats
 from scenarios.store import compare_runs, list_runs, resolve_run
 
 __all__ = ["COMPARE_KPIS", "budget_by_channel", "kpi_table", "manifest", "runs_table",
-           "scenario_differences", "staff_by_week", "weekly_band"]
+           "scenario_differences", "staff_by_week", "warm", "weekly_band"]
 
 #: KPIs on the compare page's cards, in order.
 COMPARE_KPIS = ("uplift_new_customers", "uplift_18_35", "uplift_56_plus", "spend",
@@ -103,16 +103,10 @@ def weekly_band(run_id: str, runs_dir: str | Path, curve: str,
 
 @functools.lru_cache(maxsize=512)
 def _weekly_band(folder: str, stamp: float, curve: str, level: float) -> pd.DataFrame:
-    del stamp
     columns, cumulative = WEEKLY[curve]
-    path = str(Path(folder) / "timeseries.parquet").replace("'", "''")
-    total = " + ".join(f"sum({c})" for c in columns)
-    with duckdb.connect() as con:
-        frame = con.execute(
-            f"SELECT replication, week, {total} AS value FROM read_parquet('{path}') "
-            "WHERE arm = 'campaign' GROUP BY replication, week ORDER BY replication, week"
-        ).df()
-    wide = frame.pivot(index="week", columns="replication", values="value").sort_index()
+    frame = _weekly_totals(folder, stamp)
+    wide = frame.pivot(index="week", columns="replication",
+                       values=list(columns)).T.groupby(level=1).sum().T.sort_index()
     if cumulative:
         wide = wide.cumsum()
     values = wide.to_numpy(float)
@@ -124,11 +118,48 @@ def _weekly_band(folder: str, stamp: float, curve: str, level: float) -> pd.Data
                          "high": mean + half})
 
 
+@functools.lru_cache(maxsize=256)
+def _weekly_totals(folder: str, stamp: float) -> pd.DataFrame:
+    """The campaign arm's totals per replication and week: one scan of the time series."""
+    del stamp
+    path = str(Path(folder) / "timeseries.parquet").replace("'", "''")
+    sums = ", ".join(f"sum({c}) AS {c}" for c in
+                     sorted({c for cols, _ in WEEKLY.values() for c in cols}))
+    with duckdb.connect() as con:
+        return con.execute(
+            f"SELECT replication, week, {sums} FROM read_parquet('{path}') "
+            "WHERE arm = 'campaign' GROUP BY replication, week ORDER BY replication, week"
+        ).df()
+
+
+def warm(runs_dir: str | Path) -> int:
+    """Read every complete run's KPIs, weekly totals and plans into the caches, so that
+    the first comparison of a run is as quick as the next; returns the runs read."""
+    runs = list_runs(runs_dir)
+    for run_id, path in zip(runs["run_id"], runs["path"], strict=True):
+        folder = Path(str(path))
+        stamp = _stamp(folder)
+        _manifest(str(folder), stamp)
+        compare_runs([str(run_id)], runs_dir=runs_dir, kpis=("spend",))  # reads its KPIs
+        if (folder / "timeseries.parquet").exists():
+            for curve in WEEKLY:
+                _weekly_band(str(folder), stamp, curve, 0.95)
+        _budget_by_channel(str(folder), stamp)
+        _staff_by_week(str(folder), stamp)
+    return len(runs)
+
+
 def budget_by_channel(run_id: str, runs_dir: str | Path) -> pd.DataFrame:
     """The budget plan's spend and forecast new customers per channel (empty without a
     budget plan)."""
     folder = resolve_run(run_id, runs_dir)
-    path = folder / "plan_budget.parquet"
+    return _budget_by_channel(str(folder), _stamp(folder)).copy()
+
+
+@functools.lru_cache(maxsize=256)
+def _budget_by_channel(folder: str, stamp: float) -> pd.DataFrame:
+    del stamp
+    path = Path(folder) / "plan_budget.parquet"
     if not path.exists():
         return pd.DataFrame(columns=["channel", "spend", "customers"])
     return pd.read_parquet(path).groupby("channel", as_index=False)[
@@ -139,11 +170,17 @@ def staff_by_week(run_id: str, runs_dir: str | Path) -> pd.DataFrame:
     """Relationship managers per week: ``outlets`` (the staff plan) and ``events`` (the
     event plan's staff); empty without a staff plan."""
     folder = resolve_run(run_id, runs_dir)
-    path = folder / "plan_staff.parquet"
+    return _staff_by_week(str(folder), _stamp(folder)).copy()
+
+
+@functools.lru_cache(maxsize=256)
+def _staff_by_week(folder: str, stamp: float) -> pd.DataFrame:
+    del stamp
+    path = Path(folder) / "plan_staff.parquet"
     if not path.exists():
         return pd.DataFrame(columns=["week", "outlets", "events"])
     out = pd.read_parquet(path).groupby("week")["staff"].sum().rename("outlets").to_frame()
-    events = folder / "plan_events.parquet"
+    events = Path(folder) / "plan_events.parquet"
     at_events = (pd.read_parquet(events).groupby("week")["staff"].sum() if events.exists()
                  else pd.Series(dtype=float))
     out["events"] = at_events.reindex(out.index).fillna(0.0)

@@ -20,7 +20,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from dashboard import data
 from geo import RoutingGraph, StudyArea, load_area, routing_graph
-from scenarios.store import resolve_run
+from scenarios.store import format_kpi, resolve_run
 
 __all__ = ["COLOUR_BY", "map_figure", "service_area_nodes"]
 
@@ -170,7 +170,8 @@ def map_figure(run_id: str, runs_dir: str | Path, colour_by: str = "score") -> g
         colour = _PALETTE[round(b * (len(_PALETTE) - 1) / max(1, len(edges) - 2))]
         fig.add_trace(go.Scatter(x=xs, y=ys, fill="toself", fillcolor=colour, opacity=0.55,
                                  line={"color": "#6e7781", "width": 0.5}, hoverinfo="skip",
-                                 name=f"{colour_by} {edges[b]:,.3g} to {edges[b + 1]:,.3g}"))
+                                 name=f"{colour_by} {format_kpi(edges[b])} to "
+                                      f"{format_kpi(edges[b + 1])}"))
     # the own outlets' walking service area (the scenario's coverage minutes)
     area = base.area
     minutes = float((scenario.get("outlets") or {}).get("coverage_minutes", 15))

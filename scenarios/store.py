@@ -7,6 +7,7 @@ name and is never seen.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from geo.errors import InputError
-from simulation.replications import summarize
+from simulation.replications import t_interval
 
 __all__ = ["RUN_ID", "compare_runs", "connect", "format_kpi", "list_runs", "resolve_run"]
 
@@ -122,7 +123,7 @@ def compare_runs(runs: Sequence[str], *, runs_dir: str | Path = "runs",
     base_folder = resolve_run(baseline, runs_dir) if baseline is not None else folders[0]
     if base_folder not in folders:
         folders.insert(0, base_folder)
-    tables = {f.name: pd.read_parquet(f / "kpis.parquet") for f in folders}
+    tables = {f.name: _kpis(str(f), (f / "manifest.json").stat().st_mtime) for f in folders}
     seeds = {f.name: (_manifest(f) or {}).get("seed") for f in folders}
     t_base = tables[base_folder.name]
     missing = [k for k in kpis if k not in t_base.columns]
@@ -152,10 +153,16 @@ def compare_runs(runs: Sequence[str], *, runs_dir: str | Path = "runs",
     return pd.DataFrame(rows)
 
 
+@functools.lru_cache(maxsize=256)
+def _kpis(folder: str, stamp: float) -> pd.DataFrame:
+    """A run's kpis.parquet (a run folder is written once; the stamp guards a rewrite)."""
+    del stamp
+    return pd.read_parquet(Path(folder) / "kpis.parquet")
+
+
 def _interval(x: np.ndarray, level: float) -> tuple[float, float, float]:
-    mean, low, high = summarize(pd.DataFrame({"x": x}), level=level)[
-        ["mean", "low", "high"]].to_numpy(dtype=float)[0]
-    return float(mean), float(low), float(high)
+    mean, _, low, high, _ = t_interval(x, level)
+    return mean, low, high
 
 
 def _welch(x: np.ndarray, y: np.ndarray, level: float) -> tuple[float, float, float]:

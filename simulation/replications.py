@@ -12,7 +12,8 @@ from simulation.errors import SimulationError
 from simulation.params import SimulationParams
 from simulation.population import Venues
 
-__all__ = ["KPI_NAMES", "ReplicationResult", "kpis", "run_replications", "summarize"]
+__all__ = ["KPI_NAMES", "ReplicationResult", "kpis", "run_replications", "summarize",
+           "t_interval"]
 
 KPI_NAMES: tuple[str, ...] = (
     "new_customers", "counterfactual_new_customers", "uplift_new_customers", "spend",
@@ -72,18 +73,25 @@ def _uplift_by_band(ts: pd.DataFrame, cf: pd.DataFrame) -> dict[str, float]:
     return {key: float(diff[band == name].sum()) for name, key in _BAND_KPIS}
 
 
+def t_interval(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float, int]:
+    """(mean, sd, low, high, n) of the finite values of ``x``: a Student-t interval."""
+    x = np.asarray(x, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    n = x.size
+    mean = float(x.mean()) if n else float("nan")
+    sd = float(x.std(ddof=1)) if n > 1 else float("nan")
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n)) if n > 1 else (
+        float("nan"))
+    return mean, sd, mean - half, mean + half, n
+
+
 def summarize(per_replication: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
     """Mean, standard deviation and a Student-t interval of each KPI over replications."""
     rows = {}
     for name in per_replication.columns:
-        x = per_replication[name].dropna().to_numpy(dtype=np.float64)
-        n = x.size
-        mean = float(x.mean()) if n else float("nan")
-        sd = float(x.std(ddof=1)) if n > 1 else float("nan")
-        half = float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n)) if n > 1 else (
-            float("nan"))
-        rows[name] = {"mean": mean, "sd": sd, "low": mean - half, "high": mean + half,
-                      "replications": n}
+        mean, sd, low, high, n = t_interval(
+            per_replication[name].dropna().to_numpy(dtype=np.float64), level)
+        rows[name] = {"mean": mean, "sd": sd, "low": low, "high": high, "replications": n}
     return pd.DataFrame(rows).T
 
 

@@ -1,0 +1,145 @@
+"""Benchmark: the dashboard with 20 runs in the store, in headless Chromium.
+
+Targets (issue 7): the first page under 2 s, every compare interaction under 500 ms.
+Baselines measured in the same run: a minimal Dash page (one dropdown, one echo callback)
+for the first page, and that page's echo round trip for interactions.
+
+The store: one sample-city run (150 communities, 52 weeks, 8 replications: the demo's
+file sizes) copied under 20 run ids.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from scenarios.run import run_scenario
+from scenarios.schema import Scenario
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _serve(server_app: object) -> tuple[str, Callable[[], None]]:
+    from werkzeug.serving import make_server
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = make_server("127.0.0.1", port, server_app, threaded=True)  # type: ignore[arg-type]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{port}", server.shutdown
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("bench-runs")
+    one = run_scenario(Scenario.model_validate({
+        "name": "bench", "seed": 1, "outlets": {"max_new": {"smart_atm": 4}},
+        "simulation": {"replications": 8, "max_agents": 20_000}}), runs_dir=root)
+    for i in range(20):
+        rid = f"scenario{i:02d}-{i:08x}"
+        shutil.copytree(one.path, root / rid)
+        m = json.loads((root / rid / "manifest.json").read_text())
+        m["run_id"], m["name"] = rid, f"scenario{i:02d}"
+        m["scenario"]["budget"]["total"] = 1_000_000 + 50_000 * i
+        (root / rid / "manifest.json").write_text(json.dumps(m))
+    shutil.rmtree(one.path)
+    return root
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if CHROMIUM is None:
+        pytest.skip("no chromium on this machine (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def _timed(action: Callable[[], None], until: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    action()
+    until()
+    return time.perf_counter() - start
+
+
+def _minimal_app() -> object:
+    from dash import Dash, Input, Output, dcc, html
+
+    app = Dash(__name__)
+    app.layout = html.Div([dcc.Dropdown(id="pick", options=["a", "b"]),
+                           html.Div(id="echo")])
+
+    @app.callback(Output("echo", "children"), Input("pick", "value"))
+    def _echo(value: str | None) -> str:
+        return f"picked {value}"
+
+    return app.server
+
+
+def _option(page: object, dropdown: str, text: str, *, exact: bool = False
+            ) -> Callable[[], None]:
+    page.locator(f"#{dropdown}").click()  # type: ignore[attr-defined]
+    page.wait_for_selector("[role=listbox]")  # type: ignore[attr-defined]
+    page.keyboard.type(text)  # type: ignore[attr-defined]
+    return lambda: page.get_by_role(  # type: ignore[attr-defined]
+        "option", name=text, exact=exact).first.click()
+
+
+def test_dashboard_first_page_and_compare(store: Path, browser: object) -> None:
+    from dashboard.app import create_app
+
+    base_url, stop_base = _serve(_minimal_app())
+    url, stop = _serve(create_app(store).server)
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+        # baselines: a minimal Dash page, and its echo callback
+        minimal = min(_timed(lambda: page.goto(base_url),
+                             lambda: page.wait_for_selector("text=picked None"))
+                      for _ in range(3))
+        click = _option(page, "pick", "b")
+        echo = _timed(click, lambda: page.wait_for_selector("text=picked b"))
+        # our first page: until the initial callbacks have filled the compare page
+        first = min(_timed(lambda: page.goto(url),
+                           lambda: page.wait_for_selector("text=Pick one run or more."))
+                    for _ in range(3))
+        ids = [f"scenario{i:02d}-{i:08x}" for i in range(20)]
+        times: dict[str, float] = {}
+        click = _option(page, "runs", ids[0])
+        times["pick the first run"] = _timed(
+            click, lambda: page.wait_for_selector(f".kpi-card >> text={ids[0]}"))
+        page.keyboard.press("Escape")
+        for k in range(1, 5):
+            click = _option(page, "runs", ids[k])
+            times[f"add run {k + 1}"] = _timed(
+                click, lambda k=k: page.wait_for_selector(f".kpi-card >> text={ids[k]}"))
+            page.keyboard.press("Escape")
+        click = _option(page, "baseline", ids[3])
+        times["change the baseline"] = _timed(
+            click, lambda: page.wait_for_selector(f"text=Compared with {ids[3]}"))
+        page.keyboard.press("Escape")
+        click = _option(page, "curve", "customers", exact=True)
+        times["change the curve"] = _timed(
+            click, lambda: page.wait_for_selector("text=customers by week"))
+    finally:
+        stop()
+        stop_base()
+    worst = max(times.values())
+    print(f"\nBENCH dashboard, 20 runs in the store: first page {first:.2f} s (a minimal Dash "
+          f"page {minimal:.2f} s, {first / minimal:.1f}x); compare interactions "
+          + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in times.items())
+          + f"; worst {worst * 1000:.0f} ms ({worst / echo:.1f}x a minimal echo callback, "
+          f"{echo * 1000:.0f} ms)")
+    assert first < 2.0, f"first page {first:.2f} s (target under 2 s)"
+    assert worst < 0.5, f"slowest compare interaction {worst * 1000:.0f} ms (target 500 ms)"
