@@ -109,6 +109,12 @@ def test_validate_counts_the_sweep(tmp_path: Path) -> None:
     assert "its sweep makes 10 scenarios" in result.stdout
 
 
+def test_serve_without_a_runs_folder_exits_2(tmp_path: Path) -> None:
+    result = sitesim("serve", "--runs", str(tmp_path / "none"))
+    assert result.returncode == 2
+    assert "no such folder" in result.stderr and "Traceback" not in result.stderr
+
+
 @pytest.mark.realdata
 def test_area_import_helsinki(helsinki: Path, tmp_path: Path) -> None:
     mapping = Path(__file__).resolve().parents[2] / "data" / "mappings" / "helsinki.toml"
