@@ -24,6 +24,7 @@ from scenarios.store import list_runs
 def pick(page: Page, dropdown: str, text: str) -> None:
     """Choose an option of a Dash 4 dropdown: open it, search, click the option."""
     page.locator(f"#{dropdown}").click()
+    page.wait_for_selector("[role=listbox]")
     page.keyboard.type(text)
     page.get_by_role("option", name=text).first.click()
     page.keyboard.press("Escape")

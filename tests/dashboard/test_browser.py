@@ -70,6 +70,7 @@ def _shot(page: object, name: str) -> None:
 def _pick(page: object, dropdown: str, text: str) -> None:
     """Choose an option of a Dash 4 dropdown: open it, search, click the option."""
     page.locator(f"#{dropdown}").click()  # type: ignore[attr-defined]
+    page.wait_for_selector("[role=listbox]")  # type: ignore[attr-defined]
     page.keyboard.type(text)  # type: ignore[attr-defined]  # the search box has the focus
     page.get_by_role("option", name=text).first.click()  # type: ignore[attr-defined]
     page.keyboard.press("Escape")  # type: ignore[attr-defined]
