@@ -23,9 +23,10 @@ from dash import Dash, Input, Output, State, dcc, html
 from dash_ag_grid import AgGrid
 
 from dashboard import data, maps
-from dashboard.whatif import FIELDS, Jobs, build_scenario, form_values
+from dashboard.whatif import CAMPAIGN_FIELDS, FIELDS, Jobs, build_scenario, form_values
 from geo.errors import InputError
 from scenarios.store import RUN_ID, format_kpi
+from simulation.params import CHANNELS
 
 __all__ = ["compare_cards", "compare_differences", "compare_figures", "compare_view",
            "create_app", "kpi_cards", "map_view", "run_page"]
@@ -179,6 +180,13 @@ def _whatif_form() -> list[Any]:
                  dcc.Dropdown(id=f"wf-{fid}", options=[{"label": "yes", "value": True},
                                                        {"label": "no", "value": False}],
                               clearable=False)]
+    for fid, label in CAMPAIGN_FIELDS.items():
+        rows += [html.Label(label, htmlFor=f"wf-{fid}"),
+                 dcc.Dropdown(id=f"wf-{fid}", options=list(CHANNELS))
+                 if fid == "c-channel" else
+                 dcc.Input(id=f"wf-{fid}", type="text" if fid in ("c-segments",
+                                                                 "c-communities")
+                           else "number", debounce=True)]
     return rows
 
 
@@ -273,7 +281,8 @@ def create_app(runs_dir: str | Path = "runs") -> Dash:
             ]),
             dcc.Tab(label="What-if", value="whatif", children=[
                 html.P("Start from a run's scenario, change what you want to try, and run it. "
-                       "Blank fields keep the run's values. The run appears under Compare "
+                       "Blank fields keep the run's values; a campaign, if you choose its "
+                       "channel, is added to the run's own. The run appears under Compare "
                        "when it is done."),
                 html.Div(_whatif_form(), style={"display": "grid",
                                                 "gridTemplateColumns": "320px 260px",
@@ -342,10 +351,11 @@ def create_app(runs_dir: str | Path = "runs") -> Dash:
     @app.callback(Output("whatif-problems", "children"), Output("whatif-job", "data"),
                   Output("whatif-poll", "disabled"), Input("whatif-run", "n_clicks"),
                   State("whatif-base", "value"), State("whatif-name", "value"),
-                  *[State(f"wf-{fid}", "value") for fid in FIELDS],
+                  *[State(f"wf-{fid}", "value") for fid in (*FIELDS, *CAMPAIGN_FIELDS)],
                   prevent_initial_call=True)
     def _launch(_: int, base: str | None, name: str | None, *values: Any) -> tuple[Any, ...]:
-        return launch_whatif(jobs, base, name, dict(zip(FIELDS, values, strict=True)), root)
+        fields = dict(zip((*FIELDS, *CAMPAIGN_FIELDS), values, strict=True))
+        return launch_whatif(jobs, base, name, fields, root)
 
     @app.callback(Output("whatif-status", "children"), Output("whatif-poll", "disabled",
                                                               allow_duplicate=True),

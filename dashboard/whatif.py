@@ -22,7 +22,7 @@ from geo._pydantic import validation_problems
 from geo.errors import InputError, SitesimError
 from scenarios.schema import Scenario, set_dotted
 
-__all__ = ["FIELDS", "Jobs", "build_scenario", "form_values"]
+__all__ = ["CAMPAIGN_FIELDS", "FIELDS", "Jobs", "build_scenario", "form_values"]
 
 #: The form: field id -> (scenario key, label).
 FIELDS: dict[str, tuple[str, str]] = {
@@ -44,6 +44,37 @@ FIELDS: dict[str, tuple[str, str]] = {
 }
 
 
+#: The form's campaign to add: field id -> label. Text fields are lists separated by commas.
+CAMPAIGN_FIELDS: dict[str, str] = {
+    "c-channel": "add a campaign: channel",
+    "c-segments": "segments (such as 18-35, 56+/low; blank: everyone)",
+    "c-first": "from week",
+    "c-last": "to week",
+    "c-spend": "spend",
+    "c-communities": "community ids (blank: all)",
+}
+
+
+def _campaign(values: dict[str, Any], weeks: int) -> dict[str, Any] | None:
+    """The campaign the form adds (None when no channel is chosen)."""
+    channel = values.get("c-channel")
+    if not channel:
+        return None
+
+    def items(fid: str) -> list[str]:
+        text = values.get(fid) or ""
+        return [t.strip() for t in str(text).split(",") if t.strip()]
+
+    first, last = values.get("c-first"), values.get("c-last")
+    out: dict[str, Any] = {"channel": channel, "segments": items("c-segments"),
+                           "weeks": [1 if first in (None, "") else first,
+                                     weeks if last in (None, "") else last],
+                           "communities": items("c-communities")}
+    if values.get("c-spend") not in (None, ""):
+        out["spend"] = values["c-spend"]
+    return out
+
+
 def _get(raw: dict[str, Any], dotted: str) -> Any:
     node: Any = raw
     for part in dotted.split("."):
@@ -61,8 +92,8 @@ def form_values(scenario: dict[str, Any]) -> dict[str, Any]:
 def build_scenario(base: dict[str, Any], values: dict[str, Any], name: str
                    ) -> tuple[Scenario | None, list[str]]:
     """The base scenario with the form's values set (a blank field keeps the base's
-    value; in ``outlets.max_new`` and ``events.count`` a blank leaves the kind out), and
-    every problem, one line each with its key path."""
+    value) and the form's campaign added after the base's, and every problem, one line each
+    with its key path."""
     raw = {k: v for k, v in base.items() if k != "sweep"}
     problems: list[str] = []
     name = (name or "").strip()
@@ -77,6 +108,10 @@ def build_scenario(base: dict[str, Any], values: dict[str, Any], name: str
         if value is None or value == "":
             continue
         raw = set_dotted(raw, key, value)
+    weeks = _get(raw, "simulation.weeks") or 52
+    added = _campaign(values, int(weeks) if isinstance(weeks, int) else 52)
+    if added is not None:
+        raw["campaigns"] = [*(raw.get("campaigns") or []), added]
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:

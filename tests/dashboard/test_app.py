@@ -116,7 +116,7 @@ def test_callbacks_over_http(runs: tuple[Path, list[str]]) -> None:
                   [("map-run", "value", ids[0]), ("map-colour", "value", "tier")])
     assert mapped["map-message"]["children"] == ""
     assert mapped["map"]["figure"]["data"][0]["name"] == "streets"
-    from dashboard.whatif import FIELDS
+    from dashboard.whatif import CAMPAIGN_FIELDS, FIELDS
 
     body = {"output": "..whatif-problems.children...whatif-job.data...whatif-poll.disabled..",
             "outputs": [{"id": "whatif-problems", "property": "children"},
@@ -126,7 +126,8 @@ def test_callbacks_over_http(runs: tuple[Path, list[str]]) -> None:
             "state": [{"id": "whatif-base", "property": "value", "value": ids[0]},
                       {"id": "whatif-name", "property": "value", "value": "x"},
                       *[{"id": f"wf-{f}", "property": "value",
-                         "value": -1 if f == "budget-total" else None} for f in FIELDS]],
+                         "value": -1 if f == "budget-total" else None}
+                        for f in (*FIELDS, *CAMPAIGN_FIELDS)]],
             "changedPropIds": ["whatif-run.n_clicks"]}
     launched = json.loads(client.post("/_dash-update-component", json=body).data)["response"]
     [item] = launched["whatif-problems"]["children"]
@@ -192,6 +193,17 @@ def test_whatif_form_is_checked_by_the_schema(runs: tuple[Path, list[str]]) -> N
     assert "budget.total: Input should be greater than or equal to 0 (got -5)" in text
     assert "outlets.max_new.smart_atm" in text and "scoring.weights" in text
     assert len(problems) == 4, problems
+    # a campaign added to the base's, its text lists split on commas, checked by the schema
+    built, problems = build_scenario(base, {"c-channel": "kol_live", "c-segments": "18-35, 56+",
+                                            "c-spend": 5_000, "c-first": 2}, "try-2")
+    assert problems == [] and built is not None
+    assert built.campaigns[-1].channel == "kol_live"
+    assert built.campaigns[-1].segments == ("18-35", "56+")
+    assert built.campaigns[-1].weeks == (2, 8) and built.campaigns[-1].spend == 5_000
+    _, problems = build_scenario(base, {"c-channel": "sms", "c-segments": "teens"}, "try-3")
+    text = "\n".join(problems)
+    assert "campaigns[0].segments: unknown segment(s) ['teens']" in text
+    assert "campaigns[0].spend: Field required" in text
 
 
 def test_whatif_runs_in_the_background_and_appears(runs: tuple[Path, list[str]]) -> None:
