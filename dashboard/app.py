@@ -20,6 +20,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
 from dash_ag_grid import AgGrid
 
 from dashboard import data, maps
@@ -246,6 +247,7 @@ def create_app(runs_dir: str | Path = "runs") -> Dash:
         dcc.Location(id="url"),
         html.H2("sitesim: scenarios side by side"),
         dcc.Interval(id="refresh", interval=10_000),
+        dcc.Store(id="runs-seen"),
         dcc.Tabs(id="tabs", value="compare", children=[
             dcc.Tab(label="Compare", value="compare", children=[
                 html.Div([
@@ -318,17 +320,21 @@ def create_app(runs_dir: str | Path = "runs") -> Dash:
 
     @app.callback(Output("runs", "options"), Output("runs-table", "rowData"),
                   Output("runs-table", "columnDefs"), Output("map-run", "options"),
-                  Output("whatif-base", "options"), Input("refresh", "n_intervals"),
-                  Input("whatif-status", "children"))
-    def _refresh(_: int | None, __: object) -> tuple[Any, ...]:
+                  Output("whatif-base", "options"), Output("runs-seen", "data"),
+                  Input("refresh", "n_intervals"), Input("whatif-status", "children"),
+                  State("runs-seen", "data"))
+    def _refresh(_: int | None, __: object, seen: str | None) -> tuple[Any, ...]:
         table = data.runs_table(root)
+        listed = table.to_json()
+        if listed == seen:  # nothing new: the page is left alone (no redraw mid-compare)
+            raise PreventUpdate
         threading.Thread(target=_warm, daemon=True, name="sitesim-warm").start()
         options = [{"label": f"{r.name} ({r.run_id})", "value": r.run_id}
                    for r in table.itertuples(index=False)]
         shown = table.assign(run_id=[f"[{r}](/runs/{r})" for r in table["run_id"]])
         columns = [{"field": c, "cellRenderer": "markdown"} if c == "run_id"
                    else {"field": c} for c in table.columns]
-        return options, shown.to_dict("records"), columns, options, options
+        return options, shown.to_dict("records"), columns, options, options, listed
 
     @app.callback(Output("map-message", "children"), Output("map", "figure"),
                   Input("map-run", "value"), Input("map-colour", "value"))
@@ -364,11 +370,15 @@ def create_app(runs_dir: str | Path = "runs") -> Dash:
     def _poll(_: int | None, job_id: str | None) -> tuple[str, bool]:
         return whatif_status(jobs, job_id)
 
-    @app.callback(Output("baseline", "options"), Output("baseline", "value"),
-                  Input("runs", "value"), Input("baseline", "value"))
-    def _baselines(runs: list[str] | None, current: str | None) -> tuple[Any, ...]:
-        runs = runs or []
-        return runs, current if current in runs else (runs[0] if runs else None)
+    # the baseline's choices follow the picked runs in the browser (no round trip before
+    # the cards); the same rule as compare_cards: the current baseline, else the first run
+    app.clientside_callback(
+        """function(runs, current) {
+            runs = runs || [];
+            return [runs, runs.includes(current) ? current : (runs.length ? runs[0] : null)];
+        }""",
+        Output("baseline", "options"), Output("baseline", "value"),
+        Input("runs", "value"), Input("baseline", "value"))
 
     @app.callback(Output("compare-message", "children"), Output("cards", "children"),
                   Input("runs", "value"), Input("baseline", "value"))

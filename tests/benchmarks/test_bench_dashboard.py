@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import statistics
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -97,6 +98,32 @@ def _option(page: object, dropdown: str, text: str, *, exact: bool = False
         "option", name=text, exact=exact).first.click()
 
 
+def _compare_round(page: object, ids: list[str]) -> dict[str, float]:
+    """Pick five runs one by one, change the baseline, change the curve: the time from the
+    click until the page shows the change (the KPI cards, and from the second run on the
+    run's line in the curves' legend)."""
+    times: dict[str, float] = {}
+
+    def shown(run: str, k: int) -> None:
+        page.wait_for_selector(f".kpi-card >> text={run}")  # type: ignore[attr-defined]
+        if k:  # a single line has no legend
+            page.wait_for_selector(f"#curves .legendtext >> text={run}")  # type: ignore[attr-defined]
+
+    for k in range(5):
+        click = _option(page, "runs", ids[k])
+        times["pick the first run" if k == 0 else f"add run {k + 1}"] = _timed(
+            click, lambda k=k: shown(ids[k], k))
+        page.keyboard.press("Escape")  # type: ignore[attr-defined]
+    click = _option(page, "baseline", ids[3])
+    times["change the baseline"] = _timed(
+        click, lambda: page.wait_for_selector(f"text=Compared with {ids[3]}"))  # type: ignore[attr-defined]
+    page.keyboard.press("Escape")  # type: ignore[attr-defined]
+    click = _option(page, "curve", "customers", exact=True)
+    times["change the curve"] = _timed(
+        click, lambda: page.wait_for_selector("text=customers by week"))  # type: ignore[attr-defined]
+    return times
+
+
 def test_dashboard_first_page_and_compare(store: Path, browser: object) -> None:
     from dashboard.app import create_app
 
@@ -108,37 +135,33 @@ def test_dashboard_first_page_and_compare(store: Path, browser: object) -> None:
         minimal = min(_timed(lambda: page.goto(base_url),
                              lambda: page.wait_for_selector("text=picked None"))
                       for _ in range(3))
-        click = _option(page, "pick", "b")
-        echo = _timed(click, lambda: page.wait_for_selector("text=picked b"))
+        echoes = []
+        for value in ("b", "a", "b"):
+            click = _option(page, "pick", value)
+            echoes.append(_timed(click, lambda v=value: page.wait_for_selector(f"text=picked {v}")))
+            page.keyboard.press("Escape")
+        echo = statistics.median(echoes)
         # our first page: until the initial callbacks have filled the compare page
         first = min(_timed(lambda: page.goto(url),
                            lambda: page.wait_for_selector("text=Pick one run or more."))
                     for _ in range(3))
         ids = [f"scenario{i:02d}-{i:08x}" for i in range(20)]
-        times: dict[str, float] = {}
-        click = _option(page, "runs", ids[0])
-        times["pick the first run"] = _timed(
-            click, lambda: page.wait_for_selector(f".kpi-card >> text={ids[0]}"))
-        page.keyboard.press("Escape")
-        for k in range(1, 5):
-            click = _option(page, "runs", ids[k])
-            times[f"add run {k + 1}"] = _timed(
-                click, lambda k=k: page.wait_for_selector(f".kpi-card >> text={ids[k]}"))
-            page.keyboard.press("Escape")
-        click = _option(page, "baseline", ids[3])
-        times["change the baseline"] = _timed(
-            click, lambda: page.wait_for_selector(f"text=Compared with {ids[3]}"))
-        page.keyboard.press("Escape")
-        click = _option(page, "curve", "customers", exact=True)
-        times["change the curve"] = _timed(
-            click, lambda: page.wait_for_selector("text=customers by week"))
+        rounds: dict[str, list[float]] = {}
+        for _ in range(3):  # the whole sequence three times, from a fresh page; medians
+            page.goto(url)
+            page.wait_for_selector("text=Pick one run or more.")
+            for name, took in _compare_round(page, ids).items():
+                rounds.setdefault(name, []).append(took)
+        times = {name: statistics.median(v) for name, v in rounds.items()}
     finally:
         stop()
         stop_base()
     worst = max(times.values())
     print(f"\nBENCH dashboard, 20 runs in the store: first page {first:.2f} s (a minimal Dash "
-          f"page {minimal:.2f} s, {first / minimal:.1f}x); compare interactions "
-          + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in times.items())
+          f"page {minimal:.2f} s, {first / minimal:.1f}x); compare interactions, median of 3 "
+          "(slowest of 3): "
+          + ", ".join(f"{k} {v * 1000:.0f} ms ({max(rounds[k]) * 1000:.0f})"
+                      for k, v in times.items())
           + f"; worst {worst * 1000:.0f} ms ({worst / echo:.1f}x a minimal echo callback, "
           f"{echo * 1000:.0f} ms)")
     assert first < 2.0, f"first page {first:.2f} s (target under 2 s)"

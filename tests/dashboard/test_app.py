@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +78,16 @@ def test_run_page_shows_the_manifest(runs: tuple[Path, list[str]]) -> None:
     assert ids[0] in text and "timings" in text
 
 
+def _body(outputs: list[tuple[str, str]], inputs: list[tuple[str, str, object]],
+          state: Sequence[tuple[str, str, object]] = ()) -> dict:
+    """A request to Dash's callback endpoint, as the page sends it."""
+    return {"output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+            "outputs": [{"id": i, "property": p} for i, p in outputs],
+            "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
+            "state": [{"id": i, "property": p, "value": v} for i, p, v in state],
+            "changedPropIds": [f"{i}.{p}" for i, p, _ in inputs]}
+
+
 def test_callbacks_over_http(runs: tuple[Path, list[str]]) -> None:
     root, ids = runs
     server = create_app(root).server
@@ -84,20 +95,22 @@ def test_callbacks_over_http(runs: tuple[Path, list[str]]) -> None:
     client = server.test_client()
     assert client.get("/").status_code == 200
 
-    def call(outputs: list[tuple[str, str]], inputs: list[tuple[str, str, object]]) -> dict:
-        body = {"output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
-                "outputs": [{"id": i, "property": p} for i, p in outputs],
-                "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
-                "changedPropIds": [f"{i}.{p}" for i, p, _ in inputs]}
-        response = client.post("/_dash-update-component", json=body)
+    def call(outputs: list[tuple[str, str]], inputs: list[tuple[str, str, object]],
+             state: Sequence[tuple[str, str, object]] = ()) -> dict:
+        response = client.post("/_dash-update-component", json=_body(outputs, inputs, state))
         assert response.status_code == 200, response.data[:300]
         return json.loads(response.data)["response"]
 
-    listed = call([("runs", "options"), ("runs-table", "rowData"),
-                   ("runs-table", "columnDefs"), ("map-run", "options"),
-                   ("whatif-base", "options")],
-                  [("refresh", "n_intervals", None), ("whatif-status", "children", None)])
+    refresh = [("runs", "options"), ("runs-table", "rowData"), ("runs-table", "columnDefs"),
+               ("map-run", "options"), ("whatif-base", "options"), ("runs-seen", "data")]
+    listed = call(refresh, [("refresh", "n_intervals", None),
+                            ("whatif-status", "children", None)],
+                  state=[("runs-seen", "data", None)])
     assert {o["value"] for o in listed["runs"]["options"]} == set(ids)
+    # the next refresh with nothing new leaves the page alone (204: no update)
+    body = _body(refresh, [("refresh", "n_intervals", 1), ("whatif-status", "children", None)],
+                 [("runs-seen", "data", listed["runs-seen"]["data"])])
+    assert client.post("/_dash-update-component", json=body).status_code == 204
     compared = call([("compare-message", "children"), ("cards", "children")],
                     [("runs", "value", ids), ("baseline", "value", ids[0])])
     assert compared["compare-message"]["children"].startswith(f"Compared with {ids[0]}")
