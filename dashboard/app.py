@@ -36,6 +36,22 @@ _CARD = {"border": "1px solid #d0d7de", "borderRadius": "6px", "padding": "8px 1
          "minWidth": "190px", "background": "#fff"}
 
 
+#: KPIs where less is better (a rise shows red), and KPIs that are neither good nor bad.
+LOWER_IS_BETTER = frozenset({"cost_per_acquisition"})
+NEUTRAL = frozenset({"spend"})
+
+
+def _delta_colour(kpi: str, delta: float, significant: bool) -> str:
+    """Green for a difference beyond noise in the good direction, red in the bad one, blue
+    for a KPI that is neither (spend), grey within noise."""
+    if not significant:
+        return "#57606a"
+    if kpi in NEUTRAL:
+        return "#0550ae"
+    better = delta < 0 if kpi in LOWER_IS_BETTER else delta > 0
+    return "#0a7d32" if better else "#b42318"
+
+
 def kpi_cards(table: Any) -> list[Any]:
     """One card per KPI: each run's mean ±95% half-width, and its difference from the
     baseline with its half-width (marked when larger than the replication noise)."""
@@ -53,9 +69,8 @@ def kpi_cards(table: Any) -> list[Any]:
                 lines.append(html.Div(f"  {sign}{format_kpi(r.delta)} ±{format_kpi(half)}{mark}",
                                       className="kpi-delta significant" if r.significant
                                       else "kpi-delta",
-                                      style={"color": "#0a7d32" if r.significant and
-                                             r.delta >= 0 else "#b42318" if r.significant
-                                             else "#57606a"}))
+                                      style={"color": _delta_colour(str(kpi), r.delta,
+                                                                    bool(r.significant))}))
         cards.append(html.Div(lines, className="kpi-card", style=_CARD))
     return cards
 

@@ -69,6 +69,11 @@ def main() -> None:
         page.wait_for_function(
             "document.querySelector('#whatif-name').value.endsWith('-whatif')")
         page.locator("#wf-budget-total").fill("2500000")
+        pick(page, "wf-c-channel", "social_media")
+        page.locator("#wf-c-segments").fill("18-35")
+        page.locator("#wf-c-first").fill("1")
+        page.locator("#wf-c-last").fill("12")
+        page.locator("#wf-c-spend").fill("50000")
         page.screenshot(path=str(out / "dashboard-whatif.png"), full_page=True)
         page.locator("#tabs").get_by_text("Runs", exact=True).click()
         page.wait_for_selector("#runs-table >> text=baseline")

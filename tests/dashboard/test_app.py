@@ -241,3 +241,16 @@ def test_whatif_runs_in_the_background_and_appears(runs: tuple[Path, list[str]])
     table = data.kpi_table([ids[0], job.run_id], root)
     spend = table[(table["kpi"] == "spend") & (table["run_id"] == job.run_id)].iloc[0]
     assert spend["delta"] > 20_000
+
+
+@pytest.mark.parametrize(("kpi", "delta", "significant", "colour"), [
+    ("uplift_new_customers", 10.0, True, "green"), ("uplift_new_customers", -10.0, True, "red"),
+    ("cost_per_acquisition", 1.0, True, "red"), ("cost_per_acquisition", -1.0, True, "green"),
+    ("spend", 100.0, True, "blue"), ("retention", 0.1, False, "grey")])
+def test_a_difference_is_coloured_by_whether_it_is_better(kpi: str, delta: float,
+                                                          significant: bool,
+                                                          colour: str) -> None:
+    from dashboard.app import _delta_colour
+
+    names = {"#0a7d32": "green", "#b42318": "red", "#0550ae": "blue", "#57606a": "grey"}
+    assert names[_delta_colour(kpi, delta, significant)] == colour
