@@ -14,20 +14,12 @@ import socket
 import threading
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from dashboard.app import create_app
+from dashboard.testing import pick
 from scenarios.store import list_runs
-
-
-def pick(page: Page, dropdown: str, text: str) -> None:
-    """Choose an option of a Dash 4 dropdown: open it, search, click the option."""
-    page.locator(f"#{dropdown}").click()
-    page.wait_for_selector("[role=listbox]")
-    page.keyboard.type(text)
-    page.get_by_role("option", name=text).first.click()
-    page.keyboard.press("Escape")
 
 
 def main() -> None:

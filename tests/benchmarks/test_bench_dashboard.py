@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.testing import close_dropdown, dropdown_option
 from scenarios.run import run_scenario
 from scenarios.schema import Scenario
 
@@ -91,11 +92,9 @@ def _minimal_app() -> object:
 
 def _option(page: object, dropdown: str, text: str, *, exact: bool = False
             ) -> Callable[[], None]:
-    page.locator(f"#{dropdown}").click()  # type: ignore[attr-defined]
-    page.wait_for_selector("[role=listbox]")  # type: ignore[attr-defined]
-    page.keyboard.type(text)  # type: ignore[attr-defined]
-    return lambda: page.get_by_role(  # type: ignore[attr-defined]
-        "option", name=text, exact=exact).first.click()
+    """Open a dropdown and search (not timed); the click on the option (timed)."""
+    option = dropdown_option(page, dropdown, text, exact=exact)  # type: ignore[arg-type]
+    return lambda: option.click()
 
 
 def _compare_round(page: object, ids: list[str]) -> dict[str, float]:
@@ -113,11 +112,11 @@ def _compare_round(page: object, ids: list[str]) -> dict[str, float]:
         click = _option(page, "runs", ids[k])
         times["pick the first run" if k == 0 else f"add run {k + 1}"] = _timed(
             click, lambda k=k: shown(ids[k], k))
-        page.keyboard.press("Escape")  # type: ignore[attr-defined]
+        close_dropdown(page, "runs")  # type: ignore[arg-type]
     click = _option(page, "baseline", ids[3])
     times["change the baseline"] = _timed(
         click, lambda: page.wait_for_selector(f"text=Compared with {ids[3]}"))  # type: ignore[attr-defined]
-    page.keyboard.press("Escape")  # type: ignore[attr-defined]
+    close_dropdown(page, "baseline")  # type: ignore[arg-type]
     click = _option(page, "curve", "customers", exact=True)
     times["change the curve"] = _timed(
         click, lambda: page.wait_for_selector("text=customers by week"))  # type: ignore[attr-defined]
@@ -139,7 +138,7 @@ def test_dashboard_first_page_and_compare(store: Path, browser: object) -> None:
         for value in ("b", "a", "b"):
             click = _option(page, "pick", value)
             echoes.append(_timed(click, lambda v=value: page.wait_for_selector(f"text=picked {v}")))
-            page.keyboard.press("Escape")
+            close_dropdown(page, "pick")
         echo = statistics.median(echoes)
         # our first page: until the initial callbacks have filled the compare page
         first = min(_timed(lambda: page.goto(url),

@@ -7,6 +7,7 @@ each page is saved there (docs/img holds the ones in the docs).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -15,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from dashboard.testing import pick
 
 pytestmark = pytest.mark.browser
 
@@ -67,22 +70,14 @@ def _shot(page: object, name: str) -> None:
                         full_page=True)
 
 
-def _pick(page: object, dropdown: str, text: str) -> None:
-    """Choose an option of a Dash 4 dropdown: open it, search, click the option."""
-    page.locator(f"#{dropdown}").click()  # type: ignore[attr-defined]
-    page.wait_for_selector("[role=listbox]")  # type: ignore[attr-defined]
-    page.keyboard.type(text)  # type: ignore[attr-defined]  # the search box has the focus
-    page.get_by_role("option", name=text).first.click()  # type: ignore[attr-defined]
-    page.keyboard.press("Escape")  # type: ignore[attr-defined]
-
-
-def test_compare_map_whatif_in_a_browser(page: object, served: tuple[str, list[str]]) -> None:
+def test_compare_map_whatif_in_a_browser(page: object, served: tuple[str, list[str]],
+                                         runs: tuple[Path, list[str]]) -> None:
     url, ids = served
     p = page
     p.goto(url)  # type: ignore[attr-defined]
     p.wait_for_selector("text=sitesim: scenarios side by side")  # type: ignore[attr-defined]
-    _pick(p, "runs", ids[0])
-    _pick(p, "runs", ids[1])
+    pick(p, "runs", ids[0])
+    pick(p, "runs", ids[1])
     p.wait_for_selector(f".kpi-card >> text={ids[1]}")  # type: ignore[attr-defined]
     cards = p.locator(".kpi-card")  # type: ignore[attr-defined]
     assert cards.count() >= 5
@@ -91,14 +86,14 @@ def test_compare_map_whatif_in_a_browser(page: object, served: tuple[str, list[s
     _shot(p, "compare")
 
     p.locator("#tabs").get_by_text("Map", exact=True).click()  # type: ignore[attr-defined]
-    _pick(p, "map-run", ids[1])
+    pick(p, "map-run", ids[1])
     p.wait_for_selector("#map .legendtext >> text=streets", timeout=60_000)  # type: ignore[attr-defined]
     legend = p.locator("#map .legendtext").all_text_contents()  # type: ignore[attr-defined]
     assert "own outlets" in legend and any(t.startswith("within 15 min") for t in legend)
     _shot(p, "map")
 
     p.locator("#tabs").get_by_text("What-if", exact=True).click()  # type: ignore[attr-defined]
-    _pick(p, "whatif-base", ids[0])
+    pick(p, "whatif-base", ids[0])
     name = p.locator("#whatif-name")  # type: ignore[attr-defined]
     p.wait_for_function(  # type: ignore[attr-defined]
         "document.querySelector('#whatif-name').value.endsWith('-whatif')")
@@ -106,13 +101,23 @@ def test_compare_map_whatif_in_a_browser(page: object, served: tuple[str, list[s
     budget = p.locator("#wf-budget-total")  # type: ignore[attr-defined]
     budget.fill("35000")
     budget.press("Tab")
+    pick(p, "wf-c-channel", "sms")  # a campaign added to the run's own
+    p.locator("#wf-c-segments").fill("56+")  # type: ignore[attr-defined]
+    p.locator("#wf-c-spend").fill("2000")  # type: ignore[attr-defined]
+    p.locator("#wf-c-spend").press("Tab")  # type: ignore[attr-defined]
     p.get_by_role("button", name="Run this scenario").click()  # type: ignore[attr-defined]
     p.wait_for_selector("#whatif-status >> text=It is in Compare now",  # type: ignore[attr-defined]
                         timeout=300_000)
+    job = p.locator("#whatif-status").inner_text()  # type: ignore[attr-defined]
     _shot(p, "whatif")
 
     p.locator("#tabs").get_by_text("Runs", exact=True).click()  # type: ignore[attr-defined]
     p.wait_for_selector("#runs-table >> text=browser-try", timeout=30_000)  # type: ignore[attr-defined]
+    run_id = job.rsplit("(run ", 1)[1].rstrip(").")
+    manifest = json.loads((runs[0] / run_id / "manifest.json").read_text())
+    assert manifest["scenario"]["budget"]["total"] == 35_000
+    assert manifest["scenario"]["campaigns"][-1]["channel"] == "sms"
+    assert manifest["scenario"]["campaigns"][-1]["segments"] == ["56+"]
     _shot(p, "runs")
 
     p.goto(f"{url}/runs/..%2F..%2Fetc%2Fpasswd")  # type: ignore[attr-defined]
