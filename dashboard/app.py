@@ -11,6 +11,7 @@ tested without a browser; :func:`create_app` wires them to the page.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -340,7 +341,7 @@ def create_app(runs_dir: str | Path = "runs") -> Dash:
                   State("runs-seen", "data"))
     def _refresh(_: int | None, __: object, seen: str | None) -> tuple[Any, ...]:
         table = data.runs_table(root)
-        listed = table.to_json()
+        listed = hashlib.sha256(table.to_json().encode()).hexdigest()  # what the page has
         if listed == seen:  # nothing new: the page is left alone (no redraw mid-compare)
             raise PreventUpdate
         threading.Thread(target=_warm, daemon=True, name="sitesim-warm").start()

@@ -93,8 +93,7 @@ def _minimal_app() -> object:
 def _option(page: object, dropdown: str, text: str, *, exact: bool = False
             ) -> Callable[[], None]:
     """Open a dropdown and search (not timed); the click on the option (timed)."""
-    option = dropdown_option(page, dropdown, text, exact=exact)  # type: ignore[arg-type]
-    return lambda: option.click()
+    return dropdown_option(page, dropdown, text, exact=exact).click  # type: ignore[arg-type]
 
 
 def _compare_round(page: object, ids: list[str]) -> dict[str, float]:

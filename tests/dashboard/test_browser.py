@@ -7,7 +7,6 @@ each page is saved there (docs/img holds the ones in the docs).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from dashboard import data
 from dashboard.testing import pick
 
 pytestmark = pytest.mark.browser
@@ -108,13 +108,13 @@ def test_compare_map_whatif_in_a_browser(page: object, served: tuple[str, list[s
     p.get_by_role("button", name="Run this scenario").click()  # type: ignore[attr-defined]
     p.wait_for_selector("#whatif-status >> text=It is in Compare now",  # type: ignore[attr-defined]
                         timeout=300_000)
-    job = p.locator("#whatif-status").inner_text()  # type: ignore[attr-defined]
     _shot(p, "whatif")
 
     p.locator("#tabs").get_by_text("Runs", exact=True).click()  # type: ignore[attr-defined]
     p.wait_for_selector("#runs-table >> text=browser-try", timeout=30_000)  # type: ignore[attr-defined]
-    run_id = job.rsplit("(run ", 1)[1].rstrip(").")
-    manifest = json.loads((runs[0] / run_id / "manifest.json").read_text())
+    listed = data.runs_table(runs[0])
+    [run_id] = listed.loc[listed["name"] == "browser-try", "run_id"]
+    manifest = data.manifest(run_id, runs[0])
     assert manifest["scenario"]["budget"]["total"] == 35_000
     assert manifest["scenario"]["campaigns"][-1]["channel"] == "sms"
     assert manifest["scenario"]["campaigns"][-1]["segments"] == ["56+"]
