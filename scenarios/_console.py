@@ -19,8 +19,10 @@ __all__ = ["EXIT_BAD_INPUT", "EXIT_INFEASIBLE", "EXIT_INTERNAL", "console", "err
 
 EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INFEASIBLE = 1, 2, 3
 
-console = Console()
-err = Console(stderr=True)
+# soft_wrap: a message line is never broken at the terminal's width (a long path would
+# split it, and scripts that read the output would miss it); tables still fit the width.
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 _state = {"debug": False}
 
 F = TypeVar("F", bound=Callable[..., Any])

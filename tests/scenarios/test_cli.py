@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,9 +12,14 @@ import pytest
 from conftest import grid_layers
 
 
-def sitesim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def sitesim(*args: str, cwd: Path | None = None, columns: int | None = None
+            ) -> subprocess.CompletedProcess[str]:
+    """Run the command line; ``columns``: the terminal width it is told (COLUMNS)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "FORCE_COLOR")}
+    if columns is not None:
+        env["COLUMNS"] = str(columns)
     return subprocess.run([sys.executable, "-m", "scenarios", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=600, check=False)
+                          text=True, cwd=cwd, timeout=600, check=False, env=env)
 
 
 def test_help_lists_the_commands() -> None:
@@ -100,13 +106,18 @@ total = -2_000_000
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
-def test_validate_counts_the_sweep(tmp_path: Path) -> None:
-    path = tmp_path / "s.toml"
+@pytest.mark.parametrize("columns", [20, 80, 400])
+def test_validate_counts_the_sweep(tmp_path: Path, columns: int) -> None:
+    # a long path on a narrow terminal: the line must not be broken where a script reads it
+    folder = tmp_path / ("a-rather-long-folder-name-" * 4)
+    folder.mkdir()
+    path = folder / "s.toml"
     path.write_text('name = "s"\n[sweep]\nseed = [1, 2]\n[sweep.latin_hypercube]\n'
                     'samples = 5\n"budget.total" = [1e6, 3e6]\n')
-    result = sitesim("validate", str(path))
+    result = sitesim("validate", str(path), columns=columns)
     assert result.returncode == 0, result.stderr
-    assert "its sweep makes 10 scenarios" in result.stdout
+    [line] = result.stdout.splitlines()
+    assert line == f"ok: {path} (s); its sweep makes 10 scenarios"
 
 
 def test_serve_without_a_runs_folder_exits_2(tmp_path: Path) -> None:
