@@ -29,6 +29,15 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from geo.assumptions import (
+    ATTENDEES_PER_STAFF,
+    EVENT_MAX_WALK_MIN,
+    EVENT_REPEAT_DECAY,
+    EVENT_TYPES,
+    EVENT_WALK_DECAY_MIN,
+    VENUE_COST_PER_EVENT,
+    EventType,
+)
 from optimizer._checks import require_columns, require_non_negative
 from optimizer._elastic import Soft, explain_infeasible
 from optimizer._solve import SolveOutcome, Solver, check_solver, solve
@@ -37,33 +46,6 @@ from optimizer.errors import OptimizerInputError, PlanInfeasibleError
 __all__ = ["EVENT_TYPES", "EventPlan", "EventType", "event_attendance", "plan_events"]
 
 AGE_COLUMNS = ("pop_18_35", "pop_36_55", "pop_56_plus")
-
-
-@dataclass(frozen=True)
-class EventType:
-    """What one type of event draws and costs.
-
-    ``affinity``: multiplier by age band (18-35, 36-55, 56+); ``low_income_boost``: added
-    to the affinity per unit of a community's low-income share; ``attend_rate``: the share
-    of well-fitted adults next door who come; ``cost``: materials and speakers on top of the
-    venue's ``cost_per_event``; ``staff``: relationship managers at the event; ``hours``:
-    each one's hours for it (preparation included).
-    """
-
-    affinity: tuple[float, float, float]
-    low_income_boost: float = 0.0
-    attend_rate: float = 0.05
-    cost: float = 400.0
-    staff: int = 2
-    hours: float = 6.0
-
-
-#: Assumptions, documented in docs/optimizer.md; pass your own ``event_types``.
-EVENT_TYPES: dict[str, EventType] = {
-    "financial_literacy": EventType((1.0, 0.8, 0.7), low_income_boost=1.0, cost=400.0),
-    "parent_child": EventType((0.7, 1.3, 0.3), cost=600.0, staff=3, hours=7.0),
-    "anti_fraud": EventType((0.3, 0.7, 1.5), low_income_boost=0.3, cost=300.0),
-}
 
 
 @dataclass(frozen=True)
@@ -88,8 +70,9 @@ class EventPlan:
 
 
 def event_attendance(communities: pd.DataFrame, travel: pd.DataFrame,
-                     types: Mapping[str, EventType], *, walk_decay_min: float = 10.0,
-                     max_walk_min: float = 30.0) -> pd.DataFrame:
+                     types: Mapping[str, EventType], *,
+                     walk_decay_min: float = EVENT_WALK_DECAY_MIN,
+                     max_walk_min: float = EVENT_MAX_WALK_MIN) -> pd.DataFrame:
     """First-event draw of each community at each venue within ``max_walk_min``, per type.
 
     ``travel``: ``origin_id`` (community), ``dest_id`` (venue), ``cost`` (minutes).
@@ -120,11 +103,12 @@ def plan_events(
     venues: pd.DataFrame, communities: pd.DataFrame, travel: pd.DataFrame, *,
     events: Mapping[str, int], weeks: int | Sequence[int] = 12,
     budget: float | None = None, staff_per_week: float | Mapping[int, float] | None = None,
-    event_types: Mapping[str, EventType] | None = None, repeat_decay: float = 0.5,
-    walk_decay_min: float = 10.0, max_walk_min: float = 30.0, attendees_per_staff: int = 50,
+    event_types: Mapping[str, EventType] | None = None,
+    repeat_decay: float = EVENT_REPEAT_DECAY, walk_decay_min: float = EVENT_WALK_DECAY_MIN,
+    max_walk_min: float = EVENT_MAX_WALK_MIN, attendees_per_staff: int = ATTENDEES_PER_STAFF,
     week_factor: Mapping[int, float] | None = None,
     unavailable: Iterable[tuple[object, int]] = (),
-    default_cost: float = 800.0, solver: Solver = "cbc", time_limit_s: float = 60.0,
+    default_cost: float = VENUE_COST_PER_EVENT, solver: Solver = "cbc", time_limit_s: float = 60.0,
     gap: float = 0.0,
 ) -> EventPlan:
     """Choose venues and weeks for ``events`` (type -> how many), maximizing expected

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from geo.assumptions import MINUTES_PER_VISIT
 from optimizer._checks import require_columns, require_non_negative
 from optimizer._solve import Solver, check_solver, solve
 from optimizer.errors import OptimizerInputError, PlanInfeasibleError
@@ -79,7 +80,8 @@ def event_staff_needs(schedule: pd.DataFrame, *, hours_per_week: float,
 def allocate_staff(
     outlets: pd.DataFrame, *, relationship_managers: int, hours_per_week: float = 40.0,
     weeks: int | Sequence[int] = 52, event_staff: pd.Series | Mapping[int, int] | None = None,
-    min_staff: Mapping[str, int] | None = None, minutes_per_visit: float = 6.0,
+    min_staff: Mapping[str, int] | None = None,
+    minutes_per_visit: float = MINUTES_PER_VISIT,
     service_share: float = 0.8, visits_by_week: pd.DataFrame | None = None,
     self_service: Sequence[str] = SELF_SERVICE, solver: Solver = "cbc",
     time_limit_s: float = 60.0,

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from geo import StudyArea, TravelTimes, load_area, score_communities, travel_times
+from geo.assumptions import EVENT_TYPES
 from geo.errors import InputError, Problem
 from optimizer import (
     BudgetPlan,
@@ -31,7 +32,6 @@ from optimizer import (
     plan_events,
     site_outlets,
 )
-from optimizer.events import EVENT_TYPES
 from optimizer.staff import SELF_SERVICE
 from scenarios.schema import Scenario
 from simulation import ScheduledEvent, SimulationParams, Venues, venue_inputs

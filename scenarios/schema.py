@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from geo._pydantic import validation_problems
+from geo.assumptions import EVENT_MAX_WALK_MIN, MINUTES_PER_VISIT, VISITS_PER_CUSTOMER_WEEK
 from geo.contract import SITE_KINDS
 from geo.errors import InputError, Problem
 from geo.scoring import INDICATORS
@@ -130,7 +131,7 @@ class Events(_Frozen):
     weeks: WeekRange = (1, 12)
     budget: Money | None = 25_000
     staff_per_week: Annotated[float, Field(ge=0)] | None = None
-    max_walk_minutes: Annotated[float, Field(gt=0, le=120)] = 30
+    max_walk_minutes: Annotated[float, Field(gt=0, le=120)] = EVENT_MAX_WALK_MIN
     communities: tuple[str, ...] = ()
 
 
@@ -179,8 +180,8 @@ class Staff(_Frozen):
     enabled: bool = True
     relationship_managers: Annotated[int, Field(ge=0)] = 40
     hours_per_week: Annotated[float, Field(gt=0, le=80)] = 40
-    visits_per_customer_week: Annotated[float, Field(ge=0)] = 0.1
-    minutes_per_visit: Annotated[float, Field(gt=0)] = 6
+    visits_per_customer_week: Annotated[float, Field(ge=0)] = VISITS_PER_CUSTOMER_WEEK
+    minutes_per_visit: Annotated[float, Field(gt=0)] = MINUTES_PER_VISIT
 
 
 class Campaign(_Frozen):

@@ -24,10 +24,10 @@ from optimizer import (
 
 
 def two_towns(capacity: float = 200.0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """A: 1,000 adults aged 56+, next to V1; B: 1,000 aged 18-35, next to V2; each venue
+    """A: 5,000 adults aged 56+, next to V1; B: 5,000 aged 18-35, next to V2; each venue
     out of the other town's reach."""
-    communities = pd.DataFrame({"pop_18_35": [0.0, 1000.0], "pop_36_55": [0.0, 0.0],
-                                "pop_56_plus": [1000.0, 0.0]}, index=["A", "B"])
+    communities = pd.DataFrame({"pop_18_35": [0.0, 5000.0], "pop_36_55": [0.0, 0.0],
+                                "pop_56_plus": [5000.0, 0.0]}, index=["A", "B"])
     venues = pd.DataFrame({"capacity": [capacity, 200.0], "cost_per_event": [500.0, 100.0]},
                           index=["V1", "V2"])
     travel = pd.DataFrame({"origin_id": ["A", "B", "A", "B"], "dest_id": ["V1", "V2", "V2", "V1"],
@@ -38,12 +38,12 @@ def two_towns(capacity: float = 200.0) -> tuple[pd.DataFrame, pd.DataFrame, pd.D
 def test_hand_solved_one_event() -> None:
     venues, communities, travel = two_towns()
     plan = plan_events(venues, communities, travel, events={"anti_fraud": 1}, weeks=4)
-    # anti-fraud draws 0.05 x 1.5 x 1000 = 75 in A (56+), 0.05 x 0.3 x 1000 = 15 in B
+    # anti-fraud draws 0.01 x 1.5 x 5000 = 75 in A (56+), 0.01 x 0.3 x 5000 = 15 in B
     assert plan.schedule[["venue_id", "event_type"]].values.tolist() == [["V1", "anti_fraud"]]
     assert plan.attendance == pytest.approx(75.0)
     assert plan.proven_optimal and plan.gap == 0.0
     assert plan.cost == 500 + EVENT_TYPES["anti_fraud"].cost
-    # a parent-child day draws the young town instead: 0.05 x 0.7 x 1000 = 35 > 0.05 x 0.3
+    # a parent-child day draws the young town instead: 0.01 x 0.7 x 5000 = 35 > 0.01 x 0.3
     plan = plan_events(venues, communities, travel, events={"parent_child": 1}, weeks=4)
     assert plan.schedule["venue_id"].tolist() == ["V2"]
     assert plan.attendance == pytest.approx(35.0)
@@ -81,9 +81,9 @@ def test_low_income_boost_and_walk_decay() -> None:
                            "cost": [10.0, 40.0]})
     draws = event_attendance(communities, travel, {"financial_literacy":
                                                    EVENT_TYPES["financial_literacy"]})
-    # 0.05 x 1.0 x (1 + 1.0 x 0.5) x 100 x exp(-10 / 10); V2 is beyond 30 minutes
+    # 0.01 x 1.0 x (1 + 1.0 x 0.5) x 100 x exp(-10 / 10); V2 is beyond 30 minutes
     assert draws["venue_id"].tolist() == ["V1"]
-    assert draws["draw"].iloc[0] == pytest.approx(0.05 * 1.5 * 100 * math.exp(-1))
+    assert draws["draw"].iloc[0] == pytest.approx(0.01 * 1.5 * 100 * math.exp(-1))
 
 
 def _independent_value(events_held: list[tuple[str, str]], venues: pd.DataFrame,

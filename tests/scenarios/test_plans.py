@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geo.assumptions import VISITS_PER_CUSTOMER_WEEK
 from scenarios import plans
 from scenarios.curves import simulate_curves
 from scenarios.schema import Scenario
@@ -59,7 +60,9 @@ def test_stages_chain(prepared: plans.Prepared) -> None:
     c = prepared.area.communities
     customers = (c["customers"].sum() if "customers" in c
                  else prepared.area.adults.sum() * 0.2)
-    assert visits.sum() == pytest.approx(customers * 0.1)
+    rate = prepared.scenario.staff.visits_per_customer_week
+    assert rate == VISITS_PER_CUSTOMER_WEEK  # the simulation's congestion counts the same
+    assert visits.sum() == pytest.approx(customers * rate)
     assert visits[outlets["kind"] == "smart_atm"].sum() == 0
 
 
