@@ -217,10 +217,8 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
             done = stage(f"simulation ({sc.simulation.replications} replications)")
             params = plans.simulation_params(sc, campaigns=tuple(campaigns),
                                              events=plans.scheduled_events(events))
-            capacity = _capacity(prep, outlets)
             result = run_replications(inputs, params, replications=sc.simulation.replications,
-                                      seed=sc.seed, capacity=capacity,
-                                      venues=plans.event_venues(prep))
+                                      seed=sc.seed, venues=plans.event_venues(prep))
             done()
             ts = pd.concat([result.timeseries.assign(arm="campaign"),
                             result.counterfactual.assign(arm="counterfactual")],
@@ -267,18 +265,6 @@ def _remove_stale(runs: Path, rid: str) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
         except PermissionError:
             continue  # another user's live process
-
-
-def _capacity(prep: plans.Prepared, outlets: pd.DataFrame) -> pd.Series:
-    """Visits a week each open outlet can take: its own ``capacity_per_week`` where the
-    outlets or candidates layer gives one, else its kind's."""
-    area = prep.area
-    layers = [layer["capacity_per_week"] for layer in (area.outlets, area.candidates)
-              if "capacity_per_week" in layer]
-    given = pd.concat(layers) if layers else pd.Series(dtype=float)
-    own = pd.to_numeric(given.reindex(outlets.index), errors="coerce")
-    by_kind = outlets["kind"].map({k: v.capacity_per_week for k, v in area.config.kinds.items()})
-    return own.where(own > 0, by_kind).fillna(0.0).astype(float).rename("capacity_per_week")
 
 
 def _weekly_spend(campaigns: list, events: Sequence[ScheduledEvent], weeks: int,

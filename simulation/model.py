@@ -15,14 +15,10 @@ import pandas as pd
 from simulation._mesa import mesa
 from simulation.engine import TieShares, adoption_substep
 from simulation.errors import SimulationError
-from simulation.params import (
-    CHANNELS,
-    SEGMENTS,
-    ScheduledEvent,
-    SimulationParams,
-    segment_matches,
-)
+from simulation.exposure import ChannelExposure
+from simulation.params import CHANNELS, SEGMENTS, SimulationParams, segment_matches
 from simulation.population import Residents, Venues, synthesize_residents
+from simulation.venues import EventHost, WeekOfEvents
 
 __all__ = ["STAGES", "CommunityMarketModel"]
 
@@ -30,8 +26,9 @@ __all__ = ["STAGES", "CommunityMarketModel"]
 STAGES: tuple[str, ...] = ("prospect", "new", "active", "mature", "lapsed")
 PROSPECT, NEW, ACTIVE, MATURE, LAPSED = range(5)
 ORGANIC = len(CHANNELS)  # acquiring-channel code of a customer won without a campaign
+EVENT_CHANNEL = CHANNELS.index("community_event")
+REFERRAL_CHANNEL = CHANNELS.index("referral_bonus")
 AGE_BALANCE = np.array([0.6, 1.0, 1.5])  # deposit balance by age band (assumption)
-VISITS_PER_CUSTOMER_WEEK = 0.3  # outlet visits per customer per week (assumption)
 
 
 def _stage_count(model: CommunityMarketModel, code: int) -> int:
@@ -52,7 +49,8 @@ class CommunityMarketModel(mesa.Model):
     params
         The frozen :class:`SimulationParams` (campaigns included).
     capacity
-        Visits per week per own outlet, indexed like ``inputs["outlet"]``'s values.
+        Visits per week per own outlet, indexed like ``inputs["outlet"]``'s values; by
+        default each community's ``outlet_capacity``.
     seed
         Seed of the model's generator; every random draw derives from it.
     counterfactual
@@ -69,7 +67,8 @@ class CommunityMarketModel(mesa.Model):
         super().__init__(seed=seed)
         self.params = params
         self.counterfactual = counterfactual
-        init_rng, self._process_rng, self._exposure_rng = self.rng.spawn(3)
+        init_rng, self._process_rng, exposure_rng = self.rng.spawn(3)
+        key = int(exposure_rng.integers(2**62))
         self.residents: Residents = synthesize_residents(
             inputs, max_agents=params.max_agents, ties_within=params.ties_within,
             ties_across=params.ties_across, rewire=params.rewire,
@@ -81,19 +80,21 @@ class CommunityMarketModel(mesa.Model):
         self.weeks_in_stage = np.zeros(n, dtype=np.int16)
         self.awareness = np.zeros(n, dtype=np.float32)
         self.last_channel = np.full(n, ORGANIC, dtype=np.int8)
+        #: starting customers who have not churned (once is enough to leave this set)
+        self.stayed = r.customer.copy()
         income = inputs["median_income"].to_numpy(dtype=np.float64)[r.community]
         self._balance_if_customer = ((params.balance_base + params.balance_income_share
                                       * income) * AGE_BALANCE[r.age]).astype(np.float32)
         self.balance = np.where(r.customer, self._balance_if_customer, 0).astype(np.float32)
-        cap = (capacity.reindex(r.outlet_ids).fillna(500.0) if capacity is not None
-               else pd.Series(500.0, index=r.outlet_ids))
-        self._capacity = cap.to_numpy(dtype=np.float64)
+        self._capacity = _outlet_capacity(inputs, r, capacity)
         competition = inputs["competitor_share"].to_numpy(dtype=np.float64)[r.community]
-        # the parts of the churn hazard that do not change: distance and competitors' pull
-        self._churn_static = (params.churn_base
+        # the parts of the churn hazard that do not change: age, distance, competitors
+        self._churn_static = (params.churn_base * np.asarray(params.churn_age)[r.age]
                               * (1 + params.churn_distance * np.minimum(r.outlet_min / 30, 2))
                               * (1 + params.churn_competition * competition)
                               ).astype(np.float32)
+        self._churn_stage = np.array([1.0, params.churn_early, params.churn_early, 1.0, 1.0],
+                                     dtype=np.float32)
         self._cell = r.community.astype(np.int64) * 9 + r.segment  # community x segment
         self._cell_stage = self._cell * len(STAGES)
         self._access = np.where(r.digital >= params.digital_threshold, 1.0,
@@ -103,23 +104,22 @@ class CommunityMarketModel(mesa.Model):
             np.float32)
         self._organic = (params.base_adoption * self._access).astype(np.float32)
         self._shares = TieShares(r.ties, (self.stage >= NEW) & (self.stage <= MATURE))
-        self.venues = venues
-        if venues is not None:
-            self._venue_minutes = venues.minutes.reindex(
-                index=r.community_ids, columns=venues.table.index).to_numpy(np.float64)
-            if np.isnan(self._venue_minutes).any():
-                raise SimulationError("venue minutes lack some communities or venues")
-            self._venue_decay = (np.exp(-self._venue_minutes / params.event_walk_decay_min)
-                                 * (self._venue_minutes <= params.event_max_walk_min))
-        self._schedule_events(params, venues)
-        self._event_savings = [0.0] * len(params.campaigns)
-        self._targets = [self._target_mask(c.segments, c.communities)
-                         for c in params.campaigns]
-        # per campaign: reach multiplier of each targeted resident, before the weekly reach
-        self._reach_weight = [
-            (np.array(params.channels[c.channel].affinity, dtype=np.float32)[r.age]
-             * (r.digital if params.channels[c.channel].digital else np.float32(1.0)))
-            .astype(np.float32) for c in params.campaigns]
+        targets = [self._target_mask(c.segments, c.communities) for c in params.campaigns]
+        at_venues = ({k for k, c in enumerate(params.campaigns)
+                      if c.channel == "community_event"} if venues is not None else set())
+        self._exposure = ChannelExposure(r, params, targets, at_venues, key)
+        if params.events and venues is None:
+            raise SimulationError("params.events plans events at venues: give the model "
+                                  "venues (simulation.venue_inputs)")
+        self._host = (EventHost(r, params, venues, targets, sorted(at_venues), key)
+                      if venues is not None and (at_venues or params.events) else None)
+        self._event_affinity = np.asarray(params.channels["community_event"].affinity,
+                                          dtype=np.float32)[r.age]
+        uses_referrals = any(c.channel == "referral_bonus" for c in params.campaigns)
+        #: each customer's activity as a referrer (referral schemes only)
+        self.referrer = np.zeros(n, dtype=np.float32) if uses_referrals else None
+        self._week_events = WeekOfEvents(np.zeros(0, dtype=np.int16))
+        self._spend_by_channel = np.zeros(len(CHANNELS))
         self._weekly: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self._channel_rows: list[dict[str, float]] = []
         reporters: dict[str, Any] = {
@@ -131,37 +131,6 @@ class CommunityMarketModel(mesa.Model):
             **{stage: float(at_start[k]) for k, stage in enumerate(STAGES)},
             "deposits": float(self.balance.sum() * r.scale)}
         self.datacollector.collect(self)
-
-    def _schedule_events(self, params: SimulationParams, venues: Venues | None) -> None:
-        """Group the planned events by week and type; each type's attend rate per resident."""
-        self._scheduled: dict[int, dict[int, tuple[np.ndarray, list[ScheduledEvent]]]] = {}
-        if not params.events:
-            return
-        if venues is None:
-            raise SimulationError("params.events plans events at venues: give the model "
-                                  "venues (simulation.venue_inputs)")
-        r = self.residents
-        index = venues.table.index
-        unknown = sorted({e.venue_id for e in params.events} - set(index))
-        if unknown:
-            raise SimulationError(f"params.events names venue(s) {unknown[:5]} that are not "
-                                  "in the venues given")
-        types = sorted({e.event_type for e in params.events})
-        low_income = (r.segment % 3 == 0).astype(np.float32)
-        self._event_rates = []
-        for name in types:
-            e = next(e for e in params.events if e.event_type == name)
-            self._event_rates.append((e.attend_rate * np.asarray(e.affinity, np.float32)[r.age]
-                                      * (1 + e.low_income_boost * low_income)
-                                      ).astype(np.float32))
-        self._offered = np.zeros((len(r.community_ids), len(types)), dtype=np.int64)
-        grouped: dict[int, dict[int, list[ScheduledEvent]]] = {}
-        for e in params.events:
-            grouped.setdefault(e.week, {}).setdefault(types.index(e.event_type), []).append(e)
-        for week, by_type in grouped.items():
-            self._scheduled[week] = {
-                t: (index.get_indexer(pd.Index([e.venue_id for e in evs])), evs)
-                for t, evs in sorted(by_type.items())}
 
     def _target_mask(self, segments: tuple[str, ...], communities: tuple[str, ...]
                      ) -> np.ndarray:
@@ -182,163 +151,84 @@ class CommunityMarketModel(mesa.Model):
             mask &= np.isin(r.community, r.community_ids.get_indexer(pd.Index(communities)))
         return mask
 
-    def _events(self, target: np.ndarray, weekly: float, draw: np.ndarray,
-                affinity: np.ndarray) -> tuple[np.ndarray, float, int, float]:
-        """Hold this week's events of a community_event campaign: (attendees, spend,
-        events, staff).
-
-        Venues are taken in order of the targeted residents within reach they would draw
-        (sum of exp(-minutes / decay)), one event per venue a week, while the money of the
-        week lasts (the campaign's weekly spend plus what earlier weeks left unspent);
-        attendance as in :meth:`_attend`.
-        """
-        p, r = self.params, self.residents
-        assert self.venues is not None
-        table = self.venues.table
-        targeted = np.bincount(r.community[target], minlength=len(r.community_ids)) * r.scale
-        pull = targeted @ self._venue_decay
-        chosen, cost = [], 0.0
-        for v in np.argsort(-pull, kind="stable"):
-            c = float(table["cost_per_event"].iloc[v])
-            if pull[v] <= 0 or cost + c > weekly:
-                continue
-            chosen.append(int(v))
-            cost += c
-        if not chosen:
-            return np.zeros(len(r), dtype=bool), 0.0, 0, 0.0
-        attendees, _ = self._attend(np.array(chosen), p.event_attend_rate * affinity, target,
-                                    draw)
-        people = float(np.count_nonzero(attendees) * r.scale)
-        staff = p.staff_per_event * len(chosen) + np.ceil(people / p.attendees_per_staff)
-        return attendees, cost, len(chosen), float(staff)
-
-    def _attend(self, chosen: np.ndarray, rate: np.ndarray, target: np.ndarray,
-                draw: np.ndarray, repeat: np.ndarray | None = None
-                ) -> tuple[np.ndarray, np.ndarray]:
-        """Who comes to events at the ``chosen`` venues: (attendees, each community's
-        venue among ``chosen``, -1 beyond reach).
-
-        A targeted resident goes to the nearest chosen venue with probability
-        rate x exp(-minutes / decay) (0 beyond the longest walk) x ``repeat`` (a factor per
-        community); where more would come than the venue holds, the expectation is scaled
-        down to its capacity, and any excess drawn is turned away.
-        """
-        r = self.residents
-        assert self.venues is not None
-        decay = self._venue_decay[:, chosen]
-        nearest = np.argmin(np.where(decay > 0, self._venue_minutes[:, chosen], np.inf), axis=1)
-        reach = decay[np.arange(len(decay)), nearest]
-        if repeat is not None:
-            reach = reach * repeat
-        venue_of = nearest[r.community]
-        prob = (rate * reach[r.community]).astype(np.float32)
-        prob[~target] = 0
-        capacity = self.venues.table["capacity"].to_numpy(np.float64)[chosen]
-        expected = np.bincount(venue_of, weights=prob, minlength=len(chosen)) * r.scale
-        prob *= np.minimum(1.0, capacity / np.maximum(expected, 1e-12))[venue_of].astype(
-            np.float32)
-        come = np.flatnonzero(draw < prob)
-        # turn away whoever exceeds a venue's capacity (the highest draws go home)
-        order = come[np.lexsort((draw[come], venue_of[come]))]
-        rank = np.arange(order.size) - np.searchsorted(venue_of[order], venue_of[order])
-        room = np.floor(capacity / r.scale).astype(np.int64)[venue_of[order]]
-        attendees = np.zeros(len(r), dtype=bool)
-        attendees[order[rank < room]] = True
-        return attendees, np.where(reach > 0, nearest, -1)
-
-    def _scheduled_events(self, draws: np.ndarray
-                          ) -> tuple[np.ndarray, float, int, float, float]:
-        """Hold this week's planned events (``params.events``): (residents who came to
-        any, spend, events, staff, attendance). Each type's events are held apart, with
-        their own draws, every adult a possible guest; a community offered a type again
-        comes ``event_repeat_decay`` times as much as the time before (the event
-        planner's repeat rule)."""
-        p, r = self.params, self.residents
-        attendees = np.zeros(len(r), dtype=bool)
-        everyone = np.ones(len(r), dtype=bool)
-        cost, held, staff, attendance = 0.0, 0, 0.0, 0.0
-        for t, (venues, events) in self._scheduled.get(self.week, {}).items():
-            repeat = p.event_repeat_decay ** self._offered[:, t]
-            hit, venue_of = self._attend(venues, self._event_rates[t], everyone, draws[t],
-                                         repeat)
-            self._offered[venue_of >= 0, t] += 1
-            attendees |= hit
-            people = float(np.count_nonzero(hit) * r.scale)
-            attendance += people
-            cost += sum(e.cost for e in events)
-            held += len(events)
-            staff += sum(e.staff for e in events) + np.ceil(people / p.attendees_per_staff)
-        return attendees, cost, held, float(staff), attendance
-
-    def _expose(self) -> tuple[float, np.ndarray, float]:
-        """Campaign exposure this week: (spend, exposed-by-channel counts, extra q)."""
-        p, r = self.params, self.residents
-        n = len(r)
+    def _expose(self, customer: np.ndarray) -> tuple[float, np.ndarray]:
+        """This week's campaigns and events: (spend, residents reached by channel)."""
+        r, exposure = self.residents, self._exposure
         exposed = np.zeros(len(CHANNELS))
-        spend, boost = 0.0, 0.0
-        self._week_events = (0, 0.0, 0.0)
-        for i, (campaign, target, weight) in enumerate(zip(
-                p.campaigns, self._targets, self._reach_weight, strict=True)):
-            draw = self._exposure_rng.random(n, dtype=np.float32)  # every week: same stream
-            first, last = campaign.weeks
-            if self.counterfactual or not first <= self.week <= last:
+        self._spend_by_channel = np.zeros(len(CHANNELS))
+        self._week_events = WeekOfEvents(np.zeros(0, dtype=np.int16))
+        if self.counterfactual:
+            return 0.0, exposed
+        for channel in sorted(exposure.by_channel):
+            active = exposure.active(channel, self.week)
+            if not active:
                 continue
-            ch = p.channels[campaign.channel]
-            weekly = campaign.spend / (last - first + 1)
-            people = target.sum() * r.scale
-            if people == 0 or weekly == 0:
-                continue
-            saturation = 1.0  # share of the channel's full effect this spend buys
-            if campaign.channel == "community_event" and self.venues is not None:
-                affinity = np.array(ch.affinity, dtype=np.float32)[r.age]
-                # money too little for an event this week is kept for a later week
-                available = weekly + self._event_savings[i]
-                hit, cost, events, staff = self._events(target, available, draw, affinity)
-                self._event_savings[i] = available - cost
-                self._count_events(events, np.count_nonzero(hit) * r.scale, staff)
+            hit = exposure.draws(channel, self.week) < exposure.reach(channel, active)
+            self._spend_by_channel[channel] += exposure.weekly_spend(active)
+            if channel == REFERRAL_CHANNEL:  # the scheme reaches customers, as referrers
+                assert self.referrer is not None
+                hit &= customer
+                gain = np.float32(self.params.channels["referral_bonus"].awareness_gain)
+                self.referrer += gain * hit * (1 - self.referrer)
             else:
-                cost = weekly
-                saturation = float(-np.expm1(-weekly / (ch.spend_per_resident * people)))
-                reach = np.float32(ch.max_reach * saturation)
-                # whole-array operations: a campaign can reach half the residents a week
-                hit = draw < reach * weight
-                hit &= target
-            spend += cost
-            self._reached(hit, campaign.channel, exposed)
-            boost += ch.word_of_mouth_boost * saturation  # a scheme few hear of adds little
-        if self.params.events:  # a draw per event type, every week: the same stream
-            draws = self._exposure_rng.random((len(self._event_rates), n), dtype=np.float32)
-            if not self.counterfactual and self.week in self._scheduled:
-                hit, cost, events, staff, people = self._scheduled_events(draws)
-                self._count_events(events, people, staff)
-                spend += cost
-                self._reached(hit, "community_event", exposed)
-        return spend, exposed, boost
+                self._reached(hit, channel)
+            exposed[channel] += np.count_nonzero(hit) * r.scale
+        if self._host is not None:
+            events = self._host.week(self.week, self._event_affinity)
+            self._week_events = events
+            self._spend_by_channel[EVENT_CHANNEL] += events.spend
+            self._reached(events.attended, EVENT_CHANNEL)
+            exposed[EVENT_CHANNEL] += np.count_nonzero(events.attended) * r.scale
+        return float(self._spend_by_channel.sum()), exposed
 
-    def _reached(self, hit: np.ndarray, channel: str, exposed: np.ndarray) -> None:
-        """Residents ``hit`` by a channel this week: awareness, last channel, exposures."""
-        gain = np.float32(self.params.channels[channel].awareness_gain)
-        self.awareness += gain * hit * (1 - self.awareness)
-        code = CHANNELS.index(channel)
-        np.copyto(self.last_channel, np.int8(code), where=hit)
-        exposed[code] += np.count_nonzero(hit) * self.residents.scale
+    def _reached(self, hit: np.ndarray, channel: int) -> None:
+        """Residents ``hit`` by a channel this week (boolean, or how many times: events):
+        awareness a <- 1 - (1 - a)(1 - gain)^times, and last channel."""
+        gain = np.float32(self.params.channels[CHANNELS[channel]].awareness_gain)
+        if hit.dtype == bool:
+            self.awareness += gain * hit * (1 - self.awareness)
+        else:
+            self.awareness = (1 - (1 - self.awareness) * (1 - gain) ** hit).astype(np.float32)
+        np.copyto(self.last_channel, np.int8(channel), where=hit > 0)
 
-    def _count_events(self, events: int, people: float, staff: float) -> None:
-        held = self._week_events
-        self._week_events = (held[0] + events, held[1] + people, held[2] + staff)
+    def _referral_hazard(self, customer: np.ndarray) -> np.ndarray | None:
+        """word_of_mouth_boost x each resident's ties' referral activity (None when no
+        referrer is active)."""
+        if self.referrer is None or not self.referrer.any():
+            return None
+        boost = self.params.channels["referral_bonus"].word_of_mouth_boost
+        active = (self.referrer * customer).astype(np.float64)
+        return (boost * np.asarray(self.residents.ties @ active).ravel()).astype(np.float32)
+
+    def _credit(self, idx: np.ndarray, campaign: np.ndarray, referral: np.ndarray | None,
+                credit: np.ndarray) -> None:
+        """Share each new customer among what won it, in proportion to each part of its
+        hazard: organic (base and word of mouth), its last campaign channel, referrals."""
+        organic = self._organic[idx] + self.params.word_of_mouth * self._shares.values[idx]
+        media = campaign[idx]
+        ref = referral[idx] if referral is not None else np.zeros(idx.size, np.float32)
+        total = (organic + media + ref).astype(np.float64)
+        credit[ORGANIC] += float((organic / total).sum())
+        credit[REFERRAL_CHANNEL] += float((ref / total).sum())
+        credit += np.bincount(self.last_channel[idx], weights=media / total,
+                              minlength=ORGANIC + 1)
 
     def step(self) -> None:
         """Advance one week: exposure, adoption (daily substeps), churn, lifecycle."""
         p, r = self.params, self.residents
         self.week += 1
-        spend, exposed, boost = self._expose()
         customer = (self.stage >= NEW) & (self.stage <= MATURE)
+        spend, exposed = self._expose(customer)
         lapsed = self.stage == LAPSED
-        media = self._organic + p.campaign_adoption * self.awareness * self._response
+        campaign = (p.campaign_adoption * self.awareness * self._response).astype(np.float32)
+        referral = self._referral_hazard(customer)
+        media = self._organic + campaign if referral is None else (
+            self._organic + campaign + referral)
         factor = np.where(lapsed, np.float32(p.winback), np.float32(1.0))
         media_hazard = (media * factor).astype(np.float32)
-        q = (p.word_of_mouth + boost) * factor
+        q = p.word_of_mouth * factor
         won = np.zeros(len(r), dtype=bool)
+        credit = np.zeros(ORGANIC + 1)
         clock = self._process_rng.standard_exponential(len(r), dtype=np.float32)
         adopted = customer  # marks the clocks of customers as spent on the first substep
         for _ in range(p.substeps):
@@ -347,41 +237,54 @@ class CommunityMarketModel(mesa.Model):
             idx = np.flatnonzero(new)
             if idx.size:
                 won[idx] = True
+                self._credit(idx, campaign, referral, credit)
                 self._shares.change(idx, +1.0)
-        # churn: congestion at the customer's outlet, distance, competitors' pull
-        load = np.bincount(r.outlet[customer], minlength=self._capacity.size) * r.scale
-        congestion = np.maximum(load * VISITS_PER_CUSTOMER_WEEK / self._capacity - 1, 0)
-        multiplier = (1 + p.churn_congestion * congestion).astype(np.float32)
-        # u < 1 - exp(-h) <= h <= static x the largest multiplier: screen with that bound,
-        # then compute the exact hazard of the few left
-        u = self._process_rng.random(len(r), dtype=np.float32)
-        maybe = np.flatnonzero((u < self._churn_static * multiplier.max()) & customer)
-        hazard = self._churn_static[maybe] * multiplier[r.outlet[maybe]]
-        churned = np.zeros(len(r), dtype=bool)
-        churned[maybe[u[maybe] < -np.expm1(-hazard)]] = True
+        churned = self._churn(customer)
         # lifecycle
         self.weeks_in_stage += 1
         promote = ((self.stage == NEW) & (self.weeks_in_stage >= p.weeks_new)) | (
             (self.stage == ACTIVE) & (self.weeks_in_stage >= p.weeks_active))
         self.stage[promote] += 1
         self.weeks_in_stage[promote] = 0
-        gone = maybe[churned[maybe]]
+        gone = np.flatnonzero(churned)
         if gone.size:
             self._shares.change(gone, -1.0)
             self.stage[gone] = LAPSED
             self.weeks_in_stage[gone] = 0
             self.balance[gone] = 0
+            self.stayed[gone] = False
+            if self.referrer is not None:
+                self.referrer[gone] = 0
         joined = np.flatnonzero(won)
         self.stage[joined] = NEW
         self.weeks_in_stage[joined] = 0
         self.balance[joined] = self._balance_if_customer[joined]
-        by = np.where(self.awareness[joined] > 0.05, self.last_channel[joined], ORGANIC)
         self.awareness *= 1 - p.awareness_decay
-        self._record(spend, exposed, won, churned, by)
+        if self.referrer is not None:
+            self.referrer *= 1 - p.awareness_decay
+        self._record(spend, exposed, won, churned, credit * r.scale)
         self.datacollector.collect(self)
 
+    def _churn(self, customer: np.ndarray) -> np.ndarray:
+        """Who churns this week: hazard churn_base x age x (early stages) x congestion at
+        the customer's outlet x distance x competitors' pull."""
+        p, r = self.params, self.residents
+        load = np.bincount(r.outlet[customer], minlength=self._capacity.size) * r.scale
+        congestion = np.maximum(load * p.visits_per_customer_week / self._capacity - 1, 0)
+        multiplier = (1 + p.churn_congestion * congestion).astype(np.float32)
+        # u < 1 - exp(-h) <= h <= static x the largest multipliers: screen with that
+        # bound, then compute the exact hazard of the few left
+        u = self._process_rng.random(len(r), dtype=np.float32)
+        bound = self._churn_static * (multiplier.max() * self._churn_stage.max())
+        maybe = np.flatnonzero((u < bound) & customer)
+        hazard = (self._churn_static[maybe] * multiplier[r.outlet[maybe]]
+                  * self._churn_stage[self.stage[maybe]])
+        churned = np.zeros(len(r), dtype=bool)
+        churned[maybe[u[maybe] < -np.expm1(-hazard)]] = True
+        return churned
+
     def _record(self, spend: float, exposed: np.ndarray, won: np.ndarray,
-                churned: np.ndarray, by: np.ndarray) -> None:
+                churned: np.ndarray, won_by: np.ndarray) -> None:
         """Keep this week's counts as arrays; :meth:`timeseries` makes the frame once."""
         r = self.residents
         cells = len(r.community_ids) * 9
@@ -394,13 +297,15 @@ class CommunityMarketModel(mesa.Model):
                              deposits))
         self.totals = {**{stage: float(by_stage[:, k].sum()) for k, stage in enumerate(STAGES)},
                        "deposits": float(deposits.sum())}
-        won_by = np.bincount(by, minlength=ORGANIC + 1) * r.scale
         row: dict[str, float] = {"week": self.week, "spend": spend}
         for i, ch in enumerate(CHANNELS):
+            row[f"spend_{ch}"] = float(self._spend_by_channel[i])
             row[f"exposed_{ch}"] = float(exposed[i])
             row[f"won_{ch}"] = float(won_by[i])
         row["won_organic"] = float(won_by[ORGANIC])
-        row["events"], row["event_attendance"], row["event_staff"] = self._week_events
+        events = self._week_events
+        row["events"], row["event_attendance"], row["event_staff"] = (
+            events.held, events.attendance, events.staff)
         self._channel_rows.append(row)
 
     def run(self) -> CommunityMarketModel:
@@ -428,6 +333,25 @@ class CommunityMarketModel(mesa.Model):
         })
 
     def channel_series(self) -> pd.DataFrame:
-        """Weekly spend, residents exposed per channel and new customers per acquiring
-        channel (``organic``: no recent campaign exposure)."""
+        """Weekly spend (in all and by channel), residents reached per channel (for
+        referral schemes: customers reached as referrers), and new customers credited to
+        each channel (``organic``: base adoption and word of mouth), each new customer
+        shared among what won it in proportion to the parts of its hazard."""
         return pd.DataFrame(self._channel_rows)
+
+
+def _outlet_capacity(inputs: pd.DataFrame, residents: Residents,
+                     capacity: pd.Series | None) -> np.ndarray:
+    """Visits a week each outlet (of ``residents.outlet_ids``) takes."""
+    ids = residents.outlet_ids
+    if capacity is not None:
+        cap = capacity.reindex(ids)
+        where = "capacity"
+    else:
+        cap = inputs.groupby("outlet")["outlet_capacity"].first().reindex(ids)
+        where = "inputs['outlet_capacity']"
+    bad = cap.index[~(cap.to_numpy(dtype=np.float64) > 0)]
+    if len(bad):
+        raise SimulationError(f"{where}: outlet(s) {list(bad[:5])} have no capacity > 0; "
+                              "give visits a week for every own outlet")
+    return cap.to_numpy(dtype=np.float64)

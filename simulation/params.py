@@ -6,6 +6,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields
 
+from geo.assumptions import (
+    ATTENDEES_PER_STAFF,
+    CAMPAIGN_EVENT,
+    EVENT_MAX_WALK_MIN,
+    EVENT_REPEAT_DECAY,
+    EVENT_WALK_DECAY_MIN,
+    VISITS_PER_CUSTOMER_WEEK,
+)
 from simulation.errors import SimulationError
 
 __all__ = [
@@ -50,15 +58,18 @@ def segment_matches(target: str, segment: str, sme: bool) -> bool:
 
 @dataclass(frozen=True)
 class ChannelParams:
-    """How a channel reaches residents.
+    """How a channel reaches residents (docs/simulation.md, "1. Exposure").
 
-    ``max_reach``: the share of targeted residents reached at unlimited spend.
-    ``spend_per_resident``: spend per targeted resident that reaches 63% of ``max_reach``
-    (reach saturates as 1 - exp(-spend / (spend_per_resident x targeted))).
+    ``max_reach``: the share of targeted residents reached in a week at unlimited spend.
+    ``spend_per_resident``: spend per targeted resident and week that reaches 63% of
+    ``max_reach`` (reach saturates as 1 - exp(-x / spend_per_resident), x the week's
+    spend per targeted resident of all the channel's campaigns together).
     ``digital``: reach scales with each resident's digital propensity.
-    ``awareness_gain``: how far one exposure moves awareness towards 1.
-    ``affinity``: multiplier by age band (18-35, 36-55, 56+).
-    ``word_of_mouth_boost``: added to q while the campaign runs (referral schemes).
+    ``awareness_gain``: how far one week's exposure moves awareness towards 1.
+    ``affinity``: multiplier of reach by age band (18-35, 36-55, 56+).
+    ``word_of_mouth_boost``: referral schemes only: a customer the scheme reaches becomes
+    a referrer (activity moved towards 1 by ``awareness_gain``), and each prospect's
+    adoption hazard gains ``word_of_mouth_boost`` x the referrers' activity among its ties.
     """
 
     max_reach: float
@@ -69,15 +80,16 @@ class ChannelParams:
     word_of_mouth_boost: float = 0.0
 
 
-#: Assumptions, documented in docs/simulation.md.
+#: Defaults per channel; their sources and reasoning are in docs/simulation.md
+#: ("Assumptions"). ``community_event`` reach applies only without venues.
 DEFAULT_CHANNELS: dict[str, ChannelParams] = {
-    "community_event": ChannelParams(0.08, 1.50, False, 0.60, (0.7, 1.0, 1.4)),
-    "social_media": ChannelParams(0.60, 0.40, True, 0.15, (1.4, 1.0, 0.5)),
-    "sms": ChannelParams(0.80, 0.10, True, 0.08, (0.9, 1.0, 1.0)),
-    "merchant_alliance": ChannelParams(0.35, 0.60, False, 0.20, (1.0, 1.1, 0.9)),
-    "referral_bonus": ChannelParams(0.25, 0.80, False, 0.25, (1.2, 1.0, 0.8), 0.05),
-    "outlet_promo": ChannelParams(0.30, 0.30, False, 0.20, (0.9, 1.0, 1.2)),
-    "kol_live": ChannelParams(0.45, 0.50, True, 0.12, (1.6, 0.9, 0.3)),
+    "community_event": ChannelParams(0.05, 1.50, False, 0.90, CAMPAIGN_EVENT.affinity),
+    "social_media": ChannelParams(0.70, 0.02, True, 0.010, (1.4, 1.0, 0.5)),
+    "sms": ChannelParams(0.50, 0.07, False, 0.030, (0.9, 1.0, 1.1)),
+    "merchant_alliance": ChannelParams(0.40, 0.20, False, 0.085, (1.0, 1.1, 0.9)),
+    "referral_bonus": ChannelParams(0.50, 0.05, False, 0.30, (1.2, 1.0, 0.8), 0.0075),
+    "outlet_promo": ChannelParams(0.50, 0.50, False, 0.14, (0.9, 1.0, 1.2)),
+    "kol_live": ChannelParams(0.35, 0.03, True, 0.022, (1.6, 0.9, 0.3)),
 }
 
 
@@ -105,9 +117,9 @@ class ScheduledEvent:
     event_type: str
     affinity: tuple[float, float, float]
     low_income_boost: float = 0.0
-    attend_rate: float = 0.05
+    attend_rate: float = CAMPAIGN_EVENT.attend_rate
     cost: float = 0.0
-    staff: int = 2
+    staff: int = CAMPAIGN_EVENT.staff
 
 
 @dataclass(frozen=True)
@@ -124,20 +136,20 @@ class SimulationParams:
     events: tuple[ScheduledEvent, ...] = ()
     channels: dict[str, ChannelParams] = field(default_factory=lambda: dict(DEFAULT_CHANNELS))
     # awareness and adoption
-    awareness_decay: float = 0.10
-    base_adoption: float = 0.0002
-    campaign_adoption: float = 0.02
-    word_of_mouth: float = 0.005
-    segment_response: tuple[float, float, float] = (1.2, 1.0, 0.8)
+    awareness_decay: float = 0.25
+    base_adoption: float = 0.0001
+    campaign_adoption: float = 0.005
+    word_of_mouth: float = 0.0005
+    segment_response: tuple[float, float, float] = (1.5, 1.0, 0.5)
     access_minutes: float = 20.0
     digital_threshold: float = 0.5
     # events at venues (community_event campaigns, when the model is given venues)
-    event_attend_rate: float = 0.05
-    event_walk_decay_min: float = 10.0
-    event_max_walk_min: float = 30.0
-    staff_per_event: int = 2
-    attendees_per_staff: int = 50
-    event_repeat_decay: float = 0.5
+    event_attend_rate: float = CAMPAIGN_EVENT.attend_rate
+    event_walk_decay_min: float = EVENT_WALK_DECAY_MIN
+    event_max_walk_min: float = EVENT_MAX_WALK_MIN
+    staff_per_event: int = CAMPAIGN_EVENT.staff
+    attendees_per_staff: int = ATTENDEES_PER_STAFF
+    event_repeat_decay: float = EVENT_REPEAT_DECAY
     # ties
     ties_within: int = 6
     ties_across: int = 2
@@ -147,14 +159,17 @@ class SimulationParams:
     weeks_new: int = 4
     weeks_active: int = 26
     churn_base: float = 0.0006
+    churn_age: tuple[float, float, float] = (2.0, 1.0, 0.6)
+    churn_early: float = 3.0
     churn_congestion: float = 1.0
     churn_distance: float = 0.5
     churn_competition: float = 0.5
     winback: float = 0.3
+    visits_per_customer_week: float = VISITS_PER_CUSTOMER_WEEK
     # money
     balance_base: float = 4_000.0
     balance_income_share: float = 0.35
-    net_interest_margin: float = 0.02
+    net_interest_margin: float = 0.017
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -162,6 +177,11 @@ class SimulationParams:
             value = getattr(self, f.name)
             if isinstance(value, float | int) and not isinstance(value, bool) and value < 0:
                 problems.append(f"{f.name} = {value}: expected a value >= 0")
+            by_age = isinstance(value, tuple) and value and all(isinstance(v, float | int)
+                                                                for v in value)
+            if by_age and (len(value) != 3 or min(value) < 0):
+                problems.append(f"{f.name} = {value}: expected three values >= 0, one per "
+                                "age band (18-35, 36-55, 56+)")
         for name in ("awareness_decay", "digital_threshold", "rewire", "winback",
                      "base_adoption", "event_attend_rate", "event_repeat_decay"):
             value = getattr(self, name)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
 
+from geo.assumptions import VENUE_COST_PER_EVENT
 from simulation.errors import SimulationError
 from simulation.ties import ties_from_pairs
+
+if TYPE_CHECKING:
+    from geo import StudyArea
 
 __all__ = ["COMMUNITY_INPUT_COLUMNS", "Residents", "Venues", "community_inputs",
            "synthesize_residents", "venue_inputs"]
@@ -18,7 +23,7 @@ __all__ = ["COMMUNITY_INPUT_COLUMNS", "Residents", "Venues", "community_inputs",
 COMMUNITY_INPUT_COLUMNS: tuple[str, ...] = (
     "pop_18_35", "pop_36_55", "pop_56_plus", "median_income", "income_low_share",
     "income_high_share", "digital_adoption", "sme_share", "customers", "outlet_min",
-    "outlet", "competitor_share", "x", "y",
+    "outlet", "outlet_capacity", "competitor_share", "x", "y",
 )
 AGE_SHIFT = np.array([0.08, 0.0, -0.15])  # digital propensity by age band, around the mean
 
@@ -63,12 +68,14 @@ def _allocate(total: int, weights: np.ndarray) -> np.ndarray:
 
 def community_inputs(area: object, *, mode: str = "walk", travel: object | None = None,
                      own: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The per-community inputs of the model from a study area: demographics, minutes to
-    and code of the nearest own outlet, and the competitors' Huff share.
+    """The per-community inputs of the model from a study area: demographics, minutes to,
+    code and weekly capacity of the nearest own outlet, and the competitors' Huff share.
 
     ``own``: the own outlets (``kind``, indexed by id) when they differ from the area's,
     such as after an outlet plan; ``travel``: geo travel times that include them and the
-    competitors (computed for ``mode`` when absent).
+    competitors (computed for ``mode`` when absent). An outlet's capacity is its own
+    ``capacity_per_week`` (outlets or candidates layer), else its kind's (area.toml
+    ``[kinds]``).
     """
     from geo import StudyArea, TravelTimes, huff_shares, travel_times
 
@@ -99,12 +106,34 @@ def community_inputs(area: object, *, mode: str = "walk", travel: object | None 
         "customers": c.get("customers", pd.Series(0, index=c.index)),
         "outlet_min": per_community.min(axis=1),
         "outlet": per_community.idxmin(axis=1),
+        "outlet_capacity": per_community.idxmin(axis=1).map(_capacity(area, own)),
         "competitor_share": shares.get("competitor", 0.0),
         "x": cent.x, "y": cent.y,
     }, index=c.index)
     return frame.fillna({"income_low_share": 0.2, "income_high_share": 0.2,
                          "digital_adoption": 0.8, "sme_share": 0.03, "customers": 0,
                          "competitor_share": 0.0, "median_income": 0.0})
+
+
+def _capacity(area: StudyArea, own: pd.DataFrame) -> pd.Series:
+    """Visits a week each own outlet takes: its own figure, else its kind's."""
+    layers = [layer["capacity_per_week"] for layer in (area.outlets, area.candidates)
+              if "capacity_per_week" in layer]
+    given = pd.concat(layers) if layers else pd.Series(dtype=float)
+    given = given[~given.index.duplicated()]
+    mine = pd.to_numeric(given.reindex(own.index), errors="coerce")
+    kinds = area.config.kinds
+    by_kind = own["kind"].map({k: v.capacity_per_week for k, v in kinds.items()})
+    capacity = mine.where(mine > 0, by_kind).astype(float)
+    bad = capacity.index[~(capacity > 0)]
+    if len(bad):
+        from geo.errors import InputError
+
+        kinds_of = ", ".join(f"{i} ({own.loc[i, 'kind']})" for i in bad[:5])
+        raise InputError(f"{area.source}: own outlet(s) {kinds_of} have no capacity: give "
+                         "capacity_per_week in the outlets layer or for the kind in "
+                         "area.toml [kinds]")
+    return capacity
 
 
 @dataclass(frozen=True)
@@ -116,7 +145,7 @@ class Venues:
     minutes: pd.DataFrame  # communities x venues
 
 
-def venue_inputs(area: object, *, default_cost: float = 800.0,
+def venue_inputs(area: object, *, default_cost: float = VENUE_COST_PER_EVENT,
                  minutes: pd.DataFrame | None = None) -> Venues:
     """Venues of a study area with walking minutes from every community (``minutes``:
     communities x venues when already computed)."""

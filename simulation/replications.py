@@ -9,15 +9,16 @@ import pandas as pd
 from scipy import stats
 
 from simulation.errors import SimulationError
-from simulation.params import SimulationParams
+from simulation.params import CHANNELS, SimulationParams
 from simulation.population import Venues
 
-__all__ = ["KPI_NAMES", "ReplicationResult", "kpis", "run_replications", "summarize",
-           "t_interval"]
+__all__ = ["KPI_NAMES", "ReplicationResult", "channel_totals", "kpis", "run_replications",
+           "summarize", "t_interval"]
 
 KPI_NAMES: tuple[str, ...] = (
     "new_customers", "counterfactual_new_customers", "uplift_new_customers", "spend",
-    "cost_per_acquisition", "churned", "churn_rate", "retention", "penetration",
+    "cost_per_acquisition", "customers_start", "churned", "churn_rate", "retention",
+    "yearly_attrition", "penetration",
     "deposits", "uplift_deposits", "roi", "event_attendance", "uplift_18_35", "uplift_36_55",
     "uplift_56_plus",
 )
@@ -29,8 +30,11 @@ def kpis(model: object, counterfactual: object, adults: float) -> dict[str, floa
     """KPIs of one replication from a campaign run and its counterfactual.
 
     ``cost_per_acquisition`` = spend / uplift in new customers (NaN without uplift);
-    ``churn_rate`` = churned / customers at the start; ``retention`` = share of the
-    starting customers still customers at the end; ``roi`` = a year's net interest margin
+    ``customers_start`` = customers at the start; ``churned`` = churn events over the
+    run (new customers who leave again included); ``retention`` = the share of the
+    customers at the start who never churned during the run, ``churn_rate`` = 1 -
+    retention (the share of them who churned at least once), ``yearly_attrition`` =
+    1 - retention ** (52 / weeks); ``roi`` = a year's net interest margin
     on the uplift in deposits, over the spend; ``event_attendance`` = visits to events
     (community_event campaigns and planned events) over the horizon; ``uplift_18_35``,
     ``uplift_36_55``, ``uplift_56_plus`` = the uplift in new customers per age band.
@@ -44,8 +48,9 @@ def kpis(model: object, counterfactual: object, adults: float) -> dict[str, floa
     deposits, deposits_cf = float(last["deposits"].sum()), float(last_cf["deposits"].sum())
     r = model.residents  # type: ignore[attr-defined]
     start = float(r.customer.sum() * r.scale)
-    kept = float((r.customer & (model.stage >= 1) & (model.stage <= 3)).sum()  # type: ignore[attr-defined]
-                 * r.scale)
+    retention = (float(model.stayed.sum() * r.scale) / start  # type: ignore[attr-defined]
+                 if start else float("nan"))
+    weeks = int(ts["week"].max())
     customers_end = float(last[["new", "active", "mature"]].sum().sum())
     uplift = new - new_cf
     margin = model.params.net_interest_margin  # type: ignore[attr-defined]
@@ -53,9 +58,10 @@ def kpis(model: object, counterfactual: object, adults: float) -> dict[str, floa
         "new_customers": new, "counterfactual_new_customers": new_cf,
         "uplift_new_customers": uplift, "spend": spend,
         "cost_per_acquisition": spend / uplift if uplift > 0 else float("nan"),
+        "customers_start": start,
         "churned": float(ts["churned"].sum()),
-        "churn_rate": float(ts["churned"].sum()) / start if start else float("nan"),
-        "retention": kept / start if start else float("nan"),
+        "churn_rate": 1 - retention, "retention": retention,
+        "yearly_attrition": 1 - retention ** (52 / weeks),
         "penetration": customers_end / adults if adults else float("nan"),
         "deposits": deposits, "uplift_deposits": deposits - deposits_cf,
         "roi": (deposits - deposits_cf) * margin / spend if spend else float("nan"),
@@ -95,14 +101,29 @@ def summarize(per_replication: pd.DataFrame, *, level: float = 0.95) -> pd.DataF
     return pd.DataFrame(rows).T
 
 
+def channel_totals(model: object) -> pd.DataFrame:
+    """Spend, residents reached and new customers credited per channel over a run
+    (``organic`` last, with its credit only)."""
+    weekly = model.channel_series()  # type: ignore[attr-defined]
+    rows = [{"channel": ch, "spend": float(weekly[f"spend_{ch}"].sum()),
+             "exposed": float(weekly[f"exposed_{ch}"].sum()),
+             "won": float(weekly[f"won_{ch}"].sum())} for ch in CHANNELS]
+    rows.append({"channel": "organic", "spend": 0.0, "exposed": 0.0,
+                 "won": float(weekly["won_organic"].sum())})
+    return pd.DataFrame(rows)
+
+
 @dataclass(frozen=True)
 class ReplicationResult:
-    """KPIs per replication (a row each), their summary, and the weekly series."""
+    """KPIs per replication (a row each), their summary, the weekly series, and the
+    campaign runs' totals per channel (``replication``, ``channel``, ``spend``,
+    ``exposed``, ``won``)."""
 
     per_replication: pd.DataFrame
     summary: pd.DataFrame
     timeseries: pd.DataFrame
     counterfactual: pd.DataFrame
+    channels: pd.DataFrame
 
 
 def run_replications(inputs: pd.DataFrame, params: SimulationParams, *, replications: int,
@@ -119,7 +140,7 @@ def run_replications(inputs: pd.DataFrame, params: SimulationParams, *, replicat
     seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(
         replications)]
     adults = float(inputs[["pop_18_35", "pop_36_55", "pop_56_plus"]].to_numpy().sum())
-    rows, series, series_cf = [], [], []
+    rows, series, series_cf, channels = [], [], [], []
     for i, s in enumerate(seeds):
         model = CommunityMarketModel(inputs, params, capacity=capacity, seed=s,
                                      venues=venues).run()
@@ -128,7 +149,9 @@ def run_replications(inputs: pd.DataFrame, params: SimulationParams, *, replicat
         rows.append({"replication": i, **kpis(model, cf, adults)})
         series.append(model.timeseries().assign(replication=i))
         series_cf.append(cf.timeseries().assign(replication=i))
+        channels.append(channel_totals(model).assign(replication=i))
     per = pd.DataFrame(rows).set_index("replication")
     return ReplicationResult(per_replication=per, summary=summarize(per),
                              timeseries=pd.concat(series, ignore_index=True),
-                             counterfactual=pd.concat(series_cf, ignore_index=True))
+                             counterfactual=pd.concat(series_cf, ignore_index=True),
+                             channels=pd.concat(channels, ignore_index=True))

@@ -21,6 +21,7 @@ def small_inputs() -> pd.DataFrame:
         "digital_adoption": rng.uniform(0.6, 0.95, n), "sme_share": 0.04,
         "customers": rng.integers(100, 300, n),
         "outlet_min": rng.uniform(3, 40, n), "outlet": ["O1"] * 6 + ["O2"] * 6,
+        "outlet_capacity": 500.0,
         "competitor_share": rng.uniform(0.3, 0.9, n),
         "x": 1000.0 * (np.arange(n) % 4), "y": 1000.0 * (np.arange(n) // 4),
     }, index=ids)

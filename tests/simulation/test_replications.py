@@ -22,8 +22,12 @@ def test_kpis_follow_their_definitions(small_inputs: pd.DataFrame) -> None:
                        per["new_customers"] - per["counterfactual_new_customers"])
     assert (per["uplift_new_customers"] > 0).all()
     assert np.allclose(per["cost_per_acquisition"], per["spend"] / per["uplift_new_customers"])
-    assert np.allclose(per["roi"], per["uplift_deposits"] * 0.02 / per["spend"])
+    margin = PARAMS.net_interest_margin
+    assert np.allclose(per["roi"], per["uplift_deposits"] * margin / per["spend"])
     assert per["retention"].between(0, 1).all() and per["penetration"].between(0, 1).all()
+    # churn rate and retention: of the customers at the start, churned once or never
+    assert np.allclose(per["churn_rate"], 1 - per["retention"])
+    assert np.allclose(per["yearly_attrition"], 1 - per["retention"] ** (52 / 26))
     assert set(result.timeseries["replication"]) == {0, 1, 2, 3}
     # the age bands' uplifts add up to the uplift, and each is the bands' own difference
     bands = per[["uplift_18_35", "uplift_36_55", "uplift_56_plus"]].sum(axis=1)
