@@ -24,9 +24,10 @@ import numpy as np
 import pandas as pd
 
 from optimizer import OptimizerInputError, fit_response_curve
+from scenarios._fingerprint import code_fingerprint
 from simulation import CHANNELS, SEGMENTS, Campaign, SimulationParams, Venues
 
-__all__ = ["LEVELS", "simulate_curves", "sweep_key"]
+__all__ = ["LEVELS", "POOR_FIT_R2", "curve_notes", "simulate_curves", "sweep_key"]
 
 #: Spend levels of the sweep, as multiples of the reference spend per channel.
 LEVELS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
@@ -47,7 +48,8 @@ def sweep_key(inputs: pd.DataFrame, params: SimulationParams, reference: float,
         h.update(pd.util.hash_pandas_object(frame.sort_index(axis=1), index=True).to_numpy()
                  .tobytes())
     h.update(repr(params).encode())
-    h.update(json.dumps([reference, list(levels), replications, seed, "v2"]).encode())
+    h.update(json.dumps([reference, list(levels), replications, seed, "v3",
+                         code_fingerprint()]).encode())
     return h.hexdigest()[:16]
 
 
@@ -137,10 +139,13 @@ def _fit_curves(sweep: pd.DataFrame, inputs: pd.DataFrame, replications: int, ma
         resp = np.concatenate([[0.0], city.clip(lower=0).to_numpy(float)])
         try:
             fit = fit_response_curve(spend, resp)
-            form, rmax, k, h = fit.form, fit.rmax, fit.k, fit.h
-            r2 = fit.r2
-        except (OptimizerInputError, RuntimeError):
-            form, rmax, k, h, r2 = "exponential", 0.0, reference, 1.0, float("nan")
+            form, rmax, k, h, r2, how = fit.form, fit.rmax, fit.k, fit.h, fit.r2, "fitted"
+        except OptimizerInputError:  # the sweep saw no response grow with spend
+            form, rmax, k, h, r2, how = "exponential", 0.0, reference, 1.0, float("nan"), (
+                "no response")
+        except RuntimeError:  # the least-squares search did not converge
+            rmax, k, r2 = _exponential_on_a_grid(spend, resp)
+            form, h, how = "exponential", 1.0, "grid"
         # nobody is won twice: a curve that would pass the segment's adults is scaled
         # down along both axes (same first slope, earlier saturation)
         ceiling = float(adults[segment].sum())
@@ -158,5 +163,50 @@ def _fit_curves(sweep: pd.DataFrame, inputs: pd.DataFrame, replications: int, ma
             "form": form, "rmax": rmax * share[keep].to_numpy(),
             "k": k * share[keep].to_numpy(), "h": h,
             "value_per_customer": float(value.get(segment, balance_base * margin)),
-            "r2": r2}))
+            "r2": r2, "fit": how}))
     return pd.concat(out, ignore_index=True)
+
+
+def _exponential_on_a_grid(spend: np.ndarray, resp: np.ndarray) -> tuple[float, float, float]:
+    """rmax (1 - exp(-s / k)) by least squares: rmax in closed form for each k of a
+    geometric grid, the best k kept; always an answer. Returns (rmax, k, R²)."""
+    best = (0.0, float(spend.max()), -np.inf, np.inf)
+    for k in np.geomspace(spend[spend > 0].min() / 10, spend.max() * 100, 400):
+        basis = -np.expm1(-spend / k)
+        rmax = max(float(basis @ resp / max(basis @ basis, 1e-300)), 0.0)
+        sse = float(((resp - rmax * basis) ** 2).sum())
+        if sse < best[3]:
+            ss_tot = float(((resp - resp.mean()) ** 2).sum())
+            best = (rmax, float(k), 1 - sse / ss_tot if ss_tot > 0 else 1.0, sse)
+    return best[0], best[1], best[2]
+
+
+#: A fitted curve explaining less than this share of the sweep's variance is reported.
+POOR_FIT_R2 = 0.8
+
+
+def curve_notes(curves: pd.DataFrame) -> list[str]:
+    """One line per channel whose curves are not plain good fits: segments where the
+    sweep saw no response (a zero curve), fits that did not converge (a grid fit kept),
+    and fits with R² below 0.8. Curves read from a file without ``fit`` say nothing."""
+    if "fit" not in curves or "r2" not in curves:
+        return []
+    per = curves.drop_duplicates(["channel", "segment"])
+    out = []
+    for channel, g in per.groupby("channel", sort=True):
+        parts = []
+        none = g.loc[g["fit"] == "no response", "segment"].tolist()
+        if none:
+            parts.append(f"{len(none)} of {len(g)} segments showed no response in the sweep "
+                         f"and get a zero curve ({', '.join(none)})")
+        grid = g.loc[g["fit"] == "grid", "segment"].tolist()
+        if grid:
+            parts.append(f"the fit did not converge for {', '.join(grid)} (a grid fit is "
+                         "used)")
+        poor = g[(g["fit"] != "no response") & (g["r2"] < POOR_FIT_R2)]
+        if len(poor):
+            parts.append("poor fits: " + ", ".join(f"{r.segment} R² {r.r2:.2f}"
+                                                   for r in poor.itertuples()))
+        if parts:
+            out.append(f"{channel}: " + "; ".join(parts))
+    return out

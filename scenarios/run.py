@@ -27,13 +27,15 @@ import pandas as pd
 
 from geo.area import resolve_area_path
 from scenarios import plans
+from scenarios._fingerprint import code_fingerprint, file_digest
+from scenarios.curves import curve_notes
 from scenarios.schema import Scenario, load_scenario
 from simulation.params import ScheduledEvent
 
-__all__ = ["RunResult", "area_hash", "run_id", "run_scenario", "scenario_hash"]
+__all__ = ["RunResult", "area_hash", "named_files", "run_id", "run_scenario", "scenario_hash"]
 
 Progress = Callable[[str], None]
-RUN_FORMAT = "sitesim-run-2"
+RUN_FORMAT = "sitesim-run-3"
 #: A channel's communities are grouped into this many spend bands, one campaign each.
 SPEND_BANDS = 5
 
@@ -73,16 +75,24 @@ def area_hash(area: str) -> str:
                                                  and not p.name.startswith("."))
     for p in files:
         h.update(str(p.relative_to(root) if p != root else p.name).encode())
-        with p.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
+        h.update(file_digest(p).encode())
     return h.hexdigest()
 
 
+def named_files(scenario: Scenario) -> dict[str, str]:
+    """The hash of each file the scenario names besides its area (``budget.curves``),
+    by key path."""
+    files = {"budget.curves": scenario.budget.curves}
+    return {key: file_digest(path) for key, path in files.items()
+            if path is not None and Path(path).is_file()}
+
+
 def scenario_hash(scenario: Scenario, area_digest: str) -> str:
-    """The hash of the resolved scenario, its area and the run format."""
+    """The hash of the resolved scenario, its area, the files it names, the run format and
+    sitesim's own code (a fingerprint of its sources, not only its version number)."""
     payload = json.dumps({"scenario": scenario.model_dump(mode="json"), "area": area_digest,
-                          "format": RUN_FORMAT, "sitesim": _versions()["sitesim"]},
+                          "files": named_files(scenario), "format": RUN_FORMAT,
+                          "sitesim": _versions()["sitesim"], "code": code_fingerprint()},
                          sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -137,7 +147,7 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
     InfeasibleError
         No plan meets the scenario's limits (exit code 3).
     """
-    from simulation import Campaign, run_replications
+    from simulation import Campaign, plausibility_warnings, run_replications
 
     start = time.perf_counter()
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
@@ -155,6 +165,7 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
     tmp.mkdir()
     timings: dict[str, float] = {}
     summary: dict[str, object] = {}
+    warnings: list[str] = []
 
     def stage(name: str) -> Callable[[], None]:
         t0 = time.perf_counter()
@@ -202,6 +213,7 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
             done = stage("response curves")
             table = plans.response_curves(prep, inputs, progress=progress)
             done()
+            warnings += [f"response curves: {line}" for line in curve_notes(table)]
             done = stage("budget plan")
             budget = plans.budget_plan(prep, table)
             done()
@@ -233,13 +245,22 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
             _write(kpis, tmp / "kpis.parquet")
             summary["kpis"] = {k: {c: float(v) for c, v in row.items()}
                                for k, row in result.summary.iterrows()}
+            by_channel = result.channels.groupby("channel", sort=False)[
+                ["spend", "exposed", "won"]].mean().reset_index()
+            summary["channels"] = by_channel.to_dict("records")
+            warnings += plausibility_warnings(
+                {str(k): float(v) for k, v in result.summary["mean"].items()},
+                weeks=sc.simulation.weeks,
+                adults=float(prep.area.adults.sum()), channels=by_channel)
         manifest = {
             "format": RUN_FORMAT, "run_id": rid, "name": sc.name, "status": "complete",
             "scenario": sc.model_dump(mode="json"),
-            "inputs": {"area": sc.area, "area_hash": digest,
-                       "scenario_hash": scenario_hash(sc, digest)},
+            "inputs": {"area": sc.area, "area_hash": digest, "files": named_files(sc),
+                       "scenario_hash": scenario_hash(sc, digest),
+                       "code_fingerprint": code_fingerprint()},
             "seed": sc.seed, "versions": _versions(), "timings": timings,
             "seconds": round(time.perf_counter() - start, 3), "summary": summary,
+            "warnings": warnings,
             "campaigns": [dataclasses.asdict(c) for c in campaigns],
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str),

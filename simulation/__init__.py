@@ -18,12 +18,14 @@ from simulation.params import (
     ScheduledEvent,
     SimulationParams,
 )
+from simulation.plausibility import ENVELOPE, Envelope, plausibility_warnings
 from simulation.population import Venues, community_inputs, venue_inputs
 from simulation.replications import KPI_NAMES, ReplicationResult, run_replications
 from simulation.ties import erdos_renyi_ties, row_normalize, small_world_ties
 
 __all__ = [
     "CHANNELS",
+    "ENVELOPE",
     "KPI_NAMES",
     "SEGMENTS",
     "STAGES",
@@ -31,6 +33,7 @@ __all__ = [
     "Campaign",
     "ChannelParams",
     "CommunityMarketModel",
+    "Envelope",
     "ReplicationResult",
     "ScheduledEvent",
     "SimulationError",
@@ -43,6 +46,7 @@ __all__ = [
     "community_inputs",
     "diffusion_model",
     "erdos_renyi_ties",
+    "plausibility_warnings",
     "row_normalize",
     "run_replications",
     "small_world_ties",
