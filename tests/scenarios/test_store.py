@@ -61,6 +61,19 @@ def test_paired_comparison_against_hand_computation(tmp_path: Path) -> None:
     assert frame.loc[("alt-0000bbbb", "spend"), "delta"] == 0
 
 
+def test_a_difference_in_the_last_digits_is_no_difference(tmp_path: Path) -> None:
+    """1,822,576.4846594878 against ...885 (the same spend summed in another order) is
+    the same spend, not a significant +7e-10."""
+    for run_id, spend in (("base-0000aaaa", 1_822_576.4846594878),
+                          ("alt-0000bbbb", 1_822_576.4846594885)):
+        folder = make_run(tmp_path, run_id, [10, 12, 14])
+        pd.DataFrame({"run_id": run_id, "replication": range(3), "new_customers": [10, 12, 14],
+                      "spend": [spend] * 3}).to_parquet(folder / "kpis.parquet", index=False)
+    row = compare_runs(["base-0000aaaa", "alt-0000bbbb"], runs_dir=tmp_path,
+                       kpis=("spend",)).set_index("run_id").loc["alt-0000bbbb"]
+    assert row["delta"] == 0 and row["delta_low"] == 0 and not row["significant"]
+
+
 def test_welch_when_seeds_differ_and_significance(tmp_path: Path) -> None:
     make_run(tmp_path, "base-0000aaaa", [10, 11, 12, 10, 11])
     make_run(tmp_path, "alt-0000bbbb", [30, 31, 29, 30, 32], seed=9)
