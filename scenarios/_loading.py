@@ -1,0 +1,106 @@
+"""Loading a scenario file: ``extends`` chains (with cycles detected), merging tables,
+paths relative to the file, and every problem reported at once as a :class:`ScenarioError`."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from geo.errors import InputError, Problem
+from scenarios._models import Scenario, _validate
+from scenarios._sweep import sweep_problems
+
+
+class ScenarioError(InputError):
+    """A scenario file has problems; ``problems`` lists each with its key path."""
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_chain(path: Path, seen: tuple[Path, ...], problems: list[Problem]) -> dict[str, Any]:
+    path = path.resolve()
+    if path in seen:
+        cycle = " -> ".join(p.name for p in (*seen, path))
+        problems.append(Problem("error", f"{seen[-1]}: extends",
+                                f"a cycle of extends: {cycle}",
+                                "remove one of the extends so that the chain ends"))
+        return {}
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        where = f"{seen[-1]}: extends" if seen else str(path)
+        problems.append(Problem("error", where, f"file {path} not found",
+                                "check the path (relative to the file that names it)"))
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(Problem("error", str(path), f"not valid TOML: {exc}", "fix the syntax"))
+        return {}
+    if isinstance(raw.get("area"), str) and not raw["area"].startswith("builtin:"):
+        raw["area"] = str((path.parent / raw["area"]).resolve())
+    budget = raw.get("budget")
+    if isinstance(budget, dict) and isinstance(budget.get("curves"), str):
+        budget["curves"] = str((path.parent / budget["curves"]).resolve())
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw
+    if not isinstance(parent, str):
+        problems.append(Problem("error", f"{path}: extends", f"got {parent!r}",
+                                "give the path of another scenario file as text"))
+        return raw
+    base = _read_chain(path.parent / parent, (*seen, path), problems)
+    return _merge(base, raw)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, resolve and validate a scenario file.
+
+    Raises
+    ------
+    ScenarioError
+        Every problem at once, each naming the file, the key path, the value and the fix.
+    """
+    path = Path(path)
+    problems: list[Problem] = []
+    raw = _read_chain(path, (), problems)
+    if problems:
+        raise ScenarioError(f"{path}: {len(problems)} problem(s)", problems)
+    where = str(path)
+    problems = sweep_problems(raw, where)
+    if problems:  # reported once, here, not again by the model's own sweep check
+        scenario, more = _validate({k: v for k, v in raw.items() if k != "sweep"}, where)
+        problems.extend(more)
+    else:
+        scenario, problems = _validate(raw, where)
+    if scenario is None:
+        problems.extend(_late_campaigns(raw, where))
+    area = raw.get("area", "builtin:sample-city")
+    if isinstance(area, str) and not area.startswith("builtin:") and not Path(area).exists():
+        problems.append(Problem("error", f"{where}: area", f"no study area at {area!r}",
+                                "give a pack folder (relative to the scenario file) or "
+                                "builtin:sample-city"))
+    if problems or scenario is None:
+        raise ScenarioError(f"{path}: {len(problems)} problem(s)", problems)
+    return scenario
+
+
+def _late_campaigns(raw: dict[str, Any], where: str) -> list[Problem]:
+    """The campaign-weeks check, also when other errors stopped the model's own check."""
+    weeks = (raw.get("simulation") or {}).get("weeks", 52)
+    out = []
+    for i, c in enumerate(raw.get("campaigns") or []):
+        span = c.get("weeks") if isinstance(c, dict) else None
+        if (isinstance(weeks, int) and isinstance(span, list) and len(span) == 2
+                and all(isinstance(w, int) for w in span) and span[1] > weeks):
+            out.append(Problem("error", f"{where}: campaigns[{i}].weeks",
+                               f"{span} ends after the simulation's {weeks} weeks",
+                               f"end it by week {weeks} or lengthen simulation.weeks"))
+    return out

@@ -1,0 +1,231 @@
+"""The typed, frozen pydantic models of a scenario file: its sections (scoring, outlets,
+events, budget, staff, campaigns, simulation) and the resolved :class:`Scenario`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from geo._pydantic import validation_problems
+from geo.assumptions import EVENT_MAX_WALK_MIN, MINUTES_PER_VISIT, VISITS_PER_CUSTOMER_WEEK
+from geo.contract import SITE_KINDS
+from geo.errors import Problem
+from geo.scoring import INDICATORS
+from simulation.params import SEGMENT_HELP, unknown_segments
+
+Channel = Literal["community_event", "social_media", "sms", "merchant_alliance",
+                  "referral_bonus", "outlet_promo", "kol_live"]
+Share = Annotated[float, Field(ge=0, le=1)]
+
+
+def _ordered(value: tuple[int, int]) -> tuple[int, int]:
+    if value[0] > value[1]:
+        raise ValueError(f"weeks {list(value)} end before they start; give [first, last]")
+    return value
+
+
+#: [first, last] week, both from 1, first <= last.
+WeekRange = Annotated[tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]],
+                      AfterValidator(_ordered)]
+Money = Annotated[float, Field(ge=0)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Scoring(_Frozen):
+    """Weights of community indicators (negative: a cost), and the normalization."""
+
+    weights: dict[str, float] = Field(default_factory=lambda: {
+        "youth_share": 0.3, "income": 0.2, "access_gap": 0.3, "competition": -0.2})
+    normalization: Literal["minmax", "rank", "z"] = "minmax"
+
+    @field_validator("weights")
+    @classmethod
+    def _known(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(INDICATORS))
+        if unknown:
+            raise ValueError(f"unknown indicator(s) {unknown}; expected some of "
+                             f"{', '.join(INDICATORS)}")
+        if value and all(w == 0 for w in value.values()):
+            raise ValueError("all weights are 0; give at least one non-zero weight")
+        return value
+
+
+class Outlets(_Frozen):
+    """Outlet siting: objective and limits (money in the area's currency)."""
+
+    enabled: bool = True
+    objective: Literal["max_coverage", "p_median", "max_capture"] = "max_coverage"
+    capex_budget: Money = 3_000_000
+    opex_budget: Money | None = None
+    max_new: dict[str, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=lambda: {"micro_branch": 3, "smart_atm": 10})
+    coverage_minutes: Annotated[float, Field(gt=0, le=120)] = 15
+    min_coverage_share: Share | None = None
+    min_spacing_m: Annotated[float, Field(ge=0)] = 0
+    allow_closures: bool = False
+
+    @field_validator("max_new")
+    @classmethod
+    def _kinds(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(value) - set(SITE_KINDS))
+        if unknown:
+            raise ValueError(f"unknown outlet kind(s) {unknown}; expected {', '.join(SITE_KINDS)}")
+        return value
+
+
+EventKind = Literal["financial_literacy", "parent_child", "anti_fraud"]
+
+
+def _default_events() -> dict[EventKind, int]:
+    return {"financial_literacy": 6, "anti_fraud": 4, "parent_child": 2}
+
+
+class Events(_Frozen):
+    """Community events: how many of each type, in which weeks, with what money and staff;
+    ``communities``: plan for the residents of these communities only (default: all)."""
+
+    enabled: bool = True
+    count: dict[EventKind, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=_default_events)
+    weeks: WeekRange = (1, 12)
+    budget: Money | None = 25_000
+    staff_per_week: Annotated[float, Field(ge=0)] | None = None
+    max_walk_minutes: Annotated[float, Field(gt=0, le=120)] = EVENT_MAX_WALK_MIN
+    communities: tuple[str, ...] = ()
+
+
+class Policy(_Frozen):
+    """Shares of the budget by purpose; they must sum to 1."""
+
+    maintenance: Share = 0.2
+    growth: Share = 0.4
+    brand: Share = 0.3
+    reserve: Share = 0.1
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> Policy:
+        total = self.maintenance + self.growth + self.brand + self.reserve
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"policy shares sum to {total:g}; they must sum to 1")
+        return self
+
+
+class Budget(_Frozen):
+    """The marketing budget and the bank's rules for splitting it."""
+
+    enabled: bool = True
+    total: Money = 2_000_000
+    online_share: Share | None = None
+    min_roi: Annotated[float, Field(ge=0)] | None = None
+    max_cac: Annotated[float, Field(gt=0)] | None = None
+    policy: Policy = Field(default_factory=Policy)
+    quarterly: bool = False
+    objective: Literal["customers", "value"] = "customers"
+    inclusion: dict[str, Share] = Field(default_factory=dict)
+    curves: str | None = None
+
+    @field_validator("inclusion")
+    @classmethod
+    def _segments(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = unknown_segments(tuple(value))
+        if bad:
+            raise ValueError(f"unknown segment(s) {bad}; expected {SEGMENT_HELP}")
+        return value
+
+
+class Staff(_Frozen):
+    """Relationship managers available, and their hours."""
+
+    enabled: bool = True
+    relationship_managers: Annotated[int, Field(ge=0)] = 40
+    hours_per_week: Annotated[float, Field(gt=0, le=80)] = 40
+    visits_per_customer_week: Annotated[float, Field(ge=0)] = VISITS_PER_CUSTOMER_WEEK
+    minutes_per_visit: Annotated[float, Field(gt=0)] = MINUTES_PER_VISIT
+
+
+class Campaign(_Frozen):
+    """One campaign: a channel, target segments, a week range and its spend."""
+
+    channel: Channel
+    segments: tuple[str, ...] = ()
+    weeks: WeekRange = (1, 52)
+    spend: Money
+    communities: tuple[str, ...] = ()
+
+    @field_validator("segments")
+    @classmethod
+    def _segments(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = unknown_segments(value)
+        if bad:
+            raise ValueError(f"unknown segment(s) {bad}; expected {SEGMENT_HELP}")
+        return value
+
+
+class Simulation(_Frozen):
+    """The agent-based simulation: horizon and replications."""
+
+    enabled: bool = True
+    weeks: Annotated[int, Field(ge=1, le=520)] = 52
+    replications: Annotated[int, Field(ge=1, le=1000)] = 20
+    max_agents: Annotated[int, Field(ge=100)] = 200_000
+
+
+class Scenario(_Frozen):
+    """A resolved scenario: what to decide, with which rules, on which area."""
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    description: str = ""
+    area: str = "builtin:sample-city"
+    seed: Annotated[int, Field(ge=0)] = 0
+    scoring: Scoring = Field(default_factory=Scoring)
+    outlets: Outlets = Field(default_factory=Outlets)
+    budget: Budget = Field(default_factory=Budget)
+    staff: Staff = Field(default_factory=Staff)
+    events: Events = Field(default_factory=Events)
+    campaigns: tuple[Campaign, ...] = ()
+    simulation: Simulation = Field(default_factory=Simulation)
+    sweep: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _campaign_weeks(self) -> Scenario:
+        late = [i for i, c in enumerate(self.campaigns) if c.weeks[1] > self.simulation.weeks]
+        if late:
+            i = late[0]
+            raise ValueError(
+                f"campaigns[{i}].weeks = {list(self.campaigns[i].weeks)} ends after the "
+                f"simulation's {self.simulation.weeks} weeks; end it by week "
+                f"{self.simulation.weeks} or lengthen simulation.weeks")
+        return self
+
+    @model_validator(mode="after")
+    def _sweep_design(self) -> Scenario:
+        if self.sweep:
+            from scenarios._sweep import sweep_problems  # it validates Scenarios
+
+            raw = self.model_dump(mode="json")
+            problems = sweep_problems(raw, "scenario")
+            if problems:
+                raise ValueError("; ".join(f"{p.where}: {p.message}" for p in problems))
+        return self
+
+
+def _validate(raw: dict[str, Any], where: str) -> tuple[Scenario | None, list[Problem]]:
+    problems: list[Problem] = []
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        problems = validation_problems(exc, where, "")
+        return None, problems
+    return scenario, problems
