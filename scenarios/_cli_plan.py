@@ -1,0 +1,265 @@
+"""The planning commands: score (communities), site (outlets and events) and allocate
+(staff and the marketing budget), with the tables they print and the Parquet they write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from geo.scoring import Normalization
+from scenarios._cli_progress import _progress
+from scenarios._console import console, guarded
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from optimizer import EventPlan, SitingResult
+    from scenarios.plans import Prepared
+
+
+def _read_weights(path: Path) -> tuple[dict[str, float], Normalization]:
+    """Weights from a TOML file: a scenario's [scoring] table or a top-level weights table."""
+    from pydantic import ValidationError
+
+    from geo._pydantic import read_toml, validation_problems
+    from geo.errors import InputError
+    from scenarios.schema import Scoring
+
+    raw = read_toml(path, "weights file")
+    table = raw.get("scoring", raw)
+    try:
+        scoring = Scoring.model_validate({k: v for k, v in table.items()
+                                          if k in ("weights", "normalization")})
+    except ValidationError as exc:
+        problems = validation_problems(exc, str(path), "see docs/scoring.md")
+        raise InputError(f"{path}: {len(problems)} problem(s)", problems) from None
+    return dict(scoring.weights), scoring.normalization
+
+
+@guarded
+def score(
+    area: Annotated[str, typer.Argument(help="Pack folder, .gpkg, or builtin:sample-city.")],
+    weights: Annotated[Path | None, typer.Option(
+        "--weights", help="TOML with [scoring] weights (a scenario file will do).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="GeoParquet file to write.")]
+    = None,
+    top: Annotated[int, typer.Option(help="How many communities to print.")] = 10,
+    minutes: Annotated[float, typer.Option(help="Coverage time, minutes.")] = 15.0,
+    mode: Annotated[str, typer.Option(help="walk or drive.")] = "walk",
+) -> None:
+    """Score the communities of an area; print the best with their explanation."""
+    import os
+    import warnings
+
+    from geo import load_area, score_communities, travel_times
+    from geo.errors import InputError
+    from scenarios.schema import Scoring
+
+    if mode not in ("walk", "drive"):
+        raise InputError(f"--mode {mode}: expected walk or drive")
+    if weights is not None:
+        w, normalization = _read_weights(weights)
+    else:
+        default = Scoring()
+        w, normalization = dict(default.weights), default.normalization
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study = load_area(area, progress=_progress)
+    _progress(f"travel times ({mode}) from {len(study.communities)} communities to "
+              f"{len(study.outlets)} outlets")
+    travel = travel_times(study, study.outlets, mode=mode)  # type: ignore[arg-type]
+    _progress("scoring")
+    scores = score_communities(study, w, travel=travel, normalization=normalization,
+                               coverage_minutes=minutes)
+    adults = study.adults
+    overall = float((scores["coverage_share"] * adults).sum() / adults.sum())
+    contrib = [c for c in scores.columns if c.startswith("contrib_")]
+    table = Table(title=f"Top {top} of {len(scores)} communities: {study.name}")
+    for col in ("#", "community", "score", "tier", "why: largest contributions", "moves"):
+        table.add_column(col, overflow="fold")
+    for cid, row in scores.sort_values("rank").head(top).iterrows():
+        parts = sorted(((row[c], c.removeprefix("contrib_")) for c in contrib), reverse=True)
+        why = ", ".join(f"{name} {value:.2f}" for value, name in parts[:3])
+        label = f"{cid} {row['name']}" if row.get("name") else str(cid)
+        table.add_row(str(row["rank"]), label, f"{row['score']:.3f}", str(row["tier"]), why,
+                      f"±{row['rank_shift_max']}")
+    console.print(table)
+    weights_text = ", ".join(f"{k} {v:+g}" for k, v in w.items())
+    console.print(f"weights: {weights_text} ({normalization}); tier 5 is the best; "
+                  "moves: the largest rank change when any weight moves by 20%")
+    console.print(f"own outlets within {minutes:g} min ({mode}): {overall:.1%} of adults")
+    off = len(travel.fallback_communities)
+    if off:
+        console.print(f"note: {off} of {len(scores)} communities are off the street network; "
+                      f"their times use straight-line distance x {study.config.detour_factor}")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.tmp")
+        scores.to_parquet(tmp)
+        os.replace(tmp, out)
+        console.print(f"wrote {out}")
+
+
+def _write_parquet(out: Path, frames: dict[str, pd.DataFrame]) -> None:
+    """Write each frame to ``out/NAME`` through a temporary name: a failure leaves no
+    half-written file under the final name."""
+    import os
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, frame in frames.items():
+        tmp = out / f".{name}.tmp"
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, out / name)
+        console.print(f"wrote {out / name}")
+
+
+def _plan_table(title: str, frame: pd.DataFrame, columns: dict[str, str],
+                limit: int = 30) -> None:
+    table = Table(title=title)
+    for label in columns.values():
+        table.add_column(label, overflow="fold")
+    for _, row in frame.head(limit).iterrows():
+        cells = []
+        for col in columns:
+            v = row[col]
+            cells.append(f"{v:,.0f}" if isinstance(v, float) else str(v))
+        table.add_row(*cells)
+    console.print(table)
+    if len(frame) > limit:
+        console.print(f"... and {len(frame) - limit} more rows (all in the Parquet file)")
+
+
+def _optimality(result: object) -> str:
+    proven = getattr(result, "proven_optimal", False)
+    gap = getattr(result, "gap", None)
+    if proven:
+        return "proven optimal"
+    return (f"within {gap:.2%} of the best possible (proven bound)" if gap is not None
+            else "optimality not proven (no bound)")
+
+
+def _site_and_events(scenario: Path
+                     ) -> tuple[Prepared, SitingResult | None, pd.DataFrame, EventPlan | None]:
+    from scenarios import plans
+    from scenarios.schema import load_scenario
+
+    resolved = load_scenario(scenario)
+    prep = plans.prepare(resolved, progress=_progress)
+    siting = None
+    if resolved.outlets.enabled:
+        _progress(f"siting outlets ({resolved.outlets.objective})")
+        siting = plans.outlet_plan(prep)
+    outlets = plans.open_outlets(prep, siting)
+    _progress("planning events")
+    events = plans.event_plan(prep, outlets)
+    return prep, siting, outlets, events
+
+
+@guarded
+def site(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Folder for plan_outlets.parquet and plan_events.parquet "
+                      "(default plans/<scenario name>).")] = None,
+) -> None:
+    """Choose outlet sites and event venues and weeks for a scenario; print the plans and
+    the limits that bind; write Parquet. Exit 3 when no plan meets the limits."""
+    from scenarios import plans
+
+    prep, siting, outlets, events = _site_and_events(scenario)
+    name = prep.scenario.name
+    frames: dict[str, pd.DataFrame] = {}
+    if siting is not None:
+        d = siting.decisions
+        _plan_table(f"Outlet plan: {name}", d[d["action"] != "keep"],
+                    {"site_id": "site", "kind": "kind", "action": "action", "capex": "capex",
+                     "opex_per_year": "opex a year"})
+        kept = int((d["action"] == "keep").sum())
+        console.print(
+            f"{siting.objective_name}: coverage within "
+            f"{prep.scenario.outlets.coverage_minutes:g} min "
+            f"{siting.coverage_before:.1%} -> {siting.coverage_after:.1%} of adults; "
+            f"{kept} outlets kept; capex {siting.capex:,.0f}, opex "
+            f"{siting.opex_per_year:,.0f} a year; {_optimality(siting)}")
+        console.print("why: " + ("; ".join(siting.binding)
+                                 or "no limit binds: every worthwhile site is open"))
+        frames["plan_outlets.parquet"] = plans.outlet_table(siting, outlets)
+    else:
+        console.print("outlets.enabled = false: the current outlets are kept as they are")
+    if events is not None:
+        sched = events.schedule
+        _plan_table(f"Event plan: {name}", sched,
+                    {"week": "week", "venue_id": "venue", "event_type": "event",
+                     "attendance": "expected attendance", "capacity": "capacity",
+                     "cost": "cost", "staff": "staff"})
+        console.print(f"{len(sched)} events, expected attendance "
+                      f"{events.attendance:,.0f}, cost {events.cost:,.0f}; "
+                      f"{_optimality(events)}")
+        console.print("why: " + ("; ".join(events.binding)
+                                 or "no limit binds"))
+        frames["plan_events.parquet"] = sched
+    _write_parquet(out or Path("plans") / name, frames)
+
+
+@guarded
+def allocate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Folder for plan_staff.parquet and plan_budget.parquet "
+                      "(default plans/<scenario name>).")] = None,
+    curves: Annotated[Path | None, typer.Option(
+        "--curves", help="Response curves (CSV or Parquet: community_id, channel, segment, "
+                         "form, rmax, k, h); default: fitted to simulation sweeps, cached.")]
+    = None,
+) -> None:
+    """Allocate relationship managers to outlets and events, and the marketing budget to
+    communities and channels; print the plans, what binds and the marginal value of
+    budget; write Parquet. Exit 3 when no plan meets the limits."""
+    from scenarios import plans
+
+    prep, _, outlets, events = _site_and_events(scenario)
+    sc = prep.scenario
+    frames: dict[str, pd.DataFrame] = {}
+    if sc.staff.enabled:
+        _progress("allocating staff")
+        staff = plans.staff_plan(prep, outlets, events)
+        weeks = staff.weeks
+        first = staff.plan[staff.plan["week"] == staff.plan["week"].min()]
+        _plan_table(f"Staff plan, week {int(first['week'].iloc[0])}: {sc.name}", first,
+                    {"outlet_id": "outlet", "kind": "kind", "staff": "RMs",
+                     "visits": "visits", "unserved": "unserved"})
+        console.print(f"{sc.staff.relationship_managers} RMs: at outlets "
+                      f"{weeks['outlet_staff'].min()}-{weeks['outlet_staff'].max()}, at events "
+                      f"up to {weeks['event_staff'].max()}, spare "
+                      f"{weeks['spare'].min()}-{weeks['spare'].max()} a week; "
+                      f"{staff.served_share:.1%} of visits served; {_optimality(staff)}")
+        console.print("why: " + ("; ".join(staff.binding) or "no limit binds"))
+        frames["plan_staff.parquet"] = staff.plan
+    if sc.budget.enabled:
+        table = plans.response_curves(prep, plans.simulation_inputs(prep, outlets),
+                                      curves_file=curves, progress=_progress)
+        _progress("allocating the budget")
+        budget = plans.budget_plan(prep, table)
+        _plan_table(f"Budget by channel: {sc.name}", budget.by_channel.reset_index(),
+                    {"channel": "channel", "spend": "spend", "customers": "new customers",
+                     "value": "value"})
+        top = budget.by_community.sort_values("spend", ascending=False).reset_index()
+        _plan_table("Communities with the most spend", top,
+                    {"community_id": "community", "spend": "spend",
+                     "customers": "new customers"}, limit=10)
+        mv = budget.marginal_value
+        reserve = sc.budget.policy.reserve * sc.budget.total
+        held = f" ({reserve:,.0f} policy reserve held back)" if reserve > 0 else ""
+        console.print(f"spend {budget.spend:,.0f} of {sc.budget.total:,.0f}{held}; "
+                      f"{budget.customers:,.0f} new customers a year; {_optimality(budget)}")
+        if mv is not None:
+            console.print(f"one more unit of budget buys {mv:.4f} "
+                          f"{'new customers' if sc.budget.objective == 'customers' else 'value'}")
+        console.print("why: " + ("; ".join(budget.binding) or "no limit binds"))
+        for note in budget.notes:
+            console.print(f"note: {note}")
+        frames["plan_budget.parquet"] = budget.plan
+    _write_parquet(out or Path("plans") / sc.name, frames)
