@@ -27,11 +27,11 @@ from dash_ag_grid import AgGrid
 from dashboard import data, maps
 from dashboard.whatif import CAMPAIGN_FIELDS, FIELDS, Jobs, build_scenario, form_values
 from geo.errors import InputError
-from scenarios.store import RUN_ID, format_kpi
+from scenarios.store import RUN_ID, format_kpi, run_warnings
 from simulation.params import CHANNELS
 
 __all__ = ["compare_cards", "compare_differences", "compare_figures", "compare_view",
-           "create_app", "kpi_cards", "map_view", "run_page"]
+           "compare_warnings", "create_app", "kpi_cards", "map_view", "run_page"]
 
 _CARD = {"border": "1px solid #d0d7de", "borderRadius": "6px", "padding": "8px 12px",
          "minWidth": "190px", "background": "#fff"}
@@ -139,6 +139,17 @@ def compare_cards(run_ids: Sequence[str] | None, baseline: str | None,
         return f"404: {exc}", []
     return (f"Compared with {baseline}; differences are paired where runs share a seed "
             "and replications (common random numbers).", kpi_cards(table))
+
+
+def compare_warnings(run_ids: Sequence[str] | None, runs_dir: Path) -> list[Any]:
+    """A line for each warning the runs recorded: where a run leaves the envelope of
+    published figures (docs/simulation.md), and response curves that fit poorly."""
+    run_ids = [r for r in (run_ids or []) if r]
+    try:
+        found = run_warnings(run_ids, runs_dir)
+    except InputError:
+        return []
+    return [html.Li(f"{run_id}: {line}") for run_id, line in found]
 
 
 def compare_figures(run_ids: Sequence[str] | None, curve: str, runs_dir: Path
@@ -277,6 +288,7 @@ def create_app(runs_dir: str | Path = "runs") -> Dash:
                 ], style={"display": "grid", "gridTemplateColumns": "80px 1fr",
                           "gap": "6px", "maxWidth": "900px"}),
                 html.Div(id="compare-message", style={"margin": "8px 0"}),
+                html.Ul(id="compare-warnings", style={"color": "#9a6700", "margin": "4px 0"}),
                 html.Div(id="cards", style={"display": "flex", "flexWrap": "wrap",
                                             "gap": "8px"}),
                 dcc.Graph(id="curves"),
@@ -405,6 +417,10 @@ def create_app(runs_dir: str | Path = "runs") -> Dash:
                   Output("staff", "figure"), Input("runs", "value"), Input("curve", "value"))
     def _figures(runs: list[str] | None, curve: str) -> tuple[Figure, ...]:
         return compare_figures(runs, curve, root)
+
+    @app.callback(Output("compare-warnings", "children"), Input("runs", "value"))
+    def _warnings(runs: list[str] | None) -> list[Any]:
+        return compare_warnings(runs, root)
 
     @app.callback(Output("differences", "rowData"), Output("differences", "columnDefs"),
                   Input("runs", "value"))

@@ -61,10 +61,11 @@ def demo(
     ids = [it.run_id for it in items if it.run_id]
     _print_plans(items)
     frame = compare_runs(ids, runs_dir=runs_dir, baseline=ids[0], kpis=DEMO_KPIS)
-    names = {it.run_id: it.name for it in items}
+    names = {it.run_id: it.name for it in items if it.run_id}
     frame["run_id"] = frame["run_id"].map(names)
     frame["baseline"] = frame["baseline"].map(names)
     _print_comparison(frame)
+    _print_warnings(ids, runs_dir, names)
     console.print(f"done in {time.perf_counter() - start:.0f} s. Again, as markdown: "
                   f"sitesim compare {' '.join(ids)} --runs {runs_dir} --format markdown",
                   soft_wrap=True)
@@ -90,6 +91,7 @@ def run(
                       "--force runs it again")
     else:
         console.print(f"done in {result.seconds:.1f} s")
+    _print_warnings([result.run_id], runs)
     console.print(str(result.path))
 
 
@@ -205,6 +207,7 @@ def compare(
         raise InputError(f"--format {fmt}: expected table, markdown, csv or json")
     frame = compare_runs(runs, runs_dir=runs_dir, baseline=baseline,
                          kpis=tuple(kpi) if kpi else DEFAULT_KPIS)
+    _print_warnings(list(frame["run_id"].unique()), runs_dir)
     if fmt == "csv":
         console.print(frame.to_csv(index=False), end="", markup=False, highlight=False,
                       soft_wrap=True)
@@ -221,6 +224,17 @@ def compare(
         console.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
     else:
         _print_comparison(frame)
+
+
+def _print_warnings(run_ids: list[str], runs_dir: Path,
+                    names: dict[str, str] | None = None) -> None:
+    """One line on stderr for each warning the runs recorded (outside the envelope of
+    published figures, poor curve fits), so that csv and json on stdout stay clean."""
+    from scenarios.store import run_warnings
+
+    for run_id, line in run_warnings(run_ids, runs_dir):
+        label = (names or {}).get(run_id, run_id)
+        err.print(f"warning: {label}: {line}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _print_comparison(frame: pd.DataFrame) -> None:

@@ -21,7 +21,8 @@ from scipy import stats
 from geo.errors import InputError
 from simulation.replications import t_interval
 
-__all__ = ["RUN_ID", "compare_runs", "connect", "format_kpi", "list_runs", "resolve_run"]
+__all__ = ["RUN_ID", "compare_runs", "connect", "format_kpi", "list_runs", "resolve_run",
+           "run_warnings"]
 
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*-[0-9a-f]{8}$")
 #: KPIs compared by default, in the order printed.
@@ -84,6 +85,19 @@ def resolve_run(run: str, runs_dir: str | Path = "runs") -> Path:
             f"; {root} holds no complete run")
         raise InputError(f"run {run!r}: no complete run folder{hint}")
     return folder
+
+
+def run_warnings(runs: Sequence[str], runs_dir: str | Path = "runs"
+                 ) -> list[tuple[str, str]]:
+    """(run id, line) for every warning the runs' manifests record: where a run leaves the
+    envelope of published figures, and response curves that fit poorly."""
+    out = []
+    for run in runs:
+        folder = resolve_run(run, runs_dir)
+        lines = (_manifest(folder) or {}).get("warnings")
+        if isinstance(lines, list):
+            out += [(folder.name, str(line)) for line in lines]
+    return out
 
 
 def connect(runs_dir: str | Path = "runs") -> duckdb.DuckDBPyConnection:

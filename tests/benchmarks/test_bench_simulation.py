@@ -53,7 +53,7 @@ def test_against_the_per_agent_reference() -> None:
     for _ in range(params.weeks):
         reference.step()
     slow = time.perf_counter() - start
-    n = len(reference.people)
+    n = len(reference.residents)
     print(f"\nBENCH small city, {n:,} residents x 52 weekly steps: vectorized {fast:.3f} s "
           f"(best of 5), per-agent reference {slow:.2f} s: {slow / fast:.0f}x")
     assert slow / fast >= 50

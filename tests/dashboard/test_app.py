@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 from dashboard import data
-from dashboard.app import compare_view, create_app, run_page
+from dashboard.app import compare_view, compare_warnings, create_app, run_page
 
 
 def test_weekly_band_is_a_t_interval_over_replications(runs: tuple[Path, list[str]]) -> None:
@@ -58,6 +58,11 @@ def test_compare_view(runs: tuple[Path, list[str]]) -> None:
     assert [c["field"] for c in columns] == ["key", *ids]
     nothing = compare_view([], None, "customers", root)
     assert nothing[0] == "Pick one run or more." and nothing[1] == []
+    # the warnings each run recorded (here: short runs of a small pack), one line each
+    said = [(r, line) for r in ids for line in data.manifest(r, root)["warnings"]]
+    assert said  # 8 weeks of 2,000 agents on a small pack: far from a bank's year
+    shown = [li.children for li in compare_warnings(ids, root)]
+    assert shown == [f"{r}: {line}" for r, line in said]
 
 
 @pytest.mark.parametrize("bad", ["../../etc/passwd", "base-0000zzzz", "/etc/passwd",

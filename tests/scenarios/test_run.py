@@ -8,9 +8,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import scenarios.curves as curves_module
 import scenarios.run as run_module
+from scenarios._fingerprint import code_fingerprint
+from scenarios.curves import sweep_key
 from scenarios.run import run_scenario
 from scenarios.schema import Scenario
+from simulation import CHANNELS, SimulationParams
 
 FILES = ("manifest.json", "scores.parquet", "plan_outlets.parquet", "plan_events.parquet",
          "plan_staff.parquet", "plan_budget.parquet", "timeseries.parquet", "kpis.parquet")
@@ -65,6 +69,32 @@ def test_run_folder_contents(small_synth: Path, tmp_path: Path) -> None:
     assert week == pytest.approx(budget["spend"].sum() / 8 + events["cost"].iloc[0], rel=1e-6)
     assert (kpis["event_attendance"] > 0).all()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    # what the run checked against the envelope of published figures, and the channels
+    assert isinstance(manifest["warnings"], list)
+    channels = {c["channel"]: c for c in manifest["summary"]["channels"]}
+    assert set(channels) == {*CHANNELS, "organic"}
+    assert sum(c["spend"] for c in channels.values()) == pytest.approx(kpis["spend"].mean())
+    assert manifest["inputs"]["code_fingerprint"] == code_fingerprint()
+
+
+def test_the_run_hash_follows_the_code_and_the_files_named(small_synth: Path,
+                                                         tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """Another version of sitesim's code, or another curves file at the same path, is
+    another run (and another curve cache entry), never a stale one taken for it."""
+    curves = tmp_path / "curves.csv"
+    curves.write_text("community_id,channel,segment,form,rmax,k,h\n")
+    sc = small(small_synth, budget={"total": 60_000, "curves": str(curves)})
+    digest = run_module.area_hash(sc.area)
+    first = run_module.run_id(sc, digest)
+    curves.write_text("community_id,channel,segment,form,rmax,k,h\nX,sms,56+/low,hill,1,1,1\n")
+    assert run_module.run_id(sc, digest) != first
+    key = sweep_key(pd.DataFrame({"a": [1.0]}), SimulationParams(), 1.0, (1.0,), 1, 0)
+    monkeypatch.setattr(run_module, "code_fingerprint", lambda: "other code")
+    monkeypatch.setattr(curves_module, "code_fingerprint", lambda: "other code")
+    assert run_module.run_id(sc, digest) != first
+    assert sweep_key(pd.DataFrame({"a": [1.0]}), SimulationParams(), 1.0, (1.0,), 1, 0) != key
 
 
 def small_synth_venue_cost(area: Path) -> float:
