@@ -18,7 +18,6 @@ from typing import Annotated
 
 import geopandas as gpd
 import numpy as np
-import osmnx as ox
 import pandas as pd
 import shapely
 import tomli_w
@@ -265,6 +264,8 @@ def import_area(mapping_path: str | Path, out_dir: str | Path, *,
     AreaError
         Every problem of the mapping or of the resulting pack.
     """
+    import osmnx as ox  # at first use: it takes 1.7 s to import
+
     say = progress or (lambda _m: None)
     mapping_path = Path(mapping_path)
     m = read_mapping(mapping_path)

@@ -11,7 +11,6 @@ from typing import Literal, cast
 
 import geopandas as gpd
 import networkx as nx
-import osmnx as ox
 
 from geo.errors import NetworkError
 
@@ -84,6 +83,8 @@ def _osm_to_filtered_xml(path: Path, mode: _AnyMode, out: Path) -> int:
 
 
 def _read_osm(path: Path, mode: _AnyMode) -> nx.MultiDiGraph:
+    import osmnx as ox  # at first use: it takes 1.7 s to import
+
     with tempfile.TemporaryDirectory(prefix="sitesim-osm-") as tmp:
         xml = Path(tmp) / "filtered.osm"
         try:
@@ -102,6 +103,8 @@ def _read_osm(path: Path, mode: _AnyMode) -> nx.MultiDiGraph:
 
 
 def _read_graphml(path: Path, mode: _AnyMode) -> nx.MultiDiGraph:
+    import osmnx as ox  # at first use: it takes 1.7 s to import
+
     try:
         G = ox.load_graphml(path)
     except Exception as exc:  # noqa: BLE001 - any parse failure is a user file problem
@@ -143,6 +146,8 @@ def network_from_gdfs(
 
     ``nodes`` needs an ``osmid`` column or index; ``edges`` needs ``u``, ``v`` and ``key``.
     """
+    import osmnx as ox  # at first use: it takes 1.7 s to import
+
     nodes = nodes.copy()
     if "osmid" in nodes.columns:
         nodes = nodes.set_index("osmid")
@@ -240,6 +245,8 @@ def load_network(
     NetworkError
         When the file is missing, unreadable or holds no usable streets.
     """
+    import osmnx as ox  # at first use: it takes 1.7 s to import
+
     if mode not in ("walk", "drive"):
         raise NetworkError(f"mode = {mode!r}: expected 'walk' or 'drive'")
     G = read_streets([path, *extra], mode=mode)
@@ -267,6 +274,8 @@ def load_network(
 def read_streets(paths: Sequence[str | Path], *, mode: _AnyMode = "all") -> nx.MultiDiGraph:
     """Read and compose street files without travel times; ``"all"`` keeps every street a
     pedestrian or a car may use, one-way streets as they are (what a pack stores)."""
+    import osmnx as ox  # at first use: it takes 1.7 s to import
+
     graphs = [_read_one(Path(p), mode) for p in paths]
     G = graphs[0]
     crs = G.graph.get("crs")

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special  # stdtrit: the t quantile (scipy.stats takes 0.6 s to import)
 
 from geo.errors import InputError
 from simulation.replications import t_interval
@@ -199,5 +199,5 @@ def _welch(x: np.ndarray, y: np.ndarray, level: float) -> tuple[float, float, fl
     if se == 0:
         return d, d, d
     df = (vx + vy) ** 2 / (vx**2 / (x.size - 1) + vy**2 / (y.size - 1))
-    half = float(stats.t.ppf(0.5 + level / 2, df) * se)
+    half = float(special.stdtrit(df, 0.5 + level / 2) * se)
     return d, d - half, d + half

@@ -157,6 +157,16 @@ def test_batch_cli_reports_failures_with_exit_3(small_synth: Path, tmp_path: Pat
     assert "failed: bad: infeasible" in err and "complete" in out
 
 
+def _being_written(runs: Path, name: str) -> bool:
+    """Whether a run of ``name`` is being written (its temporary folder exists). A folder
+    renamed while the listing is read makes the listing fail: not yet, then."""
+    try:
+        return any(p.name.startswith(f".{name}-") and ".tmp-" in p.name
+                   for p in runs.iterdir())
+    except FileNotFoundError:
+        return False
+
+
 def test_killed_batch_leaves_nothing_complete_and_resume_finishes_it(
         small_synth: Path, tmp_path: Path) -> None:
     files = [_write(tmp_path, small_synth, n) for n in ("first", "slow", "third")]
@@ -170,7 +180,7 @@ def test_killed_batch_leaves_nothing_complete_and_resume_finishes_it(
                     cache=cache)
     deadline = time.monotonic() + 600
     # kill while the slow one is being written: its temporary folder exists
-    while time.monotonic() < deadline and not list(runs.glob(".slow-*.tmp-*")):
+    while time.monotonic() < deadline and not _being_written(runs, "slow"):
         time.sleep(0.05)
     time.sleep(0.5)
     os.killpg(proc.pid, signal.SIGKILL)
