@@ -17,8 +17,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/sitesim demo
 
+# make test: the fast tests on every CPU (a test file stays on one worker, so that its
+# module fixtures are built once); test-all runs serially, benchmarks included.
+TEST_WORKERS ?= auto
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -m "slow or not slow"

@@ -67,8 +67,10 @@ def builtin_area_path(name: str, *, progress: Progress | None = None) -> Path:
     if not (path / "area.toml").exists():
         if progress:
             progress(f"generating the sample city into {path} (first use only)")
+        # two processes may both start on first use: the first to finish wins, and
+        # nobody deletes a pack that another is reading
         synthesize_area(path, name="sample-city", communities=spec["communities"],
-                        adults=spec["adults"], seed=spec["seed"])
+                        adults=spec["adults"], seed=spec["seed"], replace=False)
     return path
 
 
@@ -204,6 +206,7 @@ def _node_weights(nodes: pd.DataFrame, communities: gpd.GeoDataFrame,
 def synthesize_area(
     out_dir: str | Path, *, communities: int = 150, adults: int = 350_000, seed: int = 2026,
     name: str | None = None, street_spacing_m: float = 85.0, progress: Progress | None = None,
+    replace: bool = True,
 ) -> Path:
     """Generate a synthetic study area pack into ``out_dir``.
 
@@ -223,6 +226,10 @@ def synthesize_area(
         Seed of the random generator; the same seed gives the same pack.
     street_spacing_m
         Distance between parallel local streets, metres.
+    replace
+        Replace a pack already at ``out_dir``; with False, a pack that another process
+        finished there first is kept (the same arguments make the same pack) and this
+        one's is dropped.
 
     Returns
     -------
@@ -344,6 +351,9 @@ def synthesize_area(
         }
         (tmp / "area.toml").write_text(tomli_w.dumps(config), encoding="utf-8")
         tmp.chmod(0o755)
+        if out.exists() and not replace and (out / "area.toml").exists():
+            shutil.rmtree(tmp)  # another process made it meanwhile: keep theirs
+            return out
         if out.exists():
             shutil.rmtree(out)
         tmp.rename(out)

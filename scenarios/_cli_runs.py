@@ -229,12 +229,16 @@ def compare(
 def _print_warnings(run_ids: list[str], runs_dir: Path,
                     names: dict[str, str] | None = None) -> None:
     """One line on stderr for each warning the runs recorded (outside the envelope of
-    published figures, poor curve fits), so that csv and json on stdout stay clean."""
+    published figures, poor curve fits), with the runs that recorded it, so that csv and
+    json on stdout stay clean."""
     from scenarios.store import run_warnings
 
+    by_line: dict[str, list[str]] = {}  # runs that share curves share their notes
     for run_id, line in run_warnings(run_ids, runs_dir):
-        label = (names or {}).get(run_id, run_id)
-        err.print(f"warning: {label}: {line}", markup=False, highlight=False, soft_wrap=True)
+        by_line.setdefault(line, []).append((names or {}).get(run_id, run_id))
+    for line, labels in by_line.items():
+        err.print(f"warning: {', '.join(labels)}: {line}", markup=False, highlight=False,
+                  soft_wrap=True)
 
 
 def _print_comparison(frame: pd.DataFrame) -> None:
