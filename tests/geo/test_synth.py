@@ -69,6 +69,24 @@ def test_same_seed_same_pack_other_seed_differs(tmp_path: Path) -> None:
     assert (a / "communities.parquet").read_bytes() != (c / "communities.parquet").read_bytes()
 
 
+def test_first_use_by_two_processes_keeps_the_first_pack(tmp_path: Path) -> None:
+    """With replace=False (the built-in area on first use) a pack another process finished
+    meanwhile stays as it is, inode and all, and nothing temporary is left."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    out = tmp_path / "city"
+    with ProcessPoolExecutor(2) as pool:
+        done = [pool.submit(synthesize_area, out, communities=12, adults=6_000, seed=5,
+                            replace=False) for _ in range(2)]
+        assert [f.result() for f in done] == [out, out]
+    kept = (out / "communities.parquet").stat().st_ino
+    synthesize_area(out, communities=12, adults=6_000, seed=5, replace=False)
+    assert (out / "communities.parquet").stat().st_ino == kept
+    assert [p.name for p in tmp_path.iterdir()] == ["city"]
+    synthesize_area(out, communities=12, adults=6_000, seed=5)  # replace: a new pack
+    assert (out / "communities.parquet").stat().st_ino != kept
+
+
 def test_any_size_keeps_totals(tmp_path: Path) -> None:
     area = load_area(synthesize_area(tmp_path / "s", communities=40, adults=123_457, seed=1))
     assert len(area.communities) == 40
