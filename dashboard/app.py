@@ -149,7 +149,7 @@ def compare_warnings(run_ids: Sequence[str] | None, runs_dir: Path) -> list[Any]
         found = run_warnings(run_ids, runs_dir)
     except InputError:
         return []
-    return [html.Li(f"{run_id}: {line}") for run_id, line in found]
+    return [html.Li(f"{', '.join(ids)}: {line}") for line, ids in found]
 
 
 def compare_figures(run_ids: Sequence[str] | None, curve: str, runs_dir: Path

@@ -233,12 +233,9 @@ def _print_warnings(run_ids: list[str], runs_dir: Path,
     json on stdout stay clean."""
     from scenarios.store import run_warnings
 
-    by_line: dict[str, list[str]] = {}  # runs that share curves share their notes
-    for run_id, line in run_warnings(run_ids, runs_dir):
-        by_line.setdefault(line, []).append((names or {}).get(run_id, run_id))
-    for line, labels in by_line.items():
-        err.print(f"warning: {', '.join(labels)}: {line}", markup=False, highlight=False,
-                  soft_wrap=True)
+    for line, ids in run_warnings(run_ids, runs_dir):
+        labels = ", ".join((names or {}).get(i, i) for i in ids)
+        err.print(f"warning: {labels}: {line}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _print_comparison(frame: pd.DataFrame) -> None:

@@ -88,16 +88,18 @@ def resolve_run(run: str, runs_dir: str | Path = "runs") -> Path:
 
 
 def run_warnings(runs: Sequence[str], runs_dir: str | Path = "runs"
-                 ) -> list[tuple[str, str]]:
-    """(run id, line) for every warning the runs' manifests record: where a run leaves the
-    envelope of published figures, and response curves that fit poorly."""
-    out = []
+                 ) -> list[tuple[str, tuple[str, ...]]]:
+    """Every warning the runs' manifests record (where a run leaves the envelope of
+    published figures, response curves that fit poorly), once each, with the runs that
+    recorded it (runs that share response curves share their notes): (line, run ids)."""
+    found: dict[str, list[str]] = {}
     for run in runs:
         folder = resolve_run(run, runs_dir)
         lines = (_manifest(folder) or {}).get("warnings")
         if isinstance(lines, list):
-            out += [(folder.name, str(line)) for line in lines]
-    return out
+            for line in lines:
+                found.setdefault(str(line), []).append(folder.name)
+    return [(line, tuple(ids)) for line, ids in found.items()]
 
 
 def connect(runs_dir: str | Path = "runs") -> duckdb.DuckDBPyConnection:

@@ -59,10 +59,13 @@ def test_compare_view(runs: tuple[Path, list[str]]) -> None:
     nothing = compare_view([], None, "customers", root)
     assert nothing[0] == "Pick one run or more." and nothing[1] == []
     # the warnings each run recorded (here: short runs of a small pack), one line each
-    said = [(r, line) for r in ids for line in data.manifest(r, root)["warnings"]]
+    said: dict[str, list[str]] = {}
+    for r in ids:
+        for line in data.manifest(r, root)["warnings"]:
+            said.setdefault(line, []).append(r)
     assert said  # 8 weeks of 2,000 agents on a small pack: far from a bank's year
     shown = [li.children for li in compare_warnings(ids, root)]
-    assert shown == [f"{r}: {line}" for r, line in said]
+    assert shown == [f"{', '.join(rs)}: {line}" for line, rs in said.items()]
 
 
 @pytest.mark.parametrize("bad", ["../../etc/passwd", "base-0000zzzz", "/etc/passwd",
