@@ -27,7 +27,7 @@ from dash_ag_grid import AgGrid
 from dashboard import data, maps
 from dashboard.whatif import CAMPAIGN_FIELDS, FIELDS, Jobs, build_scenario, form_values
 from geo.errors import InputError
-from scenarios.store import RUN_ID, format_kpi, run_warnings
+from scenarios.store import RUN_ID, format_kpi, group_warnings
 from simulation.params import CHANNELS
 
 __all__ = ["compare_cards", "compare_differences", "compare_figures", "compare_view",
@@ -126,8 +126,9 @@ def _staff(run_ids: Sequence[str], runs_dir: Path) -> Figure:
 
 
 def compare_cards(run_ids: Sequence[str] | None, baseline: str | None,
-                  runs_dir: Path) -> tuple[str, list[Any]]:
-    """The compare page's message and KPI cards."""
+                  runs_dir: Path) -> tuple[Any, list[Any]]:
+    """The compare page's message (with the runs' warnings below it, where they recorded
+    any) and KPI cards."""
     run_ids = [r for r in (run_ids or []) if r]
     if not run_ids:
         return "Pick one run or more.", []
@@ -137,8 +138,14 @@ def compare_cards(run_ids: Sequence[str] | None, baseline: str | None,
         table = data.kpi_table(run_ids, runs_dir, baseline=baseline)
     except InputError as exc:
         return f"404: {exc}", []
-    return (f"Compared with {baseline}; differences are paired where runs share a seed "
-            "and replications (common random numbers).", kpi_cards(table))
+    message = (f"Compared with {baseline}; differences are paired where runs share a seed "
+               "and replications (common random numbers).")
+    warnings = compare_warnings(run_ids, runs_dir)
+    if warnings:  # one callback, one round trip: the warnings come with the cards
+        return [message, html.Ul(warnings, id="compare-warnings",
+                                 style={"color": "#9a6700", "margin": "4px 0"})], \
+            kpi_cards(table)
+    return message, kpi_cards(table)
 
 
 def compare_warnings(run_ids: Sequence[str] | None, runs_dir: Path) -> list[Any]:
@@ -146,7 +153,8 @@ def compare_warnings(run_ids: Sequence[str] | None, runs_dir: Path) -> list[Any]
     published figures (docs/simulation.md), and response curves that fit poorly."""
     run_ids = [r for r in (run_ids or []) if r]
     try:
-        found = run_warnings(run_ids, runs_dir)
+        found = group_warnings({r: data.manifest(r, runs_dir).get("warnings")
+                                for r in run_ids})
     except InputError:
         return []
     return [html.Li(f"{', '.join(ids)}: {line}") for line, ids in found]
@@ -288,7 +296,6 @@ def create_app(runs_dir: str | Path = "runs") -> Dash:
                 ], style={"display": "grid", "gridTemplateColumns": "80px 1fr",
                           "gap": "6px", "maxWidth": "900px"}),
                 html.Div(id="compare-message", style={"margin": "8px 0"}),
-                html.Ul(id="compare-warnings", style={"color": "#9a6700", "margin": "4px 0"}),
                 html.Div(id="cards", style={"display": "flex", "flexWrap": "wrap",
                                             "gap": "8px"}),
                 dcc.Graph(id="curves"),
@@ -410,17 +417,13 @@ def create_app(runs_dir: str | Path = "runs") -> Dash:
 
     @app.callback(Output("compare-message", "children"), Output("cards", "children"),
                   Input("runs", "value"), Input("baseline", "value"))
-    def _cards(runs: list[str] | None, baseline: str | None) -> tuple[str, list[Any]]:
+    def _cards(runs: list[str] | None, baseline: str | None) -> tuple[Any, list[Any]]:
         return compare_cards(runs, baseline, root)
 
     @app.callback(Output("curves", "figure"), Output("budget", "figure"),
                   Output("staff", "figure"), Input("runs", "value"), Input("curve", "value"))
     def _figures(runs: list[str] | None, curve: str) -> tuple[Figure, ...]:
         return compare_figures(runs, curve, root)
-
-    @app.callback(Output("compare-warnings", "children"), Input("runs", "value"))
-    def _warnings(runs: list[str] | None) -> list[Any]:
-        return compare_warnings(runs, root)
 
     @app.callback(Output("differences", "rowData"), Output("differences", "columnDefs"),
                   Input("runs", "value"))

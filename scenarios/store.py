@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import duckdb
@@ -21,8 +21,8 @@ from scipy import special  # stdtrit: the t quantile (scipy.stats takes 0.6 s to
 from geo.errors import InputError
 from simulation.replications import t_interval
 
-__all__ = ["RUN_ID", "compare_runs", "connect", "format_kpi", "list_runs", "resolve_run",
-           "run_warnings"]
+__all__ = ["RUN_ID", "compare_runs", "connect", "format_kpi", "group_warnings", "list_runs",
+           "resolve_run", "run_warnings"]
 
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*-[0-9a-f]{8}$")
 #: KPIs compared by default, in the order printed.
@@ -92,13 +92,21 @@ def run_warnings(runs: Sequence[str], runs_dir: str | Path = "runs"
     """Every warning the runs' manifests record (where a run leaves the envelope of
     published figures, response curves that fit poorly), once each, with the runs that
     recorded it (runs that share response curves share their notes): (line, run ids)."""
-    found: dict[str, list[str]] = {}
+    said = {}
     for run in runs:
         folder = resolve_run(run, runs_dir)
-        lines = (_manifest(folder) or {}).get("warnings")
+        said[folder.name] = (_manifest(folder) or {}).get("warnings")
+    return group_warnings(said)
+
+
+def group_warnings(said: Mapping[str, object]) -> list[tuple[str, tuple[str, ...]]]:
+    """Each run's ``warnings`` (a manifest's list) as (line, run ids), each line once, in
+    the order first said."""
+    found: dict[str, list[str]] = {}
+    for run_id, lines in said.items():
         if isinstance(lines, list):
             for line in lines:
-                found.setdefault(str(line), []).append(folder.name)
+                found.setdefault(str(line), []).append(run_id)
     return [(line, tuple(ids)) for line, ids in found.items()]
 
 

@@ -49,7 +49,10 @@ def test_compare_view(runs: tuple[Path, list[str]]) -> None:
     root, ids = runs
     message, cards, curves, budget, staff, rows, columns = compare_view(
         ids, ids[1], "new customers (cumulative)", root)
-    assert message.startswith(f"Compared with {ids[1]}")
+    text, warnings = message  # these runs recorded warnings: they come below the message
+    assert text.startswith(f"Compared with {ids[1]}")
+    assert [li.children for li in warnings.children] == [
+        li.children for li in compare_warnings(ids, root)]
     assert len(cards) == len(data.COMPARE_KPIS)
     text = json.dumps([c.to_plotly_json() for c in cards], default=str)
     assert "beyond noise" in text  # spend differs by the budget, in every replication
@@ -121,7 +124,9 @@ def test_callbacks_over_http(runs: tuple[Path, list[str]]) -> None:
     assert client.post("/_dash-update-component", json=body).status_code == 204
     compared = call([("compare-message", "children"), ("cards", "children")],
                     [("runs", "value", ids), ("baseline", "value", ids[0])])
-    assert compared["compare-message"]["children"].startswith(f"Compared with {ids[0]}")
+    text, warnings = compared["compare-message"]["children"]
+    assert text.startswith(f"Compared with {ids[0]}")
+    assert warnings["props"]["id"] == "compare-warnings" and warnings["props"]["children"]
     assert len(compared["cards"]["children"]) == len(data.COMPARE_KPIS)
     figures = call([("curves", "figure"), ("budget", "figure"), ("staff", "figure")],
                    [("runs", "value", ids), ("curve", "value", "customers")])
