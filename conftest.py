@@ -51,7 +51,8 @@ def grid_layers() -> dict[str, gpd.GeoDataFrame]:
 
 
 def write_pack(folder: Path, layers: dict[str, gpd.GeoDataFrame], *,
-               area_toml: str = 'name = "grid"\ncurrency = "EUR"\n',
+               area_toml: str = ('name = "grid"\ncurrency = "EUR"\n[[sources]]\n'
+                                 'name = "made by hand for the tests"\nlicence = "CC0-1.0"\n'),
                suffix: str = ".geojson") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, gdf in layers.items():

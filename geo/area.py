@@ -180,6 +180,19 @@ def _read_layer(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     return gdf
 
 
+def _licence_problems(config: AreaConfig, path: Path) -> list[Problem]:
+    """A warning for a pack that does not say under which licence its data may be used."""
+    fix = 'give each source a licence: [[sources]] name = "...", licence = "CC BY 4.0"'
+    if not config.sources:
+        return [Problem("warning", f"{path}: sources", "the pack names no sources, so no "
+                        "licence says how its data may be used", fix)]
+    missing = [s.name for s in config.sources if not s.licence.strip()]
+    if missing:
+        return [Problem("warning", f"{path}: sources", f"{len(missing)} source(s) without a "
+                        f"licence ({', '.join(missing)})", fix)]
+    return []
+
+
 def _read_pack(root: Path) -> tuple[StudyArea | None, list[Problem]]:
     problems: list[Problem] = []
     if not root.exists():
@@ -194,6 +207,8 @@ def _read_pack(root: Path) -> tuple[StudyArea | None, list[Problem]]:
             config = read_area_config(config_path)
         except AreaError as exc:
             problems.extend(exc.problems)
+        else:
+            problems.extend(_licence_problems(config, config_path))
     else:
         problems.append(Problem("warning", str(config_path), "no area.toml: name and currency "
                                 "are assumed (EUR), speeds are the defaults",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from geo._pydantic import read_toml, validation_problems
 from geo.errors import AreaError
@@ -17,11 +17,12 @@ NonNegative = Annotated[float, Field(ge=0)]
 
 
 class Source(BaseModel):
-    """Where a layer came from, and under which licence it may be used."""
+    """Where a layer came from, and under which licence it may be used (``licence`` may be
+    left out: the pack then says so in a warning)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     name: str
-    licence: str
+    licence: str = ""
     url: str = ""
     layers: tuple[str, ...] = ()
 
@@ -84,6 +85,14 @@ class AreaConfig(BaseModel):
     sources: tuple[Source, ...] = ()
     kinds: dict[str, KindCosts] = Field(default_factory=_default_kinds)
     generator: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _names_as_sources(cls, value: Any) -> Any:
+        """``sources = ["Statistics Finland, Paavo", ...]``: a string is a source's name."""
+        if isinstance(value, list | tuple):
+            return [{"name": v} if isinstance(v, str) else v for v in value]
+        return value
 
 
 def read_area_config(path: Path) -> AreaConfig:

@@ -163,6 +163,30 @@ def test_bad_area_toml_keys(tmp_path: Path) -> None:
     assert any("area.toml: colour" in e for e in errors)
 
 
+def test_sources_as_plain_names_and_without_a_licence(tmp_path: Path) -> None:
+    """``sources = ["Statistics Finland, Paavo", "OpenStreetMap"]`` (how most people write
+    it) names the sources; a pack that gives no licence says so in a warning."""
+    plain = write_pack(tmp_path / "plain", grid_layers(), area_toml=(
+        'name = "plain"\nsources = ["Statistics Finland, Paavo", "OpenStreetMap"]\n'))
+    with pytest.warns(SitesimWarning) as caught:
+        area = load_area(plain)
+    assert [s.name for s in area.config.sources] == ["Statistics Finland, Paavo",
+                                                     "OpenStreetMap"]
+    said = [str(w.message) for w in caught]
+    assert any("2 source(s) without a licence (Statistics Finland, Paavo, OpenStreetMap)" in m
+               for m in said), said
+    mixed = write_pack(tmp_path / "mixed", grid_layers(), area_toml=(
+        'name = "mixed"\nsources = ["OpenStreetMap", {name = "Paavo", licence = "CC BY 4.0"}]'
+        '\n'))
+    lines = [p.line() for p in check_area(mixed) if "licence" in p.line()]
+    assert len(lines) == 1 and "1 source(s) without a licence (OpenStreetMap)" in lines[0]
+    licensed = write_pack(tmp_path / "ok", grid_layers(), area_toml=(
+        'name = "ok"\n[[sources]]\nname = "Paavo"\nlicence = "CC BY 4.0"\n'))
+    assert not [p for p in check_area(licensed) if "licence" in p.line()]
+    nothing = write_pack(tmp_path / "none", grid_layers(), area_toml='name = "none"\n')
+    assert any("names no sources" in p.line() for p in check_area(nothing))
+
+
 def test_load_area_raises_with_every_problem(make_pack) -> None:
     comm = grid_layers()["communities"]
     comm.loc[0, "households"] = -1
