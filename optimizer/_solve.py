@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import highspy
 import pulp
 
+from geo.errors import SitesimWarning
 from optimizer.errors import OptimizerInputError
 
 __all__ = ["SolveOutcome", "Solver", "check_solver", "row_duals", "solve"]
@@ -29,6 +31,7 @@ class SolveOutcome:
     objective: float | None
     bound: float | None
     solve_seconds: float
+    solver: str = ""  # the solver that solved it (the other one, where the first failed)
 
 
 def check_solver(solver: str) -> None:
@@ -39,8 +42,25 @@ def check_solver(solver: str) -> None:
 
 def solve(problem: pulp.LpProblem, *, solver: Solver = "cbc", time_limit_s: float = 60.0,
           gap: float = 0.0, warm_start: bool = False) -> SolveOutcome:
-    """Solve ``problem`` with CBC or HiGHS under a time limit; say what was proven."""
+    """Solve ``problem`` with CBC or HiGHS under a time limit; say what was proven.
+
+    Where the solver itself fails (it crashes, or cannot read the model), the other one
+    solves it and a :class:`~geo.errors.SitesimWarning` says so; only when both fail does
+    the error reach the caller.
+    """
     check_solver(solver)
+    try:
+        return replace(_solve(problem, solver, time_limit_s, gap, warm_start), solver=solver)
+    except pulp.PulpSolverError as exc:
+        other: Solver = "highs" if solver == "cbc" else "cbc"
+        outcome = _solve(problem, other, time_limit_s, gap, warm_start=False)
+        warnings.warn(f"{solver} failed on {problem.name} ({str(exc).strip()[:200]}); "
+                      f"solved with {other} instead", SitesimWarning, stacklevel=2)
+        return replace(outcome, solver=other)
+
+
+def _solve(problem: pulp.LpProblem, solver: Solver, time_limit_s: float, gap: float,
+           warm_start: bool) -> SolveOutcome:
     if solver == "cbc":
         engine = pulp.COIN_CMD(path=_cbc_path(), msg=False, timeLimit=time_limit_s,
                                gapRel=gap or None, warmStart=warm_start, threads=1)

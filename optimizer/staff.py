@@ -153,6 +153,9 @@ def allocate_staff(
             f"{relationship_managers} (staff.relationship_managers); "
             f"{len(short)} week(s) short: hire, lower the minimums or move events")
 
+    if outlets.empty:  # only self-service outlets: nobody to staff, nothing to solve
+        return _no_outlet_to_staff(week_list, needs, relationship_managers, solver,
+                                   time.perf_counter() - start)
     # distinct weeks: the same event needs and visits give the same plan
     keys: dict[tuple[object, ...], list[int]] = {}
     for w in week_list:
@@ -215,6 +218,23 @@ def allocate_staff(
                      served_share=(total - unserved) / total if total else 1.0,
                      unserved_visits=unserved, binding=tuple(binding), build_seconds=build,
                      solve_seconds=outcome.solve_seconds, solver=solver)
+
+
+def _no_outlet_to_staff(weeks: list[int], needs: pd.Series, rms: int, solver: str,
+                        build: float) -> StaffPlan:
+    """The plan where every outlet serves itself (smart ATMs): the RMs go to events."""
+    plan = pd.DataFrame({"week": pd.Series(dtype=np.int64), "outlet_id": pd.Series(dtype=object),
+                         "kind": pd.Series(dtype=object), "staff": pd.Series(dtype=np.int64),
+                         "visits": pd.Series(dtype=float), "served": pd.Series(dtype=float),
+                         "unserved": pd.Series(dtype=float)})
+    event = needs.reindex(weeks).to_numpy(dtype=np.int64)
+    by_week = pd.DataFrame({"week": np.array(weeks, dtype=np.int64), "outlet_staff": 0,
+                            "event_staff": event, "spare": rms - event,
+                            "unserved_visits": 0.0})
+    return StaffPlan(status="optimal", proven_optimal=True, gap=0.0, plan=plan, weeks=by_week,
+                     served_share=1.0, unserved_visits=0.0,
+                     binding=("no outlet needs staff: every open outlet is self-service",),
+                     build_seconds=build, solve_seconds=0.0, solver=solver)
 
 
 def _check(outlets: pd.DataFrame, rms: int, hours: float, minutes_per_visit: float,

@@ -61,6 +61,42 @@ def test_spare_staff_stay_unassigned() -> None:
     assert plan.served_share == 1.0 and plan.binding == ()
 
 
+@pytest.mark.parametrize("solver", ["cbc", "highs"])
+def test_a_network_of_smart_atms_only_needs_no_staff(solver: str) -> None:
+    """Every outlet self-service: the plan has no outlet rows, the RMs go to events (it
+    ended in PulpSolverError with CBC and KeyError 'week' with HiGHS)."""
+    atms = pd.DataFrame({"kind": ["smart_atm", "smart_atm"], "visits_per_week": [300.0, 90.0]},
+                        index=["T1", "T2"])
+    plan = allocate_staff(atms, relationship_managers=5, weeks=3, event_staff={2: 3},
+                          solver=solver)  # type: ignore[arg-type]
+    assert plan.plan.empty and list(plan.plan.columns) == [
+        "week", "outlet_id", "kind", "staff", "visits", "served", "unserved"]
+    assert plan.weeks["event_staff"].tolist() == [0, 3, 0]
+    assert plan.weeks["spare"].tolist() == [5, 2, 5]
+    assert plan.proven_optimal and plan.served_share == 1.0
+    with pytest.raises(PlanInfeasibleError, match="events 6"):
+        allocate_staff(atms, relationship_managers=5, weeks=2, event_staff={1: 6})
+
+
+def test_a_solver_that_fails_hands_over_to_the_other(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A solver crash on user data is not an internal error: the other solver solves the
+    model and a warning says so."""
+    import pulp
+
+    from geo import SitesimWarning
+
+    real = pulp.COIN_CMD.actualSolve
+
+    def broken(self: object, lp: object, **kw: object) -> int:
+        raise pulp.PulpSolverError("Pulp: Error while executing cbc")
+
+    monkeypatch.setattr(pulp.COIN_CMD, "actualSolve", broken)
+    with pytest.warns(SitesimWarning, match="cbc failed on allocate_staff .*solved with highs"):
+        plan = allocate_staff(outlets(), relationship_managers=12, weeks=1, solver="cbc")
+    assert plan.plan.set_index("outlet_id")["staff"].to_dict() == {"A": 10, "B": 2}
+    monkeypatch.setattr(pulp.COIN_CMD, "actualSolve", real)
+
+
 def test_minimum_staffing_infeasible_names_the_numbers() -> None:
     with pytest.raises(PlanInfeasibleError,
                        match=r"minimum staffing needs 15 relationship managers in week 2 "
