@@ -18,6 +18,7 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+from pyproj import CRS
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
@@ -51,9 +52,11 @@ class RoutingGraph:
 
     matrix: csr_matrix
     node_ids: np.ndarray
-    xy: np.ndarray
+    xy: np.ndarray  # node positions in ``crs``: metres (a geographic graph is projected)
     crs: str | None
     weight: str
+    #: the CRS the graph came in, where it was geographic (``xy`` is then projected)
+    source_crs: str | None = None
 
     @classmethod
     def from_arrays(cls, node_ids: np.ndarray, xy: np.ndarray, u: np.ndarray, v: np.ndarray,
@@ -79,8 +82,19 @@ class RoutingGraph:
         minutes = np.maximum(minutes, 1e-9)
         n = node_ids.size
         matrix = csr_matrix((minutes, (ui, vi)), shape=(n, n))
-        return cls(matrix=matrix, node_ids=node_ids, xy=np.asarray(xy, dtype=np.float64),
-                   crs=crs, weight=weight)
+        xy = np.asarray(xy, dtype=np.float64)
+        source_crs = None
+        if crs is not None and CRS.from_user_input(crs).is_geographic and len(xy):
+            # distances are taken in metres: degrees read as metres would snap a point
+            # 30 km away at 0.3 m
+            source_crs = str(crs)
+            points = gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=crs)
+            metric = points.estimate_utm_crs()
+            projected = points.to_crs(metric)
+            xy = np.column_stack([projected.x.to_numpy(), projected.y.to_numpy()])
+            crs = metric.to_string()
+        return cls(matrix=matrix, node_ids=node_ids, xy=xy, crs=crs, weight=weight,
+                   source_crs=source_crs)
 
     @classmethod
     def from_networkx(cls, G: nx.MultiDiGraph, *, weight: str = "travel_min") -> RoutingGraph:
@@ -286,6 +300,10 @@ def _places(rg: RoutingGraph, items: object, *, snap_tolerance_m: float,
         node_ids = np.asarray(items)
         if node_ids.ndim == 2 and node_ids.shape[1] == 2 and node_ids.dtype.kind == "f":
             xy = node_ids.astype(np.float64)
+            if rg.source_crs is not None:  # in the graph's own (geographic) CRS
+                moved = gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+                                      crs=rg.source_crs).to_crs(rg.crs)
+                xy = np.column_stack([moved.x.to_numpy(), moved.y.to_numpy()])
             rows, dist = rg.snap(xy)
             ids = pd.RangeIndex(len(xy))
         else:

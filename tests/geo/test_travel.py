@@ -147,3 +147,38 @@ def test_tiled_search_equals_networkx(side: int, seed: int, cutoff: float) -> No
                            atol=1e-4)
         row = matrix.loc[o]
         assert set(row.index[np.isfinite(row.to_numpy())]) == set(ref)
+
+
+def test_an_unprojected_network_is_measured_in_metres() -> None:
+    """A graph in EPSG:4326 (what geo.load_network returns for an OSM extract): a point
+    30 km east of it is 30 km away, not 0.3 "m" (degrees read as metres), so it falls
+    back to the straight line; a point 40 m from a node snaps 40 m. Distances are the
+    geodesic ones (pyproj.Geod) within 0.5%."""
+    from pyproj import Geod
+
+    lon0, lat0 = 24.94, 60.17  # Helsinki
+    G = nx.MultiDiGraph(crs="EPSG:4326")
+    for i in range(5):  # a street of 5 nodes, about 111 m apart (0.002 degrees of longitude)
+        G.add_node(i, x=lon0 + 0.002 * i, y=lat0)
+    for i in range(4):
+        G.add_edge(i, i + 1, travel_min=1.0)
+        G.add_edge(i + 1, i, travel_min=1.0)
+    geod = Geod(ellps="WGS84")
+    near_lat = lat0 + 40 / 111_320  # 40 m north of node 0
+    far_lon = lon0 + 0.008 + 30_000 / (111_320 * np.cos(np.radians(lat0)))  # 30 km east
+    points = gpd.GeoSeries([shapely.Point(lon0, near_lat), shapely.Point(far_lon, lat0)],
+                           index=["near", "far"], crs="EPSG:4326")
+    result = travel_time_matrix(G, points, [0, 4])
+    snap = dict(zip(result.origins.ids, result.origins.snap_m, strict=True))
+    want_near = geod.inv(lon0, lat0, lon0, near_lat)[2]
+    want_far = geod.inv(lon0 + 0.008, lat0, far_lon, lat0)[2]
+    assert snap["near"] == pytest.approx(want_near, rel=0.005)
+    assert snap["far"] == pytest.approx(want_far, rel=0.005)
+    assert result.origins.fallback.tolist() == [False, True]
+    # raw coordinates are read in the graph's own CRS (degrees) too
+    raw = travel_time_matrix(G, np.array([[lon0, near_lat]]), [0])
+    assert raw.origins.snap_m[0] == pytest.approx(want_near, rel=0.005)
+    # the same street in a metric CRS gives the same minutes along it
+    rg = RoutingGraph.from_networkx(G)
+    assert rg.crs is not None and "326" in rg.crs and rg.source_crs == "EPSG:4326"
+    assert result.minutes.loc["near", 4] > result.minutes.loc["near", 0] + 3.9
