@@ -25,6 +25,8 @@ __all__ = ["RUN_ID", "compare_runs", "connect", "format_kpi", "group_warnings", 
            "resolve_run", "run_warnings"]
 
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*-[0-9a-f]{8}$")
+#: A scenario name (it stands for its latest complete run).
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 #: KPIs compared by default, in the order printed.
 DEFAULT_KPIS = ("new_customers", "uplift_new_customers", "spend", "cost_per_acquisition",
                 "roi", "retention", "churn_rate", "penetration", "uplift_deposits")
@@ -69,16 +71,31 @@ def list_runs(runs_dir: str | Path = "runs") -> pd.DataFrame:
 
 
 def resolve_run(run: str, runs_dir: str | Path = "runs") -> Path:
-    """The folder of a complete run, from its id (or a path to it). Ids are checked
-    against the run-id pattern, so no path outside ``runs_dir`` can be named by id."""
+    """The folder of a complete run, from its id, a path to it, or a scenario name (its
+    latest complete run). Ids and names are checked against their patterns and names are
+    looked up among the listed runs, so no path outside ``runs_dir`` can be named."""
     root = Path(runs_dir)
     candidate = Path(run)
     if candidate.is_dir() and (candidate / "manifest.json").exists():
         folder = candidate
-    elif RUN_ID.match(run):
+    elif RUN_ID.match(run) and (root / run).is_dir():
         folder = root / run
+    elif NAME.match(run):
+        listed = list_runs(root)
+        named = listed[listed["name"] == run]
+        if named.empty:
+            if RUN_ID.match(run):
+                folder = root / run
+            else:
+                names = sorted(set(listed["name"].dropna()))
+                hint = (f"; scenarios with runs in {root}: {', '.join(names[:8])}" if names
+                        else f"; {root} holds no complete run")
+                raise InputError(f"run {run!r}: no run id or scenario of that name{hint}")
+        else:
+            folder = Path(str(named["path"].iloc[-1]))  # the newest
     else:
-        raise InputError(f"run {run!r}: not a run id (<name>-<8 hex digits>) or a run folder")
+        raise InputError(f"run {run!r}: not a run id (<name>-<8 hex digits>), a scenario name "
+                         "or a run folder")
     if _manifest(folder) is None:
         known = list_runs(root)["run_id"].tolist()
         hint = f"; complete runs in {root}: {', '.join(known[-5:])}" if known else (
@@ -137,9 +154,11 @@ def compare_runs(runs: Sequence[str], *, runs_dir: str | Path = "runs",
     One row per run x KPI: ``mean``, ``low``, ``high`` (Student-t interval over
     replications), ``delta`` (mean minus the baseline's), ``delta_low``, ``delta_high`` and
     ``significant`` (the interval of the difference excludes 0, that is the difference is
-    larger than the replication noise). Runs with the same seed and number of replications
-    share their random numbers replication by replication, so the difference is paired;
-    otherwise Welch's interval is used (``paired`` says which).
+    larger than the replication noise); the baseline's own delta columns are empty
+    (NaN). Runs with the same seed, number of replications and area share their random
+    numbers replication by replication, so the difference is paired; otherwise Welch's
+    interval is used (``paired`` says which, ``pairing`` why). A run is a run id, a run
+    folder, or a scenario name (its latest complete run).
     """
     if not runs:
         raise InputError("compare needs at least one run")
@@ -148,7 +167,7 @@ def compare_runs(runs: Sequence[str], *, runs_dir: str | Path = "runs",
     if base_folder not in folders:
         folders.insert(0, base_folder)
     tables = {f.name: _kpis(str(f), (f / "manifest.json").stat().st_mtime) for f in folders}
-    seeds = {f.name: (_manifest(f) or {}).get("seed") for f in folders}
+    manifests = {f.name: _manifest(f) or {} for f in folders}
     t_base = tables[base_folder.name]
     missing = [k for k in kpis if k not in t_base.columns]
     if missing:
@@ -157,15 +176,17 @@ def compare_runs(runs: Sequence[str], *, runs_dir: str | Path = "runs",
     rows = []
     for f in folders:
         t = tables[f.name]
-        paired = (seeds[f.name] == seeds[base_folder.name] and len(t) == len(t_base))
+        pairing = _pairing(manifests[f.name], manifests[base_folder.name], len(t), len(t_base))
+        paired = pairing.startswith("paired")
         for k in kpis:
             x = t[k].to_numpy(float)
             mean, low, high = _interval(x, level)
             row = {"run_id": f.name, "kpi": k, "mean": mean, "low": low, "high": high,
                    "replications": int(np.isfinite(x).sum()), "baseline": base_folder.name}
             if f == base_folder:
-                row.update(delta=0.0, delta_low=0.0, delta_high=0.0, significant=False,
-                           paired=True)
+                row.update(delta=float("nan"), delta_low=float("nan"),
+                           delta_high=float("nan"), significant=False, paired=False,
+                           pairing="the baseline")
             else:
                 b = t_base[k].to_numpy(float)
                 d, dl, dh = (_interval(x - b, level) if paired
@@ -173,10 +194,29 @@ def compare_runs(runs: Sequence[str], *, runs_dir: str | Path = "runs",
                 if paired and _same_but_rounding(x, b):  # 1.8 M summed in another order
                     d, dl, dh = 0.0, 0.0, 0.0
                 row.update(delta=d, delta_low=dl, delta_high=dh,
-                           significant=bool(np.isfinite(dl) and (dl > 0 or dh < 0)),
-                           paired=paired)
+                           significant=bool(np.isfinite(dl) and (dl > 0 or dh < 0)
+                                            and abs(d) > 0),
+                           paired=paired, pairing=pairing)
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _pairing(run: Mapping[str, object], base: Mapping[str, object], n_run: int,
+             n_base: int) -> str:
+    """Whether a run shares the baseline's random numbers replication by replication, and
+    why not: the same seed, replications and area (the same residents and draws)."""
+    def area(m: Mapping[str, object]) -> object:
+        inputs = m.get("inputs")
+        return inputs.get("area_hash") if isinstance(inputs, dict) else None
+
+    why = []
+    if run.get("seed") != base.get("seed"):
+        why.append(f"seeds differ ({run.get('seed')} vs {base.get('seed')})")
+    if n_run != n_base:
+        why.append(f"replications differ ({n_run} vs {n_base})")
+    if area(run) != area(base):
+        why.append("areas differ")
+    return "not paired: " + ", ".join(why) if why else "paired: same seed, replications, area"
 
 
 def _same_but_rounding(x: np.ndarray, y: np.ndarray) -> bool:

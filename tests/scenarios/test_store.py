@@ -88,6 +88,34 @@ def test_welch_when_seeds_differ_and_significance(tmp_path: Path) -> None:
     assert list(frame.index) == ["base-0000aaaa", "alt-0000bbbb"]
 
 
+def test_a_scenario_name_stands_for_its_latest_run_and_pairing_says_why(tmp_path: Path
+                                                                      ) -> None:
+    """``compare baseline alt``: names resolve to their newest complete run; runs on other
+    areas or seeds are not paired, and the row says why; the baseline has no delta."""
+    import os
+
+    make_run(tmp_path, "base-0000aaaa", [10, 12, 14])
+    newer = make_run(tmp_path, "base-0000abcd", [20, 22, 24])
+    os.utime(newer, (2e9, 2e9))  # the newest
+    other = make_run(tmp_path, "alt-0000bbbb", [30, 31, 33])
+    manifest = json.loads((other / "manifest.json").read_text())
+    manifest["inputs"] = {"area_hash": "elsewhere"}
+    (other / "manifest.json").write_text(json.dumps(manifest))
+    make_run(tmp_path, "seed-0000cccc", [21, 23, 25], seed=5)
+    assert resolve_run("base", tmp_path) == newer
+    frame = compare_runs(["base", "alt", "seed-0000cccc"], runs_dir=tmp_path,
+                         kpis=("new_customers",)).set_index("run_id")
+    assert frame.loc["base-0000abcd", "pairing"] == "the baseline"
+    assert np.isnan(frame.loc["base-0000abcd", ["delta", "delta_low", "delta_high"]]
+                    .to_numpy(float)).all()
+    assert frame.loc["alt-0000bbbb", "pairing"] == "not paired: areas differ"
+    assert frame.loc["seed-0000cccc", "pairing"] == "not paired: seeds differ (5 vs 1)"
+    assert not frame["paired"].any()
+    with pytest.raises(InputError, match=r"no run id or scenario of that name; scenarios "
+                                         r"with runs in .*: alt, base, seed"):
+        resolve_run("nothing", tmp_path)
+
+
 def test_run_ids_are_validated(tmp_path: Path) -> None:
     make_run(tmp_path, "base-0000aaaa", [1, 2])
     for bad in ("../../etc/passwd", "base-0000aaaa/../../x", "nope-0000ffff"):
