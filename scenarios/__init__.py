@@ -1,5 +1,24 @@
-"""Scenario files, the pipeline that runs one, batch runs, the results store, the CLI."""
+"""Scenario files, the pipeline that runs one, batch runs, the results store, the CLI.
+
+``run_scenario``, ``run_batch`` and ``compare_runs`` are loaded on first use, so that
+importing ``scenarios`` (and starting the command line) does not import the optimizer and
+the simulation.
+"""
+
+from typing import Any
 
 from scenarios.schema import Scenario, ScenarioError, load_scenario
 
-__all__ = ["Scenario", "ScenarioError", "load_scenario"]
+__all__ = ["Scenario", "ScenarioError", "compare_runs", "load_scenario", "run_batch",
+           "run_scenario"]
+
+_LAZY = {"run_scenario": "scenarios.run", "run_batch": "scenarios.batch",
+         "compare_runs": "scenarios.store"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'scenarios' has no attribute {name!r}")

@@ -254,7 +254,8 @@ def allocate(
         reserve = sc.budget.policy.reserve * sc.budget.total
         held = f" ({reserve:,.0f} policy reserve held back)" if reserve > 0 else ""
         console.print(f"spend {budget.spend:,.0f} of {sc.budget.total:,.0f}{held}; "
-                      f"{budget.customers:,.0f} new customers a year; {_optimality(budget)}")
+                      f"{budget.customers:,.0f} new customers over the "
+                      f"{sc.simulation.weeks} weeks; {_optimality(budget)}")
         if mv is not None:
             console.print(f"one more unit of budget buys {mv:.4f} "
                           f"{'new customers' if sc.budget.objective == 'customers' else 'value'}")

@@ -91,6 +91,7 @@ def run(
                       "--force runs it again")
     else:
         console.print(f"done in {result.seconds:.1f} s")
+    _print_headline(result.path)
     _print_warnings([result.run_id], runs)
     console.print(str(result.path))
 
@@ -120,6 +121,32 @@ def batch(
     _exit_on_failures(items)
     ids = " ".join(it.run_id for it in items if it.run_id)
     console.print(f"compare them: sitesim compare {ids} --runs {runs_dir}")
+
+
+#: The KPIs sitesim run ends with.
+HEADLINE_KPIS = ("uplift_new_customers", "cost_per_acquisition", "uplift_deposits", "roi",
+                 "retention", "yearly_attrition", "event_attendance", "spend")
+
+
+def _print_headline(folder: Path) -> None:
+    """A run's headline KPIs: mean and the half-width of the 95% interval over replications."""
+    from scenarios.store import format_kpi
+
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    kpis = (manifest.get("summary") or {}).get("kpis") or {}
+    reps = (manifest.get("scenario") or {}).get("simulation", {}).get("replications")
+    if not kpis:
+        return
+    console.print(f"headline KPIs (mean ±95% interval over {reps} replications):")
+    for name in HEADLINE_KPIS:
+        k = kpis.get(name)
+        if not k or k.get("mean") is None:
+            continue
+        half = ((k["high"] - k["low"]) / 2 if k.get("high") is not None
+                and k.get("low") is not None else None)
+        spread = f" ±{format_kpi(half)}" if half is not None else ""
+        console.print(f"  {name:<22} {format_kpi(k['mean'])}{spread}", markup=False,
+                      highlight=False)
 
 
 def _print_plans(items: list[BatchItem]) -> None:

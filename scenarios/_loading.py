@@ -3,7 +3,9 @@ paths relative to the file, and every problem reported at once as a :class:`Scen
 
 from __future__ import annotations
 
+import copy
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,33 +46,51 @@ def _read_chain(path: Path, seen: tuple[Path, ...], problems: list[Problem]) -> 
     except tomllib.TOMLDecodeError as exc:
         problems.append(Problem("error", str(path), f"not valid TOML: {exc}", "fix the syntax"))
         return {}
+    return _resolve(raw, path.parent, str(path), (*seen, path), problems)
+
+
+def _resolve(raw: dict[str, Any], folder: Path, where: str, seen: tuple[Path, ...],
+             problems: list[Problem]) -> dict[str, Any]:
+    """Paths relative to ``folder`` (the scenario file's), then its ``extends`` merged in."""
     if isinstance(raw.get("area"), str) and not raw["area"].startswith("builtin:"):
-        raw["area"] = str((path.parent / raw["area"]).resolve())
+        raw["area"] = str((folder / raw["area"]).resolve())
     budget = raw.get("budget")
     if isinstance(budget, dict) and isinstance(budget.get("curves"), str):
-        budget["curves"] = str((path.parent / budget["curves"]).resolve())
+        budget["curves"] = str((folder / budget["curves"]).resolve())
     parent = raw.pop("extends", None)
     if parent is None:
         return raw
     if not isinstance(parent, str):
-        problems.append(Problem("error", f"{path}: extends", f"got {parent!r}",
+        problems.append(Problem("error", f"{where}: extends", f"got {parent!r}",
                                 "give the path of another scenario file as text"))
         return raw
-    base = _read_chain(path.parent / parent, (*seen, path), problems)
+    base = _read_chain(folder / parent, seen, problems)
     return _merge(base, raw)
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read, resolve and validate a scenario file.
+def load_scenario(source: str | Path | Mapping[str, Any], *,
+                  base_dir: str | Path | None = None) -> Scenario:
+    """Read, resolve and validate a scenario: a TOML file, or the same tables as a dict.
+
+    ``source`` as a dict (``{"name": "more", "extends": "baseline.toml", "budget":
+    {"total": 3_000_000}}``) is checked exactly as a file would be; its relative paths
+    (``area``, ``extends``, ``budget.curves``) are read from ``base_dir`` (default: the
+    working directory).
 
     Raises
     ------
     ScenarioError
         Every problem at once, each naming the file, the key path, the value and the fix.
     """
-    path = Path(path)
     problems: list[Problem] = []
-    raw = _read_chain(path, (), problems)
+    if isinstance(source, Mapping):
+        folder = Path(base_dir) if base_dir is not None else Path.cwd()
+        name = source.get("name")
+        path = Path(f"<scenario {name!r}>" if isinstance(name, str) else "<scenario>")
+        raw = _resolve(copy.deepcopy(dict(source)), folder, str(path), (), problems)
+    else:
+        path = Path(source)
+        raw = _read_chain(path, (), problems)
     if problems:
         raise ScenarioError(f"{path}: {len(problems)} problem(s)", problems)
     where = str(path)

@@ -93,13 +93,14 @@ def _default_events() -> dict[EventKind, int]:
 
 
 class Events(_Frozen):
-    """Community events: how many of each type, in which weeks, with what money and staff;
-    ``communities``: plan for the residents of these communities only (default: all)."""
+    """Community events: how many of each type, in which weeks (default: the first 12, or
+    the whole run when it is shorter), with what money and staff; ``communities``: plan
+    for the residents of these communities only (default: all)."""
 
     enabled: bool = True
     count: dict[EventKind, Annotated[int, Field(ge=0)]] = Field(
         default_factory=_default_events)
-    weeks: WeekRange = (1, 12)
+    weeks: WeekRange | None = None
     budget: Money | None = 25_000
     staff_per_week: Annotated[float, Field(ge=0)] | None = None
     max_walk_minutes: Annotated[float, Field(gt=0, le=120)] = EVENT_MAX_WALK_MIN
@@ -207,6 +208,12 @@ class Scenario(_Frozen):
                 f"campaigns[{i}].weeks = {list(self.campaigns[i].weeks)} ends after the "
                 f"simulation's {self.simulation.weeks} weeks; end it by week "
                 f"{self.simulation.weeks} or lengthen simulation.weeks")
+        ev = self.events
+        if ev.weeks is not None and ev.weeks[1] > self.simulation.weeks:
+            raise ValueError(
+                f"events.weeks = {list(ev.weeks)} ends after the simulation's "
+                f"{self.simulation.weeks} weeks; end it by week {self.simulation.weeks} or "
+                "lengthen simulation.weeks")
         return self
 
     @model_validator(mode="after")

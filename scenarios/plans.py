@@ -297,8 +297,9 @@ def event_plan(prep: Prepared, outlets: pd.DataFrame, *,
         "income_low_share": (c["income_low_share"] if "income_low_share" in c
                              else pd.Series(0.0, index=c.index)).fillna(0.0)})
     counts = {str(k): n for k, n in ev.count.items()}
+    first, last = ev.weeks or (1, min(12, prep.scenario.simulation.weeks))
     return plan_events(area.venues, communities, travel, events=counts,
-                       weeks=list(range(ev.weeks[0], ev.weeks[1] + 1)), budget=ev.budget,
+                       weeks=list(range(first, last + 1)), budget=ev.budget,
                        staff_per_week=staff, max_walk_min=ev.max_walk_minutes,
                        time_limit_s=time_limit_s, gap=0.005)
 

@@ -263,7 +263,8 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
             "warnings": warnings,
             "campaigns": [dataclasses.asdict(c) for c in campaigns],
         }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str),
+        (tmp / "manifest.json").write_text(json.dumps(_strict(manifest), indent=2, default=str,
+                                                      allow_nan=False),
                                            encoding="utf-8")
         if final.exists():  # an older run of the same hash, not resumed: replace it
             shutil.rmtree(final)
@@ -272,6 +273,17 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return RunResult(final, rid, sc.name, "complete", time.perf_counter() - start)
+
+
+def _strict(value: object) -> object:
+    """The manifest as strict JSON: NaN and infinities (an undefined KPI) become null."""
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict(v) for v in value]
+    return value
 
 
 def _remove_stale(runs: Path, rid: str) -> None:

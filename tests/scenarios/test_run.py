@@ -13,7 +13,7 @@ import scenarios.run as run_module
 from scenarios._fingerprint import code_fingerprint
 from scenarios.curves import sweep_key
 from scenarios.run import run_scenario
-from scenarios.schema import Scenario
+from scenarios.schema import Scenario, ScenarioError
 from simulation import CHANNELS, SimulationParams
 
 FILES = ("manifest.json", "scores.parquet", "plan_outlets.parquet", "plan_events.parquet",
@@ -75,6 +75,31 @@ def test_run_folder_contents(small_synth: Path, tmp_path: Path) -> None:
     assert set(channels) == {*CHANNELS, "organic"}
     assert sum(c["spend"] for c in channels.values()) == pytest.approx(kpis["spend"].mean())
     assert manifest["inputs"]["code_fingerprint"] == code_fingerprint()
+    # strict JSON: an undefined KPI (a NaN) is null, never the token NaN
+    json.loads((result.path / "manifest.json").read_text(),
+               parse_constant=lambda token: pytest.fail(f"manifest holds {token}"))
+
+
+def test_a_scenario_from_a_dict_runs_like_its_file(small_synth: Path, tmp_path: Path) -> None:
+    """load_scenario takes the tables as a dict, checked as a file would be, with relative
+    paths read from base_dir: the same scenario, the same run id."""
+    from scenarios import load_scenario
+
+    text = (f'name = "small"\narea = "{small_synth.name}"\nseed = 3\n[budget]\n'
+            'total = 60_000\n[simulation]\nweeks = 8\nreplications = 3\nmax_agents = 2_000\n')
+    (small_synth.parent / "small.toml").write_text(text)
+    from_file = load_scenario(small_synth.parent / "small.toml")
+    from_dict = load_scenario({"name": "small", "area": small_synth.name, "seed": 3,
+                               "budget": {"total": 60_000},
+                               "simulation": {"weeks": 8, "replications": 3,
+                                              "max_agents": 2_000}},
+                              base_dir=small_synth.parent)
+    assert from_dict == from_file
+    digest = run_module.area_hash(from_file.area)
+    assert run_module.run_id(from_dict, digest) == run_module.run_id(from_file, digest)
+    with pytest.raises(ScenarioError, match="2 problem") as bad:
+        load_scenario({"name": "bad", "budget": {"total": -1}, "colour": "red"})
+    assert any("<scenario 'bad'>: colour: unknown key" in line for line in bad.value.lines())
 
 
 def test_the_run_hash_follows_the_code_and_the_files_named(small_synth: Path,
@@ -136,3 +161,30 @@ def test_stages_switched_off(small_synth: Path, tmp_path: Path) -> None:
     assert kpis["spend"].mean() == pytest.approx(5_000)
     outlets = pd.read_parquet(result.path / "plan_outlets.parquet")
     assert (outlets["action"] == "keep").all()
+
+
+def test_sitesim_run_ends_with_the_headline_and_the_folder(small_synth: Path,
+                                                          tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "small.toml"
+    path.write_text(f'name = "small"\narea = "{small_synth}"\nseed = 3\n[outlets]\n'
+                    'enabled = false\n[budget]\ntotal = 60_000\n[simulation]\nweeks = 8\n'
+                    'replications = 3\nmax_agents = 2_000\n')
+    env = {**os.environ, "SITESIM_CACHE_DIR": str(tmp_path / "cache")}
+    out = subprocess.run([sys.executable, "-m", "scenarios", "run", str(path), "--runs",
+                          str(tmp_path / "runs")], capture_output=True, text=True,
+                         timeout=600, check=False, env=env)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    folder = Path(lines[-1])
+    assert folder.parent == tmp_path / "runs" and (folder / "manifest.json").exists()
+    assert "headline KPIs (mean ±95% interval over 3 replications):" in lines
+    kpis = json.loads((folder / "manifest.json").read_text())["summary"]["kpis"]
+    row = next(line for line in lines if line.strip().startswith("uplift_new_customers"))
+    from scenarios.store import format_kpi
+
+    assert row.split()[1] == format_kpi(kpis["uplift_new_customers"]["mean"])
+    assert any(line.strip().startswith("yearly_attrition") for line in lines)

@@ -106,6 +106,19 @@ spend = 1000
     assert "campaigns[0].weeks = [50, 60] ends after the simulation's 52 weeks" in text
 
 
+def test_events_within_the_horizon(tmp_path: Path) -> None:
+    """events.weeks written beyond the run is an error (as for campaigns); by default the
+    events take the first 12 weeks, or the whole of a shorter run."""
+    short = write(tmp_path, "short.toml", 'name = "short"\n[simulation]\nweeks = 8\n')
+    assert load_scenario(short).events.weeks is None
+    late = write(tmp_path, "late.toml", 'name = "late"\n[events]\nweeks = [1, 20]\n'
+                 '[simulation]\nweeks = 8\n')
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(late)
+    [line] = info.value.lines()
+    assert "events.weeks = [1, 20] ends after the simulation's 8 weeks" in line
+
+
 def test_sweep_values_are_validated(tmp_path: Path) -> None:
     path = write(tmp_path, "s.toml", 'name = "s"\n[sweep]\n"budget.total" = [1000, -1]\n')
     with pytest.raises(ScenarioError) as info:
