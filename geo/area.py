@@ -24,6 +24,7 @@ from geo._validate import (
     validate_layer,
     validate_placement,
 )
+from geo.assumptions import CUSTOMER_SHARE
 from geo.config import AreaConfig, read_area_config
 from geo.contract import CONTRACT_COLUMNS, LAYERS, NETWORK_FILES
 from geo.errors import AreaError, Problem, SitesimWarning
@@ -65,6 +66,23 @@ class StudyArea:
         """Adults (18+) per community."""
         c = self.communities
         return (c["pop_18_35"] + c["pop_36_55"] + c["pop_56_plus"]).rename("adults")
+
+    @property
+    def customer_share(self) -> float:
+        """The share of adults taken to be customers where there is no ``customers``
+        column: area.toml ``customer_share``, else geo.assumptions.CUSTOMER_SHARE."""
+        share = self.config.customer_share
+        return CUSTOMER_SHARE if share is None else float(share)
+
+    @property
+    def customers(self) -> pd.Series:
+        """The bank's customers per community: the ``customers`` column, else the adults
+        times :attr:`customer_share` (one assumption for the simulation and the staff
+        plan alike; the pack says so in a warning when it is loaded)."""
+        c = self.communities
+        if "customers" in c:
+            return c["customers"].astype(float).fillna(0.0).rename("customers")
+        return (self.adults.astype(float) * self.customer_share).rename("customers")
 
     def network(self, mode: Mode = "walk") -> nx.MultiDiGraph:
         """The street network for ``mode``, projected to the area's CRS (read once, cached).
@@ -180,6 +198,16 @@ def _read_layer(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     return gdf
 
 
+def customers_assumed(share: float, where: str) -> Problem:
+    """The warning of a pack whose communities have no ``customers`` column."""
+    return Problem("warning", f"{where}: layer 'communities'",
+                   f"no 'customers' column: {share:.0%} of each community's adults are taken "
+                   "to be the bank's customers (the simulation's starting customers and the "
+                   "staff plan's visits)",
+                   "add the column, or set customer_share in area.toml or the scenario's "
+                   "simulation.customer_share")
+
+
 def _licence_problems(config: AreaConfig, path: Path) -> list[Problem]:
     """A warning for a pack that does not say under which licence its data may be used."""
     fix = 'give each source a licence: [[sources]] name = "...", licence = "CC BY 4.0"'
@@ -235,6 +263,10 @@ def _read_pack(root: Path) -> tuple[StudyArea | None, list[Problem]]:
         if out is not None:
             checked[layer] = out
 
+    if "communities" in checked and "customers" not in checked["communities"]:
+        share = config.customer_share if config and config.customer_share is not None else (
+            CUSTOMER_SHARE)
+        problems.append(customers_assumed(share, f"{found['communities'][0].name}"))
     network_file = next((folder / n for n in NETWORK_FILES if (folder / n).exists()), None)
     if network_file is None:
         problems.append(Problem(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 __all__ = [
     "ATTENDEES_PER_STAFF",
     "CAMPAIGN_EVENT",
+    "CUSTOMER_SHARE",
     "EVENT_MAX_WALK_MIN",
     "EVENT_REPEAT_DECAY",
     "EVENT_TYPES",
@@ -25,6 +26,11 @@ __all__ = [
     "EventType",
 ]
 
+#: The share of a community's adults who are the bank's customers where a pack has no
+#: ``customers`` column (assumption: a mid-sized bank in a city that several banks serve;
+#: the sample city's 13%). area.toml ``customer_share`` or the scenario's
+#: ``simulation.customer_share`` set another.
+CUSTOMER_SHARE = 0.13
 #: Outlet visits per customer per week: about 2.6 a year. Nordic customers rarely go to
 #: a branch (TNS Gallup Norway: only 25% visit more than once in six months); in the US,
 #: J.D. Power (2017) counts 14 visits a year among the 71% who visit at all.

@@ -81,6 +81,9 @@ class AreaConfig(BaseModel):
     )
     drive_fallback_kmh: Positive = 30.0
     detour_factor: Annotated[float, Field(ge=1.0)] = 1.3
+    #: customers / adults in each community where the communities have no ``customers``
+    #: column (default geo.assumptions.CUSTOMER_SHARE)
+    customer_share: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
     description: str = ""
     sources: tuple[Source, ...] = ()
     kinds: dict[str, KindCosts] = Field(default_factory=_default_kinds)

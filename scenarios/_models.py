@@ -175,12 +175,15 @@ class Campaign(_Frozen):
 
 
 class Simulation(_Frozen):
-    """The agent-based simulation: horizon and replications."""
+    """The agent-based simulation: horizon and replications; ``customer_share``: the
+    share of adults who are customers where the area has no ``customers`` column (default:
+    area.toml's, else 13%)."""
 
     enabled: bool = True
     weeks: Annotated[int, Field(ge=1, le=520)] = 52
     replications: Annotated[int, Field(ge=1, le=1000)] = 20
     max_agents: Annotated[int, Field(ge=100)] = 200_000
+    customer_share: Share | None = None
 
 
 class Scenario(_Frozen):

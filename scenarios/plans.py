@@ -7,6 +7,7 @@ allocate`` and the full run (``run_scenario``) share them.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from geo import StudyArea, TravelTimes, load_area, score_communities, travel_times
+from geo.area import customers_assumed
 from geo.assumptions import EVENT_TYPES
 from geo.errors import InputError, Problem
 from optimizer import (
@@ -72,6 +74,12 @@ def prepare(scenario: Scenario, *, progress: Progress = _quiet) -> Prepared:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         area = load_area(scenario.area, progress=progress)
+    share = scenario.simulation.customer_share
+    if share is not None and "customers" not in area.communities:
+        said = [customers_assumed(share, f"{area.source}") if "'customers'" in p.message
+                else p for p in area.warnings]
+        area = dataclasses.replace(area, config=area.config.model_copy(
+            update={"customer_share": share}), warnings=tuple(said))
     clash = area.outlets.index.intersection(area.candidates.index)
     if len(clash):
         raise InputError(f"{area.source}: outlet and candidate ids overlap ({list(clash[:3])});"
@@ -305,13 +313,11 @@ def event_plan(prep: Prepared, outlets: pd.DataFrame, *,
 
 
 def expected_visits(prep: Prepared, outlets: pd.DataFrame) -> pd.Series:
-    """Visits a week at each own outlet: each community's customers (the area's
-    ``customers``, else a fifth of its adults) times ``staff.visits_per_customer_week``,
+    """Visits a week at each own outlet: each community's customers (``StudyArea.customers``,
+    the simulation's own starting customers) times ``staff.visits_per_customer_week``,
     going to the nearest open outlet that is not self-service."""
     area, travel = prep.area, prep.travel
-    c = area.communities
-    customers = (c["customers"].astype(float) if "customers" in c
-                 else area.adults.astype(float) * 0.2)
+    customers = area.customers
     staffed = outlets[~outlets["kind"].isin(SELF_SERVICE)]
     if staffed.empty:
         return pd.Series(0.0, index=outlets.index, name="visits_per_week")

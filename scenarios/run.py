@@ -175,6 +175,8 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
     try:
         done = stage("area, travel times and scores")
         prep = plans.prepare(sc, progress=progress)
+        # what the pack leaves to assumptions changes the numbers: said with the run's
+        warnings += [f"area: {p.message}" for p in prep.area.warnings]
         prep.scores.reset_index().to_parquet(tmp / "scores.parquet", index=False)
         done()
         siting = None

@@ -103,7 +103,7 @@ def community_inputs(area: object, *, mode: str = "walk", travel: object | None 
         "digital_adoption": c.get("digital_adoption", pd.Series(0.8, index=c.index)),
         "sme_share": (c["sme_count"] / adults.where(adults > 0)).clip(0, 0.5)
         if "sme_count" in c else 0.03,
-        "customers": c.get("customers", pd.Series(0, index=c.index)),
+        "customers": area.customers,
         "outlet_min": per_community.min(axis=1),
         "outlet": per_community.idxmin(axis=1),
         "outlet_capacity": per_community.idxmin(axis=1).map(_capacity(area, own)),
