@@ -17,8 +17,15 @@ from geo.area import StudyArea
 from geo.errors import InputError
 from geo.market import DEFAULT_ATTRACTIVENESS, huff_shares
 
+#: By default, communities with fewer adults than this share of the median community's
+#: are not scored (assumption: a community a tenth the size of a typical one cannot carry
+#: an outlet or an event of its own; in Helsinki it leaves out the island fort of
+#: Suomenlinna, the garrison island of Santahamina and two near-empty port areas).
+MIN_ADULTS_SHARE = 0.1
+
 __all__ = [
     "INDICATORS",
+    "MIN_ADULTS_SHARE",
     "community_indicators",
     "normalize",
     "rank_stability",
@@ -218,7 +225,8 @@ def score_communities(area: StudyArea, weights: Mapping[str, float], *,
                       normalization: Normalization = "minmax",
                       ideals: Mapping[str, float] | None = None, tiers: int = 5,
                       coverage_minutes: float = 15.0, beta: float = 2.0,
-                      attractiveness: Mapping[str, float] | None = None) -> gpd.GeoDataFrame:
+                      attractiveness: Mapping[str, float] | None = None,
+                      min_adults: float | None = None) -> gpd.GeoDataFrame:
     """Score every community for the bank: indicators, score, explanation, tier, stability.
 
     Parameters
@@ -235,19 +243,44 @@ def score_communities(area: StudyArea, weights: Mapping[str, float], *,
         Indicators that score best at a value rather than at an extreme.
     tiers
         Number of tiers by natural breaks (Fisher-Jenks); tier ``tiers`` is the best.
+    min_adults
+        Communities with fewer adults are not scored (``too_few_adults``): their score is
+        0, they rank after every other and take the lowest tier, and their indicators do
+        not stretch the normalization. Default: a tenth of the median community's adults
+        (:data:`MIN_ADULTS_SHARE`). A place almost nobody lives in (an island fort, a port)
+        would otherwise top the ranking on indicators of a handful of people.
 
     Returns
     -------
     GeoDataFrame
-        Indexed by ``community_id`` like the area: the indicators, ``coverage_share``,
-        ``contrib_*``, ``score`` in [0, 1], ``rank``, ``tier`` and ``rank_shift_max``
-        (the largest rank move when any weight changes by 20%).
+        Indexed by ``community_id`` like the area, sorted by rank (the best first): the
+        indicators, ``coverage_share``, ``contrib_*``, ``score`` in [0, 1], ``rank`` (1 =
+        best), ``tier``, ``rank_shift_max`` (the largest rank move when any weight changes
+        by 20%), ``adults`` and ``too_few_adults``.
     """
     indicators = community_indicators(area, travel, coverage_minutes=coverage_minutes,
                                       beta=beta, attractiveness=attractiveness)
-    scored = score_indicators(indicators, weights, normalization=normalization, ideals=ideals)
-    _, shift = rank_stability(indicators, weights, normalization=normalization, ideals=ideals)
-    frame = pd.concat([indicators, scored, _tiers(scored["score"], tiers), shift], axis=1)
+    adults = area.adults.astype(float)
+    if min_adults is None:
+        min_adults = MIN_ADULTS_SHARE * float(adults.median())
+    scored_ok = adults >= min_adults
+    if not scored_ok.any():
+        raise InputError(f"no community has {min_adults:g} adults or more (the most: "
+                         f"{adults.max():,.0f}); lower min_adults")
+    ok = indicators.loc[scored_ok]
+    scored = score_indicators(ok, weights, normalization=normalization, ideals=ideals)
+    _, shift = rank_stability(ok, weights, normalization=normalization, ideals=ideals)
+    tier = _tiers(scored["score"], tiers)
+    scored = scored.reindex(indicators.index)
+    contrib = [c for c in scored.columns if c.startswith("contrib_")]
+    scored[[*contrib, "score"]] = scored[[*contrib, "score"]].fillna(0.0)
+    scored["rank"] = scored["rank"].fillna(int(scored_ok.sum()) + 1).astype(int)
+    parts = [indicators, scored, tier.reindex(indicators.index).fillna(1).astype(int),
+             shift.reindex(indicators.index).fillna(0).astype(int)]
+    if "adults" not in indicators:
+        parts.append(adults.rename("adults"))
+    frame = pd.concat([*parts, (~scored_ok).rename("too_few_adults")], axis=1)
     if "name" in area.communities:
         frame.insert(0, "name", area.communities["name"])
-    return gpd.GeoDataFrame(frame, geometry=area.communities.geometry, crs=area.crs)
+    out = gpd.GeoDataFrame(frame, geometry=area.communities.geometry, crs=area.crs)
+    return out.sort_values(["rank", "score"], ascending=[True, False], kind="stable")

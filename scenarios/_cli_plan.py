@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from scenarios.plans import Prepared
 
 
-def _read_weights(path: Path) -> tuple[dict[str, float], Normalization]:
-    """Weights from a TOML file: a scenario's [scoring] table or a top-level weights table."""
+def _read_weights(path: Path) -> tuple[dict[str, float], Normalization, float | None]:
+    """Weights, normalization and min_adults from a TOML file: a scenario's [scoring]
+    table or top-level keys."""
     from pydantic import ValidationError
 
     from geo._pydantic import read_toml, validation_problems
@@ -32,11 +33,12 @@ def _read_weights(path: Path) -> tuple[dict[str, float], Normalization]:
     table = raw.get("scoring", raw)
     try:
         scoring = Scoring.model_validate({k: v for k, v in table.items()
-                                          if k in ("weights", "normalization")})
+                                          if k in ("weights", "normalization",
+                                                   "min_adults")})
     except ValidationError as exc:
         problems = validation_problems(exc, str(path), "see docs/scoring.md")
         raise InputError(f"{path}: {len(problems)} problem(s)", problems) from None
-    return dict(scoring.weights), scoring.normalization
+    return dict(scoring.weights), scoring.normalization, scoring.min_adults
 
 
 @guarded
@@ -49,6 +51,10 @@ def score(
     top: Annotated[int, typer.Option(help="How many communities to print.")] = 10,
     minutes: Annotated[float, typer.Option(help="Coverage time, minutes.")] = 15.0,
     mode: Annotated[str, typer.Option(help="walk or drive.")] = "walk",
+    min_adults: Annotated[float | None, typer.Option(
+        "--min-adults", help="Fewest adults a community needs to be scored (default: "
+                             "the weights file's [scoring] min_adults, else a tenth of the "
+                             "median community's adults).")] = None,
 ) -> None:
     """Score the communities of an area; print the best with their explanation."""
     import os
@@ -56,15 +62,18 @@ def score(
 
     from geo import load_area, score_communities, travel_times
     from geo.errors import InputError
+    from geo.scoring import MIN_ADULTS_SHARE
     from scenarios.schema import Scoring
 
     if mode not in ("walk", "drive"):
         raise InputError(f"--mode {mode}: expected walk or drive")
     if weights is not None:
-        w, normalization = _read_weights(weights)
+        w, normalization, least = _read_weights(weights)
     else:
         default = Scoring()
-        w, normalization = dict(default.weights), default.normalization
+        w, normalization, least = dict(default.weights), default.normalization, (
+            default.min_adults)
+    least = least if min_adults is None else min_adults
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         study = load_area(area, progress=_progress)
@@ -73,24 +82,33 @@ def score(
     travel = travel_times(study, study.outlets, mode=mode)  # type: ignore[arg-type]
     _progress("scoring")
     scores = score_communities(study, w, travel=travel, normalization=normalization,
-                               coverage_minutes=minutes)
+                               coverage_minutes=minutes, min_adults=least)
     adults = study.adults
     overall = float((scores["coverage_share"] * adults).sum() / adults.sum())
     contrib = [c for c in scores.columns if c.startswith("contrib_")]
     table = Table(title=f"Top {top} of {len(scores)} communities: {study.name}")
-    for col in ("#", "community", "score", "tier", "why: largest contributions", "moves"):
+    for col in ("#", "community", "adults", "score", "tier", "why: largest contributions",
+                "moves"):
         table.add_column(col, overflow="fold")
-    for cid, row in scores.sort_values("rank").head(top).iterrows():
+    for cid, row in scores.head(top).iterrows():
         parts = sorted(((row[c], c.removeprefix("contrib_")) for c in contrib), reverse=True)
         why = ", ".join(f"{name} {value:.2f}" for value, name in parts[:3])
         label = f"{cid} {row['name']}" if row.get("name") else str(cid)
-        table.add_row(str(row["rank"]), label, f"{row['score']:.3f}", str(row["tier"]), why,
-                      f"±{row['rank_shift_max']}")
+        table.add_row(str(row["rank"]), label, f"{row['adults']:,.0f}", f"{row['score']:.3f}",
+                      str(row["tier"]), why, f"±{row['rank_shift_max']}")
     console.print(table)
     weights_text = ", ".join(f"{k} {v:+g}" for k, v in w.items())
     console.print(f"weights: {weights_text} ({normalization}); tier 5 is the best; "
                   "moves: the largest rank change when any weight moves by 20%")
     console.print(f"own outlets within {minutes:g} min ({mode}): {overall:.1%} of adults")
+    few = scores[scores["too_few_adults"]]
+    if len(few):
+        rule = (f"{least:,.0f}" if least is not None else
+                f"{MIN_ADULTS_SHARE * float(study.adults.median()):,.0f} (a tenth of the "
+                "median community)")
+        console.print(f"note: {len(few)} of {len(scores)} communities have fewer than {rule} "
+                      f"adults and are not scored: {', '.join(map(str, few.index[:6]))} "
+                      "(they rank last; --min-adults sets the threshold)")
     off = len(travel.fallback_communities)
     if off:
         console.print(f"note: {off} of {len(scores)} communities are off the street network; "

@@ -44,11 +44,14 @@ class _Frozen(BaseModel):
 
 
 class Scoring(_Frozen):
-    """Weights of community indicators (negative: a cost), and the normalization."""
+    """Weights of community indicators (negative: a cost), the normalization, and the
+    fewest adults a community needs to be scored (default: a tenth of the median
+    community's; docs/scoring.md)."""
 
     weights: dict[str, float] = Field(default_factory=lambda: {
         "youth_share": 0.3, "income": 0.2, "access_gap": 0.3, "competition": -0.2})
     normalization: Literal["minmax", "rank", "z"] = "minmax"
+    min_adults: Annotated[float, Field(ge=0)] | None = None
 
     @field_validator("weights")
     @classmethod

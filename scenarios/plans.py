@@ -91,7 +91,8 @@ def prepare(scenario: Scenario, *, progress: Progress = _quiet) -> Prepared:
     progress("scoring communities")
     scores = score_communities(area, scenario.scoring.weights, travel=travel,
                                normalization=scenario.scoring.normalization,
-                               coverage_minutes=scenario.outlets.coverage_minutes)
+                               coverage_minutes=scenario.outlets.coverage_minutes,
+                               min_adults=scenario.scoring.min_adults)
     _check_community_ids(scenario, area)
     if area.venues.empty:
         venue_minutes = pd.DataFrame(index=area.communities.index)

@@ -88,7 +88,9 @@ def test_sample_city_scores() -> None:
     area = load_area("builtin:sample-city")
     w = {"youth_share": 0.3, "income": 0.2, "access_gap": 0.3, "competition": -0.2}
     s = score_communities(area, w)
-    assert s.index.equals(area.communities.index)
+    assert set(s.index) == set(area.communities.index) and s.index.is_unique
+    assert s["rank"].is_monotonic_increasing and s["score"].is_monotonic_decreasing  # best first
+    assert (s["adults"] == area.adults.reindex(s.index)).all()
     assert s.crs == area.crs
     assert s["score"].between(0, 1).all()
     assert sorted(s["tier"].unique()) == [1, 2, 3, 4, 5]
@@ -96,3 +98,28 @@ def test_sample_city_scores() -> None:
     assert s.loc[s["tier"] == 5, "score"].min() > s.loc[s["tier"] == 4, "score"].max()
     assert s["rank"].min() == 1 and (s["rank_shift_max"] >= 0).all()
     assert s["own_share"].between(0, 1).all() and (s["access_gap"] > 0).all()
+
+
+def test_a_place_almost_nobody_lives_in_does_not_top_the_ranking(make_pack) -> None:
+    """An island fort of 12 adults with the highest income and the least access tops a
+    plain ranking on the indicators of a dozen people; with min_adults (default 100) it is
+    not scored, ranks last, and does not stretch the normalization of the others."""
+    import warnings
+
+    from conftest import grid_layers
+
+    comm = grid_layers()["communities"]
+    comm.loc[3, ["pop_18_35", "pop_36_55", "pop_56_plus"]] = [10, 2, 0]  # D: 12 adults
+    comm.loc[3, "median_income"] = 90_000.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # no street network in the grid pack
+        area = load_area(make_pack(communities=comm))
+    w = {"youth_share": 0.3, "income": 0.4, "access_gap": 0.3}
+    plain = score_communities(area, w, min_adults=0)
+    assert plain.index[0] == "D"  # what it did before
+    s = score_communities(area, w)
+    assert s.index[-1] == "D" and bool(s.loc["D", "too_few_adults"])
+    assert s.loc["D", "score"] == 0 and s.loc["D", "rank"] == 4 and s.loc["D", "tier"] == 1
+    others = score_communities(area.__class__(**{**area.__dict__, "communities":
+                                                 area.communities.drop(index="D")}), w)
+    assert s.drop(index="D")["score"].to_dict() == pytest.approx(others["score"].to_dict())

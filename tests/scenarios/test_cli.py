@@ -173,5 +173,10 @@ def test_score_helsinki_with_off_network_communities(helsinki: Path, tmp_path: P
 
     scores = gpd.read_parquet(out)
     assert len(scores) == 84 and scores["score"].between(0, 1).all()
+    # people first: the garrison island of Santahamina (232 adults, conscripts: young, no
+    # competitor) topped the ranking; a tenth of the median community's adults is needed
+    assert scores.index[0] != "00860" and bool(scores.loc["00860", "too_few_adults"])
+    assert scores["adults"].iloc[0] >= 0.1 * scores["adults"].median()
+    assert "are not scored: " in result.stdout
     # every community has a finite access time: off-network ones by the straight line
     assert scores["access_gap"].notna().all() and (scores["access_gap"] < 1e6).all()
