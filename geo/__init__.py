@@ -7,6 +7,8 @@ from geo.access import (
     e2sfca,
     isochrones,
     nearest_outlet_min,
+    off_network_communities,
+    off_network_note,
     travel_times,
 )
 from geo.area import StudyArea, check_area, load_area
@@ -58,6 +60,8 @@ __all__ = [
     "load_area",
     "load_network",
     "nearest_outlet_min",
+    "off_network_communities",
+    "off_network_note",
     "own_share",
     "rank_stability",
     "routing_graph",

@@ -19,7 +19,7 @@ from geo._validate import require_projected
 from geo.area import StudyArea
 from geo.errors import InputError
 from geo.network import Mode
-from geo.travel import routing_graph, travel_time_matrix
+from geo.travel import SNAP_TOLERANCE_M, routing_graph, travel_time_matrix
 
 __all__ = [
     "TravelTimes",
@@ -28,6 +28,8 @@ __all__ = [
     "e2sfca",
     "isochrones",
     "nearest_outlet_min",
+    "off_network_communities",
+    "off_network_note",
     "travel_times",
 ]
 
@@ -130,6 +132,34 @@ class TravelTimes:
             return pd.Index([], name="community_id")
         ids = self.points["community_id"].to_numpy()[self.fallback]
         return self.communities[self.communities.isin(ids)]
+
+
+def off_network_note(area: StudyArea, off: int) -> str | None:
+    """The line every command that reports travel times prints where some are straight-line
+    estimates (``off``: how many communities), or None."""
+    factor = area.config.detour_factor
+    if area.network_file is None:
+        return (f"the pack has no street network: every travel time is straight-line "
+                f"distance x {factor:g}")
+    if off:
+        return (f"{off} of {len(area.communities)} communities are off the street network "
+                f"(a demand point more than {SNAP_TOLERANCE_M:g} m from it): their travel "
+                f"times are straight-line distance x {factor:g}")
+    return None
+
+
+def off_network_communities(area: StudyArea, *, mode: Mode = "walk",
+                            points_per_community: int = 5) -> pd.Index:
+    """Communities with a demand point farther than the snap tolerance from the network
+    (every community when the pack has none): those whose travel times use the
+    straight-line fallback, as :func:`travel_times` reports them."""
+    if area.network_file is None:
+        return pd.Index(area.communities.index, name="community_id")
+    points = demand_points(area.communities, points_per_community=points_per_community)
+    _, dist = routing_graph(area.network(mode)).snap(
+        np.column_stack([points.geometry.x, points.geometry.y]))
+    off = points["community_id"].to_numpy()[dist > SNAP_TOLERANCE_M]
+    return area.communities.index[area.communities.index.isin(off)]
 
 
 def travel_times(area: StudyArea, sites: gpd.GeoDataFrame | None = None, *,

@@ -11,7 +11,6 @@ from typing import Any
 
 import geopandas as gpd
 import networkx as nx
-import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
@@ -30,7 +29,6 @@ from geo.contract import CONTRACT_COLUMNS, LAYERS, NETWORK_FILES
 from geo.errors import AreaError, Problem, SitesimWarning
 from geo.network import Mode, load_network
 from geo.synth import builtin_area_path
-from geo.travel import SNAP_TOLERANCE_M, routing_graph
 
 __all__ = ["StudyArea", "check_area", "inspect_area", "load_area", "resolve_area_path"]
 
@@ -108,14 +106,13 @@ class StudyArea:
         return self._networks[mode]
 
     def communities_off_network(self, mode: Mode = "walk") -> pd.Index:
-        """Communities whose representative point is more than 500 m from the network:
-        their travel times use straight-line distance times ``config.detour_factor``."""
-        if self.network_file is None:
-            return self.communities.index
-        pts = shapely.point_on_surface(self.communities.geometry.to_numpy())
-        _, dist = routing_graph(self.network(mode)).snap(
-            np.column_stack([shapely.get_x(pts), shapely.get_y(pts)]))
-        return self.communities.index[dist > SNAP_TOLERANCE_M]
+        """Communities with a demand point more than 500 m from the network (all of them
+        without a network): their travel times use straight-line distance times
+        ``config.detour_factor``. The same communities as ``travel_times(...)
+        .fallback_communities``: the same demand points, snapped the same way."""
+        from geo.access import off_network_communities  # geo.access builds on StudyArea
+
+        return off_network_communities(self, mode=mode)
 
     def summary(self, *, with_network: bool = True) -> dict[str, Any]:
         """Counts a user checks first: communities, adults by segment, outlets, network."""

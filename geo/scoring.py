@@ -168,7 +168,8 @@ def score_indicators(indicators: pd.DataFrame, weights: Mapping[str, float], *,
                 u = 1 - u
         out[f"contrib_{k}"] = (abs(w) / total) * u.fillna(0.0)
     out["score"] = out.sum(axis=1).clip(0.0, 1.0)
-    out["rank"] = out["score"].rank(ascending=False, method="min").astype(int)
+    # scores equal but for floating-point rounding (the same weights scaled) tie
+    out["rank"] = out["score"].round(12).rank(ascending=False, method="min").astype(int)
     return out
 
 

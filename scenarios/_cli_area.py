@@ -94,9 +94,9 @@ def area_import(
     _print_summary(summary)
     for p in study.warnings:
         err.print(p.line(), markup=False, highlight=False, soft_wrap=True)
-    off = summary.get("communities_off_network", 0)
-    if off:
-        console.print(f"note: {off} of {len(study.communities)} communities lie more than "
-                      f"500 m from the street network; their travel times use straight-line "
-                      f"distance x {study.config.detour_factor}")
+    from geo import off_network_note
+
+    note = off_network_note(study, summary.get("communities_off_network", 0))
+    if note and study.network_file is not None:  # without one, the warning above says it
+        console.print(f"note: {note}")
     console.print(f"wrote {path}")

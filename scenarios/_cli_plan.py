@@ -60,7 +60,7 @@ def score(
     import os
     import warnings
 
-    from geo import load_area, score_communities, travel_times
+    from geo import load_area, off_network_note, score_communities, travel_times
     from geo.errors import InputError
     from geo.scoring import MIN_ADULTS_SHARE
     from scenarios.schema import Scoring
@@ -109,10 +109,9 @@ def score(
         console.print(f"note: {len(few)} of {len(scores)} communities have fewer than {rule} "
                       f"adults and are not scored: {', '.join(map(str, few.index[:6]))} "
                       "(they rank last; --min-adults sets the threshold)")
-    off = len(travel.fallback_communities)
-    if off:
-        console.print(f"note: {off} of {len(scores)} communities are off the street network; "
-                      f"their times use straight-line distance x {study.config.detour_factor}")
+    note = off_network_note(study, len(travel.fallback_communities))
+    if note:
+        console.print(f"note: {note}")
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.tmp")
@@ -190,6 +189,9 @@ def site(
     prep, siting, outlets, events = _site_and_events(scenario)
     name = prep.scenario.name
     frames: dict[str, pd.DataFrame] = {}
+    note = plans.travel_note(prep)
+    if note:
+        console.print(f"note: {note}")
     if siting is not None:
         d = siting.decisions
         _plan_table(f"Outlet plan: {name}", d[d["action"] != "keep"],

@@ -41,7 +41,7 @@ from simulation import ScheduledEvent, SimulationParams, Venues, venue_inputs
 __all__ = ["Prepared", "budget_plan", "event_plan", "event_venues", "expected_visits",
            "min_staff_by_kind", "open_outlets", "outlet_plan", "outlet_table", "prepare",
            "read_curves", "response_curves", "scheduled_events", "simulation_inputs",
-           "simulation_params", "staff_plan"]
+           "simulation_params", "staff_plan", "travel_note"]
 
 Progress = Callable[[str], None]
 #: Agents in the sweeps that fit response curves (a scenario's own runs use its
@@ -100,6 +100,14 @@ def prepare(scenario: Scenario, *, progress: Progress = _quiet) -> Prepared:
         progress(f"walking times to {len(area.venues)} venues")
         venue_minutes = travel_times(area, area.venues, mode="walk").community_minutes()
     return Prepared(scenario, area, scores, travel, venue_minutes)
+
+
+def travel_note(prep: Prepared) -> str | None:
+    """Where some of the prepared travel times are straight-line estimates, the line that
+    says so (the same count that ``sitesim score`` and ``sitesim area import`` give)."""
+    from geo import off_network_note
+
+    return off_network_note(prep.area, len(prep.travel.fallback_communities))
 
 
 def _check_community_ids(sc: Scenario, area: StudyArea) -> None:

@@ -177,6 +177,9 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
         prep = plans.prepare(sc, progress=progress)
         # what the pack leaves to assumptions changes the numbers: said with the run's
         warnings += [f"area: {p.message}" for p in prep.area.warnings]
+        note = plans.travel_note(prep)
+        if note and prep.area.network_file is not None:  # without one, the area says it
+            warnings.append(f"travel times: {note}")
         prep.scores.reset_index().to_parquet(tmp / "scores.parquet", index=False)
         done()
         siting = None

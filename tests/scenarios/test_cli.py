@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -132,7 +133,8 @@ def test_area_import_helsinki(helsinki: Path, tmp_path: Path) -> None:
     result = sitesim("area", "import", "--mapping", str(mapping), "--source", str(helsinki),
                      "--out", str(tmp_path / "hel"))
     assert result.returncode == 0, result.stderr
-    assert "communities lie more than 500 m from the street network" in result.stdout
+    assert "of 84 communities are off the street network (a demand point more than 500 m" in (
+        result.stdout)
 
 
 def test_score_prints_explanations_and_writes_geoparquet(small_synth: Path,
@@ -163,12 +165,17 @@ def test_score_prints_explanations_and_writes_geoparquet(small_synth: Path,
 def test_score_helsinki_with_off_network_communities(helsinki: Path, tmp_path: Path) -> None:
     mapping = Path(__file__).resolve().parents[2] / "data" / "mappings" / "helsinki.toml"
     pack = tmp_path / "hel"
-    assert sitesim("area", "import", "--mapping", str(mapping), "--source", str(helsinki),
-                   "--out", str(pack)).returncode == 0
+    imported = sitesim("area", "import", "--mapping", str(mapping), "--source", str(helsinki),
+                       "--out", str(pack))
+    assert imported.returncode == 0, imported.stderr
     out = tmp_path / "scores.parquet"
     result = sitesim("score", str(pack), "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert "communities are off the street network" in result.stdout
+    # the same count everywhere (it was 78 at import and 80 at score)
+    said = [re.search(r"(\d+) of 84 communities are off the street network", r.stdout)
+            for r in (imported, result)]
+    assert all(said), (imported.stdout, result.stdout)
+    assert said[0].group(1) == said[1].group(1)  # type: ignore[union-attr]
     import geopandas as gpd
 
     scores = gpd.read_parquet(out)
@@ -180,3 +187,11 @@ def test_score_helsinki_with_off_network_communities(helsinki: Path, tmp_path: P
     assert "are not scored: " in result.stdout
     # every community has a finite access time: off-network ones by the straight line
     assert scores["access_gap"].notna().all() and (scores["access_gap"] < 1e6).all()
+
+
+def test_without_a_network_every_travel_time_says_it_is_a_straight_line(grid_pack: Path
+                                                                       ) -> None:
+    result = sitesim("score", str(grid_pack))
+    assert result.returncode == 0, result.stderr
+    assert ("note: the pack has no street network: every travel time is straight-line "
+            "distance x 1.3") in result.stdout
