@@ -17,6 +17,7 @@ import highspy
 import pulp
 
 from geo.errors import SitesimWarning
+from optimizer._banner import quiet_highs
 from optimizer.errors import OptimizerInputError
 
 __all__ = ["SolveOutcome", "Solver", "check_solver", "row_duals", "solve"]
@@ -61,6 +62,8 @@ def solve(problem: pulp.LpProblem, *, solver: Solver = "cbc", time_limit_s: floa
 
 def _solve(problem: pulp.LpProblem, solver: Solver, time_limit_s: float, gap: float,
            warm_start: bool) -> SolveOutcome:
+    if solver == "highs":
+        quiet_highs()
     if solver == "cbc":
         engine = pulp.COIN_CMD(path=_cbc_path(), msg=False, timeLimit=time_limit_s,
                                gapRel=gap or None, warmStart=warm_start, threads=1)

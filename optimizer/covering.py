@@ -28,6 +28,7 @@ import pandas as pd
 import pulp
 from scipy.sparse import csr_matrix
 
+from optimizer._banner import quiet_highs
 from optimizer._solve import Solver, check_solver, solve
 from optimizer.errors import OptimizerInputError, PlanInfeasibleError
 
@@ -293,6 +294,7 @@ def _lp_dual_bound(gw: np.ndarray, g: csr_matrix, *, p: int | None, costs: np.nd
                    budget: float | None, time_limit_s: float) -> float:
     """The Lagrangian bound at the duals of the LP relaxation (interior point)."""
     n, m = g.shape[1], g.shape[0]
+    quiet_highs()
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("solver", "ipm")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 import traceback
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import typer
 from rich.console import Console
@@ -20,9 +21,20 @@ __all__ = ["EXIT_BAD_INPUT", "EXIT_INFEASIBLE", "EXIT_INTERNAL", "console", "err
 EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INFEASIBLE = 1, 2, 3
 
 # soft_wrap: a message line is never broken at the terminal's width (a long path would
-# split it, and scripts that read the output would miss it); tables still fit the width.
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# split it, and scripts that read the output would miss it). Output that is not a
+# terminal (a pipe, a file, a captured run) is never styled and never wrapped: tables
+# take the width their cells need, so a path in a cell stays whole.
+_WIDE = 100_000
+
+
+def _console(stream: TextIO) -> Console:
+    terminal = stream.isatty()
+    return Console(file=stream, soft_wrap=True, width=None if terminal else _WIDE,
+                   color_system="auto" if terminal else None, highlight=terminal)
+
+
+console = _console(sys.stdout)
+err = _console(sys.stderr)
 _state = {"debug": False}
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -142,3 +142,19 @@ def test_equals_brute_force(seed: int, extra: int) -> None:
     assert (plan.plan["staff"] >= frame["min_staff"].to_numpy()).all()
     assert (plan.plan["staff"] <= frame["max_staff"].to_numpy()).all()
     assert plan.weeks["outlet_staff"].iloc[0] <= rms
+
+
+def test_the_highs_banner_never_reaches_stdout() -> None:
+    """HiGHS prints "Running HiGHS ... Copyright" on stdout when the process makes its
+    first Highs object, whatever its options; a command printing JSON there must not
+    carry it."""
+    import subprocess
+    import sys
+
+    script = ("import pandas as pd\nfrom optimizer import allocate_staff\n"
+              "o = pd.DataFrame({'kind': ['branch'], 'visits_per_week': [900.0]}, index=['A'])\n"
+              "allocate_staff(o, relationship_managers=9, weeks=1, solver='highs')\n"
+              "print('done')\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert out.stdout == "done\n"

@@ -98,6 +98,9 @@ weeks = [1, 4]
     assert result.returncode == 0, result.stderr
     assert "Outlet plan: t" in result.stdout and "Event plan: t" in result.stdout
     assert "why: " in result.stdout and "coverage within 15 min" in result.stdout
+    # captured output: no solver banner, no styling, every path on one line
+    assert "HiGHS" not in result.stdout and "\x1b[" not in result.stdout + result.stderr
+    assert f"wrote {out / 'plan_outlets.parquet'}" in result.stdout.splitlines()
     outlets = pd.read_parquet(out / "plan_outlets.parquet")
     assert {"site_id", "kind", "action", "capex", "x", "y"} <= set(outlets.columns)
     assert (outlets["action"] == "open").sum() <= 3
