@@ -1,38 +1,48 @@
-"""Geospatial layers: study areas, street networks, travel times, accessibility, scoring."""
+"""Geospatial layers: study areas, street networks, travel times, accessibility, scoring.
 
-from geo.access import (
-    TravelTimes,
-    coverage,
-    demand_points,
-    e2sfca,
-    isochrones,
-    nearest_outlet_min,
-    off_network_communities,
-    off_network_note,
-    travel_times,
-)
-from geo.area import StudyArea, check_area, load_area
-from geo.config import AreaConfig
-from geo.errors import (
-    AreaError,
-    InfeasibleError,
-    InputError,
-    NetworkError,
-    Problem,
-    SitesimError,
-    SitesimWarning,
-)
-from geo.market import HuffFit, calibrate_huff, huff_shares, own_share
-from geo.network import load_network
-from geo.scoring import (
-    INDICATORS,
-    community_indicators,
-    rank_stability,
-    score_communities,
-    score_indicators,
-)
-from geo.synth import synthesize_area
-from geo.travel import RoutingGraph, TravelTimeMatrix, routing_graph, travel_time_matrix
+Names are loaded on first use (PEP 562), so that importing one light part (the
+errors, the assumptions, the parameters) does not import every heavy library.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from geo.access import (
+        TravelTimes,
+        coverage,
+        demand_points,
+        e2sfca,
+        isochrones,
+        nearest_outlet_min,
+        off_network_communities,
+        off_network_note,
+        travel_times,
+    )
+    from geo.area import StudyArea, check_area, load_area
+    from geo.config import AreaConfig
+    from geo.contract import INDICATORS
+    from geo.errors import (
+        AreaError,
+        InfeasibleError,
+        InputError,
+        NetworkError,
+        Problem,
+        SitesimError,
+        SitesimWarning,
+    )
+    from geo.market import HuffFit, calibrate_huff, huff_shares, own_share
+    from geo.network import load_network
+    from geo.scoring import (
+        community_indicators,
+        rank_stability,
+        score_communities,
+        score_indicators,
+    )
+    from geo.synth import synthesize_area
+    from geo.travel import RoutingGraph, TravelTimeMatrix, routing_graph, travel_time_matrix
 
 __all__ = [
     "INDICATORS",
@@ -71,3 +81,54 @@ __all__ = [
     "travel_time_matrix",
     "travel_times",
 ]
+
+#: Where each public name lives.
+_WHERE: dict[str, str] = {
+    "INDICATORS": "geo.contract",
+    "AreaConfig": "geo.config",
+    "AreaError": "geo.errors",
+    "HuffFit": "geo.market",
+    "InfeasibleError": "geo.errors",
+    "InputError": "geo.errors",
+    "NetworkError": "geo.errors",
+    "Problem": "geo.errors",
+    "RoutingGraph": "geo.travel",
+    "SitesimError": "geo.errors",
+    "SitesimWarning": "geo.errors",
+    "StudyArea": "geo.area",
+    "TravelTimeMatrix": "geo.travel",
+    "TravelTimes": "geo.access",
+    "calibrate_huff": "geo.market",
+    "check_area": "geo.area",
+    "community_indicators": "geo.scoring",
+    "coverage": "geo.access",
+    "demand_points": "geo.access",
+    "e2sfca": "geo.access",
+    "huff_shares": "geo.market",
+    "isochrones": "geo.access",
+    "load_area": "geo.area",
+    "load_network": "geo.network",
+    "nearest_outlet_min": "geo.access",
+    "off_network_communities": "geo.access",
+    "off_network_note": "geo.access",
+    "own_share": "geo.market",
+    "rank_stability": "geo.scoring",
+    "routing_graph": "geo.travel",
+    "score_communities": "geo.scoring",
+    "score_indicators": "geo.scoring",
+    "synthesize_area": "geo.synth",
+    "travel_time_matrix": "geo.travel",
+    "travel_times": "geo.access",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+        globals()[name] = value  # once: later lookups do not come here
+        return value
+    raise AttributeError(f"module 'geo' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -7,6 +7,7 @@ __all__ = [
     "COMMUNITY_COUNT_COLUMNS",
     "COMMUNITY_OPTIONAL_COLUMNS",
     "CONTRACT_COLUMNS",
+    "INDICATORS",
     "LAYERS",
     "NETWORK_FILES",
     "OUTLET_KINDS",
@@ -60,3 +61,20 @@ NETWORK_FILES: tuple[str, ...] = (
     "network.osm.bz2",
     "network.osm",
 )
+
+#: The indicators a weight may name, with what they measure.
+INDICATORS: dict[str, str] = {
+    "adults": "residents aged 18 and over",
+    "youth_share": "share of adults aged 18-35",
+    "middle_age_share": "share of adults aged 36-55",
+    "senior_share": "share of adults aged 56+",
+    "income": "median yearly income",
+    "low_income_share": "share of adults in the lowest income category",
+    "high_income_share": "share of adults in the highest income category",
+    "sme_density": "small businesses per 1,000 adults",
+    "digital_adoption": "share of adults who bank digitally",
+    "access_gap": "minutes to the nearest own outlet (population-weighted)",
+    "own_share": "expected own-bank share of the market (Huff)",
+    "competition": "competitor outlets within the coverage time, weighted by their pull",
+    "headroom": "adults who are not yet own customers",
+}

@@ -14,6 +14,7 @@ from scipy.special import ndtr  # the standard normal CDF (scipy.stats takes 0.6
 
 from geo.access import TravelTimes, coverage, nearest_outlet_min, travel_times
 from geo.area import StudyArea
+from geo.contract import INDICATORS
 from geo.errors import InputError
 from geo.market import DEFAULT_ATTRACTIVENESS, huff_shares
 
@@ -35,22 +36,6 @@ __all__ = [
 
 Normalization = Literal["minmax", "rank", "z"]
 
-#: The indicators a weight may name, with what they measure.
-INDICATORS: dict[str, str] = {
-    "adults": "residents aged 18 and over",
-    "youth_share": "share of adults aged 18-35",
-    "middle_age_share": "share of adults aged 36-55",
-    "senior_share": "share of adults aged 56+",
-    "income": "median yearly income",
-    "low_income_share": "share of adults in the lowest income category",
-    "high_income_share": "share of adults in the highest income category",
-    "sme_density": "small businesses per 1,000 adults",
-    "digital_adoption": "share of adults who bank digitally",
-    "access_gap": "minutes to the nearest own outlet (population-weighted)",
-    "own_share": "expected own-bank share of the market (Huff)",
-    "competition": "competitor outlets within the coverage time, weighted by their pull",
-    "headroom": "adults who are not yet own customers",
-}
 
 
 def community_indicators(area: StudyArea, travel: TravelTimes | None = None, *,

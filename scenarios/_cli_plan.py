@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from geo.scoring import Normalization
 from scenarios._cli_progress import _progress
 from scenarios._console import console, guarded
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from geo.scoring import Normalization
     from optimizer import EventPlan, SitingResult
     from scenarios.plans import Prepared
 

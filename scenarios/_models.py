@@ -17,9 +17,8 @@ from pydantic import (
 
 from geo._pydantic import validation_problems
 from geo.assumptions import EVENT_MAX_WALK_MIN, MINUTES_PER_VISIT, VISITS_PER_CUSTOMER_WEEK
-from geo.contract import SITE_KINDS
+from geo.contract import INDICATORS, SITE_KINDS
 from geo.errors import Problem
-from geo.scoring import INDICATORS
 from simulation.params import SEGMENT_HELP, unknown_segments
 
 Channel = Literal["community_event", "social_media", "sms", "merchant_alliance",

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from geo.area import resolve_area_path
 from geo.errors import InputError, Problem
 from scenarios.schema import (
     LHS,
@@ -165,6 +164,8 @@ def run_batch(scenarios: Sequence[Scenario | str | Path], *, runs_dir: str | Pat
     files = [s for s in scenarios if not isinstance(s, Scenario)]
     todo = [x for s in items for x in expand_sweep(s)] + load_batch(files)
     for area in sorted({s.area for s in todo}):
+        from geo.area import resolve_area_path  # geopandas: only when running
+
         resolve_area_path(area)  # generate built-in areas once, before the workers start
     raws = [s.model_dump(mode="json") for s in todo]
     results: dict[int, BatchItem] = {}

@@ -11,7 +11,7 @@ sweep's keys and checks in ``scenarios._sweep``.
 
 from __future__ import annotations
 
-from geo.scoring import INDICATORS
+from geo.contract import INDICATORS
 from scenarios._loading import ScenarioError, load_scenario
 from scenarios._models import (
     Budget,

@@ -1,27 +1,32 @@
 """The agent-based model of residents responding to campaigns (Mesa).
 
-``CommunityMarketModel`` is loaded on first use, so that importing ``simulation`` does
-not import mesa (see simulation/_mesa.py).
+Names are loaded on first use (PEP 562): importing ``simulation`` (or its parameters, for
+a scenario file's checks) imports neither mesa (see simulation/_mesa.py) nor scipy.
 """
 
-from typing import Any
+from __future__ import annotations
 
-from simulation.calibration import AdoptionFit, calibrate_adoption
-from simulation.diffusion import diffusion_model
-from simulation.engine import adopted_share_of_ties, adoption_substep, bass_curve
-from simulation.errors import SimulationError
-from simulation.params import (
-    CHANNELS,
-    SEGMENTS,
-    Campaign,
-    ChannelParams,
-    ScheduledEvent,
-    SimulationParams,
-)
-from simulation.plausibility import ENVELOPE, Envelope, plausibility_warnings
-from simulation.population import Venues, community_inputs, venue_inputs
-from simulation.replications import KPI_NAMES, ReplicationResult, run_replications
-from simulation.ties import erdos_renyi_ties, row_normalize, small_world_ties
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from simulation.calibration import AdoptionFit, calibrate_adoption
+    from simulation.diffusion import diffusion_model
+    from simulation.engine import adopted_share_of_ties, adoption_substep, bass_curve
+    from simulation.errors import SimulationError
+    from simulation.model import STAGES, CommunityMarketModel
+    from simulation.params import (
+        CHANNELS,
+        SEGMENTS,
+        Campaign,
+        ChannelParams,
+        ScheduledEvent,
+        SimulationParams,
+    )
+    from simulation.plausibility import ENVELOPE, Envelope, plausibility_warnings
+    from simulation.population import Venues, community_inputs, venue_inputs
+    from simulation.replications import KPI_NAMES, ReplicationResult, run_replications
+    from simulation.ties import erdos_renyi_ties, row_normalize, small_world_ties
 
 __all__ = [
     "CHANNELS",
@@ -53,10 +58,45 @@ __all__ = [
     "venue_inputs",
 ]
 
+#: Where each public name lives.
+_WHERE: dict[str, str] = {
+    "CHANNELS": "simulation.params",
+    "ENVELOPE": "simulation.plausibility",
+    "KPI_NAMES": "simulation.replications",
+    "SEGMENTS": "simulation.params",
+    "STAGES": "simulation.model",
+    "AdoptionFit": "simulation.calibration",
+    "Campaign": "simulation.params",
+    "ChannelParams": "simulation.params",
+    "CommunityMarketModel": "simulation.model",
+    "Envelope": "simulation.plausibility",
+    "ReplicationResult": "simulation.replications",
+    "ScheduledEvent": "simulation.params",
+    "SimulationError": "simulation.errors",
+    "SimulationParams": "simulation.params",
+    "Venues": "simulation.population",
+    "adopted_share_of_ties": "simulation.engine",
+    "adoption_substep": "simulation.engine",
+    "bass_curve": "simulation.engine",
+    "calibrate_adoption": "simulation.calibration",
+    "community_inputs": "simulation.population",
+    "diffusion_model": "simulation.diffusion",
+    "erdos_renyi_ties": "simulation.ties",
+    "plausibility_warnings": "simulation.plausibility",
+    "row_normalize": "simulation.ties",
+    "run_replications": "simulation.replications",
+    "small_world_ties": "simulation.ties",
+    "venue_inputs": "simulation.population",
+}
+
 
 def __getattr__(name: str) -> Any:
-    if name in ("CommunityMarketModel", "STAGES"):
-        from simulation import model
-
-        return getattr(model, name)
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+        globals()[name] = value  # once: later lookups do not come here
+        return value
     raise AttributeError(f"module 'simulation' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
