@@ -21,7 +21,7 @@ if TYPE_CHECKING:
         off_network_note,
         travel_times,
     )
-    from geo.area import StudyArea, check_area, load_area
+    from geo.area import StudyArea, check_area, inspect_area, load_area
     from geo.config import AreaConfig
     from geo.contract import INDICATORS
     from geo.errors import (
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     )
     from geo.market import HuffFit, calibrate_huff, huff_shares, own_share
     from geo.network import load_network
+    from geo.repair import repair_area
     from geo.scoring import (
         community_indicators,
         rank_stability,
@@ -66,6 +67,7 @@ __all__ = [
     "demand_points",
     "e2sfca",
     "huff_shares",
+    "inspect_area",
     "isochrones",
     "load_area",
     "load_network",
@@ -74,6 +76,7 @@ __all__ = [
     "off_network_note",
     "own_share",
     "rank_stability",
+    "repair_area",
     "routing_graph",
     "score_communities",
     "score_indicators",
@@ -105,6 +108,7 @@ _WHERE: dict[str, str] = {
     "demand_points": "geo.access",
     "e2sfca": "geo.access",
     "huff_shares": "geo.market",
+    "inspect_area": "geo.area",
     "isochrones": "geo.access",
     "load_area": "geo.area",
     "load_network": "geo.network",
@@ -113,6 +117,7 @@ _WHERE: dict[str, str] = {
     "off_network_note": "geo.access",
     "own_share": "geo.market",
     "rank_stability": "geo.scoring",
+    "repair_area": "geo.repair",
     "routing_graph": "geo.travel",
     "score_communities": "geo.scoring",
     "score_indicators": "geo.scoring",

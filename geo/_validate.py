@@ -28,8 +28,10 @@ from geo.contract import (
 from geo.errors import InputError, Problem
 
 __all__ = [
+    "area_change_text",
     "far_outside_tolerance_m",
     "metric_crs",
+    "repair_polygons",
     "require_projected",
     "validate_layer",
     "validate_placement",
@@ -146,13 +148,9 @@ def _check_geometry(
                 "communities must be Polygon or MultiPolygon", _ids(gdf, wrong, id_col)))
         invalid = ~geom.is_valid.to_numpy() & ~empty & ~wrong
         if invalid.any():
-            fixed = shapely.make_valid(geom.to_numpy()[invalid])
-            polys = np.array([_polygonal_part(g) for g in fixed], dtype=object)
-            before = shapely.area(shapely.buffer(geom.to_numpy()[invalid], 0))
-            after = shapely.area(polys.astype(object))
+            polys, before, after = repair_polygons(geom.to_numpy()[invalid])
             ok = np.array([p is not None for p in polys]) & (
-                np.abs(np.nan_to_num(after) - before) <= 0.01 * np.maximum(before, 1e-12)
-            )
+                np.abs(after - before) <= 0.01 * np.maximum(before, 1e-12))
             ids = _ids(gdf, invalid, id_col)
             if ok.any():
                 problems.append(Problem(
@@ -166,11 +164,16 @@ def _check_geometry(
                 values[idx] = polys[ok]
                 out = out.set_geometry(gpd.GeoSeries(values, index=out.index, crs=out.crs))
             if (~ok).any():
+                changes = "; ".join(
+                    area_change_text(i, b, a, projected=not CRS(gdf.crs).is_geographic)
+                    for i, b, a, k in zip(ids, before, after, ok, strict=True) if not k)
                 problems.append(Problem(
                     "error", f"{where}: geometry",
                     f"{int((~ok).sum())} invalid polygon(s) that make_valid cannot repair safely "
-                    "(the repair changes the area by more than 1%)",
-                    "fix the boundaries in the source data",
+                    f"(the repair changes the area by more than 1%: {changes})",
+                    "fix the boundaries in the source data, or accept make_valid's repair: "
+                    "`sitesim area check PACK --repair OUT` writes a repaired copy "
+                    "(`sitesim area import ... --repair` for an import)",
                     tuple(i for i, k in zip(ids, ok, strict=True) if not k)))
     else:
         wrong = (types != "Point") & ~empty
@@ -185,6 +188,27 @@ def _check_geometry(
             values[wrong] = shapely.point_on_surface(values[wrong])
             out = out.set_geometry(gpd.GeoSeries(values, index=out.index, crs=out.crs))
     return out
+
+
+def repair_polygons(
+    geoms: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``make_valid``'s polygonal part of each geometry (None where none is left), with the
+    area the boundary encloses as drawn (its ``buffer(0)``) and the area after the repair,
+    in the geometries' units (0 where nothing is left)."""
+    fixed = shapely.make_valid(geoms)
+    polys = np.array([_polygonal_part(g) for g in fixed], dtype=object)
+    before = np.nan_to_num(shapely.area(shapely.buffer(geoms, 0)))
+    after = np.array([0.0 if p is None else shapely.area(p) for p in polys])
+    return polys, before, after
+
+
+def area_change_text(id_: str, before: float, after: float, *, projected: bool) -> str:
+    """``A 0.25 -> 0.50 km2 (+100%)``: what a repair does to one polygon's area."""
+    pct = (after - before) / before * 100 if before > 0 else float("inf")
+    if projected:
+        return f"{id_} {before / 1e6:.3g} -> {after / 1e6:.3g} km2 ({pct:+.0f}%)"
+    return f"{id_} area {pct:+.0f}%"
 
 
 def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry | None:

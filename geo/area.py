@@ -26,7 +26,7 @@ from geo._validate import (
 from geo.assumptions import CUSTOMER_SHARE
 from geo.config import AreaConfig, read_area_config
 from geo.contract import CONTRACT_COLUMNS, LAYERS, NETWORK_FILES
-from geo.errors import AreaError, Problem, SitesimWarning
+from geo.errors import AreaError, NetworkError, Problem, SitesimWarning
 from geo.network import Mode, load_network
 from geo.synth import builtin_area_path
 
@@ -270,9 +270,12 @@ def _read_pack(root: Path) -> tuple[StudyArea | None, list[Problem]]:
             "warning", str(folder), "no street network file; every travel time will be the "
             "straight-line distance times the detour factor",
             f"add one of {', '.join(NETWORK_FILES)}"))
-    if "communities" not in checked or config is None or any(
-            p.severity == "error" for p in problems):
+    if "communities" not in checked:
         return None, problems
+    # every check that does not depend on a broken part runs: with an unreadable area.toml
+    # the positions are checked in the default CRS (the local UTM zone)
+    usable = config is not None and not any(p.severity == "error" for p in problems)
+    config = config or AreaConfig(name=root.stem)
 
     notes: list[str] = []
     comm_raw = checked["communities"]
@@ -284,13 +287,14 @@ def _read_pack(root: Path) -> tuple[StudyArea | None, list[Problem]]:
     else:
         notes.append(f"working CRS {crs.to_string()} ({crs.name})")
     layers = {name: gdf.to_crs(crs) for name, gdf in checked.items()}
-    shape = shapely.union_all(layers["communities"].geometry.to_numpy())
+    # an unrepaired polygon still says where the area is: make_valid only for this shape
+    shape = shapely.union_all(shapely.make_valid(layers["communities"].geometry.to_numpy()))
     tolerance = far_outside_tolerance_m(layers["communities"])
     for layer in ("outlets", "candidates", "venues"):
         if layer in layers:
             validate_placement(layer, checked[layer], layers[layer], shape, crs, source_crs,
                                tolerance, found[layer][0].name, problems)
-    if any(p.severity == "error" for p in problems):
+    if not usable or any(p.severity == "error" for p in problems):
         return None, problems
     indexed = {name: gdf.set_index(ID_COLUMN[name]) for name, gdf in layers.items()}
     area = StudyArea(
@@ -313,6 +317,20 @@ def inspect_area(path_or_builtin: str | Path,
     area, problems = _read_pack(root)
     if any(p.severity == "error" for p in problems):
         area = None
+    folder = root if root.is_dir() else root.parent
+    network_file = next((folder / n for n in NETWORK_FILES if (folder / n).exists()), None)
+    if network_file is not None:  # read whatever else is wrong: a garbage file is reported too
+        try:
+            if area is not None:
+                area.network("walk")
+            else:
+                load_network(network_file, mode="walk")
+        except NetworkError as exc:
+            problems.append(Problem("error", str(network_file),
+                                    str(exc).removeprefix(f"{network_file}: "),
+                                    "export it again (osmnx GraphML, GeoPackage or an OSM "
+                                    "extract), or remove it to use straight-line distances"))
+            area = None
     return area, problems
 
 

@@ -56,10 +56,18 @@ def area_synth(
 def area_check(
     area: Annotated[str, typer.Argument(help="Pack folder, .gpkg, or builtin:sample-city.")],
     summary: Annotated[bool, typer.Option(help="Print the summary when it passes.")] = True,
+    repair: Annotated[Path | None, typer.Option(
+        "--repair", help="Write a copy of the pack to this new folder with every invalid "
+        "polygon repaired by make_valid, and check the copy.")] = None,
 ) -> None:
     """Validate a pack; print every problem; exit 2 if any is an error."""
-    from geo.area import inspect_area
+    from geo import inspect_area, repair_area
 
+    if repair is not None:
+        for line in repair_area(area, repair):
+            console.print(f"repaired {line}")
+        console.print(f"wrote {repair}")
+        area = str(repair)
     study, problems = inspect_area(area, _progress)
     for p in problems:
         err.print(p.line(), markup=False, highlight=False, soft_wrap=True)

@@ -209,3 +209,51 @@ def test_load_does_not_mutate_and_is_deterministic(small_synth: Path) -> None:
     b = load_area(small_synth)
     assert a.communities.equals(b.communities)
     assert len(a.communities_off_network()) == 0
+
+
+def _bowtie_over(square: shapely.Polygon) -> shapely.Polygon:
+    """A figure-eight drawn over the square's corners: its two lobes hold half the square,
+    and make_valid keeps both where the drawn boundary (buffer(0)) encloses one."""
+    x0, y0, x1, y1 = square.bounds
+    return shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1), (x0, y0)])
+
+
+def test_every_check_runs_whatever_else_is_broken(make_pack) -> None:
+    """An unparseable area.toml and a polygon no safe repair can fix no longer hide swapped
+    coordinates, an outlet far outside the area and a garbage network file: one check
+    reports them all."""
+    comm = grid_layers()["communities"]
+    comm.loc[0, "geometry"] = _bowtie_over(comm.geometry.iloc[0])
+    out = grid_layers()["outlets"].to_crs("EPSG:4326")
+    swapped = shapely.transform(out.geometry.to_numpy(), lambda xy: xy[:, ::-1])
+    out = out.set_geometry(gpd.GeoSeries(swapped, crs="EPSG:4326"))
+    cand = grid_layers()["candidates"]
+    cand.loc[1, "geometry"] = shapely.Point(385_000 + 60_000, 6_672_000)
+    pack = make_pack(communities=comm, outlets=out, candidates=cand)
+    (pack / "area.toml").write_text('name = "broken\ncurrency = EUR\n', encoding="utf-8")
+    (pack / "network.graphml").write_text("not a graph", encoding="utf-8")
+    errors = errors_of(pack)
+    assert any("area.toml" in e for e in errors), errors
+    assert any("make_valid cannot repair safely" in e and "(ids A)" in e for e in errors)
+    assert any("latitude and longitude look swapped" in e and "O1, O2" in e for e in errors)
+    assert any("layer 'candidates'" in e and "outside the communities" in e
+               and "(ids S2)" in e for e in errors), errors
+    assert any("network.graphml" in e and "GraphML" in e for e in errors), errors
+
+
+def test_an_unsafe_repair_is_suggested_with_its_area_change(make_pack, tmp_path: Path) -> None:
+    """The bowtie's drawn boundary encloses a quarter of the 1 km2 square; make_valid keeps
+    both lobes, half of it: +100%, said in the error and done by ``repair_area``."""
+    from geo import repair_area
+
+    comm = grid_layers()["communities"]
+    comm.loc[0, "geometry"] = _bowtie_over(comm.geometry.iloc[0])
+    pack = make_pack(communities=comm)
+    [error] = errors_of(pack)
+    assert "A 0.25 -> 0.5 km2 (+100%)" in error and "--repair" in error
+    lines = repair_area(pack, tmp_path / "repaired")
+    assert lines == ["A 0.25 -> 0.5 km2 (+100%)"]
+    assert errors_of(tmp_path / "repaired") == []
+    assert errors_of(pack) == [error]  # the source pack is left as it was
+    with pytest.raises(AreaError, match="exists"):
+        repair_area(pack, tmp_path / "repaired")
