@@ -83,7 +83,8 @@ class InputError(SitesimError, ValueError):
         """One line per problem (or the message alone when there is no list)."""
         if self.problems:
             return [p.line() for p in self.problems]
-        return [str(self)]
+        text = str(self)
+        return [text if text.startswith(("error:", "warning:")) else f"error: {text}"]
 
 
 class AreaError(InputError):

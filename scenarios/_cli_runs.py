@@ -205,7 +205,7 @@ def _exit_on_failures(items: list[BatchItem]) -> None:
     failed = [it for it in items if it.status == "failed"]
     if failed:
         for it in failed:
-            err.print(f"failed: {it.name}: {it.error}", markup=False, highlight=False,
+            err.print(f"error: {it.name} failed: {it.error}", markup=False, highlight=False,
                       soft_wrap=True)
         kinds = {str(it.error).split(":")[0] for it in failed}
         code = 1 if "internal error" in kinds else 2 if "bad input" in kinds else 3

@@ -72,16 +72,16 @@ def guarded(func: F) -> F:
         except InfeasibleError as exc:
             if _state["debug"]:
                 traceback.print_exc()
-            err.print(f"infeasible: {exc}", markup=False, highlight=False, soft_wrap=True)
+            err.print(f"error: infeasible: {exc}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_INFEASIBLE) from None
         except KeyboardInterrupt:
-            err.print("interrupted")
+            err.print("error: interrupted")
             raise typer.Exit(130) from None
         except Exception as exc:  # noqa: BLE001 - the last resort of a command line
             if _state["debug"]:
                 traceback.print_exc()
             else:
-                err.print(f"internal error: {type(exc).__name__}: {exc} "
+                err.print(f"error: internal error: {type(exc).__name__}: {exc} "
                           "(run with --debug for the traceback, and please report it)",
                           markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_INTERNAL) from None

@@ -8,7 +8,8 @@ compare) and ``scenarios._cli_tools`` (validate, serve).
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from typing import Annotated, Any
 
 import typer
 
@@ -28,6 +29,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # help is boxed and styled on a terminal only: piped or captured it is plain text
+    rich_markup_mode="rich" if sys.stdout.isatty() else None,
 )
 area_app = typer.Typer(help="Study area packs: generate, check, import.", no_args_is_help=True)
 app.add_typer(area_app, name="area")
@@ -57,5 +60,37 @@ app.command()(serve)
 
 
 def main() -> None:
-    """Entry point of the ``sitesim`` console script."""
-    app()
+    """Entry point of the ``sitesim`` console script.
+
+    Click's usage errors (an unknown option, a missing argument) are printed the way every
+    other error is: one line starting with ``error:``, the usage and the help hint, exit 2.
+    """
+    from scenarios._console import err
+
+    # click's exception classes, wherever this typer keeps click (vendored since 0.20)
+    mro: dict[str, Any] = {
+        c.__name__: c for c in typer.BadParameter.__mro__ if issubclass(c, Exception)}
+    usage_error, click_exception = mro["UsageError"], mro["ClickException"]
+    try:
+        code = app(standalone_mode=False)
+    except usage_error as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # its message is the help (rich: "")
+            if exc.format_message():
+                print(exc.format_message(), file=sys.stderr)
+            sys.exit(exc.exit_code)
+        ctx = getattr(exc, "ctx", None)
+        if ctx is not None:
+            err.print(ctx.get_usage(), markup=False, highlight=False, soft_wrap=True)
+            err.print(f"Try '{ctx.command_path} --help' for help.", markup=False,
+                      highlight=False, soft_wrap=True)
+        err.print(f"error: {exc.format_message()}", markup=False, highlight=False,
+                  soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except click_exception as exc:
+        err.print(f"error: {exc.format_message()}", markup=False, highlight=False,
+                  soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("error: interrupted")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

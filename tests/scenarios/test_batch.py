@@ -154,7 +154,7 @@ def test_batch_cli_reports_failures_with_exit_3(small_synth: Path, tmp_path: Pat
                     str(tmp_path / "runs"), cache=tmp_path / "cache")
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 3, out + err
-    assert "failed: bad: infeasible" in err and "complete" in out
+    assert "error: bad failed: infeasible" in err and "complete" in out
 
 
 def _being_written(runs: Path, name: str) -> bool:

@@ -61,6 +61,26 @@ def test_check_lists_each_problem_and_exits_2(make_pack) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_check_repair_writes_a_checked_copy(make_pack, tmp_path: Path) -> None:
+    """A polygon make_valid cannot repair safely: the error suggests ``--repair``; with it the
+    copy is written, each repair's area change is printed, and the copy passes."""
+    import shapely
+
+    comm = grid_layers()["communities"]
+    x0, y0, x1, y1 = comm.geometry.iloc[0].bounds
+    comm.loc[0, "geometry"] = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
+    pack = make_pack(communities=comm)
+    failed = sitesim("area", "check", str(pack))
+    assert failed.returncode == 2 and "--repair" in failed.stderr
+    fixed = tmp_path / "fixed"
+    result = sitesim("area", "check", str(pack), "--repair", str(fixed))
+    assert result.returncode == 0, result.stderr
+    assert "repaired A 0.25 -> 0.5 km2 (+100%)" in result.stdout
+    assert "ok: no errors" in result.stdout and (fixed / "communities.parquet").exists()
+    again = sitesim("area", "check", str(pack), "--repair", str(fixed))
+    assert again.returncode == 2 and again.stderr.startswith("error:"), again.stderr
+
+
 def test_validate_exit_codes(tmp_path: Path) -> None:
     good = tmp_path / "good.toml"
     good.write_text('name = "good"\n')
@@ -195,3 +215,22 @@ def test_without_a_network_every_travel_time_says_it_is_a_straight_line(grid_pac
     assert result.returncode == 0, result.stderr
     assert ("note: the pack has no street network: every travel time is straight-line "
             "distance x 1.3") in result.stdout
+
+
+def test_every_error_line_starts_with_error(tmp_path: Path) -> None:
+    """Whatever the mistake (an unknown option, a missing argument, a missing file, a bad
+    key), each line that reports it starts with ``error:``, and the exit code is 2."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\n[budget]\ntotal = -1\n')
+    cases = [("run", "--bogus"), ("validate",), ("validate", str(tmp_path / "none.toml")),
+             ("validate", str(bad)), ("area", "check", str(tmp_path / "nowhere")),
+             ("compare", "not-a-run", "--runs", str(tmp_path))]
+    for args in cases:
+        result = sitesim(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        lines = [line for line in result.stderr.splitlines()  # but usage and the count
+                 if line.strip() and not line.startswith(("Usage:", "Try "))
+                 and not re.fullmatch(r"\d+ error\(s\), \d+ warning\(s\)", line)]
+        assert lines and all(line.startswith(("error:", "warning:")) for line in lines), (
+            args, result.stderr)
+        assert any(line.startswith("error:") for line in lines)
