@@ -29,6 +29,7 @@ from geo.config import Source
 from geo.contract import OUTLET_KINDS
 from geo.errors import AreaError, Problem
 from geo.network import read_streets
+from geo.repair import repair_communities
 
 __all__ = ["ImportMapping", "import_area", "read_mapping"]
 
@@ -246,7 +247,8 @@ def _near_network(gdf: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None,
 
 def import_area(mapping_path: str | Path, out_dir: str | Path, *,
                 source_dir: str | Path | None = None,
-                progress: Callable[[str], None] | None = None) -> Path:
+                progress: Callable[[str], None] | None = None,
+                repair: bool = False) -> Path:
     """Build a pack from the files a mapping names; validate it; return its folder.
 
     Parameters
@@ -258,6 +260,10 @@ def import_area(mapping_path: str | Path, out_dir: str | Path, *,
     source_dir
         Folder the mapping's file names are relative to; default: the mapping's
         ``source_dir``, itself relative to the mapping file.
+    repair
+        Replace every invalid community polygon by ``make_valid``'s repair, whatever it
+        does to the area (each change is said through ``progress``); without it, a repair
+        that changes an area by more than 1% is an error.
 
     Raises
     ------
@@ -363,6 +369,13 @@ def import_area(mapping_path: str | Path, out_dir: str | Path, *,
         if any(p.severity == "error" for p in problems) or communities is None:
             raise AreaError(f"{mapping_path}: the import cannot be completed", problems)
 
+        if repair:
+            communities, repaired, lost = repair_communities(communities)
+            for line in repaired:
+                say(f"repaired {line}")
+            if lost:
+                raise AreaError(f"{mapping_path}: make_valid leaves no polygon of communities "
+                                f"{', '.join(lost)}; redraw them in the source data")
         say("writing and checking the pack")
         communities.to_parquet(tmp / "communities.parquet", index=False)
         for name, gdf in layers.items():

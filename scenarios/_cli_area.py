@@ -87,6 +87,9 @@ def area_import(
     source: Annotated[Path | None, typer.Option(
         "--source", help="Folder of the mapped files (default: the mapping's source_dir).")]
     = None,
+    repair: Annotated[bool, typer.Option(
+        "--repair", help="Repair every invalid polygon with make_valid, whatever it does to "
+        "the area (each change is printed).")] = False,
 ) -> None:
     """Build a pack from your own files through a mapping."""
     import warnings
@@ -94,7 +97,7 @@ def area_import(
     from geo import load_area
     from geo.importer import import_area
 
-    path = import_area(mapping, out, source_dir=source, progress=_progress)
+    path = import_area(mapping, out, source_dir=source, progress=_progress, repair=repair)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         study = load_area(path)

@@ -62,3 +62,38 @@ def test_mapping_unknown_key(tmp_path: Path) -> None:
         import_area(bad, tmp_path / "out")
     text = "\n".join(info.value.lines())
     assert "colour" in text and "communities" in text  # unknown key and missing table
+
+
+def test_import_repair_accepts_make_valid_and_says_the_area_change(tmp_path: Path) -> None:
+    """A community drawn as a figure eight: the import refuses it (make_valid doubles the
+    area the drawn boundary encloses) and suggests --repair; with repair=True the pack is
+    written and each repair is said, with its area before and after."""
+    import shapely
+
+    from conftest import grid_layers
+
+    layers = grid_layers()
+    comm = layers["communities"]
+    x0, y0, x1, y1 = comm.geometry.iloc[0].bounds
+    comm.loc[0, "geometry"] = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
+    for name, gdf in layers.items():
+        gdf.to_file(tmp_path / f"{name}.geojson", engine="pyogrio")
+    counts = ("pop_18_35", "pop_36_55", "pop_56_plus", "households", "median_income")
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(
+        'name = "bowtie"\nown_brand = "Us"\n'
+        '[communities]\nfile = "communities.geojson"\nid = "community_id"\n'
+        f'columns = {{ {", ".join(f"{c} = {c!r}" for c in counts)} }}\n'
+        '[outlets]\nfile = "outlets.geojson"\nid = "outlet_id"\nkind = "branch"\n'
+        '[candidates]\nfile = "candidates.geojson"\nid = "site_id"\n'
+        '[venues]\nfile = "venues.geojson"\nid = "venue_id"\nkind = "school"\n'
+        'capacity = { school = 200 }\n')
+    with pytest.raises(AreaError) as info:
+        import_area(mapping, tmp_path / "pack")
+    [line] = [line for line in info.value.lines() if "make_valid" in line]
+    assert "A 0.25 -> 0.5 km2 (+100%)" in line and "--repair" in line
+    assert not (tmp_path / "pack").exists()
+    said: list[str] = []
+    pack = import_area(mapping, tmp_path / "pack", progress=said.append, repair=True)
+    assert "repaired A 0.25 -> 0.5 km2 (+100%)" in said
+    assert pack.exists()
