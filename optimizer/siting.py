@@ -21,112 +21,29 @@ names the ones that must give and by how much.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 import pulp
-from scipy.spatial import cKDTree
 
 from geo.market import DEFAULT_ATTRACTIVENESS
-from optimizer._checks import require_columns
 from optimizer._elastic import Soft, explain_infeasible
+from optimizer._siting_inputs import build_options, check_inputs, read_cost_table
+from optimizer._siting_plan import (
+    SitingResult,
+    count_text,
+    fast_plan,
+    plan_result,
+    spacing_constraints,
+)
 from optimizer._solve import Solver, check_solver, solve
-from optimizer.covering import maximal_covering
 from optimizer.errors import OptimizerInputError, PlanInfeasibleError
 
 __all__ = ["Objective", "SitingResult", "read_cost_table", "site_outlets"]
 
 Objective = Literal["max_coverage", "p_median", "max_capture"]
-
-
-@dataclass(frozen=True)
-class SitingResult:
-    """An outlet plan. ``decisions``: one row per site opened, kept or closed (``site_id``,
-    ``kind``, ``action``, ``capex``, ``opex_per_year``); ``binding``: the limits the plan
-    uses up; ``gap``: 0 when proven optimal, None when the solver gave no bound."""
-
-    status: str
-    proven_optimal: bool
-    gap: float | None
-    objective: float
-    objective_name: str
-    decisions: pd.DataFrame
-    coverage_before: float
-    coverage_after: float
-    mean_minutes_after: float
-    capex: float
-    opex_per_year: float
-    binding: tuple[str, ...]
-    build_seconds: float
-    solve_seconds: float
-    solver: str
-
-
-def read_cost_table(path: str) -> pd.DataFrame:
-    """Read a user's cost table (``origin_id``, ``dest_id``, ``cost``) from CSV or Parquet.
-
-    ``cost`` is in minutes (or whatever unit ``coverage_minutes`` uses).
-    """
-    p = Path(path)
-    if not p.exists():
-        raise OptimizerInputError(f"{p}: no such cost table; give a CSV or Parquet file with "
-                                  "origin_id, dest_id, cost")
-    if p.suffix.lower() == ".parquet":
-        table = pd.read_parquet(p)
-    elif p.suffix.lower() in (".csv", ".txt"):
-        table = pd.read_csv(p)
-    else:
-        raise OptimizerInputError(f"{p}: unknown format {p.suffix!r}; expected .csv or .parquet")
-    missing = [c for c in ("origin_id", "dest_id", "cost") if c not in table.columns]
-    if missing:
-        raise OptimizerInputError(f"{p}: missing column(s) {missing}; expected origin_id, "
-                                  "dest_id, cost")
-    cost = pd.to_numeric(table["cost"], errors="coerce")
-    bad = cost.isna() | (cost < 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise OptimizerInputError(f"{p}: row {i + 2}: cost = {table['cost'].iloc[i]!r}; "
-                                  "expected a number >= 0")
-    return table.assign(cost=cost.astype(float))[["origin_id", "dest_id", "cost"]]
-
-
-@dataclass(frozen=True)
-class _Options:
-    site: np.ndarray  # site id per option
-    kind: np.ndarray
-    capex: np.ndarray
-    opex: np.ndarray
-    capacity: np.ndarray
-
-
-def _options(sites: pd.DataFrame, kinds: Mapping[str, Mapping[str, float]],
-             max_new: Mapping[str, int] | int | None) -> _Options:
-    cand = sites[sites["status"] == "candidate"]
-    rows = []
-    for sid, r in cand.iterrows():
-        allowed = r["kinds"].split("|") if isinstance(r["kinds"], str) else list(r["kinds"])
-        for k in allowed:
-            if k not in kinds:
-                raise OptimizerInputError(f"site {sid!r}: kind {k!r} has no costs; expected "
-                                          f"one of {sorted(kinds)}")
-            if isinstance(max_new, Mapping) and max_new.get(k, 0) <= 0:
-                continue  # kinds not listed in max_new are not opened
-            spec = kinds[k]
-            cap = r.get("capacity_per_week")
-            rows.append((sid, k, float(r["capex"]) + spec.get("capex", 0.0),
-                         float(r["opex_per_year"]) + spec.get("opex_per_year", 0.0),
-                         float(cap) if cap is not None and pd.notna(cap) and cap > 0
-                         else spec.get("capacity_per_week", 0.0)))
-    if not rows:
-        return _Options(*(np.zeros(0, dtype=object) for _ in range(2)),
-                        *(np.zeros(0) for _ in range(3)))
-    site, kind, capex, opex, capacity = zip(*rows, strict=True)
-    return _Options(np.array(site, dtype=object), np.array(kind, dtype=object),
-                    np.array(capex), np.array(opex), np.array(capacity))
 
 
 def site_outlets(
@@ -166,13 +83,13 @@ def site_outlets(
     start = time.perf_counter()
     kinds = {k: dict(v) for k, v in (kinds or {}).items()}
     check_solver(solver)
-    _check(demand, sites, travel, objective, coverage_minutes, min_coverage_share,
+    check_inputs(demand, sites, travel, objective, coverage_minutes, min_coverage_share,
            capex_budget, opex_budget, competitors)
     if objective == "max_coverage" and max_new is None and capex_budget is None \
             and opex_budget is None:
         raise OptimizerInputError("max_coverage without max_new or a budget opens every "
                                   "candidate; give outlets.max_new or outlets.capex_budget")
-    opts = _options(sites, kinds, max_new)
+    opts = build_options(sites, kinds, max_new)
     existing = sites[sites["status"] == "existing"]
     ids = demand.index
     w = demand["weight"].to_numpy(float)
@@ -234,7 +151,7 @@ def site_outlets(
               and opex_budget is None
               and (objective == "max_coverage" or len(set(opts.site)) == opts.site.size))
     if simple and opts.site.size and not isinstance(max_new, Mapping):
-        return _fast(demand, sites, opts, covers, option_pairs, fixed_existing, existing_kind,
+        return fast_plan(demand, sites, opts, covers, option_pairs, fixed_existing, existing_kind,
                      site_pos, pairs_by_site, objective, max_new, capex_budget, solver,
                      time_limit_s, gap, coverage_minutes, coverage_before, adults, (di, si, t))
 
@@ -387,14 +304,14 @@ def site_outlets(
             if members:
                 name = f"max_new_{k}"
                 prob += pulp.lpSum(members) <= limit, name
-                soft.append(Soft(name, 1.0, _count_text(k, limit, because),
+                soft.append(Soft(name, 1.0, count_text(k, limit, because),
                                  f"outlets.max_new.{k} = {limit}"))
     elif max_new is not None:
         prob += pulp.lpSum(x) <= max_new, "max_new"
-        soft.append(Soft("max_new", 1.0, _count_text("", max_new, because),
+        soft.append(Soft("max_new", 1.0, count_text("", max_new, because),
                          f"outlets.max_new = {max_new}"))
     if min_spacing_m > 0:
-        _spacing(prob, sites, x, by_site, keep, min_spacing_m)
+        spacing_constraints(prob, sites, x, by_site, keep, min_spacing_m)
     build = time.perf_counter() - start
     outcome = solve(prob, solver=solver, time_limit_s=time_limit_s, gap=gap)
     if outcome.status == "infeasible":
@@ -409,159 +326,7 @@ def site_outlets(
     kept = {e: round(v.value() or 0) == 1 for e, v in keep.items()}
     value = float(outcome.objective or 0.0) + floor
     bound = None if outcome.bound is None else outcome.bound + floor
-    return _result(outcome.status, outcome.proven_optimal, value, bound, objective, sites,
+    return plan_result(outcome.status, outcome.proven_optimal, value, bound, objective, sites,
                    opts, chosen, kept, adults, (di, si, t), coverage_minutes, coverage_before,
                    (capex_budget, opex_budget, max_new), build, outcome.solve_seconds, solver)
-
-
-PLURAL = {"branch": "branches", "micro_branch": "micro-branches", "smart_atm": "smart ATMs",
-          "mobile_van": "mobile van stops"}
-
-
-def _count_text(kind: str, limit: int, because: str) -> Callable[[float], str]:
-    key = f"outlets.max_new.{kind}" if kind else "outlets.max_new"
-    what = f"new {PLURAL.get(kind, kind)}" if kind else "new outlets"
-    return lambda s: (f"{key} = {limit} allows too few {what}{because}: it needs at least "
-                      f"{limit + round(s)}")
-
-
-def _spacing(prob: pulp.LpProblem, sites: pd.DataFrame, x: list[pulp.LpVariable],
-             by_site: dict[object, list[int]], keep: dict[object, pulp.LpVariable],
-             min_spacing_m: float) -> None:
-    if not {"x", "y"} <= set(sites.columns):
-        raise OptimizerInputError("min_spacing_m needs site coordinates: columns x and y")
-    xy = sites[["x", "y"]].to_numpy(float)
-    tree = cKDTree(xy)
-    ids = sites.index
-    status = sites["status"].to_numpy()
-    for a, b in sorted(tree.query_pairs(min_spacing_m)):
-        terms = []
-        for i in (a, b):
-            sid = ids[i]
-            if status[i] == "existing":
-                terms.append(keep.get(sid, 1.0))
-            else:
-                terms.extend(x[o] for o in by_site.get(sid, []))
-        if any(isinstance(v, pulp.LpVariable) for v in terms):
-            prob += pulp.lpSum(terms) <= 1
-
-
-def _check(demand: pd.DataFrame, sites: pd.DataFrame, travel: pd.DataFrame, objective: str,
-           coverage_minutes: float, min_coverage_share: float | None,
-           capex_budget: float | None, opex_budget: float | None,
-           competitors: pd.DataFrame | None) -> None:
-    if objective not in ("max_coverage", "p_median", "max_capture"):
-        raise OptimizerInputError(f"objective = {objective!r}: expected max_coverage, "
-                                  "p_median or max_capture")
-    require_columns(("demand", demand, ("weight", "adults")),
-                    ("sites", sites, ("status", "capex", "opex_per_year")),
-                    ("travel", travel, ("origin_id", "dest_id", "cost")))
-    bad = ~sites["status"].isin(["candidate", "existing"])
-    if bad.any():
-        raise OptimizerInputError(f"sites: status {sites['status'][bad].iloc[0]!r} of "
-                                  f"{sites.index[bad][0]!r}; expected candidate or existing")
-    if coverage_minutes <= 0:
-        raise OptimizerInputError(f"coverage_minutes = {coverage_minutes}: expected > 0")
-    if min_coverage_share is not None and not 0 <= min_coverage_share <= 1:
-        raise OptimizerInputError(f"min_coverage_share = {min_coverage_share}: expected a "
-                                  "share in [0, 1]")
-    for name, v in (("capex_budget", capex_budget), ("opex_budget", opex_budget)):
-        if v is not None and v < 0:
-            raise OptimizerInputError(f"{name} = {v}: expected >= 0")
-    if (demand["weight"] < 0).any() or (demand["adults"] < 0).any():
-        raise OptimizerInputError("demand weight and adults must be >= 0")
-    if objective == "max_capture" and (competitors is None or "kind" not in competitors):
-        raise OptimizerInputError("max_capture needs competitors: origin_id, dest_id, cost "
-                                  "and kind of each competitor outlet")
-
-
-def _fast(demand: pd.DataFrame, sites: pd.DataFrame, opts: _Options,
-          covers: Callable[[np.ndarray, str], np.ndarray],
-          option_pairs: Callable[[int], np.ndarray], fixed_existing: pd.Index,
-          existing_kind: pd.Series, site_pos: dict[object, int],
-          pairs_by_site: dict[int, np.ndarray], objective: str, max_new: int | None,
-          capex_budget: float | None, solver: Solver, time_limit_s: float, gap: float,
-          coverage_minutes: float, coverage_before: float, adults: np.ndarray,
-          pairs: tuple[np.ndarray, np.ndarray, np.ndarray]) -> SitingResult:
-    """Coverage or capture with only a total count and a capex budget: maximal covering
-    (reductions, local search, a proven bound) on the cheapest allowed kind of each site;
-    kind does not change what a site covers (capture comes here only when each site
-    allows one kind)."""
-    frame = pd.DataFrame({"site": opts.site, "kind": opts.kind, "capex": opts.capex,
-                          "order": np.arange(opts.site.size)})
-    frame = frame.sort_values(["site", "capex", "order"]).drop_duplicates("site")
-    ids = demand.index
-    cover_pairs = []
-    for o in frame["order"]:
-        for d in covers(option_pairs(int(o)), opts.kind[o]):
-            cover_pairs.append((ids[d], f"o{o}"))
-    for e in fixed_existing:
-        for d in covers(pairs_by_site.get(site_pos[e], np.zeros(0, dtype=np.int64)),
-                        existing_kind.get(e, "branch")):
-            cover_pairs.append((ids[d], f"e:{e}"))
-    cover = pd.DataFrame(cover_pairs, columns=["demand_id", "site_id"])
-    cands = [f"o{o}" for o in frame["order"]]
-    res = maximal_covering(demand["weight"], cover, cands, p=max_new,
-                           costs=pd.Series(frame["capex"].to_numpy(), index=cands),
-                           budget=capex_budget, existing=[f"e:{e}" for e in fixed_existing],
-                           solver=solver, time_limit_s=time_limit_s, gap=gap)
-    chosen = np.zeros(opts.site.size, dtype=bool)
-    chosen[[int(c[1:]) for c in res.chosen]] = True
-    return _result(res.status, res.proven_optimal, res.objective, res.bound, objective, sites,
-                   opts, chosen, {}, adults, pairs, coverage_minutes, coverage_before,
-                   (capex_budget, None, max_new), res.build_seconds, res.solve_seconds, solver)
-
-
-def _result(status: str, proven: bool, value: float, bound: float | None, objective: str,
-            sites: pd.DataFrame, opts: _Options, chosen: np.ndarray, kept: dict[object, bool],
-            adults: np.ndarray, pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
-            coverage_minutes: float, coverage_before: float,
-            limits: tuple[float | None, float | None, Mapping[str, int] | int | None],
-            build: float, solve_s: float, solver: str) -> SitingResult:
-    di, si, t = pairs
-    capex_budget, opex_budget, max_new = limits
-    existing = sites[sites["status"] == "existing"]
-    total_adults = float(adults.sum()) or 1.0
-    rows = [{"site_id": opts.site[o], "kind": opts.kind[o], "action": "open",
-             "capex": opts.capex[o], "opex_per_year": opts.opex[o]}
-            for o in np.flatnonzero(chosen)]
-    for e, r in existing.iterrows():
-        action = "close" if kept.get(e, True) is False else "keep"
-        rows.append({"site_id": e, "kind": r.get("kind", ""), "action": action,
-                     "capex": 0.0, "opex_per_year": float(r["opex_per_year"])
-                     * (-1 if action == "close" else 1)})
-    decisions = pd.DataFrame(rows, columns=["site_id", "kind", "action", "capex",
-                                            "opex_per_year"])
-    open_sites = set(opts.site[chosen]) | {e for e in existing.index if kept.get(e, True)}
-    site_ids = sites.index
-    is_open = np.array([s in open_sites for s in site_ids])
-    pair_open = is_open[si]
-    cov = np.zeros(adults.size, dtype=bool)
-    cov[di[pair_open & (t <= coverage_minutes)]] = True
-    nearest = np.full(adults.size, np.inf)
-    np.minimum.at(nearest, di[pair_open], t[pair_open])
-    finite = np.isfinite(nearest)
-    mean_min = float((nearest[finite] * adults[finite]).sum() / max(adults[finite].sum(), 1e-12))
-    capex = float(opts.capex[chosen].sum())
-    opex = float(decisions.loc[decisions["action"] != "close", "opex_per_year"].sum())
-    binding = []
-    if capex_budget is not None and capex >= capex_budget * 0.999 - 1e-6:
-        binding.append(f"capex_budget ({capex:,.0f} of {capex_budget:,.0f})")
-    if opex_budget is not None and opex >= opex_budget * 0.999 - 1e-6:
-        binding.append(f"opex_budget ({opex:,.0f} of {opex_budget:,.0f})")
-    if isinstance(max_new, Mapping):
-        for k, limit in max_new.items():
-            n = int((opts.kind[chosen] == k).sum())
-            if limit > 0 and n >= limit:
-                binding.append(f"max_new.{k} ({n} of {limit})")
-    elif max_new is not None and int(chosen.sum()) >= max_new:
-        binding.append(f"max_new ({int(chosen.sum())} of {max_new})")
-    gap = 0.0 if proven else (None if bound is None or value == 0
-                              else abs(bound - value) / abs(value))
-    return SitingResult(
-        status=status, proven_optimal=proven, gap=gap, objective=value,
-        objective_name=objective, decisions=decisions, coverage_before=coverage_before,
-        coverage_after=float(adults[cov].sum()) / total_adults, mean_minutes_after=mean_min,
-        capex=capex, opex_per_year=opex, binding=tuple(binding), build_seconds=build,
-        solve_seconds=solve_s, solver=solver)
 

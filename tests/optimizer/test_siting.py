@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optimizer import OptimizerInputError, PlanInfeasibleError, site_outlets
-from optimizer.siting import read_cost_table
+from optimizer import OptimizerInputError, PlanInfeasibleError, read_cost_table, site_outlets
 
 KINDS = {"micro_branch": {"capex": 100.0, "opex_per_year": 50.0, "capacity_per_week": 500.0},
          "smart_atm": {"capex": 10.0, "opex_per_year": 5.0, "capacity_per_week": 300.0},

@@ -1,0 +1,111 @@
+"""What site_outlets is given: the input checks, the cost table reader, and the options
+(a candidate site as one of the kinds it allows, with that kind's costs and capacity)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from optimizer._checks import require_columns
+from optimizer.errors import OptimizerInputError
+
+__all__ = ["Options", "build_options", "check_inputs", "read_cost_table"]
+
+
+def read_cost_table(path: str) -> pd.DataFrame:
+    """Read a user's cost table (``origin_id``, ``dest_id``, ``cost``) from CSV or Parquet.
+
+    ``cost`` is in minutes (or whatever unit ``coverage_minutes`` uses).
+    """
+    p = Path(path)
+    if not p.exists():
+        raise OptimizerInputError(f"{p}: no such cost table; give a CSV or Parquet file with "
+                                  "origin_id, dest_id, cost")
+    if p.suffix.lower() == ".parquet":
+        table = pd.read_parquet(p)
+    elif p.suffix.lower() in (".csv", ".txt"):
+        table = pd.read_csv(p)
+    else:
+        raise OptimizerInputError(f"{p}: unknown format {p.suffix!r}; expected .csv or .parquet")
+    missing = [c for c in ("origin_id", "dest_id", "cost") if c not in table.columns]
+    if missing:
+        raise OptimizerInputError(f"{p}: missing column(s) {missing}; expected origin_id, "
+                                  "dest_id, cost")
+    cost = pd.to_numeric(table["cost"], errors="coerce")
+    bad = cost.isna() | (cost < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise OptimizerInputError(f"{p}: row {i + 2}: cost = {table['cost'].iloc[i]!r}; "
+                                  "expected a number >= 0")
+    return table.assign(cost=cost.astype(float))[["origin_id", "dest_id", "cost"]]
+
+
+
+@dataclass(frozen=True)
+class Options:
+    site: np.ndarray  # site id per option
+    kind: np.ndarray
+    capex: np.ndarray
+    opex: np.ndarray
+    capacity: np.ndarray
+
+
+def build_options(sites: pd.DataFrame, kinds: Mapping[str, Mapping[str, float]],
+             max_new: Mapping[str, int] | int | None) -> Options:
+    cand = sites[sites["status"] == "candidate"]
+    rows = []
+    for sid, r in cand.iterrows():
+        allowed = r["kinds"].split("|") if isinstance(r["kinds"], str) else list(r["kinds"])
+        for k in allowed:
+            if k not in kinds:
+                raise OptimizerInputError(f"site {sid!r}: kind {k!r} has no costs; expected "
+                                          f"one of {sorted(kinds)}")
+            if isinstance(max_new, Mapping) and max_new.get(k, 0) <= 0:
+                continue  # kinds not listed in max_new are not opened
+            spec = kinds[k]
+            cap = r.get("capacity_per_week")
+            rows.append((sid, k, float(r["capex"]) + spec.get("capex", 0.0),
+                         float(r["opex_per_year"]) + spec.get("opex_per_year", 0.0),
+                         float(cap) if cap is not None and pd.notna(cap) and cap > 0
+                         else spec.get("capacity_per_week", 0.0)))
+    if not rows:
+        return Options(*(np.zeros(0, dtype=object) for _ in range(2)),
+                        *(np.zeros(0) for _ in range(3)))
+    site, kind, capex, opex, capacity = zip(*rows, strict=True)
+    return Options(np.array(site, dtype=object), np.array(kind, dtype=object),
+                    np.array(capex), np.array(opex), np.array(capacity))
+
+
+
+def check_inputs(demand: pd.DataFrame, sites: pd.DataFrame, travel: pd.DataFrame, objective: str,
+           coverage_minutes: float, min_coverage_share: float | None,
+           capex_budget: float | None, opex_budget: float | None,
+           competitors: pd.DataFrame | None) -> None:
+    if objective not in ("max_coverage", "p_median", "max_capture"):
+        raise OptimizerInputError(f"objective = {objective!r}: expected max_coverage, "
+                                  "p_median or max_capture")
+    require_columns(("demand", demand, ("weight", "adults")),
+                    ("sites", sites, ("status", "capex", "opex_per_year")),
+                    ("travel", travel, ("origin_id", "dest_id", "cost")))
+    bad = ~sites["status"].isin(["candidate", "existing"])
+    if bad.any():
+        raise OptimizerInputError(f"sites: status {sites['status'][bad].iloc[0]!r} of "
+                                  f"{sites.index[bad][0]!r}; expected candidate or existing")
+    if coverage_minutes <= 0:
+        raise OptimizerInputError(f"coverage_minutes = {coverage_minutes}: expected > 0")
+    if min_coverage_share is not None and not 0 <= min_coverage_share <= 1:
+        raise OptimizerInputError(f"min_coverage_share = {min_coverage_share}: expected a "
+                                  "share in [0, 1]")
+    for name, v in (("capex_budget", capex_budget), ("opex_budget", opex_budget)):
+        if v is not None and v < 0:
+            raise OptimizerInputError(f"{name} = {v}: expected >= 0")
+    if (demand["weight"] < 0).any() or (demand["adults"] < 0).any():
+        raise OptimizerInputError("demand weight and adults must be >= 0")
+    if objective == "max_capture" and (competitors is None or "kind" not in competitors):
+        raise OptimizerInputError("max_capture needs competitors: origin_id, dest_id, cost "
+                                  "and kind of each competitor outlet")
+

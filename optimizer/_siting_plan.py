@@ -1,0 +1,169 @@
+"""The parts of an outlet plan besides its model: the result, the fast path through
+maximal covering, the spacing constraints and the text of a count limit that binds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pulp
+from scipy.spatial import cKDTree
+
+from optimizer._siting_inputs import Options
+from optimizer._solve import Solver
+from optimizer.covering import maximal_covering
+from optimizer.errors import OptimizerInputError
+
+__all__ = ["SitingResult", "count_text", "fast_plan", "plan_result", "spacing_constraints"]
+
+
+@dataclass(frozen=True)
+class SitingResult:
+    """An outlet plan. ``decisions``: one row per site opened, kept or closed (``site_id``,
+    ``kind``, ``action``, ``capex``, ``opex_per_year``); ``binding``: the limits the plan
+    uses up; ``gap``: 0 when proven optimal, None when the solver gave no bound."""
+
+    status: str
+    proven_optimal: bool
+    gap: float | None
+    objective: float
+    objective_name: str
+    decisions: pd.DataFrame
+    coverage_before: float
+    coverage_after: float
+    mean_minutes_after: float
+    capex: float
+    opex_per_year: float
+    binding: tuple[str, ...]
+    build_seconds: float
+    solve_seconds: float
+    solver: str
+
+
+PLURAL = {"branch": "branches", "micro_branch": "micro-branches", "smart_atm": "smart ATMs",
+          "mobile_van": "mobile van stops"}
+
+
+def count_text(kind: str, limit: int, because: str) -> Callable[[float], str]:
+    key = f"outlets.max_new.{kind}" if kind else "outlets.max_new"
+    what = f"new {PLURAL.get(kind, kind)}" if kind else "new outlets"
+    return lambda s: (f"{key} = {limit} allows too few {what}{because}: it needs at least "
+                      f"{limit + round(s)}")
+
+
+
+def spacing_constraints(prob: pulp.LpProblem, sites: pd.DataFrame, x: list[pulp.LpVariable],
+             by_site: dict[object, list[int]], keep: dict[object, pulp.LpVariable],
+             min_spacing_m: float) -> None:
+    if not {"x", "y"} <= set(sites.columns):
+        raise OptimizerInputError("min_spacing_m needs site coordinates: columns x and y")
+    xy = sites[["x", "y"]].to_numpy(float)
+    tree = cKDTree(xy)
+    ids = sites.index
+    status = sites["status"].to_numpy()
+    for a, b in sorted(tree.query_pairs(min_spacing_m)):
+        terms = []
+        for i in (a, b):
+            sid = ids[i]
+            if status[i] == "existing":
+                terms.append(keep.get(sid, 1.0))
+            else:
+                terms.extend(x[o] for o in by_site.get(sid, []))
+        if any(isinstance(v, pulp.LpVariable) for v in terms):
+            prob += pulp.lpSum(terms) <= 1
+
+
+
+def fast_plan(demand: pd.DataFrame, sites: pd.DataFrame, opts: Options,
+          covers: Callable[[np.ndarray, str], np.ndarray],
+          option_pairs: Callable[[int], np.ndarray], fixed_existing: pd.Index,
+          existing_kind: pd.Series, site_pos: dict[object, int],
+          pairs_by_site: dict[int, np.ndarray], objective: str, max_new: int | None,
+          capex_budget: float | None, solver: Solver, time_limit_s: float, gap: float,
+          coverage_minutes: float, coverage_before: float, adults: np.ndarray,
+          pairs: tuple[np.ndarray, np.ndarray, np.ndarray]) -> SitingResult:
+    """Coverage or capture with only a total count and a capex budget: maximal covering
+    (reductions, local search, a proven bound) on the cheapest allowed kind of each site;
+    kind does not change what a site covers (capture comes here only when each site
+    allows one kind)."""
+    frame = pd.DataFrame({"site": opts.site, "kind": opts.kind, "capex": opts.capex,
+                          "order": np.arange(opts.site.size)})
+    frame = frame.sort_values(["site", "capex", "order"]).drop_duplicates("site")
+    ids = demand.index
+    cover_pairs = []
+    for o in frame["order"]:
+        for d in covers(option_pairs(int(o)), opts.kind[o]):
+            cover_pairs.append((ids[d], f"o{o}"))
+    for e in fixed_existing:
+        for d in covers(pairs_by_site.get(site_pos[e], np.zeros(0, dtype=np.int64)),
+                        existing_kind.get(e, "branch")):
+            cover_pairs.append((ids[d], f"e:{e}"))
+    cover = pd.DataFrame(cover_pairs, columns=["demand_id", "site_id"])
+    cands = [f"o{o}" for o in frame["order"]]
+    res = maximal_covering(demand["weight"], cover, cands, p=max_new,
+                           costs=pd.Series(frame["capex"].to_numpy(), index=cands),
+                           budget=capex_budget, existing=[f"e:{e}" for e in fixed_existing],
+                           solver=solver, time_limit_s=time_limit_s, gap=gap)
+    chosen = np.zeros(opts.site.size, dtype=bool)
+    chosen[[int(c[1:]) for c in res.chosen]] = True
+    return plan_result(res.status, res.proven_optimal, res.objective, res.bound, objective, sites,
+                   opts, chosen, {}, adults, pairs, coverage_minutes, coverage_before,
+                   (capex_budget, None, max_new), res.build_seconds, res.solve_seconds, solver)
+
+
+
+def plan_result(status: str, proven: bool, value: float, bound: float | None, objective: str,
+            sites: pd.DataFrame, opts: Options, chosen: np.ndarray, kept: dict[object, bool],
+            adults: np.ndarray, pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
+            coverage_minutes: float, coverage_before: float,
+            limits: tuple[float | None, float | None, Mapping[str, int] | int | None],
+            build: float, solve_s: float, solver: str) -> SitingResult:
+    di, si, t = pairs
+    capex_budget, opex_budget, max_new = limits
+    existing = sites[sites["status"] == "existing"]
+    total_adults = float(adults.sum()) or 1.0
+    rows = [{"site_id": opts.site[o], "kind": opts.kind[o], "action": "open",
+             "capex": opts.capex[o], "opex_per_year": opts.opex[o]}
+            for o in np.flatnonzero(chosen)]
+    for e, r in existing.iterrows():
+        action = "close" if kept.get(e, True) is False else "keep"
+        rows.append({"site_id": e, "kind": r.get("kind", ""), "action": action,
+                     "capex": 0.0, "opex_per_year": float(r["opex_per_year"])
+                     * (-1 if action == "close" else 1)})
+    decisions = pd.DataFrame(rows, columns=["site_id", "kind", "action", "capex",
+                                            "opex_per_year"])
+    open_sites = set(opts.site[chosen]) | {e for e in existing.index if kept.get(e, True)}
+    site_ids = sites.index
+    is_open = np.array([s in open_sites for s in site_ids])
+    pair_open = is_open[si]
+    cov = np.zeros(adults.size, dtype=bool)
+    cov[di[pair_open & (t <= coverage_minutes)]] = True
+    nearest = np.full(adults.size, np.inf)
+    np.minimum.at(nearest, di[pair_open], t[pair_open])
+    finite = np.isfinite(nearest)
+    mean_min = float((nearest[finite] * adults[finite]).sum() / max(adults[finite].sum(), 1e-12))
+    capex = float(opts.capex[chosen].sum())
+    opex = float(decisions.loc[decisions["action"] != "close", "opex_per_year"].sum())
+    binding = []
+    if capex_budget is not None and capex >= capex_budget * 0.999 - 1e-6:
+        binding.append(f"capex_budget ({capex:,.0f} of {capex_budget:,.0f})")
+    if opex_budget is not None and opex >= opex_budget * 0.999 - 1e-6:
+        binding.append(f"opex_budget ({opex:,.0f} of {opex_budget:,.0f})")
+    if isinstance(max_new, Mapping):
+        for k, limit in max_new.items():
+            n = int((opts.kind[chosen] == k).sum())
+            if limit > 0 and n >= limit:
+                binding.append(f"max_new.{k} ({n} of {limit})")
+    elif max_new is not None and int(chosen.sum()) >= max_new:
+        binding.append(f"max_new ({int(chosen.sum())} of {max_new})")
+    gap = 0.0 if proven else (None if bound is None or value == 0
+                              else abs(bound - value) / abs(value))
+    return SitingResult(
+        status=status, proven_optimal=proven, gap=gap, objective=value,
+        objective_name=objective, decisions=decisions, coverage_before=coverage_before,
+        coverage_after=float(adults[cov].sum()) / total_adults, mean_minutes_after=mean_min,
+        capex=capex, opex_per_year=opex, binding=tuple(binding), build_seconds=build,
+        solve_seconds=solve_s, solver=solver)
+
