@@ -8,10 +8,10 @@ Solved in four stages, each recorded in the result:
 2. A plan: greedy, then vertex substitution (the best swap of a chosen site for an
    unchosen one, or the best addition, until none improves), then a few perturbed
    restarts. Plans never exceed ``p`` or the budget.
-3. An upper bound that does not depend on a solver: the Lagrangian relaxation of the
-   covering rows, evaluated at multipliers from subgradient steps and from the duals of the
-   LP relaxation (HiGHS interior point). Any multipliers give a valid bound, so the gap
-   stated is proven even when the LP is stopped early.
+3. An upper bound that does not depend on a solver (``optimizer._covering_bounds``): the
+   Lagrangian relaxation of the covering rows, evaluated at multipliers from subgradient
+   steps and from the duals of the LP relaxation (HiGHS interior point). Any multipliers
+   give a valid bound, so the gap stated is proven even when the LP is stopped early.
 4. When the gap is still above the target and time remains, the MIP (CBC or HiGHS)
    started from the plan; its own proof of optimality or bound is taken when better.
 """
@@ -22,13 +22,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
 import pandas as pd
 import pulp
 from scipy.sparse import csr_matrix
 
-from optimizer._banner import quiet_highs
+from optimizer._covering_bounds import lp_dual_bound, subgradient_bound
 from optimizer._solve import Solver, check_solver, solve
 from optimizer.errors import OptimizerInputError, PlanInfeasibleError
 
@@ -221,110 +220,6 @@ def _perturbed_restarts(gw: np.ndarray, g: csr_matrix, chosen: np.ndarray, *, p:
     return best
 
 
-def _relaxed_max(s: np.ndarray, *, p: int | None, costs: np.ndarray,
-                 budget: float | None) -> float:
-    """Upper bound on max s.x over x in {0,1} with sum x <= p and costs.x <= budget: the
-    smaller of the two LP relaxations with one constraint each."""
-    s = np.maximum(s, 0.0)
-    out = float("inf")
-    if p is not None:
-        out = float(np.sort(s)[::-1][:p].sum())
-    if budget is not None:
-        free = costs <= 0
-        value = float(s[free].sum())
-        order = np.flatnonzero(~free)[np.argsort(-s[~free] / costs[~free], kind="stable")]
-        room = budget
-        for j in order:
-            if s[j] <= 0 or room <= 0:
-                break
-            take = min(1.0, room / costs[j])
-            value += take * s[j]
-            room -= take * costs[j]
-        out = min(out, value)
-    return out
-
-
-def _lagrangian(gw: np.ndarray, at: csr_matrix, lam: np.ndarray, *, p: int | None,
-                costs: np.ndarray, budget: float | None, s: np.ndarray | None = None
-                ) -> float:
-    """The Lagrangian bound: max over y of sum (w - lam) y plus the best relaxed site
-    choice on lam-weighted coverage ``s = at @ lam`` (pass it when already computed).
-    Valid for every lam >= 0."""
-    s = at @ lam if s is None else s
-    return float(np.maximum(gw - lam, 0.0).sum()) + _relaxed_max(
-        s, p=p, costs=costs, budget=budget)
-
-
-def _subgradient(gw: np.ndarray, g: csr_matrix, *, p: int | None, costs: np.ndarray,
-                 budget: float | None, target: float, iterations: int = 400) -> float:
-    at = g.T.tocsr()
-    lam = 0.5 * gw
-    best = float("inf")
-    step, stall = 2.0, 0
-    for _ in range(iterations):
-        s = at @ lam
-        value = _lagrangian(gw, at, lam, p=p, costs=costs, budget=budget, s=s)
-        if value < best - TOL:
-            best, stall = value, 0
-        else:
-            stall += 1
-            if stall >= 20:
-                step, stall = step / 2, 0
-        if step < 1e-4:
-            break
-        # a subgradient from the cardinality (or budget) solution of the site choice
-        x = np.zeros(s.size)
-        order = np.argsort(-s if budget is None else -s / np.maximum(costs, 1e-12),
-                           kind="stable")
-        room = budget if budget is not None else float("inf")
-        for j in order[: p if p is not None else s.size]:
-            if s[j] <= 0 or costs[j] > room:
-                continue
-            x[j] = 1.0
-            room -= costs[j]
-        direction = (g @ x) - (gw > lam)
-        norm = float(direction @ direction)
-        if norm == 0:
-            break
-        lam = np.clip(lam - step * max(value - target, TOL) / norm * direction, 0.0, gw)
-    return best
-
-
-def _lp_dual_bound(gw: np.ndarray, g: csr_matrix, *, p: int | None, costs: np.ndarray,
-                   budget: float | None, time_limit_s: float) -> float:
-    """The Lagrangian bound at the duals of the LP relaxation (interior point)."""
-    n, m = g.shape[1], g.shape[0]
-    quiet_highs()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("solver", "ipm")
-    h.setOptionValue("run_crossover", "off")
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("time_limit", max(0.1, float(time_limit_s)))
-    inf = highspy.kHighsInf
-    h.addVars(n + m, np.zeros(n + m), np.ones(n + m))
-    h.changeColsCost(n + m, np.arange(n + m, dtype=np.int32),
-                     np.concatenate([np.zeros(n), -gw]))
-    indptr = g.indptr + np.arange(m + 1)  # one more entry per row: the row's own y
-    index = np.empty(g.nnz + m, dtype=np.int32)
-    value = np.empty(g.nnz + m)
-    ends = indptr[1:] - 1
-    mask = np.ones(index.size, dtype=bool)
-    mask[ends] = False
-    index[mask], value[mask] = g.indices, -1.0
-    index[ends], value[ends] = n + np.arange(m), 1.0
-    h.addRows(m, np.full(m, -inf), np.zeros(m), index.size, indptr[:-1].astype(np.int32),
-              index, value)
-    if p is not None:
-        h.addRow(-inf, float(p), n, np.arange(n, dtype=np.int32), np.ones(n))
-    if budget is not None:
-        h.addRow(-inf, float(budget), n, np.arange(n, dtype=np.int32), costs.astype(float))
-    h.run()
-    duals = np.asarray(h.getSolution().row_dual, dtype=np.float64)[:m]
-    if duals.size != m or not np.isfinite(duals).all():
-        return float("inf")
-    lam = np.clip(-duals, 0.0, gw)
-    return _lagrangian(gw, g.T.tocsr(), lam, p=p, costs=costs, budget=budget)
 
 
 def maximal_covering(
@@ -405,10 +300,10 @@ def maximal_covering(
         return b - value <= target * max(value, 1e-12)
 
     if not closed(bound) and local_search:
-        bound = min(bound, red.floor + _subgradient(gw, g, p=p, costs=kc, budget=budget,
+        bound = min(bound, red.floor + subgradient_bound(gw, g, p=p, costs=kc, budget=budget,
                                                     target=value - red.floor))
     if not closed(bound) and local_search and time.perf_counter() < deadline:
-        bound = min(bound, red.floor + _lp_dual_bound(
+        bound = min(bound, red.floor + lp_dual_bound(
             gw, g, p=p, costs=kc, budget=budget,
             time_limit_s=0.5 * (deadline - time.perf_counter())))
     status, proven = "feasible", False

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 
-from optimizer.covering import _lagrangian, _lp_dual_bound, maximal_covering
+from optimizer import maximal_covering
+from optimizer._covering_bounds import lagrangian_value, lp_dual_bound
 from optimizer.errors import OptimizerInputError
 
 
@@ -85,8 +86,8 @@ def test_equals_brute_force(seed: int, n_demand: int, n_sites: int, p: int,
     at = g.T.tocsr()
     lam = rng.random(n_demand) * w
     c = costs.to_numpy()
-    assert _lagrangian(w, at, lam, p=p, costs=c, budget=budget) >= best - 1e-9
-    assert _lp_dual_bound(w, g, p=p, costs=c, budget=budget, time_limit_s=5) >= best - 1e-6
+    assert lagrangian_value(w, at, lam, p=p, costs=c, budget=budget) >= best - 1e-9
+    assert lp_dual_bound(w, g, p=p, costs=c, budget=budget, time_limit_s=5) >= best - 1e-6
 
 
 def test_local_search_finds_the_swap_greedy_misses() -> None:
