@@ -61,6 +61,11 @@ def build_options(sites: pd.DataFrame, kinds: Mapping[str, Mapping[str, float]],
     for sid, r in cand.iterrows():
         allowed = r["kinds"].split("|") if isinstance(r["kinds"], str) else list(r["kinds"])
         for k in allowed:
+            if not kinds:
+                raise OptimizerInputError(
+                    "no kinds table: give kinds={kind: {'capex': ..., 'opex_per_year': ..., "
+                    f"'capacity_per_week': ...}}}} for the kinds the sites allow ({k!r} for "
+                    f"site {sid!r}); a pack's StudyArea.config.kinds has them")
             if k not in kinds:
                 raise OptimizerInputError(f"site {sid!r}: kind {k!r} has no costs; expected "
                                           f"one of {sorted(kinds)}")
@@ -91,6 +96,8 @@ def check_inputs(demand: pd.DataFrame, sites: pd.DataFrame, travel: pd.DataFrame
     require_columns(("demand", demand, ("weight", "adults")),
                     ("sites", sites, ("status", "capex", "opex_per_year")),
                     ("travel", travel, ("origin_id", "dest_id", "cost")))
+    if (sites["status"] == "candidate").any():
+        require_columns(("sites", sites, ("kinds",)))
     bad = ~sites["status"].isin(["candidate", "existing"])
     if bad.any():
         raise OptimizerInputError(f"sites: status {sites['status'][bad].iloc[0]!r} of "

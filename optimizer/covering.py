@@ -27,6 +27,7 @@ import pandas as pd
 import pulp
 from scipy.sparse import csr_matrix
 
+from optimizer._checks import require_columns
 from optimizer._covering_bounds import lp_dual_bound, subgradient_bound
 from optimizer._solve import Solver, check_solver, solve
 from optimizer.errors import OptimizerInputError, PlanInfeasibleError
@@ -257,6 +258,12 @@ def maximal_covering(
     candidates = pd.Index(list(candidates))
     existing_idx = pd.Index(list(existing))
     check_solver(solver)
+    if not isinstance(weights, pd.Series):
+        raise OptimizerInputError(
+            f"weights: expected a pandas Series of demand weight indexed by demand id; got "
+            f"{type(weights).__name__}" + (" (pass its weight column, demand['weight'])" if
+                                            isinstance(weights, pd.DataFrame) else ""))
+    require_columns(("cover", cover, ("demand_id", "site_id")))
     if p is None and budget is None:
         raise OptimizerInputError("give p (how many new sites) or a budget, or both")
     if p is not None and p < 0:

@@ -85,10 +85,11 @@ def site_outlets(
     check_solver(solver)
     check_inputs(demand, sites, travel, objective, coverage_minutes, min_coverage_share,
            capex_budget, opex_budget, competitors)
-    if objective == "max_coverage" and max_new is None and capex_budget is None \
-            and opex_budget is None:
-        raise OptimizerInputError("max_coverage without max_new or a budget opens every "
-                                  "candidate; give outlets.max_new or outlets.capex_budget")
+    if max_new is None and capex_budget is None and opex_budget is None:
+        # every objective gains from one more outlet: without a limit every site opens
+        raise OptimizerInputError(f"{objective} without max_new or a budget opens every "
+                                  "candidate; give outlets.max_new (max_new=) or "
+                                  "outlets.capex_budget (capex_budget=)")
     opts = build_options(sites, kinds, max_new)
     existing = sites[sites["status"] == "existing"]
     ids = demand.index
