@@ -116,7 +116,7 @@ def build_scenario(base: dict[str, Any], values: dict[str, Any], name: str
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
         problems.extend(p.line().removeprefix("error: what-if: ")
-                        for p in validation_problems(exc, "what-if", ""))
+                        for p in validation_problems(exc, "what-if", "", Scenario))
         return None, problems
     return (None, problems) if problems else (scenario, [])
 

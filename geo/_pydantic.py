@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import difflib
 import tomllib
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from geo.errors import InputError, Problem
 
-__all__ = ["key_path", "read_toml", "validation_problems"]
+__all__ = ["key_path", "nearest_key", "read_toml", "valid_keys", "validation_problems"]
 
 
 def read_toml(path: Path, what: str, error: type[InputError] = InputError) -> dict[str, Any]:
@@ -32,8 +35,48 @@ def key_path(loc: tuple[int | str, ...]) -> str:
     return text or "(top level)"
 
 
-def validation_problems(exc: ValidationError, where: str, fix: str) -> list[Problem]:
-    """One error Problem per pydantic error: the key path, the message, the value received."""
+#: Words people write for a key that spelling alone does not find.
+KEY_ALIASES = {"target": "communities", "targets": "communities", "community": "communities",
+               "segment": "segments", "channels": "channel", "agents": "max_agents",
+               "reps": "replications", "runs": "replications", "budget": "total",
+               "licenses": "licence", "license": "licence", "source": "sources"}
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation holds (``X``, ``X | None``, ``tuple[X, ...]``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _models_in(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType, tuple, list, dict) or origin is not None:
+        return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+    return []
+
+
+def valid_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The keys a model accepts at the table ``loc`` names (its last part the key itself)."""
+    models = [model]
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        models = [m for cls in models if part in cls.model_fields
+                  for m in _models_in(cls.model_fields[part].annotation)]
+    return sorted({k for cls in models for k in cls.model_fields})
+
+
+def nearest_key(key: str, keys: list[str]) -> str | None:
+    """The valid key a misspelt or misnamed one most likely meant."""
+    if KEY_ALIASES.get(key) in keys:
+        return KEY_ALIASES[key]
+    close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def validation_problems(exc: ValidationError, where: str, fix: str,
+                        model: type[BaseModel] | None = None) -> list[Problem]:
+    """One error Problem per pydantic error: the key path, the message, the value received;
+    an unknown key with the nearest valid key of ``model`` at that place."""
     problems = []
     for e in exc.errors():
         msg = e["msg"].removeprefix("Value error, ")
@@ -42,5 +85,11 @@ def validation_problems(exc: ValidationError, where: str, fix: str) -> list[Prob
         hint = fix
         if e["type"] == "extra_forbidden":
             msg, hint = "unknown key", "remove it or check its spelling"
+            keys = valid_keys(model, e["loc"]) if model is not None else []
+            near = nearest_key(str(e["loc"][-1]), keys) if keys else None
+            if near is not None:
+                hint = f"did you mean {near!r}?"
+            elif keys:
+                hint = f"remove it; the keys here are {', '.join(keys)}"
         problems.append(Problem("error", f"{where}: {key_path(e['loc'])}", msg + got_text, hint))
     return problems

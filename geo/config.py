@@ -111,5 +111,6 @@ def read_area_config(path: Path) -> AreaConfig:
         return AreaConfig.model_validate(raw)
     except ValidationError as exc:
         problems = validation_problems(exc, str(path),
-                                       "see docs/area-pack.md for the keys of area.toml")
+                                       "see docs/area-pack.md for the keys of area.toml",
+                                       AreaConfig)
         raise AreaError(f"{path}: {len(problems)} problem(s) in area.toml", problems) from None

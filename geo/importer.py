@@ -117,7 +117,8 @@ def read_mapping(path: Path) -> ImportMapping:
     try:
         return ImportMapping.model_validate(raw)
     except ValidationError as exc:
-        problems = validation_problems(exc, str(path), "see docs/import.md for the mapping keys")
+        problems = validation_problems(exc, str(path), "see docs/import.md for the mapping keys",
+                                       ImportMapping)
         raise AreaError(f"{path}: {len(problems)} problem(s)", problems) from None
 
 

@@ -36,7 +36,7 @@ def _read_weights(path: Path) -> tuple[dict[str, float], Normalization, float | 
                                           if k in ("weights", "normalization",
                                                    "min_adults")})
     except ValidationError as exc:
-        problems = validation_problems(exc, str(path), "see docs/scoring.md")
+        problems = validation_problems(exc, str(path), "see docs/scoring.md", Scoring)
         raise InputError(f"{path}: {len(problems)} problem(s)", problems) from None
     return dict(scoring.weights), scoring.normalization, scoring.min_adults
 

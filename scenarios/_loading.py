@@ -100,8 +100,6 @@ def load_scenario(source: str | Path | Mapping[str, Any], *,
         problems.extend(more)
     else:
         scenario, problems = _validate(raw, where)
-    if scenario is None:
-        problems.extend(_late_campaigns(raw, where))
     area = raw.get("area", "builtin:sample-city")
     if isinstance(area, str) and not area.startswith("builtin:") and not Path(area).exists():
         problems.append(Problem("error", f"{where}: area", f"no study area at {area!r}",
@@ -110,17 +108,3 @@ def load_scenario(source: str | Path | Mapping[str, Any], *,
     if problems or scenario is None:
         raise ScenarioError(f"{path}: {len(problems)} problem(s)", problems)
     return scenario
-
-
-def _late_campaigns(raw: dict[str, Any], where: str) -> list[Problem]:
-    """The campaign-weeks check, also when other errors stopped the model's own check."""
-    weeks = (raw.get("simulation") or {}).get("weeks", 52)
-    out = []
-    for i, c in enumerate(raw.get("campaigns") or []):
-        span = c.get("weeks") if isinstance(c, dict) else None
-        if (isinstance(weeks, int) and isinstance(span, list) and len(span) == 2
-                and all(isinstance(w, int) for w in span) and span[1] > weeks):
-            out.append(Problem("error", f"{where}: campaigns[{i}].weeks",
-                               f"{span} ends after the simulation's {weeks} weeks",
-                               f"end it by week {weeks} or lengthen simulation.weeks"))
-    return out

@@ -3,6 +3,7 @@ events, budget, staff, campaigns, simulation) and the resolved :class:`Scenario`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -206,19 +207,11 @@ class Scenario(_Frozen):
 
     @model_validator(mode="after")
     def _campaign_weeks(self) -> Scenario:
-        late = [i for i, c in enumerate(self.campaigns) if c.weeks[1] > self.simulation.weeks]
+        late = horizon_problems(
+            self.model_dump(mode="json", include={"simulation", "campaigns", "events"}), "")
         if late:
-            i = late[0]
-            raise ValueError(
-                f"campaigns[{i}].weeks = {list(self.campaigns[i].weeks)} ends after the "
-                f"simulation's {self.simulation.weeks} weeks; end it by week "
-                f"{self.simulation.weeks} or lengthen simulation.weeks")
-        ev = self.events
-        if ev.weeks is not None and ev.weeks[1] > self.simulation.weeks:
-            raise ValueError(
-                f"events.weeks = {list(ev.weeks)} ends after the simulation's "
-                f"{self.simulation.weeks} weeks; end it by week {self.simulation.weeks} or "
-                "lengthen simulation.weeks")
+            raise ValueError("; ".join(f"{p.where.removeprefix(': ')} = {p.message}, "
+                                       f"{p.fix}" for p in late))
         return self
 
     @model_validator(mode="after")
@@ -233,11 +226,32 @@ class Scenario(_Frozen):
         return self
 
 
+def horizon_problems(raw: Mapping[str, Any], where: str) -> list[Problem]:
+    """Every campaign and the events window that end after the simulation's horizon, each
+    with its own key path (checked on the raw tables, so also when other keys are wrong)."""
+    weeks = (raw.get("simulation") or {}).get("weeks", 52)
+    if not isinstance(weeks, int):
+        return []
+    spans = [(f"campaigns[{i}].weeks", c.get("weeks") if isinstance(c, dict) else None)
+             for i, c in enumerate(raw.get("campaigns") or [])]
+    spans.append(("events.weeks", (raw.get("events") or {}).get("weeks")
+                  if isinstance(raw.get("events"), dict) else None))
+    return [Problem("error", f"{where}: {key}", f"{list(span)} ends after the simulation's "
+                    f"{weeks} weeks", f"end it by week {weeks} or lengthen simulation.weeks")
+            for key, span in spans
+            if isinstance(span, list | tuple) and len(span) == 2
+            and all(isinstance(w, int) for w in span) and span[1] > weeks]
+
+
 def _validate(raw: dict[str, Any], where: str) -> tuple[Scenario | None, list[Problem]]:
     problems: list[Problem] = []
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
-        problems = validation_problems(exc, where, "")
-        return None, problems
+        problems = validation_problems(exc, where, "", Scenario)
+        # the horizon check once per key, from the raw tables, not again from the model
+        problems = [p for p in problems if not (
+            p.where == f"{where}: (top level)" and p.message.startswith(
+                ("campaigns[", "events.weeks")))]
+        return None, problems + horizon_problems(raw, where)
     return scenario, problems

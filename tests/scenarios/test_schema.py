@@ -103,7 +103,7 @@ spend = 1000
         load_scenario(path)
     text = "\n".join(info.value.lines())
     assert "area: no study area at" in text and "nowhere" in text
-    assert "campaigns[0].weeks = [50, 60] ends after the simulation's 52 weeks" in text
+    assert "campaigns[0].weeks: [50, 60] ends after the simulation's 52 weeks" in text
 
 
 def test_events_within_the_horizon(tmp_path: Path) -> None:
@@ -116,7 +116,7 @@ def test_events_within_the_horizon(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as info:
         load_scenario(late)
     [line] = info.value.lines()
-    assert "events.weeks = [1, 20] ends after the simulation's 8 weeks" in line
+    assert "events.weeks: [1, 20] ends after the simulation's 8 weeks" in line
 
 
 def test_sweep_values_are_validated(tmp_path: Path) -> None:
