@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         travel_times,
     )
     from geo.area import StudyArea, check_area, inspect_area, load_area
+    from geo.area_index import AreaIndex, index_of_area, read_area_index
     from geo.config import AreaConfig
     from geo.contract import INDICATORS
     from geo.errors import (
@@ -49,6 +50,7 @@ __all__ = [
     "INDICATORS",
     "AreaConfig",
     "AreaError",
+    "AreaIndex",
     "HuffFit",
     "InfeasibleError",
     "InputError",
@@ -67,6 +69,7 @@ __all__ = [
     "demand_points",
     "e2sfca",
     "huff_shares",
+    "index_of_area",
     "inspect_area",
     "isochrones",
     "load_area",
@@ -76,6 +79,7 @@ __all__ = [
     "off_network_note",
     "own_share",
     "rank_stability",
+    "read_area_index",
     "repair_area",
     "routing_graph",
     "score_communities",
@@ -90,6 +94,7 @@ _WHERE: dict[str, str] = {
     "INDICATORS": "geo.contract",
     "AreaConfig": "geo.config",
     "AreaError": "geo.errors",
+    "AreaIndex": "geo.area_index",
     "HuffFit": "geo.market",
     "InfeasibleError": "geo.errors",
     "InputError": "geo.errors",
@@ -101,6 +106,7 @@ _WHERE: dict[str, str] = {
     "StudyArea": "geo.area",
     "TravelTimeMatrix": "geo.travel",
     "TravelTimes": "geo.access",
+    "index_of_area": "geo.area_index",
     "calibrate_huff": "geo.market",
     "check_area": "geo.area",
     "community_indicators": "geo.scoring",
@@ -117,6 +123,7 @@ _WHERE: dict[str, str] = {
     "off_network_note": "geo.access",
     "own_share": "geo.market",
     "rank_stability": "geo.scoring",
+    "read_area_index": "geo.area_index",
     "repair_area": "geo.repair",
     "routing_graph": "geo.travel",
     "score_communities": "geo.scoring",

@@ -12,10 +12,10 @@ from typing import Any
 import geopandas as gpd
 import networkx as nx
 import pandas as pd
-import pyogrio
 import shapely
 from pyproj import CRS
 
+from geo._pack_files import find_layers
 from geo._validate import (
     ID_COLUMN,
     far_outside_tolerance_m,
@@ -34,7 +34,6 @@ __all__ = ["StudyArea", "check_area", "inspect_area", "load_area", "resolve_area
 
 log = logging.getLogger("sitesim.geo")
 
-LAYER_SUFFIXES = (".parquet", ".geoparquet", ".gpkg", ".geojson", ".json", ".shp")
 
 
 @dataclass(frozen=True)
@@ -151,37 +150,6 @@ def resolve_area_path(path_or_builtin: str | Path,
     return Path(text)
 
 
-def _find_layers(root: Path, problems: list[Problem]) -> dict[str, tuple[Path, str | None]]:
-    """Where each layer lives: a file per layer in a folder, or layers of one GeoPackage."""
-    found: dict[str, tuple[Path, str | None]] = {}
-    if root.is_file():
-        if root.suffix.lower() != ".gpkg":
-            problems.append(Problem("error", str(root), "a pack is a folder or a GeoPackage",
-                                    "point to the pack folder or its .gpkg file"))
-            return found
-        names = {n for n, _ in pyogrio.list_layers(root)}
-        for layer in LAYERS:
-            if layer in names:
-                found[layer] = (root, layer)
-        return found
-    gpkgs = sorted(root.glob("*.gpkg"))
-    for layer in LAYERS:
-        files = [root / f"{layer}{s}" for s in LAYER_SUFFIXES if (root / f"{layer}{s}").exists()]
-        if len(files) > 1:
-            problems.append(Problem(
-                "error", f"{root}: layer '{layer}'",
-                f"found in several files ({', '.join(f.name for f in files)})",
-                "keep one file per layer"))
-        if files:
-            found[layer] = (files[0], None)
-            continue
-        for g in gpkgs:
-            if layer in {n for n, _ in pyogrio.list_layers(g)}:
-                found[layer] = (g, layer)
-                break
-    return found
-
-
 def _read_layer(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     if path.suffix in (".parquet", ".geoparquet"):
         return gpd.read_parquet(path)
@@ -240,7 +208,7 @@ def _read_pack(root: Path) -> tuple[StudyArea | None, list[Problem]]:
                                 "add area.toml (see docs/area-pack.md)"))
         config = AreaConfig(name=root.stem)
 
-    found = _find_layers(root, problems)
+    found = find_layers(root, problems)
     raw: dict[str, gpd.GeoDataFrame] = {}
     for layer in LAYERS:
         if layer not in found:

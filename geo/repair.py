@@ -65,14 +65,15 @@ def repair_area(pack: str | Path, out: str | Path) -> list[str]:
         When ``out`` exists, the communities layer cannot be read, or a polygon has no
         polygonal repair.
     """
-    from geo.area import _find_layers, _read_layer  # the pack's own reading rules
+    from geo._pack_files import find_layers
+    from geo.area import _read_layer  # the pack's own reading rules
 
     root, target = Path(pack), Path(out)
     if target.exists():
         raise AreaError(f"{target}: exists; give --repair a new folder (the source pack is "
                         "never changed)")
     problems: list[Problem] = []
-    found = _find_layers(root, problems) if root.exists() else {}
+    found = find_layers(root, problems) if root.exists() else {}
     if "communities" not in found:
         raise AreaError(f"{root}: no communities layer to repair", problems)
     path, layer = found["communities"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -20,6 +19,7 @@ import pandas as pd
 import shapely
 import tomli_w
 
+from geo._pack_files import GENERATOR_VERSION, SAMPLE_CITY, builtin_cache_path, cache_dir
 from geo._synth_network import grid_street_network
 from geo.errors import AreaError, InputError
 
@@ -32,28 +32,15 @@ __all__ = [
 
 log = logging.getLogger("sitesim.geo")
 
-GENERATOR_VERSION = 2
 CRS = "EPSG:3067"
 X0, Y0 = 372_000.0, 6_668_000.0  # south-west corner, in ETRS-TM35FIN
 OWN_BRAND = "Harbour Bank"
 COMPETITORS = (("Northbank", 0.45), ("Coastal Savings", 0.35), ("Unity Cooperative", 0.20))
 
-#: The default: about 150 communities on 12 x 10 km with 350,000 adults.
-SAMPLE_CITY = {"communities": 150, "adults": 350_000, "seed": 2026}
 
 Progress = Callable[[str], None]
 
 
-def cache_dir() -> Path:
-    """Where generated packs are kept: ``$SITESIM_CACHE_DIR``, else ``data/cache`` of a
-    source checkout, else ``~/.cache/sitesim``."""
-    env = os.environ.get("SITESIM_CACHE_DIR")
-    if env:
-        return Path(env)
-    checkout = Path(__file__).resolve().parent.parent / "data"
-    if checkout.is_dir() and os.access(checkout, os.W_OK):
-        return checkout / "cache"
-    return Path.home() / ".cache" / "sitesim"
 
 
 def builtin_area_path(name: str, *, progress: Progress | None = None) -> Path:
@@ -62,8 +49,7 @@ def builtin_area_path(name: str, *, progress: Progress | None = None) -> Path:
         raise AreaError(f"builtin:{name}: unknown built-in area; the one built in is "
                          "'builtin:sample-city'")
     spec = SAMPLE_CITY
-    path = cache_dir() / (f"sample-city-v{GENERATOR_VERSION}-"
-                          f"{spec['communities']}-{spec['adults']}-{spec['seed']}")
+    path = builtin_cache_path(name)
     if not (path / "area.toml").exists():
         if progress:
             progress(f"generating the sample city into {path} (first use only)")

@@ -1,13 +1,54 @@
 """PuLP models: outlet siting, event planning, staff allocation, budget allocation;
-response curves. Every result states whether optimality was proven."""
+response curves. Every result states whether optimality was proven.
 
-from optimizer.budget import BudgetPlan, allocate_budget
-from optimizer.covering import CoveringResult, greedy_covering, maximal_covering
-from optimizer.errors import OptimizerInputError, PlanInfeasibleError
-from optimizer.events import EVENT_TYPES, EventPlan, EventType, event_attendance, plan_events
-from optimizer.response import ResponseCurve, fit_response_curve
-from optimizer.siting import SitingResult, read_cost_table, site_outlets
-from optimizer.staff import DEFAULT_MIN_STAFF, StaffPlan, allocate_staff, event_staff_needs
+Names are loaded on first use (PEP 562): the errors and the counting checks
+(``event_count_reason``) import neither PuLP nor pandas.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from optimizer._event_counts import (
+        event_count_reason,
+    )
+    from optimizer.budget import (
+        BudgetPlan,
+        allocate_budget,
+    )
+    from optimizer.covering import (
+        CoveringResult,
+        greedy_covering,
+        maximal_covering,
+    )
+    from optimizer.errors import (
+        OptimizerInputError,
+        PlanInfeasibleError,
+    )
+    from optimizer.events import (
+        EVENT_TYPES,
+        EventPlan,
+        EventType,
+        event_attendance,
+        plan_events,
+    )
+    from optimizer.response import (
+        ResponseCurve,
+        fit_response_curve,
+    )
+    from optimizer.siting import (
+        SitingResult,
+        read_cost_table,
+        site_outlets,
+    )
+    from optimizer.staff import (
+        DEFAULT_MIN_STAFF,
+        StaffPlan,
+        allocate_staff,
+        event_staff_needs,
+    )
 
 __all__ = [
     "DEFAULT_MIN_STAFF",
@@ -24,6 +65,7 @@ __all__ = [
     "allocate_budget",
     "allocate_staff",
     "event_attendance",
+    "event_count_reason",
     "event_staff_needs",
     "fit_response_curve",
     "greedy_covering",
@@ -32,3 +74,41 @@ __all__ = [
     "read_cost_table",
     "site_outlets",
 ]
+
+#: Where each public name lives.
+_WHERE: dict[str, str] = {
+    "BudgetPlan": "optimizer.budget",
+    "allocate_budget": "optimizer.budget",
+    "CoveringResult": "optimizer.covering",
+    "greedy_covering": "optimizer.covering",
+    "maximal_covering": "optimizer.covering",
+    "OptimizerInputError": "optimizer.errors",
+    "PlanInfeasibleError": "optimizer.errors",
+    "EVENT_TYPES": "optimizer.events",
+    "EventPlan": "optimizer.events",
+    "EventType": "optimizer.events",
+    "event_attendance": "optimizer.events",
+    "plan_events": "optimizer.events",
+    "event_count_reason": "optimizer._event_counts",
+    "ResponseCurve": "optimizer.response",
+    "fit_response_curve": "optimizer.response",
+    "SitingResult": "optimizer.siting",
+    "read_cost_table": "optimizer.siting",
+    "site_outlets": "optimizer.siting",
+    "DEFAULT_MIN_STAFF": "optimizer.staff",
+    "StaffPlan": "optimizer.staff",
+    "allocate_staff": "optimizer.staff",
+    "event_staff_needs": "optimizer.staff",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+        globals()[name] = value  # once: later lookups do not come here
+        return value
+    raise AttributeError(f"module 'optimizer' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

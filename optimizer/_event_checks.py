@@ -6,11 +6,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 
 from geo.assumptions import EventType
 from optimizer._checks import require_columns, require_non_negative
+from optimizer._event_counts import event_count_reason
 from optimizer.errors import OptimizerInputError, PlanInfeasibleError
 
 AGE_COLUMNS = ("pop_18_35", "pop_36_55", "pop_56_plus")
@@ -58,27 +58,6 @@ def _precheck(events: Mapping[str, int], types: Mapping[str, EventType],
               slots: list[tuple[object, int]], cost_v: pd.Series, budget: float | None,
               staff_cap: Mapping[int, float]) -> None:
     """The plain counting reasons a plan cannot exist, said before any solving."""
-    total = sum(events.values())
-    if total > len(slots):
-        raise PlanInfeasibleError(
-            f"events.count asks for {total} events but the venues offer only {len(slots)} "
-            "venue-weeks (one event per venue a week); lower events.count, add weeks or "
-            "venues")
-    if budget is not None and total:
-        # the type's cost is the same anywhere: the cheapest plan uses the cheapest slots
-        slot_cost = np.sort(cost_v.reindex([v for v, _ in slots]).to_numpy(float))
-        need = float(slot_cost[:total].sum()) + sum(n * types[t].cost for t, n in events.items())
-        if need > budget + 1e-6:
-            raise PlanInfeasibleError(
-                f"events.budget = {budget:,.0f} is too small for {total} events: the "
-                f"cheapest venues need at least {need:,.0f}; raise the budget or ask for "
-                "fewer events")
-    if staff_cap and total:
-        fewest = min(types[t].staff for t in events)
-        room = sum(math.floor(c / fewest) for c in staff_cap.values()) if fewest else total
-        room += sum(1 for _, w in slots if w not in staff_cap) if fewest else 0
-        if room < total:
-            raise PlanInfeasibleError(
-                f"events.staff_per_week allows at most {room} events in {len(staff_cap)} "
-                f"weeks (an event needs at least {fewest} staff); events.count asks for "
-                f"{total}: raise staff_per_week, add weeks or ask for fewer events")
+    reason = event_count_reason(events, types, slots, cost_v.to_dict(), budget, staff_cap)
+    if reason is not None:
+        raise PlanInfeasibleError(reason)

@@ -17,14 +17,33 @@ def validate(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
     show: Annotated[bool, typer.Option(help="Print the resolved scenario as JSON.")] = False,
 ) -> None:
-    """Check a scenario file; every problem on its own line with its key path."""
+    """Check a scenario file and its area; every problem on its own line with its key path.
+    Exit 2 for bad input, 3 when the counts alone rule out a plan."""
+    from geo import read_area_index
+    from scenarios._console import EXIT_BAD_INPUT, EXIT_INFEASIBLE
     from scenarios.batch import expand_sweep
+    from scenarios.preflight import preflight
     from scenarios.schema import load_scenario
 
     resolved = load_scenario(scenario)
     if show:
         console.print_json(json.dumps(resolved.model_dump(mode="json")))
     runs = expand_sweep(resolved)
+    # the checks of sitesim run's first step, on each scenario of the sweep; one line per
+    # problem however many of the sweep's scenarios share it
+    indexes = {area: read_area_index(area) for area in dict.fromkeys(r.area for r in runs)}
+    lines: dict[str, bool] = {}  # line -> is bad input (else infeasible)
+    for run in runs:
+        found = preflight(run, indexes[run.area])
+        named = f"{run.name}: " if len(runs) > 1 else ""
+        for p in found.problems:
+            lines.setdefault(p.line(), True)
+        for reason in found.infeasible:
+            lines.setdefault(f"error: infeasible: {named}{reason}", False)
+    for line in lines:
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
+    if lines:
+        raise typer.Exit(EXIT_BAD_INPUT if any(lines.values()) else EXIT_INFEASIBLE)
     sweep = f"; its sweep makes {len(runs)} scenarios" if resolved.sweep else ""
     console.print(f"ok: {scenario} ({resolved.name}){sweep}")
 

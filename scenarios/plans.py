@@ -18,10 +18,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import StudyArea, TravelTimes, load_area, score_communities, travel_times
+from geo import (
+    StudyArea,
+    TravelTimes,
+    index_of_area,
+    load_area,
+    score_communities,
+    travel_times,
+)
 from geo.area import customers_assumed
 from geo.assumptions import EVENT_TYPES
-from geo.errors import InputError, Problem
+from geo.errors import InputError
 from optimizer import (
     BudgetPlan,
     EventPlan,
@@ -35,6 +42,7 @@ from optimizer import (
     site_outlets,
 )
 from optimizer.staff import SELF_SERVICE
+from scenarios.preflight import event_weeks, preflight, staff_floor_reason
 from scenarios.schema import Scenario
 from simulation import ScheduledEvent, SimulationParams, Venues, venue_inputs
 
@@ -80,6 +88,9 @@ def prepare(scenario: Scenario, *, progress: Progress = _quiet) -> Prepared:
                 else p for p in area.warnings]
         area = dataclasses.replace(area, config=area.config.model_copy(
             update={"customer_share": share}), warnings=tuple(said))
+    # what needs no travel time is checked first: a wrong id or an impossible count
+    # fails here, in seconds, as it does in sitesim validate
+    preflight(scenario, index_of_area(area)).raise_first(scenario.name)
     clash = area.outlets.index.intersection(area.candidates.index)
     if len(clash):
         raise InputError(f"{area.source}: outlet and candidate ids overlap ({list(clash[:3])});"
@@ -93,7 +104,6 @@ def prepare(scenario: Scenario, *, progress: Progress = _quiet) -> Prepared:
                                normalization=scenario.scoring.normalization,
                                coverage_minutes=scenario.outlets.coverage_minutes,
                                min_adults=scenario.scoring.min_adults)
-    _check_community_ids(scenario, area)
     if area.venues.empty:
         venue_minutes = pd.DataFrame(index=area.communities.index)
     else:
@@ -108,20 +118,6 @@ def travel_note(prep: Prepared) -> str | None:
     from geo import off_network_note
 
     return off_network_note(prep.area, len(prep.travel.fallback_communities))
-
-
-def _check_community_ids(sc: Scenario, area: StudyArea) -> None:
-    """Every community a scenario names is in the area (a typo would target nobody)."""
-    known = area.communities.index
-    named = [(f"campaigns[{i}].communities", c.communities) for i, c in enumerate(sc.campaigns)]
-    named.append(("events.communities", sc.events.communities))
-    problems = [Problem("error", f"{sc.name}: {key}",
-                        f"{len(bad)} id(s) are not communities of {area.name}",
-                        "use community_id values of the area (sitesim score AREA lists "
-                        "them)", ids=tuple(bad))
-                for key, ids in named if (bad := [c for c in ids if c not in known])]
-    if problems:
-        raise InputError(f"{sc.name}: {len(problems)} problem(s)", problems)
 
 
 def _long(minutes: np.ndarray, origins: pd.Index, dests: pd.Index,
@@ -283,26 +279,14 @@ def event_plan(prep: Prepared, outlets: pd.DataFrame, *,
     ev = prep.scenario.events
     if not ev.enabled or not any(ev.count.values()):
         return None
-    area = prep.area
-    if area.venues.empty:
-        raise InputError(f"{prep.scenario.name}: events.count asks for events but the area "
-                         f"{area.name} has no venues; add a venues layer or set "
-                         "events.enabled = false")
+    area = prep.area  # preflight said it when events are asked of an area without venues
     staff = ev.staff_per_week
     if staff is None:  # what the outlets' minimum staffing leaves free
-        least = min_staff_by_kind(area)
-        floor = int(outlets["kind"].map(least).fillna(0).sum())
         rms = prep.scenario.staff.relationship_managers
-        if floor >= rms:
-            kinds = outlets["kind"].astype(str).value_counts()
-            parts = ", ".join(f"{n} {k} x {least.get(str(k), 0)}" for k, n in kinds.items()
-                              if least.get(str(k), 0))
-            raise PlanInfeasibleError(
-                f"the outlets' minimum staffing takes {floor} relationship managers ({parts}) "
-                f"and staff.relationship_managers = {rms} leaves none for the "
-                f"{sum(ev.count.values())} events of events.count; raise "
-                "staff.relationship_managers, set events.staff_per_week or events.enabled = "
-                "false")
+        floor, reason = staff_floor_reason(outlets["kind"].astype(str), min_staff_by_kind(area),
+                                           rms, sum(ev.count.values()), staffed=False)
+        if reason is not None:
+            raise PlanInfeasibleError(reason)
         staff = float(rms - floor)
     m = prep.venue_minutes
     c = area.communities
@@ -314,9 +298,8 @@ def event_plan(prep: Prepared, outlets: pd.DataFrame, *,
         "income_low_share": (c["income_low_share"] if "income_low_share" in c
                              else pd.Series(0.0, index=c.index)).fillna(0.0)})
     counts = {str(k): n for k, n in ev.count.items()}
-    first, last = ev.weeks or (1, min(12, prep.scenario.simulation.weeks))
     return plan_events(area.venues, communities, travel, events=counts,
-                       weeks=list(range(first, last + 1)), budget=ev.budget,
+                       weeks=event_weeks(prep.scenario), budget=ev.budget,
                        staff_per_week=staff, max_walk_min=ev.max_walk_minutes,
                        time_limit_s=time_limit_s, gap=0.005)
 

@@ -159,7 +159,7 @@ weeks = [1, 2]
 
 
 @pytest.mark.parametrize(("body", "expected"), [
-    ("[staff]\nrelationship_managers = 5\n", "minimum staffing needs"),
+    ("[staff]\nrelationship_managers = 5\n", "minimum staffing takes"),
     ("[budget]\ntotal = 100000\nmin_roi = 1000\n"
      "policy = { maintenance = 0.3, growth = 0.3, brand = 0.4, reserve = 0.0 }\n",
      "budget.min_roi = 1000"),

@@ -1,0 +1,131 @@
+"""What a scenario check needs to know of a pack, read without geometry or the network.
+
+``sitesim validate`` and the first step of ``sitesim run`` check a scenario against its area
+(the community ids it names, the staff the outlets need, the event counts the venues can
+hold) before any travel time is computed. :func:`read_area_index` reads only the attribute
+columns those checks use: from GeoParquet layers with pyarrow alone (a fraction of a
+second), from other formats with pyogrio. It does not check the pack: ``sitesim area
+check`` does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from geo._pack_files import builtin_cache_path, find_layers
+from geo.config import AreaConfig, read_area_config
+from geo.errors import AreaError, Problem
+
+__all__ = ["AreaIndex", "index_of_area", "read_area_index"]
+
+_COLUMNS = {"communities": ("community_id",), "outlets": ("outlet_id", "kind", "owner"),
+            "candidates": ("site_id", "kinds"), "venues": ("venue_id", "cost_per_event")}
+
+
+@dataclass(frozen=True)
+class AreaIndex:
+    """A pack's ids and counts: what a scenario can be checked against before heavy work."""
+
+    name: str
+    source: Path
+    config: AreaConfig
+    communities: tuple[str, ...]
+    own_outlet_kinds: tuple[str, ...]  # the kind of each own outlet
+    candidate_kinds: tuple[str, ...]  # the '|'-separated kinds of each candidate site
+    venues: tuple[str, ...]
+    venue_costs: tuple[float | None, ...]  # cost_per_event of each venue, None if not given
+
+    @property
+    def min_staff(self) -> dict[str, int]:
+        """Relationship managers each outlet kind needs at least (area.toml ``[kinds]``)."""
+        return {k: round(v.staff) for k, v in self.config.kinds.items()}
+
+
+def _read_columns(path: Path, layer: str | None, wanted: tuple[str, ...]) -> dict[str, list[Any]]:
+    if path.suffix in (".parquet", ".geoparquet"):
+        import pyarrow.parquet as pq
+
+        file = pq.ParquetFile(path)  # not pq.read_table, which imports pandas (0.4 s)
+        names = set(file.schema_arrow.names)
+        table = file.read(columns=[c for c in wanted if c in names])
+        return {k: list(v) for k, v in table.to_pydict().items()}
+    import pyogrio
+
+    frame = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+    cut = {c[:10]: c for c in wanted if len(c) > 10}  # a shapefile's 10-character names
+    frame = frame.rename(columns={c: cut[c] for c in frame.columns if c in cut})
+    return {c: frame[c].tolist() for c in wanted if c in frame.columns}
+
+
+def _text(values: list[Any]) -> tuple[str, ...]:
+    return tuple("" if v is None else str(v) for v in values)
+
+
+def read_area_index(path_or_builtin: str | Path) -> AreaIndex:
+    """The ids and counts of a pack (a folder, a .gpkg or ``builtin:sample-city``).
+
+    Raises
+    ------
+    AreaError
+        When a layer or ``area.toml`` cannot be read; ``sitesim area check`` says more.
+    """
+    text = str(path_or_builtin)
+    if text.startswith("builtin:"):
+        root = builtin_cache_path(text.removeprefix("builtin:"))
+        if not (root / "area.toml").exists():
+            from geo.synth import builtin_area_path  # generates it on first use
+
+            root = builtin_area_path(text.removeprefix("builtin:"))
+    else:
+        root = Path(text)
+    if not root.exists():
+        raise AreaError(f"{root}: no such pack; give a pack folder, a .gpkg or "
+                        "builtin:sample-city")
+    folder = root if root.is_dir() else root.parent
+    config_path = folder / "area.toml"
+    config = read_area_config(config_path) if config_path.exists() else AreaConfig(
+        name=root.stem)
+    problems: list[Problem] = []
+    found = find_layers(root, problems)
+    columns: dict[str, dict[str, list[Any]]] = {}
+    for layer, wanted in _COLUMNS.items():
+        if layer not in found:
+            raise AreaError(f"{root}: layer '{layer}' is missing; run sitesim area check "
+                            f"{root}", problems)
+        try:
+            columns[layer] = _read_columns(*found[layer], wanted)
+        except Exception as exc:  # noqa: BLE001 - an unreadable file is a user problem
+            raise AreaError(f"{found[layer][0]}: cannot read layer '{layer}' ({exc}); run "
+                            f"sitesim area check {root}") from None
+    outlets = columns["outlets"]
+    owners = _text(outlets.get("owner", []))
+    kinds = _text(outlets.get("kind", []))
+    venues = columns["venues"]
+    costs = venues.get("cost_per_event", [None] * len(venues.get("venue_id", [])))
+    return AreaIndex(
+        name=config.name, source=root, config=config,
+        communities=_text(columns["communities"].get("community_id", [])),
+        own_outlet_kinds=tuple(k for k, o in zip(kinds, owners, strict=True) if o == "own"),
+        candidate_kinds=_text(columns["candidates"].get("kinds", [])),
+        venues=_text(venues.get("venue_id", [])),
+        venue_costs=tuple(None if c is None or c != c else float(c) for c in costs),
+    )
+
+
+def index_of_area(area: Any) -> AreaIndex:
+    """The index of a loaded :class:`~geo.area.StudyArea` (the same fields, from its
+    frames), so that a run checks exactly what ``sitesim validate`` checks."""
+    outlets, venues = area.outlets, area.venues
+    own = outlets[outlets["owner"] == "own"]
+    costs = (venues["cost_per_event"].tolist() if "cost_per_event" in venues
+             else [None] * len(venues))
+    return AreaIndex(
+        name=area.name, source=Path(area.source), config=area.config,
+        communities=_text(list(area.communities.index)),
+        own_outlet_kinds=_text(own["kind"].tolist()),
+        candidate_kinds=_text(area.candidates["kinds"].tolist()
+                              if "kinds" in area.candidates else []),
+        venues=_text(list(venues.index)),
+        venue_costs=tuple(None if c is None or c != c else float(c) for c in costs))

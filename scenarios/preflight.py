@@ -1,0 +1,122 @@
+"""What can be known to be wrong with a scenario on its area before any heavy work.
+
+``sitesim validate`` and the first step of :func:`scenarios.run_scenario` (and ``site``,
+``allocate``) run the same checks, on the pack's ids and counts alone
+(:class:`geo.area_index.AreaIndex`, read without geometry): every community id the
+scenario names exists; the own outlets' minimum staffing fits the relationship managers;
+events asked for have venues, and the venue-weeks, the events budget and the staff free
+for events can hold them. A problem found here is found in a second, not after the travel
+stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from geo import AreaIndex
+from geo.assumptions import EVENT_TYPES, VENUE_COST_PER_EVENT
+from geo.errors import InputError, Problem
+from optimizer import PlanInfeasibleError, event_count_reason
+from scenarios._models import Scenario
+
+__all__ = ["Preflight", "event_weeks", "preflight", "staff_floor_reason"]
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """What the checks found: ``problems``, bad input (exit 2), and ``infeasible``, the
+    reasons no plan can exist (exit 3)."""
+
+    problems: list[Problem] = field(default_factory=list)
+    infeasible: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.problems or self.infeasible)
+
+    def raise_first(self, where: str) -> None:
+        """Raise what was found: an InputError with every problem (the infeasibilities as
+        further lines), else a PlanInfeasibleError with every reason."""
+        if self.problems:
+            extra = [Problem("error", where, f"infeasible: {r}") for r in self.infeasible]
+            raise InputError(f"{where}: {len(self.problems)} problem(s)",
+                             [*self.problems, *extra])
+        if self.infeasible:
+            raise PlanInfeasibleError("; ".join(self.infeasible))
+
+
+def event_weeks(sc: Scenario) -> list[int]:
+    """The weeks the events are planned in: ``events.weeks``, else the first 12 (or the
+    whole run when it is shorter)."""
+    first, last = sc.events.weeks or (1, min(12, sc.simulation.weeks))
+    return list(range(first, last + 1))
+
+
+def staff_floor_reason(kinds: Iterable[str], least: dict[str, int], rms: int,
+                       events: int, *, staffed: bool = True) -> tuple[int, str | None]:
+    """The relationship managers outlets of ``kinds`` need at least, and why that leaves
+    no plan: more than ``rms`` in all (when the staff are ``staffed``), or, with ``events``
+    to hold on what the outlets leave free, none free for them."""
+    counts: dict[str, int] = {}
+    for k in kinds:
+        counts[k] = counts.get(k, 0) + 1
+    floor = sum(n * least.get(k, 0) for k, n in counts.items())
+    parts = ", ".join(f"{n} {k} x {least[k]}" for k, n in sorted(counts.items())
+                      if least.get(k, 0))
+    if staffed and floor > rms:
+        return floor, (f"the outlets' minimum staffing takes {floor} relationship managers "
+                       f"({parts}) and staff.relationship_managers = {rms}; raise "
+                       "staff.relationship_managers or lower the kinds' staff in area.toml")
+    if events and floor >= rms:
+        return floor, (f"the outlets' minimum staffing takes {floor} relationship managers "
+                       f"({parts}) and staff.relationship_managers = {rms} leaves none for "
+                       f"the {events} events of events.count; raise "
+                       "staff.relationship_managers, set events.staff_per_week or "
+                       "events.enabled = false")
+    return floor, None
+
+
+def _community_problems(sc: Scenario, index: AreaIndex) -> list[Problem]:
+    known = set(index.communities)
+    named = [(f"campaigns[{i}].communities", c.communities) for i, c in enumerate(sc.campaigns)]
+    named.append(("events.communities", sc.events.communities))
+    return [Problem("error", f"{sc.name}: {key}",
+                    f"{len(bad)} id(s) are not communities of {index.name}",
+                    "use community_id values of the area (sitesim score AREA lists them)",
+                    ids=tuple(bad))
+            for key, ids in named if (bad := [c for c in ids if c not in known])]
+
+
+def preflight(sc: Scenario, index: AreaIndex) -> Preflight:
+    """Every problem of ``sc`` on ``index`` that needs no travel time or model."""
+    problems = _community_problems(sc, index)
+    infeasible: list[str] = []
+    ev = sc.events
+    asked = sum(ev.count.values()) if ev.enabled else 0
+    kept = () if sc.outlets.allow_closures else index.own_outlet_kinds
+    rms = sc.staff.relationship_managers
+    shared = asked if ev.staff_per_week is None else 0  # events on what outlets leave
+    floor, reason = staff_floor_reason(kept, index.min_staff, rms, shared,
+                                       staffed=sc.staff.enabled)
+    if reason is not None:
+        infeasible.append(reason)
+    if asked and not index.venues:
+        problems.append(Problem("error", f"{sc.name}: events.count",
+                                f"asks for {asked} events but the area {index.name} has no "
+                                "venues", "add a venues layer or set events.enabled = false"))
+    elif asked:
+        weeks = event_weeks(sc)
+        slots = [(v, w) for v in index.venues for w in weeks]
+        costs: dict[object, float] = {
+            v: VENUE_COST_PER_EVENT if c is None else c
+            for v, c in zip(index.venues, index.venue_costs, strict=True)}
+        # without events.staff_per_week the events get what the kept outlets leave (at
+        # most: new outlets take more), so a plan ruled out here is ruled out for real
+        free = ev.staff_per_week if ev.staff_per_week is not None else max(rms - floor, 0)
+        # (not again when the staffing floor already said that none are free)
+        caps = {} if reason is not None else dict.fromkeys(weeks, float(free))
+        counted = event_count_reason({str(k): n for k, n in ev.count.items()}, EVENT_TYPES,
+                                     slots, costs, ev.budget, caps)
+        if counted is not None:
+            infeasible.append(counted)
+    return Preflight(problems, infeasible)

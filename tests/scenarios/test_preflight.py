@@ -1,0 +1,84 @@
+"""sitesim validate finds what sitesim run would, before any heavy work, each problem once;
+run checks the same first (issue: an infeasible scenario fails in seconds, not after the
+travel stage). Counts worked out by hand on the 2 x 2 grid: one own branch (8 relationship
+managers at least, area.toml's default), one venue, events in weeks 1-12."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from geo import read_area_index
+from optimizer import PlanInfeasibleError
+from scenarios import run_scenario
+from scenarios.preflight import preflight
+from scenarios.schema import ScenarioError, load_scenario
+
+
+def _scenario(folder: Path, pack: Path, body: str, name: str = "s") -> Path:
+    path = folder / f"{name}.toml"
+    path.write_text(f'name = "{name}"\narea = "{pack}"\n{body}', encoding="utf-8")
+    return path
+
+
+def _validate(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "scenarios", "validate", str(path)],
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+BAD = ('[staff]\nrelationship_managers = 5\n[events]\ncount = { financial_literacy = 13 }\n'
+       'communities = ["A", "Z9"]\n[[campaigns]]\nchannel = "sms"\nspend = 100\n'
+       'communities = ["Q1"]\n')
+
+
+def test_validate_reports_ids_staffing_and_counts_at_once(grid_pack: Path,
+                                                          tmp_path: Path) -> None:
+    result = _validate(_scenario(tmp_path, grid_pack, BAD))
+    assert result.returncode == 2, result.stderr  # bad input wins over infeasible
+    lines = result.stderr.splitlines()
+    assert len(lines) == 4 and all(line.startswith("error: ") for line in lines), lines
+    assert any("campaigns[0].communities" in line and "(ids Q1)" in line for line in lines)
+    assert any("events.communities" in line and "(ids Z9)" in line for line in lines)
+    assert any("minimum staffing takes 8 relationship managers (1 branch x 8)" in line
+               and "relationship_managers = 5" in line for line in lines)
+    assert any("13 events but the venues offer only 12 venue-weeks" in line for line in lines)
+
+
+def test_infeasible_counts_alone_exit_3(grid_pack: Path, tmp_path: Path) -> None:
+    path = _scenario(tmp_path, grid_pack, '[events]\ncount = { financial_literacy = 13 }\n')
+    result = _validate(path)
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.startswith("error: infeasible: events.count asks for 13 events")
+    ok = _scenario(tmp_path, grid_pack, '[events]\ncount = { financial_literacy = 12 }\n',
+                   name="ok")
+    assert _validate(ok).returncode == 0  # 12 events fit the 12 venue-weeks
+
+
+def test_run_checks_the_same_first_before_any_travel_time(grid_pack: Path,
+                                                          tmp_path: Path) -> None:
+    sc = load_scenario(_scenario(tmp_path, grid_pack, '[staff]\nrelationship_managers = 5\n'))
+    said: list[str] = []
+    with pytest.raises(PlanInfeasibleError, match="minimum staffing takes 8"):
+        run_scenario(sc, runs_dir=tmp_path / "runs", progress=said.append)
+    assert not any("walking times" in m for m in said), said
+    assert not list((tmp_path / "runs").glob("*/manifest.json"))
+    found = preflight(sc, read_area_index(grid_pack))
+    assert found.infeasible and not found.problems
+
+
+def test_each_problem_once_and_the_nearest_key(tmp_path: Path) -> None:
+    path = tmp_path / "typos.toml"
+    path.write_text('name = "t"\n[budget]\ntotl = 5\n[simulaton]\nweeks = 3\n'
+                    '[[campaigns]]\nchannel = "sms"\nspend = 1\nweeks = [1, 60]\n'
+                    'target = ["A"]\n')
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    lines = info.value.lines()
+    assert sum("campaigns[0].weeks" in line for line in lines) == 1, lines
+    assert any("budget.totl" in line and "did you mean 'total'?" in line for line in lines)
+    assert any("simulaton" in line and "did you mean 'simulation'?" in line for line in lines)
+    assert any("campaigns[0].target" in line and "did you mean 'communities'?" in line
+               for line in lines)
