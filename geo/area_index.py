@@ -20,7 +20,8 @@ from geo.errors import AreaError, Problem
 
 __all__ = ["AreaIndex", "index_of_area", "read_area_index"]
 
-_COLUMNS = {"communities": ("community_id",), "outlets": ("outlet_id", "kind", "owner"),
+_COLUMNS = {"communities": ("community_id", "pop_18_35", "pop_36_55", "pop_56_plus"),
+            "outlets": ("outlet_id", "kind", "owner"),
             "candidates": ("site_id", "kinds"), "venues": ("venue_id", "cost_per_event")}
 
 
@@ -32,6 +33,7 @@ class AreaIndex:
     source: Path
     config: AreaConfig
     communities: tuple[str, ...]
+    adults: float  # in all communities
     own_outlet_kinds: tuple[str, ...]  # the kind of each own outlet
     candidate_kinds: tuple[str, ...]  # the '|'-separated kinds of each candidate site
     venues: tuple[str, ...]
@@ -104,9 +106,12 @@ def read_area_index(path_or_builtin: str | Path) -> AreaIndex:
     kinds = _text(outlets.get("kind", []))
     venues = columns["venues"]
     costs = venues.get("cost_per_event", [None] * len(venues.get("venue_id", [])))
+    comm = columns["communities"]
+    adults = sum(float(v) for band in ("pop_18_35", "pop_36_55", "pop_56_plus")
+                 for v in comm.get(band, []) if v is not None and v == v)
     return AreaIndex(
         name=config.name, source=root, config=config,
-        communities=_text(columns["communities"].get("community_id", [])),
+        communities=_text(comm.get("community_id", [])), adults=adults,
         own_outlet_kinds=tuple(k for k, o in zip(kinds, owners, strict=True) if o == "own"),
         candidate_kinds=_text(columns["candidates"].get("kinds", [])),
         venues=_text(venues.get("venue_id", [])),
@@ -123,7 +128,7 @@ def index_of_area(area: Any) -> AreaIndex:
              else [None] * len(venues))
     return AreaIndex(
         name=area.name, source=Path(area.source), config=area.config,
-        communities=_text(list(area.communities.index)),
+        communities=_text(list(area.communities.index)), adults=float(area.adults.sum()),
         own_outlet_kinds=_text(own["kind"].tolist()),
         candidate_kinds=_text(area.candidates["kinds"].tolist()
                               if "kinds" in area.candidates else []),

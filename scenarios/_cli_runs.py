@@ -112,9 +112,17 @@ def batch(
     """Run many scenarios (sweeps expanded) in parallel; one failing does not stop the
     others. Exit 0 when all are done; else the code of the worst failure (1 internal,
     2 bad input, 3 infeasible)."""
+    import os
+
     from scenarios.batch import load_batch
+    from scenarios.estimate import estimate_scenarios
 
     todo = load_batch(scenarios)
+    estimate = estimate_scenarios(todo)
+    if estimate.long:  # said before the work starts
+        err.print(f"note: {len(todo)} scenario(s): "
+                  f"{estimate.text(workers or os.cpu_count() or 1)}",
+                  markup=False, highlight=False, soft_wrap=True)
     items = _run_with_progress(todo, runs_dir=runs_dir, workers=workers, scheduler=scheduler,
                                resume=resume)
     _print_batch(items)

@@ -22,6 +22,7 @@ def validate(
     from geo import read_area_index
     from scenarios._console import EXIT_BAD_INPUT, EXIT_INFEASIBLE
     from scenarios.batch import expand_sweep
+    from scenarios.estimate import estimate_runs
     from scenarios.preflight import preflight
     from scenarios.schema import load_scenario
 
@@ -45,7 +46,9 @@ def validate(
     if lines:
         raise typer.Exit(EXIT_BAD_INPUT if any(lines.values()) else EXIT_INFEASIBLE)
     sweep = f"; its sweep makes {len(runs)} scenarios" if resolved.sweep else ""
-    console.print(f"ok: {scenario} ({resolved.name}){sweep}")
+    adults = [indexes[r.area].adults for r in runs]
+    console.print(f"ok: {scenario} ({resolved.name}){sweep}; "
+                  f"{estimate_runs(runs, adults).text()}")
 
 
 @guarded

@@ -25,12 +25,11 @@ import pandas as pd
 
 from optimizer import OptimizerInputError, fit_response_curve
 from scenarios._fingerprint import code_fingerprint
+from scenarios._sweep_size import LEVELS
 from simulation import CHANNELS, SEGMENTS, Campaign, SimulationParams, Venues
 
 __all__ = ["LEVELS", "POOR_FIT_R2", "curve_notes", "simulate_curves", "sweep_key"]
 
-#: Spend levels of the sweep, as multiples of the reference spend per channel.
-LEVELS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
 SHRINK = 0.25  # weight of the adults prior in a community's share
 
 

@@ -42,6 +42,7 @@ from optimizer import (
     site_outlets,
 )
 from optimizer.staff import SELF_SERVICE
+from scenarios._sweep_size import SWEEP_AGENTS
 from scenarios.preflight import event_weeks, preflight, staff_floor_reason
 from scenarios.schema import Scenario
 from simulation import ScheduledEvent, SimulationParams, Venues, venue_inputs
@@ -52,9 +53,6 @@ __all__ = ["Prepared", "budget_plan", "event_plan", "event_venues", "expected_vi
            "simulation_params", "staff_plan", "travel_note"]
 
 Progress = Callable[[str], None]
-#: Agents in the sweeps that fit response curves (a scenario's own runs use its
-#: ``simulation.max_agents``).
-SWEEP_AGENTS = 20_000
 #: Pairs beyond this many minutes are left out of the siting model (p-median charges an
 #: unserved penalty instead).
 REACH_CUTOFF_MIN = 60.0

@@ -29,6 +29,7 @@ from geo.area import resolve_area_path
 from scenarios import plans
 from scenarios._fingerprint import code_fingerprint, file_digest
 from scenarios.curves import curve_notes
+from scenarios.estimate import estimate_scenarios
 from scenarios.schema import Scenario, load_scenario
 from simulation.params import ScheduledEvent
 
@@ -157,6 +158,9 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
     final = runs / rid
     if resume and (final / "manifest.json").exists():
         return RunResult(final, rid, sc.name, "skipped", time.perf_counter() - start)
+    estimate = estimate_scenarios([sc])
+    if estimate.long:  # said before the work starts, then progress by stage
+        progress(f"{sc.name}: {estimate.text()}")
     runs.mkdir(parents=True, exist_ok=True)
     _remove_stale(runs, rid)
     tmp = runs / f".{rid}.tmp-{os.getpid()}"
@@ -234,8 +238,11 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
             done = stage(f"simulation ({sc.simulation.replications} replications)")
             params = plans.simulation_params(sc, campaigns=tuple(campaigns),
                                              events=plans.scheduled_events(events))
-            result = run_replications(inputs, params, replications=sc.simulation.replications,
-                                      seed=sc.seed, venues=plans.event_venues(prep))
+            result = run_replications(
+                inputs, params, replications=sc.simulation.replications, seed=sc.seed,
+                venues=plans.event_venues(prep), on_replication=(lambda i, n: progress(
+                    f"{sc.name}: simulation, replication {i} of {n}")) if estimate.long
+                else None)
             done()
             ts = pd.concat([result.timeseries.assign(arm="campaign"),
                             result.counterfactual.assign(arm="counterfactual")],

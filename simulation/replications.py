@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,11 +129,14 @@ class ReplicationResult:
 
 def run_replications(inputs: pd.DataFrame, params: SimulationParams, *, replications: int,
                      seed: int, capacity: pd.Series | None = None,
-                     venues: Venues | None = None) -> ReplicationResult:
+                     venues: Venues | None = None,
+                     on_replication: Callable[[int, int], None] | None = None
+                     ) -> ReplicationResult:
     """Run ``replications`` campaign runs, each beside a counterfactual with the same
     random numbers; replication seeds are spawned from ``seed`` (numpy SeedSequence), so
     results do not depend on how replications are spread over workers. ``venues``: event
-    venues (community_event campaigns and ``params.events`` are held there)."""
+    venues (community_event campaigns and ``params.events`` are held there);
+    ``on_replication(done, replications)`` is called after each replication."""
     from simulation.model import CommunityMarketModel
 
     if replications < 1:
@@ -150,6 +154,8 @@ def run_replications(inputs: pd.DataFrame, params: SimulationParams, *, replicat
         series.append(model.timeseries().assign(replication=i))
         series_cf.append(cf.timeseries().assign(replication=i))
         channels.append(channel_totals(model).assign(replication=i))
+        if on_replication is not None:
+            on_replication(i + 1, replications)
     per = pd.DataFrame(rows).set_index("replication")
     return ReplicationResult(per_replication=per, summary=summarize(per),
                              timeseries=pd.concat(series, ignore_index=True),

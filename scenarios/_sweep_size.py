@@ -1,0 +1,13 @@
+"""The size of the simulation sweeps that fit a budget's response curves: defined here once
+for the sweeps themselves (scenarios.curves, scenarios.plans) and for the estimate of how
+long a run takes (scenarios.estimate), which must not import pandas."""
+
+from __future__ import annotations
+
+__all__ = ["LEVELS", "SWEEP_AGENTS"]
+
+#: Spend levels of the sweep, as multiples of the reference spend per channel.
+LEVELS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
+#: Agents in the sweeps that fit response curves (a scenario's own runs use its
+#: ``simulation.max_agents``).
+SWEEP_AGENTS = 20_000
