@@ -114,6 +114,28 @@ def fast_plan(demand: pd.DataFrame, sites: pd.DataFrame, opts: Options,
 
 
 
+def _why(decisions: pd.DataFrame, site_ids: pd.Index, status: np.ndarray, is_open: np.ndarray,
+         adults: np.ndarray, pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
+         coverage_minutes: float) -> dict[str, np.ndarray]:
+    """Why each decision: the adults within ``coverage_minutes`` of the site that no outlet
+    reached before the plan (``adults_newly_covered``, 0 for a kept outlet), and those no
+    other outlet of the plan reaches (``adults_only_here``: what closing it, or not
+    opening it, would leave uncovered)."""
+    di, si, t = pairs
+    within = t <= coverage_minutes
+    # each (demand point, site) pair once, whatever the travel table repeats
+    key = np.unique(di[within].astype(np.int64) * len(site_ids) + si[within])
+    d, s = key // len(site_ids), key % len(site_ids)
+    before = np.zeros(adults.size, dtype=bool)
+    before[d[status[s] == "existing"]] = True
+    reach = np.bincount(d[is_open[s]], minlength=adults.size)
+    others = reach[d] - is_open[s]  # open outlets other than this one reaching the point
+    newly = np.bincount(s, weights=adults[d] * ~before[d], minlength=len(site_ids))
+    only = np.bincount(s, weights=adults[d] * (others == 0), minlength=len(site_ids))
+    rows = site_ids.get_indexer(pd.Index(decisions["site_id"]))
+    return {"adults_newly_covered": newly[rows], "adults_only_here": only[rows]}
+
+
 def plan_result(status: str, proven: bool, value: float, bound: float | None, objective: str,
             sites: pd.DataFrame, opts: Options, chosen: np.ndarray, kept: dict[object, bool],
             adults: np.ndarray, pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
@@ -140,6 +162,8 @@ def plan_result(status: str, proven: bool, value: float, bound: float | None, ob
     pair_open = is_open[si]
     cov = np.zeros(adults.size, dtype=bool)
     cov[di[pair_open & (t <= coverage_minutes)]] = True
+    decisions = decisions.assign(**_why(decisions, site_ids, sites["status"].to_numpy(),
+                                        is_open, adults, (di, si, t), coverage_minutes))
     nearest = np.full(adults.size, np.inf)
     np.minimum.at(nearest, di[pair_open], t[pair_open])
     finite = np.isfinite(nearest)

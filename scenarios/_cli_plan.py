@@ -63,6 +63,7 @@ def score(
     from geo import load_area, off_network_note, score_communities, travel_times
     from geo.errors import InputError
     from geo.scoring import MIN_ADULTS_SHARE
+    from scenarios.names import label as place_label
     from scenarios.schema import Scoring
 
     if mode not in ("walk", "drive"):
@@ -93,7 +94,7 @@ def score(
     for cid, row in scores.head(top).iterrows():
         parts = sorted(((row[c], c.removeprefix("contrib_")) for c in contrib), reverse=True)
         why = ", ".join(f"{name} {value:.2f}" for value, name in parts[:3])
-        label = f"{cid} {row['name']}" if row.get("name") else str(cid)
+        label = place_label(row.get("name"), cid)
         table.add_row(str(row["rank"]), label, f"{row['adults']:,.0f}", f"{row['score']:.3f}",
                       str(row["tier"]), why, f"±{row['rank_shift_max']}")
     console.print(table)
@@ -136,8 +137,8 @@ def _write_parquet(out: Path, frames: dict[str, pd.DataFrame]) -> None:
 def _plan_table(title: str, frame: pd.DataFrame, columns: dict[str, str],
                 limit: int = 30) -> None:
     table = Table(title=title)
-    for label in columns.values():
-        table.add_column(label, overflow="fold")
+    for heading in columns.values():
+        table.add_column(heading, overflow="fold")
     for _, row in frame.head(limit).iterrows():
         cells = []
         for col in columns:
@@ -147,6 +148,21 @@ def _plan_table(title: str, frame: pd.DataFrame, columns: dict[str, str],
     console.print(table)
     if len(frame) > limit:
         console.print(f"... and {len(frame) - limit} more rows (all in the Parquet file)")
+
+
+def _why_sites(decisions: pd.DataFrame, adults: float) -> pd.DataFrame:
+    """The outlet plan's rows as a planner reads them: the site by name with its id, and
+    why (the adults it newly brings within reach with their share of the area's adults,
+    and those no other outlet of the plan reaches)."""
+    from scenarios.names import label
+
+    share = decisions["adults_newly_covered"] / max(adults, 1.0)
+    return decisions.assign(
+        site=[label(n, s) for n, s in zip(decisions["name"], decisions["site_id"],
+                                          strict=True)],
+        why=[f"{new:,.0f} ({sh:.1%})" for new, sh in zip(
+            decisions["adults_newly_covered"], share, strict=True)],
+        only_here=decisions["adults_only_here"])
 
 
 def _optimality(result: object) -> str:
@@ -185,18 +201,23 @@ def site(
     """Choose outlet sites and event venues and weeks for a scenario; print the plans and
     the limits that bind; write Parquet. Exit 3 when no plan meets the limits."""
     from scenarios import plans
+    from scenarios.names import label, place_names, with_places
 
     prep, siting, outlets, events = _site_and_events(scenario)
     name = prep.scenario.name
+    places = place_names(prep.area)
     frames: dict[str, pd.DataFrame] = {}
     note = plans.travel_note(prep)
     if note:
         console.print(f"note: {note}")
     if siting is not None:
+        table = plans.outlet_table(siting, outlets, places)
+        _plan_table(f"Outlet plan: {name}", _why_sites(table[table["action"] != "keep"],
+                                                       float(prep.area.adults.sum())),
+                    {"site": "site", "community": "in", "kind": "kind", "action": "action",
+                     "why": "adults newly in reach", "only_here": "only it reaches",
+                     "capex": "capex", "opex_per_year": "opex a year"})
         d = siting.decisions
-        _plan_table(f"Outlet plan: {name}", d[d["action"] != "keep"],
-                    {"site_id": "site", "kind": "kind", "action": "action", "capex": "capex",
-                     "opex_per_year": "opex a year"})
         kept = int((d["action"] == "keep").sum())
         console.print(
             f"{siting.objective_name}: coverage within "
@@ -206,13 +227,15 @@ def site(
             f"{siting.opex_per_year:,.0f} a year; {_optimality(siting)}")
         console.print("why: " + ("; ".join(siting.binding)
                                  or "no limit binds: every worthwhile site is open"))
-        frames["plan_outlets.parquet"] = plans.outlet_table(siting, outlets)
+        frames["plan_outlets.parquet"] = table
     else:
         console.print("outlets.enabled = false: the current outlets are kept as they are")
     if events is not None:
-        sched = events.schedule
-        _plan_table(f"Event plan: {name}", sched,
-                    {"week": "week", "venue_id": "venue", "event_type": "event",
+        sched = with_places(events.schedule, "venue_id", places, prefix="venue_")
+        _plan_table(f"Event plan: {name}", sched.assign(venue=[
+            label(n, v) for n, v in zip(sched["venue_name"], sched["venue_id"], strict=True)]),
+                    {"week": "week", "venue": "venue", "venue_community": "in",
+                     "event_type": "event",
                      "attendance": "expected attendance", "capacity": "capacity",
                      "cost": "cost", "staff": "staff"})
         console.print(f"{len(sched)} events, expected attendance "
@@ -239,17 +262,22 @@ def allocate(
     communities and channels; print the plans, what binds and the marginal value of
     budget; write Parquet. Exit 3 when no plan meets the limits."""
     from scenarios import plans
+    from scenarios.names import community_names, label, place_names, with_places
 
     prep, _, outlets, events = _site_and_events(scenario)
     sc = prep.scenario
+    places = place_names(prep.area)
     frames: dict[str, pd.DataFrame] = {}
     if sc.staff.enabled:
         _progress("allocating staff")
         staff = plans.staff_plan(prep, outlets, events)
         weeks = staff.weeks
-        first = staff.plan[staff.plan["week"] == staff.plan["week"].min()]
-        _plan_table(f"Staff plan, week {int(first['week'].iloc[0])}: {sc.name}", first,
-                    {"outlet_id": "outlet", "kind": "kind", "staff": "RMs",
+        named = with_places(staff.plan, "outlet_id", places)
+        first = named[named["week"] == named["week"].min()]
+        _plan_table(f"Staff plan, week {int(first['week'].iloc[0])}: {sc.name}",
+                    first.assign(outlet=[label(n, o) for n, o in zip(
+                        first["name"], first["outlet_id"], strict=True)]),
+                    {"outlet": "outlet", "community": "in", "kind": "kind", "staff": "RMs",
                      "visits": "visits", "unserved": "unserved"})
         console.print(f"{sc.staff.relationship_managers} RMs: at outlets "
                       f"{weeks['outlet_staff'].min()}-{weeks['outlet_staff'].max()}, at events "
@@ -257,7 +285,7 @@ def allocate(
                       f"{weeks['spare'].min()}-{weeks['spare'].max()} a week; "
                       f"{staff.served_share:.1%} of visits served; {_optimality(staff)}")
         console.print("why: " + ("; ".join(staff.binding) or "no limit binds"))
-        frames["plan_staff.parquet"] = staff.plan
+        frames["plan_staff.parquet"] = named
     if sc.budget.enabled:
         table = plans.response_curves(prep, plans.simulation_inputs(prep, outlets),
                                       curves_file=curves, progress=_progress)
@@ -267,8 +295,10 @@ def allocate(
                     {"channel": "channel", "spend": "spend", "customers": "new customers",
                      "value": "value"})
         top = budget.by_community.sort_values("spend", ascending=False).reset_index()
+        names = community_names(prep.area)
+        top["community"] = [label(names.get(c), c) for c in top["community_id"]]
         _plan_table("Communities with the most spend", top,
-                    {"community_id": "community", "spend": "spend",
+                    {"community": "community", "spend": "spend",
                      "customers": "new customers"}, limit=10)
         mv = budget.marginal_value
         reserve = sc.budget.policy.reserve * sc.budget.total
@@ -282,5 +312,6 @@ def allocate(
         console.print("why: " + ("; ".join(budget.binding) or "no limit binds"))
         for note in budget.notes:
             console.print(f"note: {note}")
-        frames["plan_budget.parquet"] = budget.plan
+        frames["plan_budget.parquet"] = budget.plan.assign(
+            community=budget.plan["community_id"].map(names))
     _write_parquet(out or Path("plans") / sc.name, frames)

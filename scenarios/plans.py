@@ -43,6 +43,7 @@ from optimizer import (
 )
 from optimizer.staff import SELF_SERVICE
 from scenarios._sweep_size import SWEEP_AGENTS
+from scenarios.names import with_places
 from scenarios.preflight import event_weeks, preflight, staff_floor_reason
 from scenarios.schema import Scenario
 from simulation import ScheduledEvent, SimulationParams, Venues, venue_inputs
@@ -193,14 +194,17 @@ def simulation_inputs(prep: Prepared, outlets: pd.DataFrame) -> pd.DataFrame:
     return community_inputs(prep.area, travel=prep.travel, own=outlets)
 
 
-def outlet_table(plan: SitingResult | None, outlets: pd.DataFrame) -> pd.DataFrame:
+def outlet_table(plan: SitingResult | None, outlets: pd.DataFrame,
+                 places: pd.DataFrame | None = None) -> pd.DataFrame:
     """``plan_outlets.parquet``: the plan's decisions (or every current outlet kept, when
-    siting is off) with the coordinates of each site."""
+    siting is off) with the coordinates of each site, and with ``places``
+    (:func:`scenarios.names.place_names`) its name and community."""
     decisions = (plan.decisions if plan is not None else pd.DataFrame({
         "site_id": outlets.index, "kind": outlets["kind"].to_numpy(), "action": "keep",
         "capex": 0.0, "opex_per_year": np.nan}))
-    return decisions.merge(outlets[["x", "y"]], left_on="site_id", right_index=True,
-                           how="left")
+    table = decisions.merge(outlets[["x", "y"]], left_on="site_id", right_index=True,
+                            how="left")
+    return table if places is None else with_places(table, "site_id", places)
 
 
 def read_curves(path: str | Path) -> pd.DataFrame:

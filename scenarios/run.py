@@ -30,6 +30,7 @@ from scenarios import plans
 from scenarios._fingerprint import code_fingerprint, file_digest
 from scenarios.curves import curve_notes
 from scenarios.estimate import estimate_scenarios
+from scenarios.names import community_names, place_names, with_places
 from scenarios.schema import Scenario, load_scenario
 from simulation.params import ScheduledEvent
 
@@ -197,12 +198,14 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
                 "coverage_after": siting.coverage_after, "capex": siting.capex,
                 "opex_per_year": siting.opex_per_year, "binding": list(siting.binding)}
         outlets = plans.open_outlets(prep, siting)
-        _write(plans.outlet_table(siting, outlets), tmp / "plan_outlets.parquet")
+        places = place_names(prep.area)
+        _write(plans.outlet_table(siting, outlets, places), tmp / "plan_outlets.parquet")
         done = stage("event plan")
         events = plans.event_plan(prep, outlets)
         done()
         if events is not None:
-            _write(events.schedule, tmp / "plan_events.parquet")
+            _write(with_places(events.schedule, "venue_id", places, prefix="venue_"),
+                   tmp / "plan_events.parquet")
             summary["events"] = {"status": events.status, "gap": events.gap,
                                  "events": len(events.schedule),
                                  "attendance": events.attendance, "cost": events.cost,
@@ -211,7 +214,7 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
             done = stage("staff plan")
             staff = plans.staff_plan(prep, outlets, events)
             done()
-            _write(staff.plan, tmp / "plan_staff.parquet")
+            _write(with_places(staff.plan, "outlet_id", places), tmp / "plan_staff.parquet")
             summary["staff"] = {"status": staff.status, "served_share": staff.served_share,
                                 "unserved_visits": staff.unserved_visits,
                                 "binding": list(staff.binding)}
@@ -226,7 +229,8 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
             done = stage("budget plan")
             budget = plans.budget_plan(prep, table)
             done()
-            _write(budget.plan, tmp / "plan_budget.parquet")
+            _write(budget.plan.assign(community=budget.plan["community_id"].map(
+                community_names(prep.area))), tmp / "plan_budget.parquet")
             summary["budget"] = {"status": budget.status, "spend": budget.spend,
                                  "customers": budget.customers,
                                  "marginal_value": budget.marginal_value,

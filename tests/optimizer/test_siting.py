@@ -193,3 +193,36 @@ def test_cost_tables_from_csv_and_parquet(tmp_path) -> None:  # type: ignore[no-
         read_cost_table(str(tmp_path / "bad.csv"))
     with pytest.raises(OptimizerInputError, match="no such cost table"):
         read_cost_table(str(tmp_path / "none.csv"))
+
+
+def test_each_decision_says_why() -> None:
+    """Each decision's adults newly covered (within reach of the site, of no outlet before
+    the plan) and only here (of no other open outlet), counted by hand on sets: on the line
+    city with a 10-minute reach a site covers itself and its neighbours, OWN covers d0, d1,
+    and every point holds 100 adults."""
+    demand, sites, travel = line_city()
+    plan = site_outlets(demand, sites, travel, coverage_minutes=10, kinds=KINDS,
+                        max_new={"smart_atm": 2})
+    why = plan.decisions.set_index("site_id")[["action", "adults_newly_covered",
+                                               "adults_only_here"]]
+    opened = set(why.index[why["action"] == "open"])
+    assert opened == {"S3"}  # it reaches d2, d3, d4: every point OWN leaves
+    reach = {s: {d for d in range(5) if abs(d - j) <= 1} for j, s in enumerate(sites.index)}
+    open_now = opened | {"OWN"}
+    for site in open_now:
+        new = reach[site] - reach["OWN"] if site != "OWN" else set()
+        alone = reach[site] - set().union(*(reach[o] for o in open_now - {site}))
+        assert why.loc[site, "adults_newly_covered"] == 100 * len(new), site
+        assert why.loc[site, "adults_only_here"] == 100 * len(alone), site
+    assert why.loc["S3", "adults_only_here"] == 300 and why.loc["OWN", "adults_only_here"] == 200
+    # with S1 forced open too (S3 not allowed), overlaps count for neither
+    plan = site_outlets(demand, sites.drop(index="S3"), travel, coverage_minutes=10,
+                        kinds=KINDS, max_new={"smart_atm": 1, "mobile_van": 1,
+                                              "micro_branch": 1})
+    got = plan.decisions.set_index("site_id")
+    open_now = set(got.index[got["action"] != "close"])
+    for site in open_now:
+        new = reach[site] - reach["OWN"] if site != "OWN" else set()
+        alone = reach[site] - set().union(*(reach[o] for o in open_now - {site}))
+        assert got.loc[site, "adults_newly_covered"] == 100 * len(new), site
+        assert got.loc[site, "adults_only_here"] == 100 * len(alone), site
