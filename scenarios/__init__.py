@@ -1,6 +1,6 @@
 """Scenario files, the pipeline that runs one, batch runs, the results store, the CLI.
 
-``run_scenario``, ``run_batch`` and ``compare_runs`` are loaded on first use, so that
+``run_scenario``, ``run_batch``, ``compare_runs`` and ``connect`` are loaded on first use, so that
 importing ``scenarios`` (and starting the command line) does not import the optimizer and
 the simulation.
 """
@@ -9,11 +9,11 @@ from typing import Any
 
 from scenarios.schema import Scenario, ScenarioError, load_scenario
 
-__all__ = ["Scenario", "ScenarioError", "compare_runs", "load_scenario", "run_batch",
-           "run_scenario"]
+__all__ = ["Scenario", "ScenarioError", "compare_runs", "connect", "load_scenario",
+           "run_batch", "run_scenario"]
 
 _LAZY = {"run_scenario": "scenarios.run", "run_batch": "scenarios.batch",
-         "compare_runs": "scenarios.store"}
+         "compare_runs": "scenarios.store", "connect": "scenarios.store"}
 
 
 def __getattr__(name: str) -> Any:

@@ -109,7 +109,10 @@ def test_same_bytes_on_1_and_2_workers_and_dask(small_synth: Path, tmp_path: Pat
 def test_a_failing_scenario_does_not_stop_the_others(small_synth: Path, tmp_path: Path) -> None:
     bad = tiny(small_synth, "bad", outlets={"max_new": {"smart_atm": 1},
                                             "min_coverage_share": 1.0})
-    items = run_batch([bad, tiny(small_synth, "good")], runs_dir=tmp_path, workers=2)
+    done: list[str] = []  # the progress callback: each scenario as it ends
+    items = run_batch([bad, tiny(small_synth, "good")], runs_dir=tmp_path, workers=2,
+                      on_done=lambda item: done.append(item.name))
+    assert sorted(done) == ["bad", "good"]
     assert [i.status for i in items] == ["failed", "complete"]
     assert items[0].error is not None and items[0].error.startswith("infeasible:")
     assert "min_coverage_share" in items[0].error
