@@ -87,7 +87,7 @@ def score(
     adults = study.adults
     overall = float((scores["coverage_share"] * adults).sum() / adults.sum())
     contrib = [c for c in scores.columns if c.startswith("contrib_")]
-    table = Table(title=f"Top {top} of {len(scores)} communities: {study.name}")
+    table = Table(title=f"Top {min(top, len(scores))} of {len(scores)} communities: {study.name}")
     for col in ("#", "community", "adults", "score", "tier", "why: largest contributions",
                 "moves"):
         table.add_column(col, overflow="fold")
