@@ -11,7 +11,6 @@ from typing import Any, TextIO, TypeVar
 
 import typer
 from rich.console import Console
-from rich.logging import RichHandler
 
 from geo.errors import InfeasibleError, InputError, SitesimWarning
 
@@ -44,13 +43,32 @@ def set_debug(flag: bool) -> None:
     _state["debug"] = flag
 
 
+class _LineFormatter(logging.Formatter):
+    """Log records as the command line's own lines: ``warning: ...``, ``error: ...``, and
+    progress (``--verbose``) as it is."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = record.getMessage()
+        if record.levelno >= logging.ERROR:
+            prefix = "error: "
+        elif record.levelno >= logging.WARNING:
+            prefix = "warning: "
+        else:
+            return text
+        return text if text.startswith(("error:", "warning:")) else prefix + text
+
+
 def setup_logging(verbose: bool) -> None:
-    handler = RichHandler(console=err, show_time=False, show_path=False, markup=False)
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(message)s", handlers=[handler], force=True)
-    logging.captureWarnings(True)
+    import sys
     import warnings
 
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_LineFormatter())
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        handlers=[handler], force=True)
+    logging.captureWarnings(True)
+    # a warning is its message, one line (not the file, the line number and the source)
+    warnings.formatwarning = lambda message, *_args, **_kwargs: str(message)
     warnings.simplefilter("default", SitesimWarning)
 
 
