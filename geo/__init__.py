@@ -6,8 +6,9 @@ errors, the assumptions, the parameters) does not import every heavy library.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from geo._lazy import lazy_names
 
 if TYPE_CHECKING:
     from geo.access import (
@@ -72,6 +73,7 @@ __all__ = [
     "index_of_area",
     "inspect_area",
     "isochrones",
+    "lazy_names",
     "load_area",
     "load_network",
     "nearest_outlet_min",
@@ -116,6 +118,7 @@ _WHERE: dict[str, str] = {
     "huff_shares": "geo.market",
     "inspect_area": "geo.area",
     "isochrones": "geo.access",
+    "lazy_names": "geo._lazy",
     "load_area": "geo.area",
     "load_network": "geo.network",
     "nearest_outlet_min": "geo.access",
@@ -134,13 +137,4 @@ _WHERE: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        value = getattr(importlib.import_module(_WHERE[name]), name)
-        globals()[name] = value  # once: later lookups do not come here
-        return value
-    raise AttributeError(f"module 'geo' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names("geo", _WHERE, globals())

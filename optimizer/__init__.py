@@ -7,8 +7,9 @@ Names are loaded on first use (PEP 562): the errors and the counting checks
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from geo import lazy_names
 
 if TYPE_CHECKING:
     from optimizer._event_counts import (
@@ -102,13 +103,4 @@ _WHERE: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        value = getattr(importlib.import_module(_WHERE[name]), name)
-        globals()[name] = value  # once: later lookups do not come here
-        return value
-    raise AttributeError(f"module 'optimizer' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names("optimizer", _WHERE, globals())

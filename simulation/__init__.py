@@ -6,8 +6,9 @@ a scenario file's checks) imports neither mesa (see simulation/_mesa.py) nor sci
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from geo import lazy_names
 
 if TYPE_CHECKING:
     from simulation.calibration import AdoptionFit, calibrate_adoption
@@ -90,13 +91,4 @@ _WHERE: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        value = getattr(importlib.import_module(_WHERE[name]), name)
-        globals()[name] = value  # once: later lookups do not come here
-        return value
-    raise AttributeError(f"module 'simulation' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names("simulation", _WHERE, globals())
