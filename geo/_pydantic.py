@@ -60,8 +60,10 @@ def valid_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
     for part in loc[:-1]:
         if isinstance(part, int):
             continue
-        models = [m for cls in models if part in cls.model_fields
-                  for m in _models_in(cls.model_fields[part].annotation)]
+        inner = [m for cls in models if part in cls.model_fields
+                 for m in _models_in(cls.model_fields[part].annotation)]
+        # a key of a table of tables (kinds.branch): the models stay those of its values
+        models = inner or [m for m in models if part not in m.model_fields]
     return sorted({k for cls in models for k in cls.model_fields})
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
@@ -238,7 +239,8 @@ def _read_pack(root: Path) -> tuple[StudyArea | None, list[Problem]]:
             "warning", str(folder), "no street network file; every travel time will be the "
             "straight-line distance times the detour factor",
             f"add one of {', '.join(NETWORK_FILES)}"))
-    if "communities" not in checked:
+    if "communities" not in checked or not np.isfinite(
+            checked["communities"].total_bounds).all():  # none, or no row with a shape
         return None, problems
     # every check that does not depend on a broken part runs: with an unreadable area.toml
     # the positions are checked in the default CRS (the local UTM zone)
@@ -286,7 +288,8 @@ def inspect_area(path_or_builtin: str | Path,
     if any(p.severity == "error" for p in problems):
         area = None
     folder = root if root.is_dir() else root.parent
-    network_file = next((folder / n for n in NETWORK_FILES if (folder / n).exists()), None)
+    network_file = next((folder / n for n in NETWORK_FILES if (folder / n).exists()),
+                        None) if root.exists() else None
     if network_file is not None:  # read whatever else is wrong: a garbage file is reported too
         try:
             if area is not None:

@@ -65,13 +65,29 @@ def _text(values: list[Any]) -> tuple[str, ...]:
     return tuple("" if v is None else str(v) for v in values)
 
 
+def _number(value: Any) -> float | None:
+    """A number, or None for what is not one (the pack check reports it, not this)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number else None
+
+
+#: Columns a check needs: without one, the pack is not checked here but by area check.
+_NEEDED = {"communities": ("community_id",), "outlets": ("outlet_id", "kind", "owner"),
+           "candidates": ("site_id",), "venues": ("venue_id",)}
+
+
 def read_area_index(path_or_builtin: str | Path) -> AreaIndex:
     """The ids and counts of a pack (a folder, a .gpkg or ``builtin:sample-city``).
 
     Raises
     ------
     AreaError
-        When a layer or ``area.toml`` cannot be read; ``sitesim area check`` says more.
+        When a layer, one of its id columns or ``area.toml`` cannot be read; ``sitesim
+        area check`` says more. Values that are not numbers are left out, not raised on:
+        the pack check reports them.
     """
     text = str(path_or_builtin)
     if text.startswith("builtin:"):
@@ -101,21 +117,23 @@ def read_area_index(path_or_builtin: str | Path) -> AreaIndex:
         except Exception as exc:  # noqa: BLE001 - an unreadable file is a user problem
             raise AreaError(f"{found[layer][0]}: cannot read layer '{layer}' ({exc}); run "
                             f"sitesim area check {root}") from None
-    outlets = columns["outlets"]
-    owners = _text(outlets.get("owner", []))
-    kinds = _text(outlets.get("kind", []))
-    venues = columns["venues"]
-    costs = venues.get("cost_per_event", [None] * len(venues.get("venue_id", [])))
-    comm = columns["communities"]
-    adults = sum(float(v) for band in ("pop_18_35", "pop_36_55", "pop_56_plus")
-                 for v in comm.get(band, []) if v is not None and v == v)
+        missing = [c for c in _NEEDED[layer] if c not in columns[layer]]
+        if missing:
+            raise AreaError(f"{found[layer][0]}: layer '{layer}' lacks column(s) "
+                            f"{', '.join(missing)}; run sitesim area check {root}")
+    outlets, venues, comm = columns["outlets"], columns["venues"], columns["communities"]
+    costs = venues.get("cost_per_event", [None] * len(venues["venue_id"]))
+    adults = sum(n for band in ("pop_18_35", "pop_36_55", "pop_56_plus")
+                 for n in map(_number, comm.get(band, [])) if n is not None and n > 0)
     return AreaIndex(
         name=config.name, source=root, config=config,
-        communities=_text(comm.get("community_id", [])), adults=adults,
-        own_outlet_kinds=tuple(k for k, o in zip(kinds, owners, strict=True) if o == "own"),
+        communities=_text(comm["community_id"]), adults=adults,
+        own_outlet_kinds=tuple(k for k, o in zip(_text(outlets["kind"]),
+                                                 _text(outlets["owner"]), strict=True)
+                               if o == "own"),
         candidate_kinds=_text(columns["candidates"].get("kinds", [])),
-        venues=_text(venues.get("venue_id", [])),
-        venue_costs=tuple(None if c is None or c != c else float(c) for c in costs),
+        venues=_text(venues["venue_id"]),
+        venue_costs=tuple(map(_number, costs)),
     )
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "EVENT_TYPES",
     "EVENT_WALK_DECAY_MIN",
     "MINUTES_PER_VISIT",
+    "SELF_SERVICE",
     "VENUE_COST_PER_EVENT",
     "VISITS_PER_CUSTOMER_WEEK",
     "EventType",
@@ -31,6 +32,9 @@ __all__ = [
 #: the sample city's 13%). area.toml ``customer_share`` or the scenario's
 #: ``simulation.customer_share`` set another.
 CUSTOMER_SHARE = 0.13
+#: Outlet kinds that take no relationship manager (self-service): their visits are not
+#: staffed and their minimum staffing does not count.
+SELF_SERVICE: tuple[str, ...] = ("smart_atm",)
 #: Outlet visits per customer per week: about 2.6 a year. Nordic customers rarely go to
 #: a branch (TNS Gallup Norway: only 25% visit more than once in six months); in the US,
 #: J.D. Power (2017) counts 14 visits a year among the 71% who visit at all.

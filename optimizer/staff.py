@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from geo.assumptions import MINUTES_PER_VISIT
+from geo.assumptions import MINUTES_PER_VISIT, SELF_SERVICE
 from optimizer._checks import require_columns, require_non_negative
 from optimizer._solve import Solver, check_solver, solve
 from optimizer.errors import OptimizerInputError, PlanInfeasibleError
@@ -33,8 +33,6 @@ __all__ = ["DEFAULT_MIN_STAFF", "SELF_SERVICE", "StaffPlan", "allocate_staff",
 #: RMs an outlet of each kind needs at least (the area.toml ``[kinds]`` ``staff`` defaults).
 DEFAULT_MIN_STAFF: dict[str, int] = {"branch": 8, "micro_branch": 2, "smart_atm": 0,
                                      "mobile_van": 2}
-#: Kinds that take no RM (self-service).
-SELF_SERVICE: tuple[str, ...] = ("smart_atm",)
 
 
 @dataclass(frozen=True)

@@ -201,7 +201,7 @@ def site(
     """Choose outlet sites and event venues and weeks for a scenario; print the plans and
     the limits that bind; write Parquet. Exit 3 when no plan meets the limits."""
     from scenarios import plans
-    from scenarios.names import label, place_names, with_places
+    from scenarios.names import VENUES, label, place_names, with_places
 
     prep, siting, outlets, events = _site_and_events(scenario)
     name = prep.scenario.name
@@ -231,7 +231,8 @@ def site(
     else:
         console.print("outlets.enabled = false: the current outlets are kept as they are")
     if events is not None:
-        sched = with_places(events.schedule, "venue_id", places, prefix="venue_")
+        sched = with_places(events.schedule, "venue_id", place_names(prep.area, VENUES),
+                        prefix="venue_")
         _plan_table(f"Event plan: {name}", sched.assign(venue=[
             label(n, v) for n, v in zip(sched["venue_name"], sched["venue_id"], strict=True)]),
                     {"week": "week", "venue": "venue", "venue_community": "in",

@@ -119,9 +119,9 @@ def batch(
 
     todo = load_batch(scenarios)
     estimate = estimate_scenarios(todo)
-    if estimate.long:  # said before the work starts
+    if estimate.long:  # said before the work starts (on a cluster: as on one worker)
         err.print(f"note: {len(todo)} scenario(s): "
-                  f"{estimate.text(workers or os.cpu_count() or 1)}",
+                  f"{estimate.text(1 if scheduler else workers or os.cpu_count() or 1)}",
                   markup=False, highlight=False, soft_wrap=True)
     items = _run_with_progress(todo, runs_dir=runs_dir, workers=workers, scheduler=scheduler,
                                resume=resume)

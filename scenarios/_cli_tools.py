@@ -33,18 +33,21 @@ def validate(
     # the checks of sitesim run's first step, on each scenario of the sweep; one line per
     # problem however many of the sweep's scenarios share it
     indexes = {area: read_area_index(area) for area in dict.fromkeys(r.area for r in runs)}
-    lines: dict[str, bool] = {}  # line -> is bad input (else infeasible)
+    found: dict[tuple[str, bool], list[str]] = {}  # (line, is bad input) -> its runs
     for run in runs:
-        found = preflight(run, indexes[run.area])
-        named = f"{run.name}: " if len(runs) > 1 else ""
-        for p in found.problems:
-            lines.setdefault(p.line(), True)
-        for reason in found.infeasible:
-            lines.setdefault(f"error: infeasible: {named}{reason}", False)
-    for line in lines:
-        err.print(line, markup=False, highlight=False, soft_wrap=True)
-    if lines:
-        raise typer.Exit(EXIT_BAD_INPUT if any(lines.values()) else EXIT_INFEASIBLE)
+        checked = preflight(run, indexes[run.area])
+        lines = [(p.line().replace(f": {run.name}: ", f": {resolved.name}: ", 1), True)
+                 for p in checked.problems]
+        lines += [(f"error: infeasible: {reason}", False) for reason in checked.infeasible]
+        for entry in lines:
+            found.setdefault(entry, []).append(run.name)
+    for (line, _), names in found.items():
+        where = "" if len(names) == len(runs) else (
+            f" (in {len(names)} of the sweep's {len(runs)} scenarios: "
+            f"{', '.join(names[:3])}{', ...' if len(names) > 3 else ''})")
+        err.print(line + where, markup=False, highlight=False, soft_wrap=True)
+    if found:
+        raise typer.Exit(EXIT_BAD_INPUT if any(bad for _, bad in found) else EXIT_INFEASIBLE)
     sweep = f"; its sweep makes {len(runs)} scenarios" if resolved.sweep else ""
     adults = [indexes[r.area].adults for r in runs]
     console.print(f"ok: {scenario} ({resolved.name}){sweep}; "

@@ -229,11 +229,12 @@ class Scenario(_Frozen):
 def horizon_problems(raw: Mapping[str, Any], where: str) -> list[Problem]:
     """Every campaign and the events window that end after the simulation's horizon, each
     with its own key path (checked on the raw tables, so also when other keys are wrong)."""
-    weeks = (raw.get("simulation") or {}).get("weeks", 52)
+    sim, campaigns = raw.get("simulation"), raw.get("campaigns")
+    weeks = sim.get("weeks", 52) if isinstance(sim, dict) else 52
     if not isinstance(weeks, int):
         return []
     spans = [(f"campaigns[{i}].weeks", c.get("weeks") if isinstance(c, dict) else None)
-             for i, c in enumerate(raw.get("campaigns") or [])]
+             for i, c in enumerate(campaigns if isinstance(campaigns, list | tuple) else [])]
     spans.append(("events.weeks", (raw.get("events") or {}).get("weeks")
                   if isinstance(raw.get("events"), dict) else None))
     return [Problem("error", f"{where}: {key}", f"{list(span)} ends after the simulation's "

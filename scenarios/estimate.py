@@ -55,19 +55,24 @@ def estimate_runs(scenarios: Sequence[Scenario], adults: Sequence[float]) -> Est
     """The estimate for ``scenarios``, the adults of each one's area beside it."""
     work = 0.0
     for sc, n in zip(scenarios, adults, strict=True):
+        agents = min(float(n), sc.simulation.max_agents)
         if sc.simulation.enabled:
-            agents = min(float(n), sc.simulation.max_agents)
             work += agents * sc.simulation.weeks * sc.simulation.replications * 2
-            if sc.budget.enabled and sc.budget.curves is None:
-                work += min(agents, SWEEP_AGENTS) * sc.simulation.weeks * _SWEEP_RUNS
+        if sc.budget.enabled and sc.budget.curves is None:  # the curves' own sweep
+            work += min(agents, SWEEP_AGENTS) * sc.simulation.weeks * _SWEEP_RUNS
     return Estimate(work, work / RESIDENT_WEEKS_PER_SECOND, len(scenarios))
 
 
 def estimate_scenarios(scenarios: Sequence[Scenario]) -> Estimate:
     """The estimate for ``scenarios``, each area's adults read from its pack (ids and counts
-    only, :func:`geo.read_area_index`; each area once)."""
-    from geo import read_area_index
+    only, :func:`geo.read_area_index`; each area once). A pack that cannot be read counts
+    no work here: its run reports the pack's problems."""
+    from geo import AreaError, read_area_index
 
-    adults = {area: read_area_index(area).adults
-              for area in dict.fromkeys(sc.area for sc in scenarios)}
+    adults: dict[str, float] = {}
+    for area in dict.fromkeys(sc.area for sc in scenarios):
+        try:
+            adults[area] = read_area_index(area).adults
+        except AreaError:
+            adults[area] = 0.0
     return estimate_runs(scenarios, [adults[sc.area] for sc in scenarios])

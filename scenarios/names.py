@@ -14,7 +14,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from geo import StudyArea
 
-__all__ = ["community_names", "label", "place_names", "with_places"]
+__all__ = ["SITES", "VENUES", "community_names", "label", "place_names", "with_places"]
 
 
 def label(name: object, id_: object) -> str:
@@ -30,17 +30,21 @@ def community_names(area: StudyArea) -> pd.Series:
     return names.fillna(pd.Series(c.index.astype(str), index=c.index)).astype(str)
 
 
-def place_names(area: StudyArea) -> pd.DataFrame:
-    """Every outlet, candidate site and venue, by its id: ``name`` (empty where the pack
-    gives none), ``community_id`` and ``community``, the community it lies in (or the
-    nearest one, for a point just outside every community)."""
+SITES = ("outlets", "candidates")  # one id space: a plan's sites are either
+VENUES = ("venues",)  # its own: a venue may share an id with an outlet or a site
+
+
+def place_names(area: StudyArea, layers: tuple[str, ...] = SITES) -> pd.DataFrame:
+    """Every point of ``layers`` (outlets and candidate sites, or venues), by its id:
+    ``name`` (empty where the pack gives none), ``community_id`` and ``community``, the
+    community it lies in (or the nearest one, for a point just outside every community)."""
     import geopandas as gpd  # here: the command line imports this module at start
 
-    layers = [area.outlets, area.candidates, area.venues]
+    layers_ = [getattr(area, name) for name in layers]
     points = gpd.GeoDataFrame({
         "name": pd.concat([(g["name"] if "name" in g else pd.Series("", index=g.index))
-                           for g in layers]).fillna("").astype(str),
-    }, geometry=pd.concat([g.geometry for g in layers]), crs=area.crs)
+                           for g in layers_]).fillna("").astype(str),
+    }, geometry=pd.concat([g.geometry for g in layers_]), crs=area.crs)
     points = points[~points.index.duplicated()]
     polygons = area.communities[["geometry"]].rename_axis("community_id").reset_index()
     joined = gpd.sjoin_nearest(points, polygons, how="left")  # inside: distance 0

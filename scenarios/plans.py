@@ -27,7 +27,7 @@ from geo import (
     travel_times,
 )
 from geo.area import customers_assumed
-from geo.assumptions import EVENT_TYPES
+from geo.assumptions import EVENT_TYPES, SELF_SERVICE
 from geo.errors import InputError
 from optimizer import (
     BudgetPlan,
@@ -41,7 +41,6 @@ from optimizer import (
     plan_events,
     site_outlets,
 )
-from optimizer.staff import SELF_SERVICE
 from scenarios._sweep_size import SWEEP_AGENTS
 from scenarios.names import with_places
 from scenarios.preflight import event_weeks, preflight, staff_floor_reason

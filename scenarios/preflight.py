@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from geo import AreaIndex
-from geo.assumptions import EVENT_TYPES, VENUE_COST_PER_EVENT
+from geo.assumptions import EVENT_TYPES, SELF_SERVICE, VENUE_COST_PER_EVENT
 from geo.errors import InputError, Problem
 from optimizer import PlanInfeasibleError, event_count_reason
 from scenarios._models import Scenario
@@ -54,12 +54,14 @@ def event_weeks(sc: Scenario) -> list[int]:
 
 def staff_floor_reason(kinds: Iterable[str], least: dict[str, int], rms: int,
                        events: int, *, staffed: bool = True) -> tuple[int, str | None]:
-    """The relationship managers outlets of ``kinds`` need at least, and why that leaves
+    """The relationship managers outlets of ``kinds`` need at least (self-service kinds
+    none, whatever area.toml says, as in :func:`optimizer.allocate_staff`), and why that leaves
     no plan: more than ``rms`` in all (when the staff are ``staffed``), or, with ``events``
     to hold on what the outlets leave free, none free for them."""
     counts: dict[str, int] = {}
     for k in kinds:
-        counts[k] = counts.get(k, 0) + 1
+        if k not in SELF_SERVICE:  # as allocate_staff: self-service outlets take no RM
+            counts[k] = counts.get(k, 0) + 1
     floor = sum(n * least.get(k, 0) for k, n in counts.items())
     parts = ", ".join(f"{n} {k} x {least[k]}" for k, n in sorted(counts.items())
                       if least.get(k, 0))

@@ -30,7 +30,7 @@ from scenarios import plans
 from scenarios._fingerprint import code_fingerprint, file_digest
 from scenarios.curves import curve_notes
 from scenarios.estimate import estimate_scenarios
-from scenarios.names import community_names, place_names, with_places
+from scenarios.names import VENUES, community_names, place_names, with_places
 from scenarios.schema import Scenario, load_scenario
 from simulation.params import ScheduledEvent
 
@@ -204,7 +204,8 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
         events = plans.event_plan(prep, outlets)
         done()
         if events is not None:
-            _write(with_places(events.schedule, "venue_id", places, prefix="venue_"),
+            _write(with_places(events.schedule, "venue_id", place_names(prep.area, VENUES),
+                        prefix="venue_"),
                    tmp / "plan_events.parquet")
             summary["events"] = {"status": events.status, "gap": events.gap,
                                  "events": len(events.schedule),

@@ -257,3 +257,10 @@ def test_an_unsafe_repair_is_suggested_with_its_area_change(make_pack, tmp_path:
     assert errors_of(pack) == [error]  # the source pack is left as it was
     with pytest.raises(AreaError, match="exists"):
         repair_area(pack, tmp_path / "repaired")
+
+
+def test_an_empty_communities_layer_in_lon_lat_is_an_error(tmp_path: Path) -> None:
+    layers = grid_layers()
+    layers["communities"] = layers["communities"].iloc[:0].to_crs("EPSG:4326")
+    errors = errors_of(write_pack(tmp_path / "empty", layers))
+    assert any("the layer has no communities" in e for e in errors), errors

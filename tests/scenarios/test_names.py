@@ -13,7 +13,7 @@ import shapely
 
 from conftest import X0, Y0, grid_layers
 from geo import load_area
-from scenarios.names import label, place_names
+from scenarios.names import VENUES, label, place_names
 
 
 def test_label() -> None:
@@ -30,9 +30,10 @@ def test_each_place_lies_in_its_community(make_pack) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         area = load_area(make_pack(venues=venues))
-    places = place_names(area)
+    places, venues = place_names(area), place_names(area, VENUES)
     assert places.loc["O1", "community"] == "Alpha" and places.loc["S1", "community"] == "Bravo"
-    assert places.loc["S2", "community_id"] == "C" and places.loc["V1", "community"] == "Bravo"
+    assert places.loc["S2", "community_id"] == "C" and venues.loc["V1", "community"] == "Bravo"
+    assert "V1" not in places.index  # venues have ids of their own (a venue "S1" is no site)
 
 
 def test_site_names_each_site_and_says_why(make_pack, tmp_path: Path) -> None:
@@ -56,3 +57,15 @@ def test_site_names_each_site_and_says_why(make_pack, tmp_path: Path) -> None:
     row = next(line for line in result.stdout.splitlines() if "Market hall (S1)" in line)
     new = opened.loc["S1", "adults_newly_covered"]
     assert new > 0 and f"{new:,.0f} ({new / 1850:.1%})" in row and "Bravo" in row
+
+
+def test_a_venue_may_share_an_id_with_an_outlet(make_pack) -> None:
+    """Packs often number each layer 1..n: a venue "O1" is not the outlet O1."""
+    venues = grid_layers()["venues"].assign(venue_id=["O1"], name=["Town library"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        area = load_area(make_pack(venues=venues))
+    from scenarios.names import VENUES
+
+    assert place_names(area, VENUES).loc["O1", "name"] == "Town library"
+    assert place_names(area).loc["O1", "community"] == "Alpha"

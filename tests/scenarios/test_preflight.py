@@ -82,3 +82,42 @@ def test_each_problem_once_and_the_nearest_key(tmp_path: Path) -> None:
     assert any("simulaton" in line and "did you mean 'simulation'?" in line for line in lines)
     assert any("campaigns[0].target" in line and "did you mean 'communities'?" in line
                for line in lines)
+
+
+def test_a_broken_pack_is_bad_input_not_an_internal_error(make_pack, tmp_path: Path) -> None:
+    """The light index never trusts the pack: a count that is not a number is left to the
+    pack check; a missing owner column is bad input naming the layer (exit 2)."""
+    from conftest import grid_layers
+
+    comm = grid_layers()["communities"].astype({"pop_18_35": object})
+    comm.loc[0, "pop_18_35"] = "n/a"
+    assert read_area_index(make_pack("text", communities=comm)).adults == 1750  # 1850 - 100
+    outlets = grid_layers()["outlets"].drop(columns="owner")
+    result = _validate(_scenario(tmp_path, make_pack("noowner", outlets=outlets), ""))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and "lacks column(s) owner" in result.stderr
+
+
+def test_self_service_outlets_need_no_staff(make_pack, tmp_path: Path) -> None:
+    """Whatever area.toml says of smart ATMs' staff, allocate_staff staffs none of them,
+    so the preflight counts none: an own branch (8) and an own ATM (staff = 5 in
+    area.toml) fit 8 relationship managers."""
+    from conftest import grid_layers, write_pack
+
+    layers = grid_layers()
+    layers["outlets"].loc[1, "owner"] = "own"  # O2, a smart ATM
+    pack = write_pack(tmp_path / "atm", layers, area_toml=(
+        'name = "atm"\n[kinds.smart_atm]\nstaff = 5\n'))
+    sc = load_scenario(_scenario(tmp_path, pack, '[staff]\nrelationship_managers = 8\n'
+                                 '[events]\nenabled = false\n'))
+    assert not preflight(sc, read_area_index(pack))
+
+
+def test_a_sweep_says_each_problem_once(grid_pack: Path, tmp_path: Path) -> None:
+    body = ('[[campaigns]]\nchannel = "sms"\nspend = 10\ncommunities = ["Q1"]\n'
+            '[events]\nenabled = false\n[sweep]\n"staff.relationship_managers" = [5, 9, 40]\n')
+    result = _validate(_scenario(tmp_path, grid_pack, body))
+    lines = result.stderr.splitlines()
+    assert result.returncode == 2 and len(lines) == 2, lines
+    assert "campaigns[0].communities" in lines[0] and "of the sweep" not in lines[0]
+    assert "(in 1 of the sweep's 3 scenarios: s--relationship_managers_5)" in lines[1]
