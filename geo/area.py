@@ -24,7 +24,6 @@ from geo._validate import (
     validate_layer,
     validate_placement,
 )
-from geo.assumptions import CUSTOMER_SHARE
 from geo.config import AreaConfig, read_area_config
 from geo.contract import CONTRACT_COLUMNS, LAYERS, NETWORK_FILES
 from geo.errors import AreaError, NetworkError, Problem, SitesimWarning
@@ -69,8 +68,7 @@ class StudyArea:
     def customer_share(self) -> float:
         """The share of adults taken to be customers where there is no ``customers``
         column: area.toml ``customer_share``, else geo.assumptions.CUSTOMER_SHARE."""
-        share = self.config.customer_share
-        return CUSTOMER_SHARE if share is None else float(share)
+        return self.config.assumed_customer_share
 
     @property
     def customers(self) -> pd.Series:
@@ -164,6 +162,11 @@ def _read_layer(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     return gdf
 
 
+def _network_file(folder: Path) -> Path | None:
+    """The pack's street network file (the first of NETWORK_FILES present), or None."""
+    return next((folder / n for n in NETWORK_FILES if (folder / n).exists()), None)
+
+
 def customers_assumed(share: float, where: str) -> Problem:
     """The warning of a pack whose communities have no ``customers`` column."""
     return Problem("warning", f"{where}: layer 'communities'",
@@ -230,10 +233,9 @@ def _read_pack(root: Path) -> tuple[StudyArea | None, list[Problem]]:
             checked[layer] = out
 
     if "communities" in checked and "customers" not in checked["communities"]:
-        share = config.customer_share if config and config.customer_share is not None else (
-            CUSTOMER_SHARE)
+        share = (config or AreaConfig(name=root.stem)).assumed_customer_share
         problems.append(customers_assumed(share, f"{found['communities'][0].name}"))
-    network_file = next((folder / n for n in NETWORK_FILES if (folder / n).exists()), None)
+    network_file = _network_file(folder)
     if network_file is None:
         problems.append(Problem(
             "warning", str(folder), "no street network file; every travel time will be the "
@@ -287,9 +289,9 @@ def inspect_area(path_or_builtin: str | Path,
     area, problems = _read_pack(root)
     if any(p.severity == "error" for p in problems):
         area = None
-    folder = root if root.is_dir() else root.parent
-    network_file = next((folder / n for n in NETWORK_FILES if (folder / n).exists()),
-                        None) if root.exists() else None
+    network_file = (area.network_file if area is not None else
+                    _network_file(root if root.is_dir() else root.parent)
+                    if root.exists() else None)
     if network_file is not None:  # read whatever else is wrong: a garbage file is reported too
         try:
             if area is not None:

@@ -22,7 +22,7 @@ __all__ = ["AreaIndex", "index_of_area", "read_area_index"]
 
 _COLUMNS = {"communities": ("community_id", "pop_18_35", "pop_36_55", "pop_56_plus"),
             "outlets": ("outlet_id", "kind", "owner"),
-            "candidates": ("site_id", "kinds"), "venues": ("venue_id", "cost_per_event")}
+            "candidates": ("site_id",), "venues": ("venue_id", "cost_per_event")}
 
 
 @dataclass(frozen=True)
@@ -35,14 +35,8 @@ class AreaIndex:
     communities: tuple[str, ...]
     adults: float  # in all communities
     own_outlet_kinds: tuple[str, ...]  # the kind of each own outlet
-    candidate_kinds: tuple[str, ...]  # the '|'-separated kinds of each candidate site
     venues: tuple[str, ...]
     venue_costs: tuple[float | None, ...]  # cost_per_event of each venue, None if not given
-
-    @property
-    def min_staff(self) -> dict[str, int]:
-        """Relationship managers each outlet kind needs at least (area.toml ``[kinds]``)."""
-        return {k: round(v.staff) for k, v in self.config.kinds.items()}
 
 
 def _read_columns(path: Path, layer: str | None, wanted: tuple[str, ...]) -> dict[str, list[Any]]:
@@ -131,7 +125,6 @@ def read_area_index(path_or_builtin: str | Path) -> AreaIndex:
         own_outlet_kinds=tuple(k for k, o in zip(_text(outlets["kind"]),
                                                  _text(outlets["owner"]), strict=True)
                                if o == "own"),
-        candidate_kinds=_text(columns["candidates"].get("kinds", [])),
         venues=_text(venues["venue_id"]),
         venue_costs=tuple(map(_number, costs)),
     )
@@ -148,7 +141,5 @@ def index_of_area(area: Any) -> AreaIndex:
         name=area.name, source=Path(area.source), config=area.config,
         communities=_text(list(area.communities.index)), adults=float(area.adults.sum()),
         own_outlet_kinds=_text(own["kind"].tolist()),
-        candidate_kinds=_text(area.candidates["kinds"].tolist()
-                              if "kinds" in area.candidates else []),
         venues=_text(list(venues.index)),
-        venue_costs=tuple(None if c is None or c != c else float(c) for c in costs))
+        venue_costs=tuple(map(_number, costs)))

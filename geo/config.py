@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from geo._pydantic import read_toml, validation_problems
+from geo.assumptions import CUSTOMER_SHARE
 from geo.errors import AreaError
 
 __all__ = ["AreaConfig", "KindCosts", "Source", "read_area_config"]
@@ -96,6 +97,17 @@ class AreaConfig(BaseModel):
         if isinstance(value, list | tuple):
             return [{"name": v} if isinstance(v, str) else v for v in value]
         return value
+
+    @property
+    def assumed_customer_share(self) -> float:
+        """The share of adults taken to be customers where the communities have no
+        ``customers`` column: ``customer_share``, else geo.assumptions.CUSTOMER_SHARE."""
+        return CUSTOMER_SHARE if self.customer_share is None else float(self.customer_share)
+
+    @property
+    def min_staff(self) -> dict[str, int]:
+        """Relationship managers each outlet kind needs at least (``[kinds]`` ``staff``)."""
+        return {k: round(v.staff) for k, v in self.kinds.items()}
 
 
 def read_area_config(path: Path) -> AreaConfig:

@@ -154,12 +154,11 @@ def _why_sites(decisions: pd.DataFrame, adults: float) -> pd.DataFrame:
     """The outlet plan's rows as a planner reads them: the site by name with its id, and
     why (the adults it newly brings within reach with their share of the area's adults,
     and those no other outlet of the plan reaches)."""
-    from scenarios.names import label
+    from scenarios.names import labels
 
     share = decisions["adults_newly_covered"] / max(adults, 1.0)
     return decisions.assign(
-        site=[label(n, s) for n, s in zip(decisions["name"], decisions["site_id"],
-                                          strict=True)],
+        site=labels(decisions["name"], decisions["site_id"]),
         why=[f"{new:,.0f} ({sh:.1%})" for new, sh in zip(
             decisions["adults_newly_covered"], share, strict=True)],
         only_here=decisions["adults_only_here"])
@@ -201,7 +200,7 @@ def site(
     """Choose outlet sites and event venues and weeks for a scenario; print the plans and
     the limits that bind; write Parquet. Exit 3 when no plan meets the limits."""
     from scenarios import plans
-    from scenarios.names import VENUES, label, place_names, with_places
+    from scenarios.names import VENUES, labels, place_names, with_places
 
     prep, siting, outlets, events = _site_and_events(scenario)
     name = prep.scenario.name
@@ -233,8 +232,8 @@ def site(
     if events is not None:
         sched = with_places(events.schedule, "venue_id", place_names(prep.area, VENUES),
                         prefix="venue_")
-        _plan_table(f"Event plan: {name}", sched.assign(venue=[
-            label(n, v) for n, v in zip(sched["venue_name"], sched["venue_id"], strict=True)]),
+        _plan_table(f"Event plan: {name}",
+                    sched.assign(venue=labels(sched["venue_name"], sched["venue_id"])),
                     {"week": "week", "venue": "venue", "venue_community": "in",
                      "event_type": "event",
                      "attendance": "expected attendance", "capacity": "capacity",
@@ -263,7 +262,7 @@ def allocate(
     communities and channels; print the plans, what binds and the marginal value of
     budget; write Parquet. Exit 3 when no plan meets the limits."""
     from scenarios import plans
-    from scenarios.names import community_names, label, place_names, with_places
+    from scenarios.names import community_names, labels, place_names, with_places
 
     prep, _, outlets, events = _site_and_events(scenario)
     sc = prep.scenario
@@ -276,8 +275,7 @@ def allocate(
         named = with_places(staff.plan, "outlet_id", places)
         first = named[named["week"] == named["week"].min()]
         _plan_table(f"Staff plan, week {int(first['week'].iloc[0])}: {sc.name}",
-                    first.assign(outlet=[label(n, o) for n, o in zip(
-                        first["name"], first["outlet_id"], strict=True)]),
+                    first.assign(outlet=labels(first["name"], first["outlet_id"])),
                     {"outlet": "outlet", "community": "in", "kind": "kind", "staff": "RMs",
                      "visits": "visits", "unserved": "unserved"})
         console.print(f"{sc.staff.relationship_managers} RMs: at outlets "
@@ -297,7 +295,7 @@ def allocate(
                      "value": "value"})
         top = budget.by_community.sort_values("spend", ascending=False).reset_index()
         names = community_names(prep.area)
-        top["community"] = [label(names.get(c), c) for c in top["community_id"]]
+        top["community"] = labels(top["community_id"].map(names), top["community_id"])
         _plan_table("Communities with the most spend", top,
                     {"community": "community", "spend": "spend",
                      "customers": "new customers"}, limit=10)

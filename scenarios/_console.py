@@ -59,7 +59,6 @@ class _LineFormatter(logging.Formatter):
 
 
 def setup_logging(verbose: bool) -> None:
-    import sys
     import warnings
 
     handler = logging.StreamHandler(sys.stderr)

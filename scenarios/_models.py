@@ -39,6 +39,9 @@ WeekRange = Annotated[tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge
 Money = Annotated[float, Field(ge=0)]
 
 
+#: What a scenario name may be (a run id is the name, a dash and 8 hex digits).
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -192,7 +195,7 @@ class Simulation(_Frozen):
 class Scenario(_Frozen):
     """A resolved scenario: what to decide, with which rules, on which area."""
 
-    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    name: Annotated[str, Field(min_length=1, pattern=NAME_PATTERN)]
     description: str = ""
     area: str = "builtin:sample-city"
     seed: Annotated[int, Field(ge=0)] = 0

@@ -7,6 +7,7 @@ plan files keep the ids and gain ``name``, ``community_id`` and ``community`` co
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -14,13 +15,19 @@ import pandas as pd
 if TYPE_CHECKING:
     from geo import StudyArea
 
-__all__ = ["SITES", "VENUES", "community_names", "label", "place_names", "with_places"]
+__all__ = ["SITES", "VENUES", "community_names", "label", "labels", "place_names",
+           "with_places"]
 
 
 def label(name: object, id_: object) -> str:
     """``Name (id)``, or the id alone where there is no name (or it is the id)."""
     text = "" if name is None or (isinstance(name, float) and name != name) else str(name)
     return f"{text} ({id_})" if text.strip() and text != str(id_) else str(id_)
+
+
+def labels(names: Iterable[object], ids: Iterable[object]) -> list[str]:
+    """:func:`label` of each name beside its id."""
+    return [label(n, i) for n, i in zip(names, ids, strict=True)]
 
 
 def community_names(area: StudyArea) -> pd.Series:

@@ -48,7 +48,7 @@ from scenarios.schema import Scenario
 from simulation import ScheduledEvent, SimulationParams, Venues, venue_inputs
 
 __all__ = ["Prepared", "budget_plan", "event_plan", "event_venues", "expected_visits",
-           "min_staff_by_kind", "open_outlets", "outlet_plan", "outlet_table", "prepare",
+           "open_outlets", "outlet_plan", "outlet_table", "prepare",
            "read_curves", "response_curves", "scheduled_events", "simulation_inputs",
            "simulation_params", "staff_plan", "travel_note"]
 
@@ -268,11 +268,6 @@ def scheduled_events(plan: EventPlan | None) -> tuple[ScheduledEvent, ...]:
     return tuple(out)
 
 
-def min_staff_by_kind(area: StudyArea) -> dict[str, int]:
-    """Relationship managers each kind needs at least (area.toml ``[kinds]`` ``staff``)."""
-    return {k: round(v.staff) for k, v in area.config.kinds.items()}
-
-
 def event_plan(prep: Prepared, outlets: pd.DataFrame, *,
                time_limit_s: float = 60.0) -> EventPlan | None:
     """Plan the scenario's ``[events]``; staff per week defaults to the RMs the outlets'
@@ -284,7 +279,7 @@ def event_plan(prep: Prepared, outlets: pd.DataFrame, *,
     staff = ev.staff_per_week
     if staff is None:  # what the outlets' minimum staffing leaves free
         rms = prep.scenario.staff.relationship_managers
-        floor, reason = staff_floor_reason(outlets["kind"].astype(str), min_staff_by_kind(area),
+        floor, reason = staff_floor_reason(outlets["kind"].astype(str), area.config.min_staff,
                                            rms, sum(ev.count.values()), staffed=False)
         if reason is not None:
             raise PlanInfeasibleError(reason)
@@ -334,7 +329,7 @@ def staff_plan(prep: Prepared, outlets: pd.DataFrame, events: EventPlan | None, 
     frame = outlets.assign(visits_per_week=expected_visits(prep, outlets))
     return allocate_staff(frame, relationship_managers=st.relationship_managers,
                           hours_per_week=st.hours_per_week, weeks=prep.scenario.simulation.weeks,
-                          event_staff=needs, min_staff=min_staff_by_kind(prep.area),
+                          event_staff=needs, min_staff=prep.area.config.min_staff,
                           minutes_per_visit=st.minutes_per_visit, time_limit_s=time_limit_s)
 
 

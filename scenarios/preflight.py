@@ -11,6 +11,7 @@ stage.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -58,10 +59,8 @@ def staff_floor_reason(kinds: Iterable[str], least: dict[str, int], rms: int,
     none, whatever area.toml says, as in :func:`optimizer.allocate_staff`), and why that leaves
     no plan: more than ``rms`` in all (when the staff are ``staffed``), or, with ``events``
     to hold on what the outlets leave free, none free for them."""
-    counts: dict[str, int] = {}
-    for k in kinds:
-        if k not in SELF_SERVICE:  # as allocate_staff: self-service outlets take no RM
-            counts[k] = counts.get(k, 0) + 1
+    # as allocate_staff: self-service outlets take no RM
+    counts = Counter(k for k in kinds if k not in SELF_SERVICE)
     floor = sum(n * least.get(k, 0) for k, n in counts.items())
     parts = ", ".join(f"{n} {k} x {least[k]}" for k, n in sorted(counts.items())
                       if least.get(k, 0))
@@ -98,7 +97,7 @@ def preflight(sc: Scenario, index: AreaIndex) -> Preflight:
     kept = () if sc.outlets.allow_closures else index.own_outlet_kinds
     rms = sc.staff.relationship_managers
     shared = asked if ev.staff_per_week is None else 0  # events on what outlets leave
-    floor, reason = staff_floor_reason(kept, index.min_staff, rms, shared,
+    floor, reason = staff_floor_reason(kept, index.config.min_staff, rms, shared,
                                        staffed=sc.staff.enabled)
     if reason is not None:
         infeasible.append(reason)

@@ -19,14 +19,15 @@ import pandas as pd
 from scipy import special  # stdtrit: the t quantile (scipy.stats takes 0.6 s to import)
 
 from geo.errors import InputError
+from scenarios._models import NAME_PATTERN
 from simulation.replications import t_interval
 
 __all__ = ["RUN_ID", "compare_runs", "connect", "format_kpi", "group_warnings", "list_runs",
            "resolve_run", "run_warnings"]
 
-RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*-[0-9a-f]{8}$")
+RUN_ID = re.compile(NAME_PATTERN.removesuffix("$") + r"-[0-9a-f]{8}$")
 #: A scenario name (it stands for its latest complete run).
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+NAME = re.compile(NAME_PATTERN)
 #: KPIs compared by default, in the order printed.
 DEFAULT_KPIS = ("new_customers", "uplift_new_customers", "spend", "cost_per_acquisition",
                 "roi", "retention", "churn_rate", "penetration", "uplift_deposits")
