@@ -121,3 +121,32 @@ def test_a_sweep_says_each_problem_once(grid_pack: Path, tmp_path: Path) -> None
     assert result.returncode == 2 and len(lines) == 2, lines
     assert "campaigns[0].communities" in lines[0] and "of the sweep" not in lines[0]
     assert "(in 1 of the sweep's 3 scenarios: s--relationship_managers_5)" in lines[1]
+
+
+@pytest.mark.parametrize("form", ["geojson", "parquet", "gpkg", "shp"])
+def test_the_light_index_reads_what_the_loaded_area_holds(form: str, tmp_path: Path) -> None:
+    """Read without GDAL (GeoJSON by json, a GeoPackage by sqlite3, GeoParquet by pyarrow)
+    or with it (a shapefile), the index equals the one built from the loaded area."""
+    import warnings as warnings_module
+
+    from conftest import grid_layers, write_pack
+    from geo import index_of_area, load_area
+
+    layers = grid_layers()
+    layers["venues"] = layers["venues"].assign(cost_per_event=[350.0])
+    if form == "gpkg":
+        pack = tmp_path / "area.gpkg"
+        for name, gdf in layers.items():
+            gdf.to_file(pack, layer=name, engine="pyogrio")
+        (tmp_path / "area.toml").write_text('name = "grid"\n')
+    else:
+        with warnings_module.catch_warnings():
+            warnings_module.simplefilter("ignore")  # a shapefile cuts names to 10 letters
+            pack = write_pack(tmp_path / "p", layers, suffix=f".{form}")
+    with warnings_module.catch_warnings():
+        warnings_module.simplefilter("ignore")
+        loaded = index_of_area(load_area(pack))
+    light = read_area_index(pack)
+    for field in ("communities", "adults", "own_outlet_kinds", "venues", "venue_costs"):
+        assert getattr(light, field) == getattr(loaded, field), field
+    assert light.venue_costs == (350.0,) and light.adults == 1850
