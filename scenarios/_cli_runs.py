@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from scenarios._cli_checks import print_plan_checks
 from scenarios._cli_progress import _progress
 from scenarios._console import console, err, guarded
 
@@ -65,6 +66,7 @@ def demo(
     frame["run_id"] = frame["run_id"].map(names)
     frame["baseline"] = frame["baseline"].map(names)
     _print_comparison(frame)
+    print_plan_checks([runs_dir / i for i in ids], names)
     _print_warnings(ids, runs_dir, names)
     console.print(f"done in {time.perf_counter() - start:.0f} s. Again, as markdown: "
                   f"sitesim compare {' '.join(ids)} --runs {runs_dir} --format markdown",
@@ -92,6 +94,7 @@ def run(
     else:
         console.print(f"done in {result.seconds:.1f} s")
     _print_headline(result.path)
+    print_plan_checks([result.path])
     _print_warnings([result.run_id], runs)
     console.print(str(result.path))
 
@@ -236,7 +239,7 @@ def compare(
     """KPI deltas against a baseline with 95% intervals, and whether each difference is
     larger than the replication noise."""
     from geo.errors import InputError
-    from scenarios.store import DEFAULT_KPIS, compare_runs
+    from scenarios.store import DEFAULT_KPIS, compare_runs, resolve_run
 
     if fmt not in ("table", "markdown", "csv", "json"):
         raise InputError(f"--format {fmt}: expected table, markdown, csv or json")
@@ -259,6 +262,8 @@ def compare(
         console.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
     else:
         _print_comparison(frame)
+    print_plan_checks([resolve_run(r, runs_dir) for r in frame["run_id"].unique()],
+                      markdown=fmt == "markdown")
 
 
 def _print_warnings(run_ids: list[str], runs_dir: Path,

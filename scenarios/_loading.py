@@ -55,8 +55,9 @@ def _resolve(raw: dict[str, Any], folder: Path, where: str, seen: tuple[Path, ..
     if isinstance(raw.get("area"), str) and not raw["area"].startswith("builtin:"):
         raw["area"] = str((folder / raw["area"]).resolve())
     budget = raw.get("budget")
-    if isinstance(budget, dict) and isinstance(budget.get("curves"), str):
-        budget["curves"] = str((folder / budget["curves"]).resolve())
+    for key in ("curves", "previous"):
+        if isinstance(budget, dict) and isinstance(budget.get(key), str):
+            budget[key] = str((folder / budget[key]).resolve())
     parent = raw.pop("extends", None)
     if parent is None:
         return raw
@@ -74,8 +75,8 @@ def load_scenario(source: str | Path | Mapping[str, Any], *,
 
     ``source`` as a dict (``{"name": "more", "extends": "baseline.toml", "budget":
     {"total": 3_000_000}}``) is checked exactly as a file would be; its relative paths
-    (``area``, ``extends``, ``budget.curves``) are read from ``base_dir`` (default: the
-    working directory).
+    (``area``, ``extends``, ``budget.curves``, ``budget.previous``) are read from
+    ``base_dir`` (default: the working directory).
 
     Raises
     ------

@@ -142,6 +142,10 @@ class Budget(_Frozen):
     objective: Literal["customers", "value"] = "customers"
     inclusion: dict[str, Share] = Field(default_factory=dict)
     curves: str | None = None
+    #: Rounds of plan, simulate, correct (docs/scenarios.md, "Plans that hold up").
+    rounds: Annotated[int, Field(ge=1, le=10)] = 3
+    #: Last year's split: a CSV or Parquet file of community_id, channel, spend.
+    previous: str | None = None
 
     @field_validator("inclusion")
     @classmethod

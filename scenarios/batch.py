@@ -9,6 +9,7 @@ the number of workers or on the backend.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from geo.errors import InputError, Problem
+from scenarios._sweep_size import SWEEP_AGENTS
 from scenarios.schema import (
     LHS,
     Scenario,
@@ -154,6 +156,31 @@ def load_batch(paths: Iterable[str | Path]) -> list[Scenario]:
     return scenarios
 
 
+def _sweep_signature(sc: Scenario) -> str:
+    """What a scenario's response sweep depends on, from the scenario alone: two
+    scenarios with the same signature share one (cached) sweep."""
+    if not sc.budget.enabled or sc.budget.curves is not None:
+        return f"none:{sc.name}"
+    return json.dumps([sc.area, sc.outlets.model_dump(mode="json"), sc.budget.total, sc.seed,
+                       sc.simulation.weeks, min(sc.simulation.max_agents, SWEEP_AGENTS),
+                       sc.simulation.customer_share, sc.events.max_walk_minutes],
+                      sort_keys=True)
+
+
+def sweeps_first(todo: Sequence[Scenario]) -> list[int]:
+    """The order to start scenarios in: the first scenario of each sweep, then the others
+    in their order, so that workers do not wait on one another's sweep (the cache lets
+    one process compute a sweep while the others that need it wait)."""
+    seen: set[str] = set()
+    first: list[int] = []
+    rest: list[int] = []
+    for i, sc in enumerate(todo):
+        key = _sweep_signature(sc)
+        (rest if key in seen else first).append(i)
+        seen.add(key)
+    return first + rest
+
+
 def run_batch(scenarios: Sequence[Scenario | str | Path], *, runs_dir: str | Path = "runs",
               workers: int | None = None, scheduler: str | None = None, resume: bool = True,
               on_done: Callable[[BatchItem], None] | None = None) -> list[BatchItem]:
@@ -169,6 +196,7 @@ def run_batch(scenarios: Sequence[Scenario | str | Path], *, runs_dir: str | Pat
         resolve_area_path(area)  # generate built-in areas once, before the workers start
     raws = [s.model_dump(mode="json") for s in todo]
     results: dict[int, BatchItem] = {}
+    order = sweeps_first(todo)
 
     def record(i: int, data: dict[str, Any]) -> None:
         item = BatchItem(**data)
@@ -181,8 +209,8 @@ def run_batch(scenarios: Sequence[Scenario | str | Path], *, runs_dir: str | Pat
         from distributed import as_completed as dask_completed
 
         with Client(scheduler) as client:
-            futures = {client.submit(_run_one, raw, str(runs_dir), resume, pure=False): i
-                       for i, raw in enumerate(raws)}
+            futures = {client.submit(_run_one, raws[i], str(runs_dir), resume, pure=False): i
+                       for i in order}
             for fut in dask_completed(futures):
                 record(futures[fut], fut.result())
     else:
@@ -190,13 +218,13 @@ def run_batch(scenarios: Sequence[Scenario | str | Path], *, runs_dir: str | Pat
 
         n = max(1, min(workers or os.cpu_count() or 1, len(raws)))
         if n == 1:
-            for i, raw in enumerate(raws):
-                record(i, _run_one(raw, str(runs_dir), resume))
+            for i in order:
+                record(i, _run_one(raws[i], str(runs_dir), resume))
         else:
             with ProcessPoolExecutor(max_workers=n) as pool:
                 local: dict[Future[dict[str, Any]], int] = {
-                    pool.submit(_run_one, raw, str(runs_dir), resume): i
-                    for i, raw in enumerate(raws)}
+                    pool.submit(_run_one, raws[i], str(runs_dir), resume): i
+                    for i in order}
                 for fut in as_completed(local):
                     record(local[fut], fut.result())
     return [results[i] for i in range(len(raws))]

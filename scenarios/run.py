@@ -28,7 +28,7 @@ import pandas as pd
 from geo.area import resolve_area_path
 from scenarios import plans
 from scenarios._fingerprint import code_fingerprint, file_digest
-from scenarios.curves import curve_notes
+from scenarios._run_budget import budget_stage
 from scenarios.estimate import estimate_scenarios
 from scenarios.names import VENUES, community_names, place_names, with_places
 from scenarios.schema import Scenario, load_scenario
@@ -38,8 +38,6 @@ __all__ = ["RunResult", "area_hash", "named_files", "run_id", "run_scenario", "s
 
 Progress = Callable[[str], None]
 RUN_FORMAT = "sitesim-run-3"
-#: A channel's communities are grouped into this many spend bands, one campaign each.
-SPEND_BANDS = 5
 
 
 def _quiet(message: str) -> None:
@@ -82,9 +80,10 @@ def area_hash(area: str) -> str:
 
 
 def named_files(scenario: Scenario) -> dict[str, str]:
-    """The hash of each file the scenario names besides its area (``budget.curves``),
-    by key path."""
-    files = {"budget.curves": scenario.budget.curves}
+    """The hash of each file the scenario names besides its area (``budget.curves``,
+    ``budget.previous``), by key path."""
+    files = {"budget.curves": scenario.budget.curves,
+             "budget.previous": scenario.budget.previous}
     return {key: file_digest(path) for key, path in files.items()
             if path is not None and Path(path).is_file()}
 
@@ -106,33 +105,6 @@ def run_id(scenario: Scenario, area_digest: str) -> str:
 
 def _write(frame: pd.DataFrame, path: Path) -> None:
     frame.to_parquet(path, index=False)
-
-
-def _campaigns_from_budget(plan: pd.DataFrame, adults: pd.Series, weeks: int,
-                           quarterly: bool) -> list[tuple[str, float, tuple[int, int],
-                                                          tuple[str, ...]]]:
-    """Campaigns for the simulation from a budget plan: per channel (and quarter), the
-    communities with spend grouped into spend-per-adult bands, one campaign each (the
-    model spreads a campaign's spend evenly over its residents)."""
-    out = []
-    spend = plan[plan["spend"] > 1e-6]
-    for (channel, quarter), g in spend.groupby(["channel", "quarter"], sort=True):
-        if quarterly:
-            span, q = weeks / 4, int(str(quarter))
-            first = round(span * (q - 1)) + 1
-            last = max(first, round(span * q))
-        else:
-            first, last = 1, weeks
-        per_adult = g["spend"].to_numpy() / np.maximum(
-            adults.reindex(g["community_id"]).to_numpy(float), 1.0)
-        order = np.argsort(per_adult, kind="stable")
-        for band in np.array_split(order, min(SPEND_BANDS, len(order))):
-            if band.size == 0:
-                continue
-            members = tuple(str(c) for c in g["community_id"].to_numpy()[band])
-            out.append((str(channel), float(g["spend"].to_numpy()[band].sum()),
-                        (first, last), members))
-    return out
 
 
 def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "runs",
@@ -222,33 +194,29 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
         inputs = plans.simulation_inputs(prep, outlets)
         campaigns = [Campaign(c.channel, c.spend, c.weeks, c.segments, c.communities)
                      for c in sc.campaigns]
+        venues = plans.event_venues(prep)
+        base_params = plans.simulation_params(sc, events=plans.scheduled_events(events))
+        result = None
         if sc.budget.enabled:
-            done = stage("response curves")
-            table = plans.response_curves(prep, inputs, progress=progress)
-            done()
-            warnings += [f"response curves: {line}" for line in curve_notes(table)]
-            done = stage("budget plan")
-            budget = plans.budget_plan(prep, table)
-            done()
+            checked = budget_stage(sc, prep, inputs, explicit=campaigns, params=base_params,
+                                   venues=venues, stage=stage, progress=progress)
+            warnings += checked.warnings
+            budget = checked.budget
             _write(budget.plan.assign(community=budget.plan["community_id"].map(
                 community_names(prep.area))), tmp / "plan_budget.parquet")
-            summary["budget"] = {"status": budget.status, "spend": budget.spend,
-                                 "customers": budget.customers,
-                                 "marginal_value": budget.marginal_value,
-                                 "binding": list(budget.binding)}
-            for ch, spend, weeks, members in _campaigns_from_budget(
-                    budget.plan, prep.area.adults, sc.simulation.weeks, sc.budget.quarterly):
-                campaigns.append(Campaign(ch, spend, weeks, (), members))
+            _write(checked.curves, tmp / "curves.parquet")
+            summary["budget"] = checked.summary()
+            campaigns, result = checked.campaigns, checked.result
         if sc.simulation.enabled:
-            done = stage(f"simulation ({sc.simulation.replications} replications)")
-            params = plans.simulation_params(sc, campaigns=tuple(campaigns),
-                                             events=plans.scheduled_events(events))
-            result = run_replications(
-                inputs, params, replications=sc.simulation.replications, seed=sc.seed,
-                venues=plans.event_venues(prep), on_replication=(lambda i, n: progress(
-                    f"{sc.name}: simulation, replication {i} of {n}")) if estimate.long
-                else None)
-            done()
+            params = dataclasses.replace(base_params, campaigns=tuple(campaigns))
+            if result is None:
+                done = stage(f"simulation ({sc.simulation.replications} replications)")
+                result = run_replications(
+                    inputs, params, replications=sc.simulation.replications, seed=sc.seed,
+                    venues=venues, on_replication=(lambda i, n: progress(
+                        f"{sc.name}: simulation, replication {i} of {n}")) if estimate.long
+                    else None)
+                done()
             ts = pd.concat([result.timeseries.assign(arm="campaign"),
                             result.counterfactual.assign(arm="counterfactual")],
                            ignore_index=True)

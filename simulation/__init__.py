@@ -26,7 +26,13 @@ if TYPE_CHECKING:
     )
     from simulation.plausibility import ENVELOPE, Envelope, plausibility_warnings
     from simulation.population import Venues, community_inputs, venue_inputs
-    from simulation.replications import KPI_NAMES, ReplicationResult, run_replications
+    from simulation.replications import (
+        KPI_NAMES,
+        ReplicationResult,
+        new_customers_by_replication,
+        run_replications,
+        t_interval,
+    )
     from simulation.ties import erdos_renyi_ties, row_normalize, small_world_ties
 
 __all__ = [
@@ -52,10 +58,12 @@ __all__ = [
     "community_inputs",
     "diffusion_model",
     "erdos_renyi_ties",
+    "new_customers_by_replication",
     "plausibility_warnings",
     "row_normalize",
     "run_replications",
     "small_world_ties",
+    "t_interval",
     "venue_inputs",
 ]
 
@@ -83,10 +91,12 @@ _WHERE: dict[str, str] = {
     "community_inputs": "simulation.population",
     "diffusion_model": "simulation.diffusion",
     "erdos_renyi_ties": "simulation.ties",
+    "new_customers_by_replication": "simulation.replications",
     "plausibility_warnings": "simulation.plausibility",
     "row_normalize": "simulation.ties",
     "run_replications": "simulation.replications",
     "small_world_ties": "simulation.ties",
+    "t_interval": "simulation.replications",
     "venue_inputs": "simulation.population",
 }
 

@@ -104,6 +104,7 @@ class CommunityMarketModel(mesa.Model):
             np.float32)
         self._organic = (params.base_adoption * self._access).astype(np.float32)
         self._shares = TieShares(r.ties, (self.stage >= NEW) & (self.stage <= MATURE))
+        self._community_code: dict[object, int] | None = None
         targets = [self._target_mask(c.segments, c.communities) for c in params.campaigns]
         at_venues = ({k for k, c in enumerate(params.campaigns)
                       if c.channel == "community_event"} if venues is not None else set())
@@ -148,7 +149,12 @@ class CommunityMarketModel(mesa.Model):
                     wanted |= np.isin(seg, codes)
             mask &= wanted
         if communities:
-            mask &= np.isin(r.community, r.community_ids.get_indexer(pd.Index(communities)))
+            if self._community_code is None:
+                self._community_code = {c: k for k, c in enumerate(r.community_ids)}
+            wanted_community = np.zeros(len(r.community_ids), dtype=bool)
+            wanted_community[[self._community_code[c] for c in communities
+                              if c in self._community_code]] = True
+            mask &= wanted_community[r.community]
         return mask
 
     def _expose(self, customer: np.ndarray) -> tuple[float, np.ndarray]:

@@ -13,7 +13,8 @@ from simulation.errors import SimulationError
 from simulation.params import CHANNELS, SimulationParams
 from simulation.population import Venues
 
-__all__ = ["KPI_NAMES", "ReplicationResult", "channel_totals", "kpis", "run_replications",
+__all__ = ["KPI_NAMES", "ReplicationResult", "channel_totals", "kpis",
+           "new_customers_by_replication", "replication_seeds", "run_replications",
            "summarize", "t_interval"]
 
 KPI_NAMES: tuple[str, ...] = (
@@ -127,6 +128,33 @@ class ReplicationResult:
     channels: pd.DataFrame
 
 
+def replication_seeds(seed: int, replications: int) -> list[int]:
+    """The model seed of each replication, spawned from ``seed`` (numpy SeedSequence): the
+    first ``n`` are the same whatever the number asked for, so a shorter run pairs with
+    the first replications of a longer one."""
+    if replications < 1:
+        raise SimulationError(f"replications = {replications}: expected at least 1")
+    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(
+        replications)]
+
+
+def new_customers_by_replication(inputs: pd.DataFrame, params: SimulationParams, *,
+                                 replications: int, seed: int,
+                                 capacity: pd.Series | None = None,
+                                 venues: Venues | None = None) -> np.ndarray:
+    """New customers of each replication of a campaign run, without its counterfactual:
+    with the seeds of :func:`run_replications`, the difference between two plans run
+    this way is their paired difference in uplift (the counterfactual is the same)."""
+    from simulation.model import CommunityMarketModel
+
+    out = []
+    for s in replication_seeds(seed, replications):
+        model = CommunityMarketModel(inputs, params, capacity=capacity, seed=s,
+                                     venues=venues).run()
+        out.append(float(model.timeseries()["new_customers"].sum()))
+    return np.asarray(out)
+
+
 def run_replications(inputs: pd.DataFrame, params: SimulationParams, *, replications: int,
                      seed: int, capacity: pd.Series | None = None,
                      venues: Venues | None = None,
@@ -139,10 +167,7 @@ def run_replications(inputs: pd.DataFrame, params: SimulationParams, *, replicat
     ``on_replication(done, replications)`` is called after each replication."""
     from simulation.model import CommunityMarketModel
 
-    if replications < 1:
-        raise SimulationError(f"replications = {replications}: expected at least 1")
-    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(
-        replications)]
+    seeds = replication_seeds(seed, replications)
     adults = float(inputs[["pop_18_35", "pop_36_55", "pop_56_plus"]].to_numpy().sum())
     rows, series, series_cf, channels = [], [], [], []
     for i, s in enumerate(seeds):

@@ -66,8 +66,7 @@ def test_stages_chain(prepared: plans.Prepared) -> None:
     assert visits[outlets["kind"] == "smart_atm"].sum() == 0
 
 
-def test_curves_add_up_to_the_city_and_are_cached(prepared: plans.Prepared,
-                                                  tmp_path: Path) -> None:
+def test_curves_are_per_adult_and_cached(prepared: plans.Prepared, tmp_path: Path) -> None:
     outlets = plans.open_outlets(prepared, None)
     inputs = plans.simulation_inputs(prepared, outlets)
     params = SimulationParams(weeks=12, max_agents=2_000)
@@ -75,10 +74,14 @@ def test_curves_add_up_to_the_city_and_are_cached(prepared: plans.Prepared,
                              levels=(0.5, 1.0, 2.0), cache_dir=tmp_path)
     assert set(curves["channel"]) == {"sms", "kol_live"}
     assert (curves["k"] > 0).all() and (curves["rmax"] >= 0).all()
-    # shares sum to one per channel and segment: community k over rmax is the city's
-    ratio = curves["k"] / curves["rmax"].where(curves["rmax"] > 0)
-    spread = ratio.groupby([curves["channel"], curves["segment"]]).agg(["min", "max"]).dropna()
+    # reach depends on spend per adult: a community's k is the same per adult everywhere
+    adults = inputs[["pop_18_35", "pop_36_55", "pop_56_plus"]].sum(axis=1)
+    per_adult = curves["k"] / curves["community_id"].map(adults)
+    spread = per_adult.groupby([curves["channel"], curves["segment"]]).agg(["min", "max"])
     assert np.allclose(spread["min"], spread["max"], rtol=1e-9)
+    # the fit is kept: replications, multipliers and their quality
+    assert curves["sweep_replications"].between(2, 3).all()
+    assert (curves["multiplier"] > 0).all() and curves["community_r2"].notna().all()
     again = simulate_curves(inputs, params, reference=20_000, channels=("sms", "kol_live"),
                             levels=(0.5, 1.0, 2.0), cache_dir=tmp_path)
     pd.testing.assert_frame_equal(curves, again)

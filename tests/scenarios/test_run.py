@@ -17,7 +17,8 @@ from scenarios.schema import Scenario, ScenarioError
 from simulation import CHANNELS, SimulationParams
 
 FILES = ("manifest.json", "scores.parquet", "plan_outlets.parquet", "plan_events.parquet",
-         "plan_staff.parquet", "plan_budget.parquet", "timeseries.parquet", "kpis.parquet")
+         "plan_staff.parquet", "plan_budget.parquet", "curves.parquet", "timeseries.parquet",
+         "kpis.parquet")
 
 
 def small(area: Path, **over: object) -> Scenario:
@@ -46,7 +47,16 @@ def test_run_folder_contents(small_synth: Path, tmp_path: Path) -> None:
     manifest = json.loads((result.path / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["seed"] == 3
     assert manifest["scenario"]["budget"]["total"] == 60_000
-    assert set(manifest["timings"]) >= {"outlet plan", "budget plan"}
+    assert set(manifest["timings"]) >= {"outlet plan", "response curves", "budget plan",
+                                        "simple rules"}
+    # the plan checked by its simulation: each round, and the simple rules beside it
+    checked = manifest["summary"]["budget"]
+    assert 1 <= len(checked["rounds"]) <= 3
+    last = checked["rounds"][-1]
+    assert last["low"] <= last["simulated"] <= last["high"] and last["forecast"] > 0
+    assert {r["rule"] for r in checked["rules"]} == {"equal", "adults"}
+    assert all(r["low"] <= r["advantage"] <= r["high"] for r in checked["rules"])
+    assert set(checked["curves"]) == set(CHANNELS)
     kpis = pd.read_parquet(result.path / "kpis.parquet")
     assert len(kpis) == 3 and (kpis["run_id"] == result.run_id).all()
     # the simulation spends the budget plan over its horizon (8 weeks here) and holds the
@@ -173,7 +183,7 @@ def test_sitesim_run_ends_with_the_headline_and_the_folder(small_synth: Path,
     path.write_text(f'name = "small"\narea = "{small_synth}"\nseed = 3\n[outlets]\n'
                     'enabled = false\n[budget]\ntotal = 60_000\n[simulation]\nweeks = 8\n'
                     'replications = 3\nmax_agents = 2_000\n')
-    env = {**os.environ, "SITESIM_CACHE_DIR": str(tmp_path / "cache")}
+    env = {**os.environ, "SITESIM_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "200"}
     out = subprocess.run([sys.executable, "-m", "scenarios", "run", str(path), "--runs",
                           str(tmp_path / "runs")], capture_output=True, text=True,
                          timeout=600, check=False, env=env)
@@ -188,3 +198,7 @@ def test_sitesim_run_ends_with_the_headline_and_the_folder(small_synth: Path,
 
     assert row.split()[1] == format_kpi(kpis["uplift_new_customers"]["mean"])
     assert any(line.strip().startswith("yearly_attrition") for line in lines)
+    # the budget plan's checks: the round(s) and the simple rules
+    checks = [line for line in lines if "round 1" in line or "vs equal" in line
+              or "vs adults" in line]
+    assert len(checks) >= 3, out.stdout

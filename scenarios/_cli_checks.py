@@ -1,0 +1,48 @@
+"""The budget plan's checks in the terminal: the rounds of the loop and the simple
+rules, for ``sitesim run``, ``compare`` and ``demo``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from rich.table import Table
+
+from scenarios._console import console
+
+__all__ = ["print_plan_checks"]
+
+
+def print_plan_checks(folders: Sequence[str | Path], names: Mapping[str, str] | None = None,
+                      *, markdown: bool = False) -> None:
+    """A table of each run's checks (scenarios.plan_checks); nothing without checks."""
+    from scenarios.plan_checks import plan_checks
+    from scenarios.store import format_kpi
+
+    frame = plan_checks(folders)
+    if frame.empty:
+        return
+    title = ("The budget plan checked: each round's forecast against the plan's simulated "
+             "uplift (new customers), and the plan's paired advantage over simple rules "
+             "with the same money (±95% interval, same random numbers)")
+    header = ["scenario", "check", "plan", "other", "difference (±95%)", "verdict"]
+    rows = []
+    for r in frame.to_dict("records"):
+        difference = float(r["difference"])
+        half = (float(r["high"]) - float(r["low"])) / 2
+        sign = "+" if difference >= 0 else ""
+        run_id = str(r["run_id"])
+        rows.append([(names or {}).get(run_id, run_id), str(r["check"]),
+                     format_kpi(float(r["plan"])), format_kpi(float(r["other"])),
+                     f"{sign}{format_kpi(difference)} ±{format_kpi(half)}", str(r["verdict"])])
+    if markdown:
+        lines = [title, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        console.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
+        return
+    table = Table(title=title)
+    for col in header:
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)

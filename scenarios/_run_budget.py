@@ -1,0 +1,106 @@
+"""The budget stage of a run: curves, plan, the plan checked by its simulation round by
+round, and the simple rules it must beat (scenarios.plan_check)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from scenarios import plans
+from scenarios.curves import curve_notes, curve_summary
+from scenarios.plan_check import (
+    Round,
+    RuleResult,
+    campaigns_from_budget,
+    closed_loop,
+    simple_rules,
+)
+from scenarios.previous import read_previous
+from simulation import Campaign, ReplicationResult, SimulationParams, Venues
+
+__all__ = ["BudgetStage", "budget_stage"]
+
+Stage = Callable[[str], Callable[[], None]]
+
+
+@dataclass(frozen=True)
+class BudgetStage:
+    """What the budget stage leaves for the run: the final plan and its curves, the
+    campaigns to simulate (the scenario's own and the plan's), the simulation of them
+    when the loop ran it, the rounds, the rules, and warnings."""
+
+    budget: Any  # optimizer.BudgetPlan
+    curves: pd.DataFrame
+    campaigns: list[Campaign]
+    result: ReplicationResult | None
+    rounds: list[Round]
+    rules: list[RuleResult]
+    warnings: list[str]
+
+    def summary(self) -> dict[str, object]:
+        b = self.budget
+        return {"status": b.status, "spend": b.spend, "customers": b.customers,
+                "marginal_value": b.marginal_value, "binding": list(b.binding),
+                "rounds": [r.as_dict() for r in self.rounds],
+                "rules": [r.as_dict() for r in self.rules],
+                "curves": curve_summary(self.curves)}
+
+
+def budget_stage(sc: Any, prep: plans.Prepared, inputs: pd.DataFrame, *,
+                 explicit: Sequence[Campaign], params: SimulationParams,
+                 venues: Venues | None, stage: Stage,
+                 progress: Callable[[str], None]) -> BudgetStage:
+    """Curves, plan and, with the simulation on, the loop and the rules."""
+    previous = (read_previous(sc.budget.previous, prep.area.communities.index)
+                if sc.budget.previous is not None else None)
+    done = stage("response curves")
+    table = plans.response_curves(prep, inputs, progress=progress)
+    done()
+    warnings = [f"response curves: {line}" for line in curve_notes(table)]
+    adults = prep.area.adults
+
+    def plan(curves: pd.DataFrame) -> Any:
+        return plans.budget_plan(prep, curves)
+
+    if not sc.simulation.enabled:
+        done = stage("budget plan")
+        budget = plan(table)
+        done()
+        planned = campaigns_from_budget(budget.plan, adults, sc.simulation.weeks,
+                                        sc.budget.quarterly)
+        return BudgetStage(budget, table, [*explicit, *planned], None, [], [], warnings)
+    done = stage("budget plan")  # checked by its simulation: the loop runs it
+    progress(f"{sc.name}: the plan is checked by its simulation "
+             f"({sc.simulation.replications} replications, at most {sc.budget.rounds} "
+             "rounds)")
+    loop = closed_loop(plan=plan, curves=table, inputs=inputs, params=params,
+                       explicit=explicit, adults=adults, quarterly=sc.budget.quarterly,
+                       replications=sc.simulation.replications, seed=sc.seed,
+                       venues=venues, rounds=sc.budget.rounds,
+                       progress=lambda m: progress(f"{sc.name}: {m}"))
+    done()
+    last = loop.rounds[-1]
+    if not last.agrees:
+        warnings.append(
+            f"budget plan: after {len(loop.rounds)} round(s) the forecast of "
+            f"{last.forecast:,.0f} new customers is {abs(last.gap):.0%} "
+            f"{'above' if last.gap > 0 else 'below'} the simulated {last.simulated:,.0f} "
+            f"({last.low:,.0f} to {last.high:,.0f}); the simulated figure is the one to use")
+    done = stage("simple rules")
+    full = loop.result.per_replication["new_customers"].to_numpy(float)
+    rules = simple_rules(plan=loop.budget.plan, full=full,  # type: ignore[attr-defined]
+                         without=full - loop.budget_new, inputs=inputs, params=params,
+                         explicit=explicit, adults=adults, seed=sc.seed, venues=venues,
+                         previous=previous, progress=lambda m: progress(f"{sc.name}: {m}"))
+    done()
+    for rule in rules:
+        if rule.verdict != "the plan is better":
+            warnings.append(f"budget plan: against the {rule.rule} rule ({rule.description}) "
+                            f"{rule.verdict}: {rule.advantage:+,.0f} new customers "
+                            f"({rule.low:+,.0f} to {rule.high:+,.0f})")
+    return BudgetStage(loop.budget, loop.curves, loop.campaigns, loop.result, loop.rounds,
+                       rules, warnings)
+

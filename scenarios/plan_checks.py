@@ -1,0 +1,50 @@
+"""The budget plan's checks as a table, from run folders: each round's forecast against
+the simulated uplift of the plan, and the plan's paired advantage over each simple rule
+(scenarios.plan_check writes them into the manifest's ``summary.budget``). Read by
+``sitesim run``, ``compare`` and ``demo`` and by the dashboard."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["CHECK_COLUMNS", "plan_checks"]
+
+CHECK_COLUMNS = ("run_id", "check", "plan", "other", "difference", "low", "high",
+                 "verdict")
+
+
+def plan_checks(folders: Sequence[str | Path]) -> pd.DataFrame:
+    """One row per check of each run's budget plan. ``check`` is ``round N``: ``plan`` is
+    the forecast, ``other`` the simulated uplift of the plan's campaigns, ``difference``
+    the forecast less it (``low``, ``high``: the same less the simulated interval's
+    ends), ``verdict`` agree or disagree (docs/scenarios.md, "Plans that hold up"). Or
+    ``vs <rule>``: ``plan`` and ``other`` are the plan's and the rule's simulated uplift,
+    ``difference`` the plan's paired advantage with its 95% interval. Runs without a
+    checked plan have no rows."""
+    rows = []
+    for folder in folders:
+        path = Path(folder)
+        try:
+            manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        budget = (manifest.get("summary") or {}).get("budget") or {}
+        run_id = manifest.get("run_id", path.name)
+        rounds = budget.get("rounds") or []
+        for r in rounds:
+            rows.append({"run_id": run_id, "check": f"round {r['round']}",
+                         "plan": r["forecast"], "other": r["simulated"],
+                         "difference": r["forecast"] - r["simulated"],
+                         "low": r["forecast"] - r["high"], "high": r["forecast"] - r["low"],
+                         "verdict": "agree" if r["agrees"] else "disagree"})
+        simulated = rounds[-1]["simulated"] if rounds else None
+        for rule in budget.get("rules") or []:
+            rows.append({"run_id": run_id, "check": f"vs {rule['rule']}",
+                         "plan": simulated, "other": rule["uplift"],
+                         "difference": rule["advantage"], "low": rule["low"],
+                         "high": rule["high"], "verdict": rule["verdict"]})
+    return pd.DataFrame(rows, columns=list(CHECK_COLUMNS))

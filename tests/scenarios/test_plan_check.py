@@ -1,0 +1,124 @@
+"""The budget plan checked by its simulation: campaigns that spend what the plan says,
+the agreement rule, the loop correcting wrong curves, the simple rules and last year's
+split (docs/scenarios.md, "Plans that hold up")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo.errors import InputError
+from scenarios import plans
+from scenarios.curves import simulate_curves
+from scenarios.plan_check import agrees, campaigns_from_budget, closed_loop, rule_splits
+from scenarios.previous import read_previous
+from scenarios.schema import Scenario
+from simulation import SimulationParams
+
+
+def _plan(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["community_id", "channel", "spend"]).assign(quarter=1)
+
+
+def test_campaigns_give_each_community_its_planned_spend() -> None:
+    adults = pd.Series({"A": 100.0, "B": 200.0, "C": 100.0})
+    plan = _plan([("A", "sms", 1_000), ("B", "sms", 2_000), ("C", "sms", 500),
+                  ("A", "kol_live", 0.0), ("C", "kol_live", 50)])
+    campaigns = campaigns_from_budget(plan, adults, weeks=52, quarterly=False)
+    # A and B spend 10 per adult: one campaign; C apart; nothing where nothing is planned
+    assert sorted((c.channel, c.communities, c.spend) for c in campaigns) == [
+        ("kol_live", ("C",), 50.0), ("sms", ("A", "B"), 3_000.0), ("sms", ("C",), 500.0)]
+    # the model spreads a campaign evenly over its adults: each community's spend
+    spent = {}
+    for c in campaigns:
+        members = adults[list(c.communities)]
+        for cid, a in members.items():
+            spent[(cid, c.channel)] = c.spend * a / members.sum()
+    assert spent == {("A", "sms"): 1_000, ("B", "sms"): 2_000, ("C", "sms"): 500,
+                     ("C", "kol_live"): 50}
+    quarters = campaigns_from_budget(plan.assign(quarter=[1, 4, 2, 1, 1]), adults, weeks=52,
+                                     quarterly=True)
+    assert {c.communities: c.weeks for c in quarters if c.channel == "sms"} == {
+        ("A",): (1, 13), ("B",): (40, 52), ("C",): (14, 26)}
+
+
+def test_agreement_is_the_interval_widened_by_five_percent_of_the_mean() -> None:
+    assert agrees(1_000, 1_000, 950, 1_050)
+    assert agrees(1_099, 1_000, 950, 1_050)  # 1,050 + 50
+    assert not agrees(1_101, 1_000, 950, 1_050)
+    assert agrees(901, 1_000, 950, 1_050) and not agrees(899, 1_000, 950, 1_050)
+
+
+def test_simple_rules_spend_the_same_money() -> None:
+    adults = pd.Series({"A": 100.0, "B": 300.0})
+    plan = _plan([("A", "sms", 900), ("B", "sms", 0), ("A", "kol_live", 100),
+                  ("B", "kol_live", 1_000)])
+    previous = pd.DataFrame({"community_id": ["A", "B"], "channel": ["sms", "sms"],
+                             "spend": [100.0, 100.0]})
+    rules = rule_splits(plan, adults, previous)
+    assert set(rules) == {"equal", "adults", "previous"}
+    for _, split in rules.values():
+        assert split["spend"].sum() == pytest.approx(2_000)
+    equal = rules["equal"][1]
+    assert len(equal) == 4 and np.allclose(equal["spend"], 500)
+    by_adults = rules["adults"][1].set_index(["community_id", "channel"])["spend"]
+    assert by_adults[("A", "sms")] == pytest.approx(250)
+    assert by_adults[("B", "kol_live")] == pytest.approx(750)
+    assert rules["previous"][1]["spend"].tolist() == [1_000, 1_000]
+    assert "scaled by 10" in rules["previous"][0]
+
+
+def test_last_years_split_reports_every_problem(tmp_path: Path) -> None:
+    path = tmp_path / "last.csv"
+    path.write_text("community_id,channel,spend\nA,sms,10\nZ,sms,5\nA,fax,1\nB,sms,-3\n"
+                    "A,sms,2\n")
+    with pytest.raises(InputError) as caught:
+        read_previous(path, pd.Index(["A", "B"]))
+    lines = caught.value.lines()
+    assert any("row 3: community_id" in x and "'Z'" in x for x in lines)
+    assert any("row 4: channel" in x and "'fax'" in x for x in lines)
+    assert any("row 5: spend" in x for x in lines)
+    assert any("row 6" in x and "again" in x for x in lines)
+    assert all(str(path) in x for x in lines)
+    good = tmp_path / "good.csv"
+    good.write_text("community_id,channel,spend\nA,sms,10\nB,kol_live,5\n")
+    assert read_previous(good, pd.Index(["A", "B"]))["spend"].sum() == 15
+    with pytest.raises(InputError, match="no column spend"):
+        (tmp_path / "bad.csv").write_text("community_id,channel\nA,sms\n")
+        read_previous(tmp_path / "bad.csv", pd.Index(["A"]))
+
+
+@pytest.fixture(scope="module")
+def small_plan(small_synth: Path) -> tuple[plans.Prepared, pd.DataFrame, pd.DataFrame]:
+    sc = Scenario(name="t", area=str(small_synth), outlets={"enabled": False},
+                  budget={"total": 60_000}, simulation={"weeks": 26, "max_agents": 6_000,
+                                                        "replications": 4})
+    prep = plans.prepare(sc)
+    inputs = plans.simulation_inputs(prep, plans.open_outlets(prep, None))
+    curves = simulate_curves(inputs, SimulationParams(weeks=26, max_agents=6_000),
+                             reference=60_000 / 7, seed=1)
+    return prep, inputs, curves
+
+
+def test_the_loop_corrects_curves_that_promise_too_much(
+        small_plan: tuple[plans.Prepared, pd.DataFrame, pd.DataFrame]) -> None:
+    prep, inputs, curves = small_plan
+    sc = prep.scenario
+    wrong = curves.assign(rmax=curves["rmax"] * 3)  # three times what the model does
+    loop = closed_loop(plan=lambda c: plans.budget_plan(prep, c), curves=wrong,
+                       inputs=inputs, params=plans.simulation_params(sc), explicit=(),
+                       adults=prep.area.adults, quarterly=False, replications=4, seed=2,
+                       venues=None, rounds=3, progress=lambda _: None)
+    first, last = loop.rounds[0], loop.rounds[-1]
+    assert not first.agrees and first.gap > 1.0  # forecast about three times simulated
+    # the local sweep finds each funded channel's contribution near a third of forecast
+    assert first.corrections and all(v < 0.6 for v in first.corrections.values())
+    assert first.cross_channel is not None
+    assert last.agrees and abs(last.gap) < first.gap / 3
+    assert len(loop.rounds) >= 2
+    # the final plan's simulation is the one returned (its campaigns, its replications)
+    assert len(loop.result.per_replication) == 4
+    assert loop.budget_new.mean() == pytest.approx(last.simulated)
