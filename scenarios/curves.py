@@ -25,7 +25,7 @@ import pandas as pd
 
 from scenarios._curve_fit import fit_curves
 from scenarios._fingerprint import code_fingerprint
-from scenarios._sweep_size import LEVELS
+from scenarios._sweep_size import LEVELS, MAX_REPLICATIONS, MIN_REPLICATIONS
 from simulation import CHANNELS, Campaign, SimulationParams, Venues
 
 __all__ = ["LEVELS", "MAX_REPLICATIONS", "POOR_FIT_R2", "TARGET_SE", "curve_notes",
@@ -35,8 +35,6 @@ __all__ = ["LEVELS", "MAX_REPLICATIONS", "POOR_FIT_R2", "TARGET_SE", "curve_note
 #: of it: the plan's forecast must agree with its simulation within 5% of the mean beside
 #: the simulation's own interval (docs/scenarios.md), so each curve is known to half that.
 TARGET_SE = 0.025
-#: Replications the sweep runs at least (a standard error needs two) and at most.
-MIN_REPLICATIONS, MAX_REPLICATIONS = 2, 3
 #: Channels that bring less than this share of the sweep's uplift do not set its size.
 SMALL_CHANNEL = 0.05
 

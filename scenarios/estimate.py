@@ -1,9 +1,13 @@
 """How long a scenario will take, said before it starts.
 
 The simulation dominates a long run: each replication simulates the campaign and its
-counterfactual, so a run is ``agents x weeks x replications x 2`` resident-weeks, and a
+counterfactual, so a run is ``agents x weeks x replications x 2`` resident-weeks; a
 budget's response curves (on first use; they are cached) add ``channels x levels + 1``
-sweep runs of up to 20,000 agents. The rate is measured, not guessed: the sample city's
+sweep runs of up to 20,000 agents in each of up to three sweep replications; a budget
+plan checked by its simulation adds one campaign run a replication for each simple rule
+(two, three with ``budget.previous``) and one for the scenario without the plan where it
+has campaigns or events of its own (a round that disagrees adds more: not counted).
+The rate is measured, not guessed: the sample city's
 baseline (200,000 agents x 52 weeks x 4 replications x 2 arms = 83 M resident-weeks)
 simulates in 14.1 s on two cores, 5.9 M resident-weeks a second; the travel stage and the
 plans add seconds to tens of seconds by the size of the street network.
@@ -15,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from scenarios._models import Scenario
-from scenarios._sweep_size import LEVELS, SWEEP_AGENTS
+from scenarios._sweep_size import LEVELS, MAX_REPLICATIONS, SWEEP_AGENTS
 from simulation.params import CHANNELS
 
 __all__ = ["LONG_SECONDS", "RESIDENT_WEEKS_PER_SECOND", "Estimate", "estimate_runs",
@@ -56,10 +60,16 @@ def estimate_runs(scenarios: Sequence[Scenario], adults: Sequence[float]) -> Est
     work = 0.0
     for sc, n in zip(scenarios, adults, strict=True):
         agents = min(float(n), sc.simulation.max_agents)
+        reps = sc.simulation.replications
         if sc.simulation.enabled:
-            work += agents * sc.simulation.weeks * sc.simulation.replications * 2
+            work += agents * sc.simulation.weeks * reps * 2
         if sc.budget.enabled and sc.budget.curves is None:  # the curves' own sweep
-            work += min(agents, SWEEP_AGENTS) * sc.simulation.weeks * _SWEEP_RUNS
+            work += (min(agents, SWEEP_AGENTS) * sc.simulation.weeks * _SWEEP_RUNS
+                     * MAX_REPLICATIONS)
+        if sc.budget.enabled and sc.simulation.enabled:  # the simple rules, the plan's base
+            arms = 2 + (sc.budget.previous is not None) + bool(
+                sc.campaigns or sum(sc.events.count.values()))
+            work += agents * sc.simulation.weeks * reps * arms
     return Estimate(work, work / RESIDENT_WEEKS_PER_SECOND, len(scenarios))
 
 

@@ -263,7 +263,7 @@ def test_whatif_runs_in_the_background_and_appears(runs: tuple[Path, list[str]])
 def test_a_difference_is_coloured_by_whether_it_is_better(kpi: str, delta: float,
                                                           significant: bool,
                                                           colour: str) -> None:
-    from dashboard.app import _delta_colour
+    from dashboard.compare import _delta_colour
 
     names = {"#0a7d32": "green", "#b42318": "red", "#0550ae": "blue", "#57606a": "grey"}
     assert names[_delta_colour(kpi, delta, significant)] == colour

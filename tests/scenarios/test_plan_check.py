@@ -122,3 +122,23 @@ def test_the_loop_corrects_curves_that_promise_too_much(
     # the final plan's simulation is the one returned (its campaigns, its replications)
     assert len(loop.result.per_replication) == 4
     assert loop.budget_new.mean() == pytest.approx(last.simulated)
+
+
+@pytest.mark.slow
+def test_the_sample_city_baseline_plan_holds_up(tmp_path: Path) -> None:
+    """Issue 16's acceptance on the library baseline: the final round's forecast lies in
+    the simulated 95% interval widened by 5% of the mean, and the plan beats the equal
+    and the adults-proportional split beyond noise (paired, same seeds)."""
+    import json
+
+    from scenarios import run_scenario
+
+    library = Path(__file__).resolve().parents[2] / "scenarios" / "library"
+    result = run_scenario(library / "baseline.toml", runs_dir=tmp_path)
+    budget = json.loads((result.path / "manifest.json").read_text())["summary"]["budget"]
+    last = budget["rounds"][-1]
+    widen = 0.05 * last["simulated"]
+    assert last["low"] - widen <= last["forecast"] <= last["high"] + widen, last
+    assert last["agrees"]
+    rules = {r["rule"]: r for r in budget["rules"]}
+    assert rules["equal"]["low"] > 0 and rules["adults"]["low"] > 0, rules
