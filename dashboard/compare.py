@@ -16,7 +16,8 @@ from geo.errors import InputError
 from scenarios.store import format_kpi, group_warnings
 
 __all__ = ["LOWER_IS_BETTER", "NEUTRAL", "Figure", "compare_cards", "compare_differences",
-           "compare_figures", "compare_view", "compare_warnings", "kpi_cards"]
+           "compare_figures", "compare_view", "compare_warnings", "kpi_cards",
+           "plan_check_table"]
 
 _CARD = {"border": "1px solid #d0d7de", "borderRadius": "6px", "padding": "8px 12px",
          "minWidth": "190px", "background": "#fff"}
@@ -126,12 +127,46 @@ def compare_cards(run_ids: Sequence[str] | None, baseline: str | None,
         return f"404: {exc}", []
     message = (f"Compared with {baseline}; differences are paired where runs share a seed "
                "and replications (common random numbers).")
+    parts: list[Any] = [message]
     warnings = compare_warnings(run_ids, runs_dir)
     if warnings:  # one callback, one round trip: the warnings come with the cards
-        return [message, html.Ul(warnings, id="compare-warnings",
-                                 style={"color": "#9a6700", "margin": "4px 0"})], \
-            kpi_cards(table)
-    return message, kpi_cards(table)
+        parts.append(html.Ul(warnings, id="compare-warnings",
+                             style={"color": "#9a6700", "margin": "4px 0"}))
+    checks = plan_check_table(run_ids, runs_dir)
+    if checks is not None:
+        parts.append(checks)
+    return (parts if len(parts) > 1 else message), kpi_cards(table)
+
+
+def plan_check_table(run_ids: Sequence[str], runs_dir: Path) -> Any | None:
+    """The runs' budget plans checked (scenarios.plan_checks): each round's forecast
+    against the plan's simulated uplift, and the plan's paired advantage over the simple
+    rules with its 95% interval; None when no run has a checked plan."""
+    from scenarios.plan_checks import plan_checks
+    from scenarios.store import resolve_run
+
+    try:
+        frame = plan_checks([resolve_run(r, runs_dir) for r in run_ids])
+    except InputError:
+        return None
+    if frame.empty:
+        return None
+    header = ["run", "check", "plan", "other", "difference ±95%", "verdict"]
+    rows = []
+    for r in frame.to_dict("records"):
+        half = (float(r["high"]) - float(r["low"])) / 2
+        sign = "+" if float(r["difference"]) >= 0 else ""
+        rows.append(html.Tr([html.Td(str(v)) for v in (
+            r["run_id"], r["check"], format_kpi(float(r["plan"])),
+            format_kpi(float(r["other"])),
+            f"{sign}{format_kpi(float(r['difference']))} ±{format_kpi(half)}",
+            r["verdict"])]))
+    return html.Details([
+        html.Summary("budget plans checked: forecast against simulation, and against "
+                     "simple rules with the same money (new customers)"),
+        html.Table([html.Thead(html.Tr([html.Th(h) for h in header])), html.Tbody(rows)],
+                   style={"fontSize": "13px", "borderCollapse": "collapse"})],
+        id="plan-checks", open=True, style={"margin": "4px 0"})
 
 
 def compare_warnings(run_ids: Sequence[str] | None, runs_dir: Path) -> list[Any]:

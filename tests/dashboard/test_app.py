@@ -49,7 +49,8 @@ def test_compare_view(runs: tuple[Path, list[str]]) -> None:
     root, ids = runs
     message, cards, curves, budget, staff, rows, columns = compare_view(
         ids, ids[1], "new customers (cumulative)", root)
-    text, warnings = message  # these runs recorded warnings: they come below the message
+    text, warnings, checks = message  # warnings and the plan checks below the message
+    assert checks.id == "plan-checks"
     assert text.startswith(f"Compared with {ids[1]}")
     assert [li.children for li in warnings.children] == [
         li.children for li in compare_warnings(ids, root)]
@@ -124,9 +125,16 @@ def test_callbacks_over_http(runs: tuple[Path, list[str]]) -> None:
     assert client.post("/_dash-update-component", json=body).status_code == 204
     compared = call([("compare-message", "children"), ("cards", "children")],
                     [("runs", "value", ids), ("baseline", "value", ids[0])])
-    text, warnings = compared["compare-message"]["children"]
+    text, warnings, checks = compared["compare-message"]["children"]
     assert text.startswith(f"Compared with {ids[0]}")
     assert warnings["props"]["id"] == "compare-warnings" and warnings["props"]["children"]
+    # each run's budget plan checked: its round(s) and the simple rules, with verdicts
+    assert checks["props"]["id"] == "plan-checks"
+    shown = json.dumps(checks)
+    for word in ("round 1", "vs equal", "vs adults"):
+        assert word in shown
+    assert any(v in shown for v in ("the plan is better", "no difference beyond noise",
+                                     "the rule is better"))
     assert len(compared["cards"]["children"]) == len(data.COMPARE_KPIS)
     figures = call([("curves", "figure"), ("budget", "figure"), ("staff", "figure")],
                    [("runs", "value", ids), ("curve", "value", "customers")])
