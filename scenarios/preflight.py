@@ -81,11 +81,22 @@ def _community_problems(sc: Scenario, index: AreaIndex) -> list[Problem]:
     known = set(index.communities)
     named = [(f"campaigns[{i}].communities", c.communities) for i, c in enumerate(sc.campaigns)]
     named.append(("events.communities", sc.events.communities))
-    return [Problem("error", f"{sc.name}: {key}",
-                    f"{len(bad)} id(s) are not communities of {index.name}",
-                    "use community_id values of the area (sitesim score AREA lists them)",
-                    ids=tuple(bad))
-            for key, ids in named if (bad := [c for c in ids if c not in known])]
+    out = [Problem("error", f"{sc.name}: {key}",
+                   f"{len(bad)} id(s) are not communities of {index.name}",
+                   "use community_id values of the area (sitesim score AREA lists them)",
+                   ids=tuple(bad))
+           for key, ids in named if (bad := [c for c in ids if c not in known])]
+    if sc.budget.enabled and sc.budget.previous is not None:  # pandas only then
+        import pandas as pd
+
+        from geo.errors import InputError
+        from scenarios.previous import read_previous
+        try:
+            read_previous(sc.budget.previous, pd.Index(index.communities))
+        except InputError as exc:
+            out += list(exc.problems) or [Problem("error", f"{sc.name}: budget.previous",
+                                                  str(exc))]
+    return out
 
 
 def preflight(sc: Scenario, index: AreaIndex) -> Preflight:

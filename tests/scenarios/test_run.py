@@ -180,9 +180,15 @@ def test_sitesim_run_ends_with_the_headline_and_the_folder(small_synth: Path,
     import sys
 
     path = tmp_path / "small.toml"
+    # last year's split: everything on sms in two communities
+    from geo import load_area
+
+    ids = list(load_area(str(small_synth)).communities.index[:2])
+    (tmp_path / "last.csv").write_text("community_id,channel,spend\n" + "".join(
+        f"{c},sms,20000\n" for c in ids))
     path.write_text(f'name = "small"\narea = "{small_synth}"\nseed = 3\n[outlets]\n'
-                    'enabled = false\n[budget]\ntotal = 60_000\n[simulation]\nweeks = 8\n'
-                    'replications = 3\nmax_agents = 2_000\n')
+                    'enabled = false\n[budget]\ntotal = 60_000\nprevious = "last.csv"\n'
+                    '[simulation]\nweeks = 8\nreplications = 3\nmax_agents = 2_000\n')
     env = {**os.environ, "SITESIM_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "200"}
     out = subprocess.run([sys.executable, "-m", "scenarios", "run", str(path), "--runs",
                           str(tmp_path / "runs")], capture_output=True, text=True,
@@ -200,5 +206,13 @@ def test_sitesim_run_ends_with_the_headline_and_the_folder(small_synth: Path,
     assert any(line.strip().startswith("yearly_attrition") for line in lines)
     # the budget plan's checks: the round(s) and the simple rules
     checks = [line for line in lines if "round 1" in line or "vs equal" in line
-              or "vs adults" in line]
-    assert len(checks) >= 3, out.stdout
+              or "vs adults" in line or "vs previous" in line]
+    assert len(checks) >= 4, out.stdout
+    # a bad split of last year is found by validate, every row at once, exit 2
+    (tmp_path / "last.csv").write_text("community_id,channel,spend\nnope,sms,1\n"
+                                       f"{ids[0]},fax,-1\n")
+    bad = subprocess.run([sys.executable, "-m", "scenarios", "validate", str(path)],
+                         capture_output=True, text=True, timeout=600, check=False, env=env)
+    assert bad.returncode == 2, bad.stderr
+    assert "row 2: community_id" in bad.stderr and "row 3: channel" in bad.stderr
+    assert "row 3: spend" in bad.stderr
