@@ -9,13 +9,17 @@ from typing import Any
 
 import pandas as pd
 
+from optimizer import PlanInfeasibleError
 from scenarios import plans
 from scenarios.curves import curve_notes, curve_summary
 from scenarios.plan_check import (
+    MARGINAL_STEP,
+    MarginalCheck,
     Round,
     RuleResult,
     campaigns_from_budget,
     closed_loop,
+    marginal_check,
     simple_rules,
 )
 from scenarios.previous import read_previous
@@ -39,6 +43,7 @@ class BudgetStage:
     rounds: list[Round]
     rules: list[RuleResult]
     warnings: list[str]
+    marginal: MarginalCheck | None = None
 
     def summary(self) -> dict[str, object]:
         b = self.budget
@@ -46,6 +51,7 @@ class BudgetStage:
                 "marginal_value": b.marginal_value, "binding": list(b.binding),
                 "rounds": [r.as_dict() for r in self.rounds],
                 "rules": [r.as_dict() for r in self.rules],
+                "marginal_check": self.marginal.as_dict() if self.marginal else None,
                 "curves": curve_summary(self.curves)}
 
 
@@ -101,6 +107,25 @@ def budget_stage(sc: Any, prep: plans.Prepared, inputs: pd.DataFrame, *,
             warnings.append(f"budget plan: against the {rule.rule} rule ({rule.description}) "
                             f"{rule.verdict}: {rule.advantage:+,.0f} new customers "
                             f"({rule.low:+,.0f} to {rule.high:+,.0f})")
+    done = stage("marginal value check")
+    total = float(sc.budget.total)
+    try:
+        bigger = plans.budget_plan(prep, loop.curves, total=total * (1 + MARGINAL_STEP))
+    except PlanInfeasibleError as exc:  # such as max_cac: more money cannot hold it
+        bigger = None
+        warnings.append(f"budget plan: no marginal check, {MARGINAL_STEP:.0%} more budget "
+                        f"has no plan under the scenario's limits ({exc})")
+    marginal = None if bigger is None else marginal_check(
+        budget=loop.budget, bigger=bigger, total=total, full=full,
+        uplift=float(loop.budget_new.mean()), inputs=inputs, params=params,
+        explicit=explicit, adults=adults, quarterly=sc.budget.quarterly, seed=sc.seed,
+        venues=venues)
+    done()
+    if marginal is not None and not marginal.agrees:
+        warnings.append(
+            f"budget plan: {MARGINAL_STEP:.0%} more budget buys {marginal.curves:.4f} new "
+            f"customers a unit on the curves but {marginal.simulated:.4f} "
+            f"({marginal.low:.4f} to {marginal.high:.4f}) in the simulation")
     return BudgetStage(loop.budget, loop.curves, loop.campaigns, loop.result, loop.rounds,
-                       rules, warnings)
+                       rules, warnings, marginal)
 

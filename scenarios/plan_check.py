@@ -34,8 +34,9 @@ from simulation import (
     t_interval,
 )
 
-__all__ = ["PER_ADULT_TOLERANCE", "TOLERANCE", "LoopResult", "Round", "RuleResult",
-           "campaigns_from_budget", "closed_loop", "simple_rules"]
+__all__ = ["MARGINAL_STEP", "PER_ADULT_TOLERANCE", "TOLERANCE", "LoopResult",
+           "MarginalCheck", "Round", "RuleResult", "campaigns_from_budget", "closed_loop",
+           "marginal_check", "simple_rules"]
 
 #: The forecast agrees with the simulation when it lies within the simulated 95%
 #: interval widened by this share of the simulated mean on each side.
@@ -45,6 +46,8 @@ TOLERANCE = 0.05
 PER_ADULT_TOLERANCE = 0.005
 #: A channel's correction at one round is kept within these factors.
 CORRECTION_BOUNDS = (0.25, 4.0)
+#: The finite difference of the marginal check: the plan at ``total x (1 + step)``.
+MARGINAL_STEP = 0.10
 #: Replications of each leave-one-channel-out run of the local sweep (the first ones of
 #: the scenario's, so the pairs share their random numbers).
 LOCAL_REPLICATIONS = 4
@@ -261,3 +264,49 @@ def simple_rules(*, plan: pd.DataFrame, full: np.ndarray, without: np.ndarray,
         out.append(RuleResult(rule, text, float(split["spend"].sum()),
                               float((new - without).mean()), mean, low, high))
     return out
+
+
+@dataclass(frozen=True)
+class MarginalCheck:
+    """What one more unit of budget buys, three ways, in new customers per unit of
+    ``budget.total``: the LP's own figure (``lp``: the dual of the total, or its +1%
+    re-solve, in the plan's objective), the curves' finite difference (``curves``: the
+    plan re-made at ``total x (1 + step)``, forecast less forecast), and the simulation's
+    (``simulated`` with its 95% interval: both plans simulated with the same random
+    numbers). ``agrees``: the curves' figure lies in the simulated interval widened by
+    TOLERANCE x the plan's uplift over the budget step."""
+
+    step: float
+    lp: float | None
+    objective: str
+    curves: float
+    simulated: float
+    low: float
+    high: float
+    agrees: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+
+def marginal_check(*, budget: object, bigger: object, total: float, full: np.ndarray,
+                   uplift: float, inputs: pd.DataFrame, params: SimulationParams,
+                   explicit: Sequence[Campaign], adults: pd.Series, quarterly: bool,
+                   seed: int, venues: Venues | None, step: float = MARGINAL_STEP
+                   ) -> MarginalCheck:
+    """The LP's marginal value of budget beside a finite-difference re-run of the
+    simulation (``budget`` at ``total``, ``bigger`` at ``total x (1 + step)``; ``full``:
+    the plan's new customers per replication; ``uplift``: its simulated uplift)."""
+    delta = step * total
+    planned = campaigns_from_budget(bigger.plan, adults, params.weeks,  # type: ignore[attr-defined]
+                                    quarterly)
+    p = dataclasses.replace(params, campaigns=(*explicit, *planned))
+    more = new_customers_by_replication(inputs, p, replications=full.size, seed=seed,
+                                        venues=venues)
+    mean, _, low, high, _ = t_interval((more - full) / delta)
+    curves = (float(bigger.customers) - float(budget.customers)) / delta  # type: ignore[attr-defined]
+    widen = TOLERANCE * abs(uplift) / delta
+    return MarginalCheck(step, budget.marginal_value,  # type: ignore[attr-defined]
+                         str(budget.objective_name),  # type: ignore[attr-defined]
+                         curves, mean, low, high,
+                         bool(low - widen <= curves <= high + widen))

@@ -23,8 +23,10 @@ def plan_checks(folders: Sequence[str | Path]) -> pd.DataFrame:
     the forecast less it (``low``, ``high``: the same less the simulated interval's
     ends), ``verdict`` agree or disagree (docs/scenarios.md, "Plans that hold up"). Or
     ``vs <rule>``: ``plan`` and ``other`` are the plan's and the rule's simulated uplift,
-    ``difference`` the plan's paired advantage with its 95% interval. Runs without a
-    checked plan have no rows."""
+    ``difference`` the plan's paired advantage with its 95% interval. Or ``+10% budget``:
+    new customers per 1,000 more of budget, on the curves (``plan``; the LP's own
+    marginal value in the label) and simulated (``other``). Runs without a checked plan
+    have no rows."""
     rows = []
     for folder in folders:
         path = Path(folder)
@@ -47,4 +49,16 @@ def plan_checks(folders: Sequence[str | Path]) -> pd.DataFrame:
                          "plan": simulated, "other": rule["uplift"],
                          "difference": rule["advantage"], "low": rule["low"],
                          "high": rule["high"], "verdict": rule["verdict"]})
+        m = budget.get("marginal_check")
+        if m:
+            per = 1_000  # new customers per 1,000 more of budget.total
+            lp = (f", LP {m['lp'] * per:.2f}" if m.get("lp") is not None
+                  and m.get("objective") == "customers" else "")
+            rows.append({"run_id": run_id,
+                         "check": f"+{m['step']:.0%} budget, per 1,000{lp}",
+                         "plan": m["curves"] * per, "other": m["simulated"] * per,
+                         "difference": (m["curves"] - m["simulated"]) * per,
+                         "low": (m["curves"] - m["high"]) * per,
+                         "high": (m["curves"] - m["low"]) * per,
+                         "verdict": "agree" if m["agrees"] else "disagree"})
     return pd.DataFrame(rows, columns=list(CHECK_COLUMNS))

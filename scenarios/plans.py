@@ -333,11 +333,13 @@ def staff_plan(prep: Prepared, outlets: pd.DataFrame, events: EventPlan | None, 
                           minutes_per_visit=st.minutes_per_visit, time_limit_s=time_limit_s)
 
 
-def budget_plan(prep: Prepared, curves: pd.DataFrame, *,
+def budget_plan(prep: Prepared, curves: pd.DataFrame, *, total: float | None = None,
                 time_limit_s: float = 60.0) -> BudgetPlan:
-    """Split ``budget.total`` on the response curves with the scenario's rules."""
+    """Split ``budget.total`` (or ``total``) on the response curves with the scenario's
+    rules."""
     b = prep.scenario.budget
-    return allocate_budget(curves, b.total, objective=b.objective,
+    return allocate_budget(curves, b.total if total is None else total,
+                           objective=b.objective,
                            policy=b.policy.model_dump(), online_share=b.online_share,
                            min_roi=b.min_roi, max_cac=b.max_cac,
                            inclusion=dict(b.inclusion) or None,

@@ -13,7 +13,13 @@ import pytest
 from geo.errors import InputError
 from scenarios import plans
 from scenarios.curves import simulate_curves
-from scenarios.plan_check import agrees, campaigns_from_budget, closed_loop, rule_splits
+from scenarios.plan_check import (
+    agrees,
+    campaigns_from_budget,
+    closed_loop,
+    marginal_check,
+    rule_splits,
+)
 from scenarios.previous import read_previous
 from scenarios.schema import Scenario
 from simulation import SimulationParams
@@ -122,6 +128,18 @@ def test_the_loop_corrects_curves_that_promise_too_much(
     # the final plan's simulation is the one returned (its campaigns, its replications)
     assert len(loop.result.per_replication) == 4
     assert loop.budget_new.mean() == pytest.approx(last.simulated)
+    # one more unit of budget: the curves' finite difference beside the simulation's
+    full = loop.result.per_replication["new_customers"].to_numpy(float)
+    bigger = plans.budget_plan(prep, loop.curves, total=60_000 * 1.5)
+    check = marginal_check(budget=loop.budget, bigger=bigger, total=60_000, full=full,
+                           uplift=last.simulated, inputs=inputs,
+                           params=plans.simulation_params(sc), explicit=(),
+                           adults=prep.area.adults, quarterly=False, seed=2, venues=None,
+                           step=0.5)
+    assert check.low <= check.simulated <= check.high
+    assert check.curves == pytest.approx(
+        (bigger.customers - loop.budget.customers) / 30_000)  # type: ignore[attr-defined]
+    assert check.simulated > 0 and check.lp is not None and check.lp > 0
 
 
 @pytest.mark.slow
@@ -142,3 +160,5 @@ def test_the_sample_city_baseline_plan_holds_up(tmp_path: Path) -> None:
     assert last["agrees"]
     rules = {r["rule"]: r for r in budget["rules"]}
     assert rules["equal"]["low"] > 0 and rules["adults"]["low"] > 0, rules
+    # the marginal value of budget on the curves agrees with the simulation's
+    assert budget["marginal_check"]["agrees"], budget["marginal_check"]

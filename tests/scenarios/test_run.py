@@ -57,6 +57,8 @@ def test_run_folder_contents(small_synth: Path, tmp_path: Path) -> None:
     assert {r["rule"] for r in checked["rules"]} == {"equal", "adults"}
     assert all(r["low"] <= r["advantage"] <= r["high"] for r in checked["rules"])
     assert set(checked["curves"]) == set(CHANNELS)
+    m = checked["marginal_check"]
+    assert m["step"] == 0.1 and m["low"] <= m["simulated"] <= m["high"]
     kpis = pd.read_parquet(result.path / "kpis.parquet")
     assert len(kpis) == 3 and (kpis["run_id"] == result.run_id).all()
     # the simulation spends the budget plan over its horizon (8 weeks here) and holds the
