@@ -6,7 +6,8 @@ budget's response curves (on first use; they are cached) add ``channels x levels
 sweep runs of up to 20,000 agents in each of up to three sweep replications; a budget
 plan checked by its simulation adds one campaign run a replication for each simple rule
 (two, three with ``budget.previous``) and one for the scenario without the plan where it
-has campaigns or events of its own (a round that disagrees adds more: not counted).
+has campaigns or events of its own, and four runs of the plan at 10% more budget (a round
+that disagrees adds more: not counted).
 The rate is measured, not guessed: the sample city's
 baseline (200,000 agents x 52 weeks x 4 replications x 2 arms = 83 M resident-weeks)
 simulates in 14.1 s on two cores, 5.9 M resident-weeks a second; the travel stage and the
@@ -69,7 +70,7 @@ def estimate_runs(scenarios: Sequence[Scenario], adults: Sequence[float]) -> Est
         if sc.budget.enabled and sc.simulation.enabled:  # the simple rules, the plan's base
             arms = 2 + (sc.budget.previous is not None) + bool(
                 sc.campaigns or sum(sc.events.count.values()))
-            work += agents * sc.simulation.weeks * reps * arms
+            work += agents * sc.simulation.weeks * (reps * arms + min(reps, 4))
     return Estimate(work, work / RESIDENT_WEEKS_PER_SECOND, len(scenarios))
 
 

@@ -48,8 +48,9 @@ PER_ADULT_TOLERANCE = 0.005
 CORRECTION_BOUNDS = (0.25, 4.0)
 #: The finite difference of the marginal check: the plan at ``total x (1 + step)``.
 MARGINAL_STEP = 0.10
-#: Replications of each leave-one-channel-out run of the local sweep (the first ones of
-#: the scenario's, so the pairs share their random numbers).
+#: Replications of each leave-one-channel-out run of the local sweep and of the bigger
+#: plan of the marginal check (the first ones of the scenario's, so the pairs share
+#: their random numbers).
 LOCAL_REPLICATIONS = 4
 
 def campaigns_from_budget(plan: pd.DataFrame, adults: pd.Series, weeks: int,
@@ -292,12 +293,14 @@ class MarginalCheck:
 def marginal_check(*, budget: object, bigger: object, total: float, full: np.ndarray,
                    uplift: float, inputs: pd.DataFrame, params: SimulationParams,
                    explicit: Sequence[Campaign], adults: pd.Series, quarterly: bool,
-                   seed: int, venues: Venues | None, step: float = MARGINAL_STEP
-                   ) -> MarginalCheck:
+                   seed: int, venues: Venues | None, step: float = MARGINAL_STEP,
+                   replications: int = LOCAL_REPLICATIONS) -> MarginalCheck:
     """The LP's marginal value of budget beside a finite-difference re-run of the
     simulation (``budget`` at ``total``, ``bigger`` at ``total x (1 + step)``; ``full``:
-    the plan's new customers per replication; ``uplift``: its simulated uplift)."""
+    the plan's new customers per replication, of which the first ``replications`` pair
+    with the bigger plan's; ``uplift``: the plan's simulated uplift)."""
     delta = step * total
+    full = full[:replications]
     planned = campaigns_from_budget(bigger.plan, adults, params.weeks,  # type: ignore[attr-defined]
                                     quarterly)
     p = dataclasses.replace(params, campaigns=(*explicit, *planned))

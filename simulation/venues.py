@@ -64,6 +64,7 @@ class EventHost:
             group_key = (tuple(sorted(c.segments)), tuple(sorted(c.communities)))
             grouped.setdefault(group_key, _Target([], targets[k])).campaigns.append(k)
         self._targets = list(grouped.values())
+        self._pull: np.ndarray | None = None  # targets x venues, on first use
         self._schedule(venues)
 
     def _schedule(self, venues: Venues) -> None:
@@ -147,9 +148,13 @@ class EventHost:
                 target.savings = 0.0
         if not any(m > 0 for m in money):
             return
-        pull = np.array([(np.bincount(r.community[t.mask], minlength=len(r.community_ids))
-                          * r.scale) @ self._decay if ks else np.zeros(self._decay.shape[1])
-                         for t, ks in zip(self._targets, running, strict=True)])  # x venues
+        if self._pull is None:  # each target's pull on each venue: its masks never change
+            self._pull = np.array([(np.bincount(r.community[t.mask],
+                                                minlength=len(r.community_ids)) * r.scale)
+                                   @ self._decay for t in self._targets])
+        none = np.zeros(self._decay.shape[1])
+        pull = np.array([self._pull[g] if ks else none
+                         for g, ks in enumerate(running)]).reshape(len(running), -1)
         owner = np.argmax(pull, axis=0)  # the first target on ties
         top = pull[owner, np.arange(pull.shape[1])]
         chosen: list[list[int]] = [[] for _ in self._targets]
