@@ -179,17 +179,20 @@ def _multipliers(expected: pd.Series, observed: pd.Series, variance: pd.Series,
     keep = std > 1e-9
     z = (z[:, keep] - z[use][:, keep].mean(axis=0)) / std[keep]
     x = np.column_stack([np.ones(len(z)), z])
-    scale = float(y[use].sum())
+    # a community's uplift can be negative by noise: the likelihood takes it as 0 (a
+    # negative count would make the loss unbounded); the shrinkage keeps the raw figure
+    counts = np.maximum(y[use], 0.0)
+    scale = float(counts.sum())
 
     def loss(beta: np.ndarray) -> tuple[float, np.ndarray]:
         eta = x[use] @ beta
         mu = e[use] * np.exp(eta)
         ridge = RIDGE * np.concatenate([[0.0], beta[1:]])
-        value = float((mu - y[use] * eta).sum() / scale + 0.5 * ridge @ beta)
-        return value, x[use].T @ (mu - y[use]) / scale + ridge
+        value = float((mu - counts * eta).sum() / scale + 0.5 * ridge @ beta)
+        return value, x[use].T @ (mu - counts) / scale + ridge
 
     start = np.zeros(x.shape[1])
-    start[0] = np.log(y[use].sum() / e[use].sum())
+    start[0] = np.log(scale / e[use].sum())
     beta = minimize(loss, start, jac=True, method="L-BFGS-B").x
     mu = np.exp(np.clip(x @ beta, -10, 10))
     fitted = mu * e

@@ -89,6 +89,8 @@ def budget_stage(sc: Any, prep: plans.Prepared, inputs: pd.DataFrame, *,
                        progress=lambda m: progress(f"{sc.name}: {m}"))
     done()
     last = loop.rounds[-1]
+    if loop.note:
+        warnings.append(f"budget plan: {loop.note}")
     if not last.agrees:
         warnings.append(
             f"budget plan: after {len(loop.rounds)} round(s) the forecast of "
@@ -110,7 +112,8 @@ def budget_stage(sc: Any, prep: plans.Prepared, inputs: pd.DataFrame, *,
     done = stage("marginal value check")
     total = float(sc.budget.total)
     try:
-        bigger = plans.budget_plan(prep, loop.curves, total=total * (1 + MARGINAL_STEP))
+        bigger = (plans.budget_plan(prep, loop.curves, total=total * (1 + MARGINAL_STEP))
+                  if total > 0 else None)
     except PlanInfeasibleError as exc:  # such as max_cac: more money cannot hold it
         bigger = None
         warnings.append(f"budget plan: no marginal check, {MARGINAL_STEP:.0%} more budget "

@@ -147,9 +147,10 @@ def _sweep_and_fit(inputs: pd.DataFrame, params: SimulationParams, reference: fl
             break
     sweep = pd.concat(rows, ignore_index=True)
     adults = float(inputs[["pop_18_35", "pop_36_55", "pop_56_plus"]].to_numpy().sum())
-    return fit_curves(sweep, inputs, margin=base.net_interest_margin,
-                      balance_base=base.balance_base, reference=reference,
-                      agent_scale=adults / min(base.max_agents, round(adults)))
+    curves = fit_curves(sweep, inputs, margin=base.net_interest_margin,
+                        balance_base=base.balance_base, reference=reference,
+                        agent_scale=adults / min(base.max_agents, round(adults)))
+    return curves.assign(sweep_se=worst, sweep_se_channel=which)
 
 
 def _worst_error(sweep: pd.DataFrame) -> tuple[float, str]:
@@ -180,6 +181,12 @@ def curve_notes(curves: pd.DataFrame) -> list[str]:
         return []
     per = curves.drop_duplicates(["channel", "segment"])
     out = []
+    if "sweep_se" in curves and float(curves["sweep_se"].iloc[0]) > TARGET_SE:
+        out.append(f"the sweep stopped at {int(curves['sweep_replications'].iloc[0])} "
+                   f"replications with a standard error of {curves['sweep_se'].iloc[0]:.1%} "
+                   f"of {curves['sweep_se_channel'].iloc[0]}'s uplift, above the "
+                   f"{TARGET_SE:.1%} aimed at: its curves are less certain (the plan's "
+                   "check by simulation says by how much)")
     for channel, g in per.groupby("channel", sort=True):
         parts = []
         none = g.loc[g["fit"] == "no response", "segment"].tolist()

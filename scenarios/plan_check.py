@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from geo.errors import InputError
+from optimizer import PlanInfeasibleError
 from simulation import (
     Campaign,
     ReplicationResult,
@@ -61,7 +63,14 @@ def campaigns_from_budget(plan: pd.DataFrame, adults: pd.Series, weeks: int,
     residents, so every community gets the spend per adult the plan gives it: a
     community curve's spend is the spend the simulation makes there."""
     out = []
-    spend = plan[plan["spend"] > 1e-6]
+    spend = plan[plan["spend"] > 1e-6].assign(
+        community_id=lambda f: f["community_id"].astype(str))
+    adults = adults.set_axis(adults.index.astype(str))
+    unknown = sorted(set(spend["community_id"]) - set(adults.index))
+    if unknown:  # spend the simulation could not make: never dropped silently
+        raise InputError(f"the budget plan spends in {len(unknown)} community id(s) the area "
+                         f"does not have ({', '.join(unknown[:5])}); give curves "
+                         "(budget.curves) whose community_id are the area's")
     for (channel, quarter), g in spend.groupby(["channel", "quarter"], sort=True):
         if quarterly:
             span, q = weeks / 4, int(str(quarter))
@@ -70,7 +79,7 @@ def campaigns_from_budget(plan: pd.DataFrame, adults: pd.Series, weeks: int,
         else:
             first, last = 1, weeks
         per_adult = g["spend"].to_numpy() / np.maximum(
-            adults.reindex(g["community_id"]).to_numpy(float), 1.0)
+            adults.loc[g["community_id"]].to_numpy(float), 1.0)
         band = np.round(np.log(per_adult) / np.log1p(PER_ADULT_TOLERANCE))
         for key in np.unique(band):
             members = band == key
@@ -117,6 +126,7 @@ class LoopResult:
     result: ReplicationResult
     rounds: list[Round]
     budget_new: np.ndarray  # per replication: the budget campaigns' uplift
+    note: str | None = None  # why the loop stopped before agreeing, when it did
 
 
 def agrees(forecast: float, simulated: float, low: float, high: float) -> bool:
@@ -145,8 +155,18 @@ def closed_loop(*, plan: Callable[[pd.DataFrame], object], curves: pd.DataFrame,
     # the scenario without the budget's campaigns: its explicit campaigns and events
     without = None
     history: list[Round] = []
+    last: LoopResult | None = None
     for r in range(1, rounds + 1):
-        budget = plan(curves)
+        try:
+            budget = plan(curves)
+        except PlanInfeasibleError as exc:
+            if last is None:
+                raise
+            # the corrected curves cannot meet the scenario's limits: keep the last plan
+            progress(f"round {r}: no plan on the corrected curves ({exc}); the plan of "
+                     f"round {r - 1} is kept")
+            return dataclasses.replace(last, note=f"round {r} found no plan on the "
+                                                  f"corrected curves: {exc}")
         planned = campaigns_from_budget(budget.plan, adults, weeks,  # type: ignore[attr-defined]
                                         quarterly)
         campaigns = [*explicit, *planned]
@@ -172,6 +192,7 @@ def closed_loop(*, plan: Callable[[pd.DataFrame], object], curves: pd.DataFrame,
         corrections, cross = _local_corrections(budget.plan, planned, explicit,  # type: ignore[attr-defined]
                                                 full, new_customers, uplift)
         history.append(Round(r, forecast, mean, low, high, ok, spend, corrections, cross))
+        last = LoopResult(budget, curves, campaigns, result, list(history), uplift)
         curves = curves.assign(rmax=curves["rmax"] * curves["channel"].map(
             corrections).fillna(1.0))
     raise AssertionError("unreachable")  # pragma: no cover
@@ -275,7 +296,7 @@ class MarginalCheck:
     plan re-made at ``total x (1 + step)``, forecast less forecast), and the simulation's
     (``simulated`` with its 95% interval: both plans simulated with the same random
     numbers). ``agrees``: the curves' figure lies in the simulated interval widened by
-    TOLERANCE x the plan's uplift over the budget step."""
+    TOLERANCE x the simulated figure."""
 
     step: float
     lp: float | None
@@ -308,7 +329,7 @@ def marginal_check(*, budget: object, bigger: object, total: float, full: np.nda
                                         venues=venues)
     mean, _, low, high, _ = t_interval((more - full) / delta)
     curves = (float(bigger.customers) - float(budget.customers)) / delta  # type: ignore[attr-defined]
-    widen = TOLERANCE * abs(uplift) / delta
+    widen = TOLERANCE * abs(mean)  # 5% of the simulated increment, as for the plan
     return MarginalCheck(step, budget.marginal_value,  # type: ignore[attr-defined]
                          str(budget.objective_name),  # type: ignore[attr-defined]
                          curves, mean, low, high,

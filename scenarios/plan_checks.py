@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from scenarios.plan_check import TOLERANCE
+
 __all__ = ["CHECK_COLUMNS", "plan_checks"]
 
 CHECK_COLUMNS = ("run_id", "check", "plan", "other", "difference", "low", "high",
@@ -20,8 +22,9 @@ CHECK_COLUMNS = ("run_id", "check", "plan", "other", "difference", "low", "high"
 def plan_checks(folders: Sequence[str | Path]) -> pd.DataFrame:
     """One row per check of each run's budget plan. ``check`` is ``round N``: ``plan`` is
     the forecast, ``other`` the simulated uplift of the plan's campaigns, ``difference``
-    the forecast less it (``low``, ``high``: the same less the simulated interval's
-    ends), ``verdict`` agree or disagree (docs/scenarios.md, "Plans that hold up"). Or
+    the forecast less it (``low``, ``high``: the range it may take and agree, the
+    simulated 95% interval widened by 5% of the simulated mean), ``verdict`` agree or
+    disagree (docs/scenarios.md, "Plans that hold up"). Or
     ``vs <rule>``: ``plan`` and ``other`` are the plan's and the rule's simulated uplift,
     ``difference`` the plan's paired advantage with its 95% interval. Or ``+10% budget``:
     new customers per 1,000 more of budget, on the curves (``plan``; the LP's own
@@ -37,11 +40,14 @@ def plan_checks(folders: Sequence[str | Path]) -> pd.DataFrame:
         budget = (manifest.get("summary") or {}).get("budget") or {}
         run_id = manifest.get("run_id", path.name)
         rounds = budget.get("rounds") or []
-        for r in rounds:
-            rows.append({"run_id": run_id, "check": f"round {r['round']}",
+        for r in rounds:  # the interval the forecast must fall in: widened by TOLERANCE
+            widen = TOLERANCE * abs(r["simulated"])
+            rows.append({"run_id": run_id,
+                         "check": f"round {r['round']} (±95% and {TOLERANCE:.0%} allowed)",
                          "plan": r["forecast"], "other": r["simulated"],
                          "difference": r["forecast"] - r["simulated"],
-                         "low": r["forecast"] - r["high"], "high": r["forecast"] - r["low"],
+                         "low": r["forecast"] - r["high"] - widen,
+                         "high": r["forecast"] - r["low"] + widen,
                          "verdict": "agree" if r["agrees"] else "disagree"})
         simulated = rounds[-1]["simulated"] if rounds else None
         for rule in budget.get("rules") or []:
@@ -54,11 +60,13 @@ def plan_checks(folders: Sequence[str | Path]) -> pd.DataFrame:
             per = 1_000  # new customers per 1,000 more of budget.total
             lp = (f", LP {m['lp'] * per:.2f}" if m.get("lp") is not None
                   and m.get("objective") == "customers" else "")
+            widen = TOLERANCE * abs(m["simulated"])
             rows.append({"run_id": run_id,
-                         "check": f"+{m['step']:.0%} budget, per 1,000{lp}",
+                         "check": f"+{m['step']:.0%} budget, per 1,000{lp} (±95% and "
+                                  f"{TOLERANCE:.0%} allowed)",
                          "plan": m["curves"] * per, "other": m["simulated"] * per,
                          "difference": (m["curves"] - m["simulated"]) * per,
-                         "low": (m["curves"] - m["high"]) * per,
-                         "high": (m["curves"] - m["low"]) * per,
+                         "low": (m["curves"] - m["high"] - widen) * per,
+                         "high": (m["curves"] - m["low"] + widen) * per,
                          "verdict": "agree" if m["agrees"] else "disagree"})
     return pd.DataFrame(rows, columns=list(CHECK_COLUMNS))

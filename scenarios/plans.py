@@ -214,7 +214,11 @@ def read_curves(path: str | Path) -> pd.DataFrame:
         raise InputError(f"{path}: no such curves file; give a CSV or Parquet file with "
                          "community_id, channel, segment, form, rmax, k, h")
     try:
-        return pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+        frame = (pd.read_parquet(path) if path.suffix.lower() == ".parquet"
+                 else pd.read_csv(path, dtype={"community_id": str}))
+        if "community_id" in frame:  # the area's ids are text, whatever the file holds
+            frame["community_id"] = frame["community_id"].astype(str)
+        return frame
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: cannot be read as {path.suffix or 'CSV'} ({exc}); give a "
                          "CSV or Parquet file") from None

@@ -81,7 +81,13 @@ def _community_problems(sc: Scenario, index: AreaIndex) -> list[Problem]:
     known = set(index.communities)
     named = [(f"campaigns[{i}].communities", c.communities) for i, c in enumerate(sc.campaigns)]
     named.append(("events.communities", sc.events.communities))
-    out = [Problem("error", f"{sc.name}: {key}",
+    out = []
+    if sc.budget.enabled and sc.simulation.enabled and sc.simulation.replications < 2:
+        out.append(Problem("error", f"{sc.name}: simulation.replications",
+                           "got 1: the budget plan is checked by its simulation, and an "
+                           "interval needs 2 replications or more",
+                           "set simulation.replications = 2 or more (8 for the library)"))
+    out += [Problem("error", f"{sc.name}: {key}",
                    f"{len(bad)} id(s) are not communities of {index.name}",
                    "use community_id values of the area (sitesim score AREA lists them)",
                    ids=tuple(bad))

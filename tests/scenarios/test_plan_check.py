@@ -25,7 +25,7 @@ from scenarios.schema import Scenario
 from simulation import SimulationParams
 
 
-def _plan(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
+def _plan(rows: list[tuple[object, str, float]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["community_id", "channel", "spend"]).assign(quarter=1)
 
 
@@ -49,6 +49,26 @@ def test_campaigns_give_each_community_its_planned_spend() -> None:
                                      quarterly=True)
     assert {c.communities: c.weeks for c in quarters if c.channel == "sms"} == {
         ("A",): (1, 13), ("B",): (40, 52), ("C",): (14, 26)}
+
+
+def test_a_plan_in_communities_the_area_lacks_is_an_error_not_lost_spend() -> None:
+    adults = pd.Series({"1": 100.0, "2": 200.0})
+    # ids read as numbers from a curves file are the area's text ids
+    spent = campaigns_from_budget(_plan([(1, "sms", 100.0), (2, "sms", 200.0)]), adults,
+                                  weeks=52, quarterly=False)
+    assert [c.communities for c in spent] == [("1", "2")]
+    with pytest.raises(InputError, match="community id"):
+        campaigns_from_budget(_plan([("9", "sms", 100.0)]), adults, weeks=52,
+                              quarterly=False)
+
+
+def test_a_checked_budget_needs_two_replications(small_synth: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        plans.prepare(Scenario(name="one", area=str(small_synth),
+                               simulation={"replications": 1}))
+    assert any("simulation.replications" in line for line in caught.value.lines())
+    plans.prepare(Scenario(name="one", area=str(small_synth), budget={"enabled": False},
+                           simulation={"replications": 1}))  # nothing to check: fine
 
 
 def test_agreement_is_the_interval_widened_by_five_percent_of_the_mean() -> None:

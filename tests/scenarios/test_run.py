@@ -163,6 +163,15 @@ def test_crash_leaves_no_run_folder(small_synth: Path, tmp_path: Path,
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_zero_budget_runs_and_checks_nothing_it_cannot(small_synth: Path,
+                                                         tmp_path: Path) -> None:
+    result = run_scenario(small(small_synth, name="zero", budget={"total": 0},
+                                outlets={"enabled": False}), runs_dir=tmp_path)
+    budget = json.loads((result.path / "manifest.json").read_text())["summary"]["budget"]
+    assert budget["spend"] == 0 and budget["marginal_check"] is None
+    assert budget["rounds"][-1]["forecast"] == 0
+
+
 def test_stages_switched_off(small_synth: Path, tmp_path: Path) -> None:
     sc = small(small_synth, outlets={"enabled": False}, budget={"enabled": False},
                events={"enabled": False}, staff={"enabled": False},
