@@ -19,6 +19,11 @@ if TYPE_CHECKING:
         BudgetPlan,
         allocate_budget,
     )
+    from optimizer.combined import (
+        CombinedPlan,
+        allocate_combined,
+        annualized_cost,
+    )
     from optimizer.covering import (
         CoveringResult,
         greedy_covering,
@@ -55,6 +60,7 @@ __all__ = [
     "DEFAULT_MIN_STAFF",
     "EVENT_TYPES",
     "BudgetPlan",
+    "CombinedPlan",
     "CoveringResult",
     "EventPlan",
     "EventType",
@@ -64,7 +70,9 @@ __all__ = [
     "SitingResult",
     "StaffPlan",
     "allocate_budget",
+    "allocate_combined",
     "allocate_staff",
+    "annualized_cost",
     "event_attendance",
     "event_count_reason",
     "event_staff_needs",
@@ -80,6 +88,9 @@ __all__ = [
 _WHERE: dict[str, str] = {
     "BudgetPlan": "optimizer.budget",
     "allocate_budget": "optimizer.budget",
+    "CombinedPlan": "optimizer.combined",
+    "allocate_combined": "optimizer.combined",
+    "annualized_cost": "optimizer.combined",
     "CoveringResult": "optimizer.covering",
     "greedy_covering": "optimizer.covering",
     "maximal_covering": "optimizer.covering",
