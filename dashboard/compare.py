@@ -142,7 +142,7 @@ def plan_check_table(run_ids: Sequence[str], runs_dir: Path) -> Any | None:
     """The runs' budget plans checked (scenarios.plan_checks): each round's forecast
     against the plan's simulated uplift, and the plan's paired advantage over the simple
     rules with its 95% interval; None when no run has a checked plan."""
-    from scenarios.plan_checks import plan_checks
+    from scenarios.plan_checks import check_cells, plan_checks
     from scenarios.store import resolve_run
 
     try:
@@ -152,15 +152,7 @@ def plan_check_table(run_ids: Sequence[str], runs_dir: Path) -> Any | None:
     if frame.empty:
         return None
     header = ["run", "check", "plan", "other", "difference ±95%", "verdict"]
-    rows = []
-    for r in frame.to_dict("records"):
-        half = (float(r["high"]) - float(r["low"])) / 2
-        sign = "+" if float(r["difference"]) >= 0 else ""
-        rows.append(html.Tr([html.Td(str(v)) for v in (
-            r["run_id"], r["check"], format_kpi(float(r["plan"])),
-            format_kpi(float(r["other"])),
-            f"{sign}{format_kpi(float(r['difference']))} ±{format_kpi(half)}",
-            r["verdict"])]))
+    rows = [html.Tr([html.Td(cell) for cell in cells]) for cells in check_cells(frame)]
     return html.Details([
         html.Summary("budget plans checked: forecast against simulation, and against "
                      "simple rules with the same money (new customers)"),

@@ -16,8 +16,7 @@ __all__ = ["print_plan_checks"]
 def print_plan_checks(folders: Sequence[str | Path], names: Mapping[str, str] | None = None,
                       *, markdown: bool = False) -> None:
     """A table of each run's checks (scenarios.plan_checks); nothing without checks."""
-    from scenarios.plan_checks import plan_checks
-    from scenarios.store import format_kpi
+    from scenarios.plan_checks import check_cells, plan_checks
 
     frame = plan_checks(folders)
     if frame.empty:
@@ -26,15 +25,8 @@ def print_plan_checks(folders: Sequence[str | Path], names: Mapping[str, str] | 
              "uplift (new customers), and the plan's paired advantage over simple rules "
              "with the same money (±95% interval, same random numbers)")
     header = ["scenario", "check", "plan", "other", "difference (±95%)", "verdict"]
-    rows = []
-    for r in frame.to_dict("records"):
-        difference = float(r["difference"])
-        half = (float(r["high"]) - float(r["low"])) / 2
-        sign = "+" if difference >= 0 else ""
-        run_id = str(r["run_id"])
-        rows.append([(names or {}).get(run_id, run_id), str(r["check"]),
-                     format_kpi(float(r["plan"])), format_kpi(float(r["other"])),
-                     f"{sign}{format_kpi(difference)} ±{format_kpi(half)}", str(r["verdict"])])
+    rows = [[(names or {}).get(cells[0], cells[0]), *cells[1:]]
+            for cells in check_cells(frame)]
     if markdown:
         lines = [title, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(row) + " |" for row in rows]

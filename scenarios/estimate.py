@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from scenarios._models import Scenario
-from scenarios._sweep_size import LEVELS, MAX_REPLICATIONS, SWEEP_AGENTS
+from scenarios._sweep_size import LEVELS, LOCAL_REPLICATIONS, MAX_REPLICATIONS, SWEEP_AGENTS
 from simulation.params import CHANNELS
 
 __all__ = ["LONG_SECONDS", "RESIDENT_WEEKS_PER_SECOND", "Estimate", "estimate_runs",
@@ -70,7 +70,7 @@ def estimate_runs(scenarios: Sequence[Scenario], adults: Sequence[float]) -> Est
         if sc.budget.enabled and sc.simulation.enabled:  # the simple rules, the plan's base
             arms = 2 + (sc.budget.previous is not None) + bool(
                 sc.campaigns or sum(sc.events.count.values()))
-            work += agents * sc.simulation.weeks * (reps * arms + min(reps, 4))
+            work += agents * sc.simulation.weeks * (reps * arms + min(reps, LOCAL_REPLICATIONS))
     return Estimate(work, work / RESIDENT_WEEKS_PER_SECOND, len(scenarios))
 
 

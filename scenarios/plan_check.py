@@ -26,6 +26,7 @@ import pandas as pd
 
 from geo.errors import InputError
 from optimizer import PlanInfeasibleError
+from scenarios._sweep_size import LOCAL_REPLICATIONS
 from simulation import (
     Campaign,
     ReplicationResult,
@@ -50,10 +51,6 @@ PER_ADULT_TOLERANCE = 0.005
 CORRECTION_BOUNDS = (0.25, 4.0)
 #: The finite difference of the marginal check: the plan at ``total x (1 + step)``.
 MARGINAL_STEP = 0.10
-#: Replications of each leave-one-channel-out run of the local sweep and of the bigger
-#: plan of the marginal check (the first ones of the scenario's, so the pairs share
-#: their random numbers).
-LOCAL_REPLICATIONS = 4
 
 def campaigns_from_budget(plan: pd.DataFrame, adults: pd.Series, weeks: int,
                           quarterly: bool) -> list[Campaign]:

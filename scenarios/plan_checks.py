@@ -13,7 +13,7 @@ import pandas as pd
 
 from scenarios.plan_check import TOLERANCE
 
-__all__ = ["CHECK_COLUMNS", "plan_checks"]
+__all__ = ["CHECK_COLUMNS", "check_cells", "plan_checks"]
 
 CHECK_COLUMNS = ("run_id", "check", "plan", "other", "difference", "low", "high",
                  "verdict")
@@ -70,3 +70,19 @@ def plan_checks(folders: Sequence[str | Path]) -> pd.DataFrame:
                          "high": (m["curves"] - m["low"] + widen) * per,
                          "verdict": "agree" if m["agrees"] else "disagree"})
     return pd.DataFrame(rows, columns=list(CHECK_COLUMNS))
+
+
+def check_cells(frame: pd.DataFrame) -> list[list[str]]:
+    """The checks as text, a row each: run id, check, plan, other, "difference ±half of
+    its range", verdict (for the terminal and the dashboard)."""
+    from scenarios.store import format_kpi
+
+    rows = []
+    for r in frame.to_dict("records"):
+        difference = float(r["difference"])
+        half = (float(r["high"]) - float(r["low"])) / 2
+        sign = "+" if difference >= 0 else ""
+        rows.append([str(r["run_id"]), str(r["check"]), format_kpi(float(r["plan"])),
+                     format_kpi(float(r["other"])),
+                     f"{sign}{format_kpi(difference)} ±{format_kpi(half)}", str(r["verdict"])])
+    return rows
