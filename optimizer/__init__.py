@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     )
     from optimizer.combined import (
         CombinedPlan,
+        Marginal,
         allocate_combined,
         annualized_cost,
     )
@@ -64,6 +65,7 @@ __all__ = [
     "CoveringResult",
     "EventPlan",
     "EventType",
+    "Marginal",
     "OptimizerInputError",
     "PlanInfeasibleError",
     "ResponseCurve",
@@ -89,6 +91,7 @@ _WHERE: dict[str, str] = {
     "BudgetPlan": "optimizer.budget",
     "allocate_budget": "optimizer.budget",
     "CombinedPlan": "optimizer.combined",
+    "Marginal": "optimizer.combined",
     "allocate_combined": "optimizer.combined",
     "annualized_cost": "optimizer.combined",
     "CoveringResult": "optimizer.covering",

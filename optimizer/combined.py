@@ -2,15 +2,22 @@
 
 An outlet option costs, a year, its capital annualized over its life at a discount rate
 (the capital recovery factor, ``capex x r / (1 - (1 + r)^-life)``, or ``capex / life`` at
-a rate of 0) plus its opex and staff, and brings ``customers`` new customers a year (from
-the simulation: access, congestion and churn, as every other figure). Marketing buys new
-customers on response curves (:func:`optimizer.allocate_budget`), whose best value ``V(m)``
-for a marketing budget ``m`` is concave (a linear programme's value in its right-hand
-side). The split is a mixed-integer programme: open outlet ``j`` or not (``x_j``), give
-marketing ``m``; maximize ``sum c_j x_j + V(m)`` subject to ``m + sum a_j x_j <= total``,
-with ``V`` the interpolation of the marketing plan at ``levels + 1`` budgets from 0 to
-``total`` (exact at those budgets). The marginal value of a unit more in each: marketing,
-the slope of ``V`` at the chosen ``m``; an outlet, its customers over its yearly cost.
+a rate of 0) plus its opex and staff, and brings ``customers`` new customers a year and ``value``
+(from the simulation: access, congestion and churn, as every other figure). Marketing
+buys new customers on response curves (:func:`optimizer.allocate_budget`), whose best
+objective ``V(m)`` for a marketing budget ``m`` is concave (a linear programme's value in
+its right-hand side). The split is a mixed-integer programme: open outlet ``j`` or not
+(``x_j``), give marketing ``m``; maximize ``sum c_j x_j + V(m)`` subject to
+``m + sum a_j x_j <= total``, with ``V`` the interpolation of the marketing plan at
+``levels + 1`` budgets from the least the options can leave to ``total``, and at
+``total - a_j`` for each option (so a plan that opens one outlet or none is valued
+exactly; with more, the interpolation is a lower bound of ``V`` within the grid's
+spacing). An option whose gain is below its cost times marketing's marginal value just
+above ``total`` (the least slope ``V`` has below it, ``V`` being concave) is left closed
+before the programme (``screened``): whatever else opens, giving its cost to marketing
+instead buys more. The marginal value of a unit more in
+each, in new customers and in value: marketing, the slope of ``V`` at the chosen ``m``;
+an outlet, its gain over its yearly cost.
 """
 
 from __future__ import annotations
@@ -28,9 +35,12 @@ from optimizer._solve import Solver, check_solver, solve
 from optimizer.budget import BudgetPlan, allocate_budget
 from optimizer.errors import OptimizerInputError, PlanInfeasibleError
 
-__all__ = ["OPTION_COLUMNS", "CombinedPlan", "allocate_combined", "annualized_cost"]
+__all__ = ["OPTION_COLUMNS", "CombinedPlan", "Marginal", "allocate_combined",
+           "annualized_cost"]
 
 OPTION_COLUMNS = ("option_id", "capex", "life_years", "opex_per_year", "customers")
+#: Needed as well when the objective is ``value``.
+VALUE_COLUMN = "value"
 
 
 def annualized_cost(capex: float, life_years: float, rate: float) -> float:
@@ -46,49 +56,67 @@ def annualized_cost(capex: float, life_years: float, rate: float) -> float:
 
 
 @dataclass(frozen=True)
+class Marginal:
+    """What a unit more a year buys: new customers, and value (None where the options
+    give no value)."""
+
+    customers: float
+    value: float | None
+
+
+@dataclass(frozen=True)
 class CombinedPlan:
     """The split of one yearly budget: the outlets opened, the marketing plan, and the
-    marginal value of a unit more in each (new customers a year per unit a year)."""
+    marginal value of a unit more in each (per unit a year). ``outlet_marginal``: the
+    best option left closed (None when every option opens)."""
 
     status: str
     proven_optimal: bool
+    objective_name: str
     opened: tuple[str, ...]
-    outlets: pd.DataFrame  # every option: yearly cost, customers, per unit, opened
+    outlets: pd.DataFrame  # every option: yearly cost, gains, gains per unit, opened
     outlet_cost: float
     marketing_budget: float
     marketing: BudgetPlan
     customers: float
-    marketing_marginal: float
-    outlet_marginal: float | None  # the best option not opened, per unit of yearly cost
+    value: float | None
+    marketing_marginal: Marginal
+    outlet_marginal: Marginal | None
 
 
 def allocate_combined(curves: pd.DataFrame, options: pd.DataFrame, total: float, *,
-                      rate: float = 0.0, levels: int = 12,
+                      rate: float = 0.0, levels: int = 6,
                       budget_options: Mapping[str, Any] | None = None,
                       solver: Solver = "highs", time_limit_s: float = 60.0) -> CombinedPlan:
     """Split ``total`` a year between outlet ``options`` and marketing on ``curves``.
 
     ``options``: one row per outlet option, with ``option_id``, ``capex``, ``life_years``,
-    ``opex_per_year`` (staff included) and ``customers`` (new customers a year it
-    brings). ``budget_options``: passed to :func:`allocate_budget` (policy, shares).
+    ``opex_per_year`` (staff included), ``customers`` (new customers a year it brings,
+    or keeps) and, for ``objective = "value"`` in ``budget_options``, ``value`` (a year's
+    value, in the curves' unit). ``budget_options``: passed to :func:`allocate_budget`
+    (objective, policy, shares).
 
     Raises
     ------
     OptimizerInputError
-        Missing columns, negative costs or customers, a bad life or rate.
+        Missing columns, negative costs or gains, a bad life or rate.
     PlanInfeasibleError
         When no split meets the marketing plan's limits.
     """
     check_solver(solver)
-    missing = [c for c in OPTION_COLUMNS if c not in options.columns]
+    kwargs = dict(budget_options or {})
+    objective = str(kwargs.get("objective", "customers"))
+    needed = [*OPTION_COLUMNS, *([VALUE_COLUMN] if objective == "value" else [])]
+    missing = [c for c in needed if c not in options.columns]
     if missing:
         raise OptimizerInputError(f"options lack column(s) {missing}; expected "
-                                  f"{', '.join(OPTION_COLUMNS)}")
+                                  f"{', '.join(needed)}")
     if total < 0 or not np.isfinite(total):
         raise OptimizerInputError(f"total = {total}: expected a budget >= 0")
     if levels < 2:
         raise OptimizerInputError(f"levels = {levels}: expected 2 or more")
-    for col in ("capex", "opex_per_year", "customers"):
+    has_value = VALUE_COLUMN in options.columns
+    for col in ("capex", "opex_per_year", "customers", *([VALUE_COLUMN] if has_value else [])):
         bad = ~(options[col].astype(float) >= 0)
         if bad.any():
             raise OptimizerInputError(f"options row {int(np.flatnonzero(bad)[0])}: {col} = "
@@ -96,58 +124,97 @@ def allocate_combined(curves: pd.DataFrame, options: pd.DataFrame, total: float,
     yearly = np.array([annualized_cost(float(c), float(life), rate) + float(o)
                        for c, life, o in zip(options["capex"], options["life_years"],
                                              options["opex_per_year"], strict=True)])
-    gain = options["customers"].to_numpy(float)
-    kwargs = dict(budget_options or {})
+    customers = options["customers"].to_numpy(float)
+    value = options[VALUE_COLUMN].to_numpy(float) if has_value else None
+    gain = customers if objective == "customers" else options[VALUE_COLUMN].to_numpy(float)
 
     def marketing(budget: float) -> BudgetPlan:
         return allocate_budget(curves, budget, solver=solver, time_limit_s=time_limit_s,
                                marginal=False, **kwargs)
 
-    grid = np.linspace(0.0, total, levels + 1)
-    value = []
-    for b in grid:
-        try:
-            value.append(float(marketing(float(b)).customers))
+    plans: dict[float, BudgetPlan] = {}
+
+    def value_at(b: float) -> BudgetPlan | None:
+        if b not in plans:
+            try:
+                plans[b] = marketing(b)
+            except PlanInfeasibleError:
+                return None  # too little for the marketing limits: not a split
+        return plans[b]
+
+    screened = np.zeros(len(options), dtype=bool)
+    here, above = value_at(float(total)), None
+    if here is not None and total > 0:
+        try:  # beyond the grid, only for the least slope: not a split itself
+            above = marketing(float(total) * 1.01)
         except PlanInfeasibleError:
-            value.append(np.nan)  # too little for the marketing limits: not a split
-    v = np.asarray(value)
-    feasible = np.isfinite(v)
-    if not feasible.any():
+            above = None
+    if here is not None and above is not None:
+        least = (above.objective - here.objective) / (0.01 * float(total))
+        screened = gain < yearly * least - 1e-12
+    live = ~screened
+    floor = max(0.0, float(total) - float(yearly[live].sum()))
+    grid = np.unique(np.concatenate([np.linspace(floor, total, levels + 1),
+                                     total - yearly[live & (yearly > 0) & (yearly < total)]]))
+    for b in grid:
+        value_at(float(b))
+    if not plans:
         raise PlanInfeasibleError("no marketing budget up to the total meets the budget's "
                                   "limits")
+    at = np.array(sorted(plans))
+    v = np.array([plans[b].objective for b in at])
     prob = pulp.LpProblem("combined", pulp.LpMaximize)
-    x = [prob.add_variable(f"open_{i}", lowBound=0, upBound=1, cat="Binary")
-         for i in range(len(options))]
-    m = prob.add_variable("marketing", lowBound=float(grid[feasible][0]),
-                          upBound=float(total))
-    t = prob.add_variable("marketing_customers")
+    x = [prob.add_variable(f"open_{i}", lowBound=0, upBound=0 if screened[i] else 1,
+                           cat="Binary") for i in range(len(options))]
+    m = prob.add_variable("marketing", lowBound=float(at[0]), upBound=float(total))
+    t = prob.add_variable("marketing_objective")
     prob += pulp.lpSum(float(g) * xi for g, xi in zip(gain, x, strict=True)) + t
     prob += m + pulp.lpSum(float(a) * xi for a, xi in zip(yearly, x, strict=True)) <= total
-    idx = np.flatnonzero(feasible)
-    for lo, hi in itertools.pairwise(idx):
-        slope = (v[hi] - v[lo]) / (grid[hi] - grid[lo])
-        prob += t <= float(v[lo]) + float(slope) * (m - float(grid[lo]))
-    if len(idx) == 1:
-        prob += t <= float(v[idx[0]])
+    for lo, hi in itertools.pairwise(range(len(at))):
+        slope = (v[hi] - v[lo]) / (at[hi] - at[lo])
+        prob += t <= float(v[lo]) + float(slope) * (m - float(at[lo]))
+    if len(at) == 1:
+        prob += t <= float(v[0])
     outcome = solve(prob, solver=solver, time_limit_s=time_limit_s)
     if outcome.status not in ("optimal", "feasible"):
         raise PlanInfeasibleError(f"no split of {total:,.0f} between outlets and marketing "
                                   f"({outcome.status})")
-    opened_mask = np.array([(xi.value() or 0) > 0.5 for xi in x], dtype=bool)
-    outlet_cost = float(yearly[opened_mask].sum())
-    budget = max(total - outlet_cost, float(grid[feasible][0]))
-    plan = marketing(budget)
-    # the slope of V at the chosen budget: the grid segment it lies in (from the left)
-    k = int(np.clip(np.searchsorted(grid[idx], budget, side="left"), 1, max(len(idx) - 1, 1)))
-    slope = (float((v[idx[k]] - v[idx[k - 1]]) / (grid[idx[k]] - grid[idx[k - 1]]))
-             if len(idx) > 1 else 0.0)
-    table = options.assign(yearly_cost=yearly, customers_per_unit=np.divide(
-        gain, yearly, out=np.full(len(gain), np.inf), where=yearly > 0), opened=opened_mask)
-    closed = table.loc[~opened_mask, "customers_per_unit"]
+    opened = np.array([(xi.value() or 0) > 0.5 for xi in x], dtype=bool)
+    outlet_cost = float(yearly[opened].sum())
+    budget = max(total - outlet_cost, float(at[0]))
+    plan = plans.get(budget) or marketing(budget)
+    # a unit more to marketing: the chord from the chosen budget to the next budget
+    # valued (1% above the total when the budget is the total)
+    nxt = [(float(b), plans[float(b)]) for b in at if b > budget + 1e-9]
+    if not nxt and above is not None:
+        nxt = [(float(total) * 1.01, above)]
+
+    def chord(attr: str) -> float:
+        if not nxt:
+            return 0.0
+        b, hi = nxt[0]
+        return float((getattr(hi, attr) - getattr(plan, attr)) / (b - budget))
+
+    def per_unit(g: np.ndarray) -> np.ndarray:
+        return np.divide(g, yearly, out=np.full(len(g), np.inf), where=yearly > 0)
+
+    table = options.assign(yearly_cost=yearly, customers_per_unit=per_unit(customers),
+                           screened=screened, opened=opened)
+    if value is not None:
+        table["value_per_unit"] = per_unit(value)
+    closed = table[~opened]
+    best = None
+    if len(closed):
+        key = "customers_per_unit" if objective == "customers" else "value_per_unit"
+        row = closed.iloc[int(np.argmax(closed[key].to_numpy(float)))]
+        best = Marginal(float(row["customers_per_unit"]),
+                        float(row["value_per_unit"]) if value is not None else None)
     return CombinedPlan(
         status=outcome.status, proven_optimal=outcome.proven_optimal,
-        opened=tuple(str(o) for o in options["option_id"][opened_mask]), outlets=table,
+        objective_name=objective,
+        opened=tuple(str(o) for o in options["option_id"][opened]), outlets=table,
         outlet_cost=outlet_cost, marketing_budget=budget, marketing=plan,
-        customers=float(gain[opened_mask].sum()) + float(plan.customers),
-        marketing_marginal=slope,
-        outlet_marginal=float(closed.max()) if len(closed) else None)
+        customers=float(customers[opened].sum()) + float(plan.customers),
+        value=(float(value[opened].sum()) + float(plan.value)) if value is not None else None,
+        marketing_marginal=Marginal(chord("customers"), chord("value")),
+        outlet_marginal=best)

@@ -37,9 +37,11 @@ def test_the_outlet_opens_when_it_buys_more_than_the_marketing_it_displaces() ->
     assert plan.opened == ("atm",) and plan.outlet_cost == pytest.approx(500)
     assert plan.marketing_budget == pytest.approx(1_000)
     assert plan.customers == pytest.approx(30 + 100 * (1 - math.exp(-1)), rel=1e-6)
-    # the next unit: marketing's slope near 1,000, R'(1000) = 0.1 e^-1 = 0.037 (the
-    # grid's chord, from the left: between R'(1000) and R'(875) = 0.042)
-    assert 0.1 * math.exp(-1) <= plan.marketing_marginal <= 0.1 * math.exp(-0.875) + 1e-9
+    # the next unit: marketing's slope right of 1,000, R'(1000) = 0.1 e^-1 = 0.037 (the
+    # grid's chord from 1,000 to the next budget valued, 1,000 + 500 / 6)
+    # (the grid holds 1,000 = 1,500 - the outlet's 500: valued exactly, not interpolated)
+    slope = plan.marketing_marginal.customers
+    assert 0.1 * math.exp(-1 - 1 / 12) <= slope <= 0.1 * math.exp(-1)
     assert plan.outlet_marginal is None  # no option left unopened
 
 
@@ -48,15 +50,68 @@ def test_the_outlet_stays_closed_when_marketing_buys_more() -> None:
     plan = allocate_combined(_curve(), _outlet(), 600)
     assert plan.opened == () and plan.marketing_budget == pytest.approx(600)
     assert plan.customers == pytest.approx(100 * (1 - math.exp(-0.6)), rel=1e-6)
-    assert plan.outlet_marginal == pytest.approx(30 / 500)
-    # marketing's next unit (the grid's chord left of 600: between R'(600) and R'(550))
-    # is worth less than the outlet's 0.06 a unit, yet the outlet stays closed: it comes
-    # whole, 500 at a time, and displaces the marketing that buys most
-    assert 0.1 * math.exp(-0.6) <= plan.marketing_marginal <= 0.1 * math.exp(-0.55)
+    assert plan.outlet_marginal is not None
+    assert plan.outlet_marginal.customers == pytest.approx(30 / 500)
+    # marketing's next unit (the chord from 600 to 606) is worth less than the outlet's
+    # 0.06 a unit, yet the outlet stays closed: it comes whole, 500 at a time, and
+    # displaces the marketing that buys most
+    assert plan.marketing_marginal.customers == pytest.approx(
+        100 * (math.exp(-0.6) - math.exp(-0.606)) / 6, rel=1e-6)
+    assert not plan.outlets["screened"].any()  # 0.06 > R'(606): it had to be weighed
 
+
+def test_an_option_below_marketings_least_slope_is_screened_out() -> None:
+    # 1,500 a year: R'(1515) = 0.022 a unit; an outlet at 10 customers for 500 (0.02 a
+    # unit) cannot pay whatever else opens, and is left closed before the programme
+    plan = allocate_combined(_curve(), _outlet(customers=10.0), 1_500)
+    assert plan.opened == () and bool(plan.outlets["screened"].iloc[0])
+    assert plan.customers == pytest.approx(100 * (1 - math.exp(-1.5)), rel=1e-6)
 
 def test_bad_options_are_named() -> None:
     with pytest.raises(OptimizerInputError, match="customers"):
         allocate_combined(_curve(), _outlet().drop(columns="customers"), 1_000)
     with pytest.raises(OptimizerInputError, match="capex"):
         allocate_combined(_curve(), _outlet(capex=-1), 1_000)
+
+
+def test_the_value_objective_weighs_the_outlets_value() -> None:
+    # value = 2 a customer on the curve (value_per_customer = 2).
+    # 1,500 a year; the outlet keeps 10 customers worth 200 (20 each): outlet + 1,000 of
+    # marketing = 200 + 2 x 63.2 = 326.4 > 2 x 77.7 = 155.4 on marketing alone; on
+    # customers the same outlet (10 + 63.2 = 73.2 < 77.7) stays closed
+    curves = _curve().assign(value_per_customer=2.0)
+    outlet = _outlet(customers=10.0).assign(value=200.0)
+    by_customers = allocate_combined(curves, outlet, 1_500)
+    assert by_customers.opened == ()
+    by_value = allocate_combined(curves, outlet, 1_500,
+                                 budget_options={"objective": "value"})
+    assert by_value.opened == ("atm",)
+    assert by_value.value == pytest.approx(200 + by_value.marketing.value, rel=1e-9)
+    assert by_value.marketing.value == pytest.approx(2 * 100 * (1 - math.exp(-1)), rel=1e-6)
+    with pytest.raises(OptimizerInputError, match="value"):
+        allocate_combined(curves, _outlet(), 1_500, budget_options={"objective": "value"})
+
+
+def test_many_options_are_the_best_subset_found_by_brute_force() -> None:
+    # three outlets of different cost and gain against one curve: every subset tried by
+    # hand, the marketing left valued exactly on the curve R(s) = 100 (1 - e^-s/1000)
+    import itertools
+
+    options = pd.DataFrame({"option_id": ["a", "b", "c"], "capex": [0.0, 0.0, 0.0],
+                            "life_years": [5.0, 5.0, 5.0],
+                            "opex_per_year": [300.0, 700.0, 200.0],
+                            "customers": [25.0, 31.0, 9.0]})
+    total = 2_000.0
+
+    def worth(subset: tuple[int, ...]) -> float:
+        left = total - float(options["opex_per_year"].iloc[list(subset)].sum())
+        if left < 0:
+            return -math.inf
+        return float(options["customers"].iloc[list(subset)].sum()) + 100 * (
+            1 - math.exp(-left / 1_000))
+
+    subsets = [s for n in range(4) for s in itertools.combinations(range(3), n)]
+    best = max(subsets, key=worth)
+    plan = allocate_combined(_curve(), options, total, levels=40)
+    assert set(plan.opened) == {options["option_id"][i] for i in best}
+    assert plan.customers == pytest.approx(worth(best), rel=1e-6)
