@@ -38,7 +38,7 @@ def demo(
     workers: Annotated[int | None, typer.Option(
         help="Worker processes (default: the CPUs, at most one per scenario).")] = None,
 ) -> None:
-    """The main job on the embedded default: the scenario library (a baseline and three
+    """The main job on the embedded default: the scenario library (a baseline and four
     strategies on the sample city) run in parallel, then compared with the baseline."""
     from geo.errors import InputError
     from scenarios.batch import load_batch

@@ -146,6 +146,16 @@ class Budget(_Frozen):
     rounds: Annotated[int, Field(ge=1, le=10)] = 3
     #: Last year's split: a CSV or Parquet file of community_id, channel, spend.
     previous: str | None = None
+    #: One budget for the year: ``total`` pays for the new outlets too (their capex
+    #: annualized over ``capex_life_years`` at ``discount_rate``, plus opex with staff),
+    #: and the optimizer splits it (docs/scenarios.md, "One budget for outlets and
+    #: marketing"). Defaults: 7 years, the longest ATM depreciation period the ATM
+    #: Industry Association's survey of 400 members found commonly accepted (5-7,
+    #: 7 for multi-function machines; 2003); 10%, the euro area banks' cost of equity
+    #: (Altavilla et al., ECB Occasional Paper 254, 2021: a median close to 10%).
+    includes_outlets: bool = False
+    capex_life_years: Annotated[float, Field(gt=0, le=50)] = 7.0
+    discount_rate: Annotated[float, Field(ge=0, le=0.5)] = 0.10
 
     @field_validator("inclusion")
     @classmethod

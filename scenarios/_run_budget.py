@@ -57,19 +57,26 @@ class BudgetStage:
 
 def budget_stage(sc: Any, prep: plans.Prepared, inputs: pd.DataFrame, *,
                  explicit: Sequence[Campaign], params: SimulationParams,
-                 venues: Venues | None, stage: Stage,
-                 progress: Callable[[str], None]) -> BudgetStage:
-    """Curves, plan and, with the simulation on, the loop and the rules."""
+                 venues: Venues | None, stage: Stage, progress: Callable[[str], None],
+                 curves: pd.DataFrame | None = None,
+                 total: float | None = None) -> BudgetStage:
+    """Curves, plan and, with the simulation on, the loop and the rules. ``curves``:
+    already made (else fitted here); ``total``: the marketing's money (default
+    ``budget.total``; less the outlets' yearly cost when one budget pays for both)."""
     previous = (read_previous(sc.budget.previous, prep.area.communities.index)
                 if sc.budget.previous is not None else None)
-    done = stage("response curves")
-    table = plans.response_curves(prep, inputs, progress=progress)
-    done()
+    if curves is None:
+        done = stage("response curves")
+        table = plans.response_curves(prep, inputs, progress=progress)
+        done()
+    else:
+        table = curves
+    money = float(sc.budget.total if total is None else total)
     warnings = [f"response curves: {line}" for line in curve_notes(table)]
     adults = prep.area.adults
 
     def plan(curves: pd.DataFrame) -> Any:
-        return plans.budget_plan(prep, curves)
+        return plans.budget_plan(prep, curves, total=money)
 
     if not sc.simulation.enabled:
         done = stage("budget plan")
@@ -110,7 +117,7 @@ def budget_stage(sc: Any, prep: plans.Prepared, inputs: pd.DataFrame, *,
                             f"{rule.verdict}: {rule.advantage:+,.0f} new customers "
                             f"({rule.low:+,.0f} to {rule.high:+,.0f})")
     done = stage("marginal value check")
-    total = float(sc.budget.total)
+    total = money
     try:
         bigger = (plans.budget_plan(prep, loop.curves, total=total * (1 + MARGINAL_STEP))
                   if total > 0 else None)

@@ -71,6 +71,9 @@ def estimate_runs(scenarios: Sequence[Scenario], adults: Sequence[float]) -> Est
             arms = 2 + (sc.budget.previous is not None) + bool(
                 sc.campaigns or sum(sc.events.count.values()))
             work += agents * sc.simulation.weeks * (reps * arms + min(reps, LOCAL_REPLICATIONS))
+        if sc.budget.includes_outlets:  # each option alone, today's network, the opened
+            options = sum(sc.outlets.max_new.values())  # together and its base again
+            work += agents * sc.simulation.weeks * LOCAL_REPLICATIONS * (options + 3)
     return Estimate(work, work / RESIDENT_WEEKS_PER_SECOND, len(scenarios))
 
 

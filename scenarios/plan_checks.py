@@ -28,8 +28,12 @@ def plan_checks(folders: Sequence[str | Path]) -> pd.DataFrame:
     ``vs <rule>``: ``plan`` and ``other`` are the plan's and the rule's simulated uplift,
     ``difference`` the plan's paired advantage with its 95% interval. Or ``+10% budget``:
     new customers per 1,000 more of budget, on the curves (``plan``; the LP's own
-    marginal value in the label) and simulated (``other``). Runs without a checked plan
-    have no rows."""
+    marginal value in the label) and simulated (``other``). Or ``one budget``, where one
+    budget pays for outlets and marketing: the split (``plan`` the outlets' yearly cost,
+    ``other`` the marketing's), the opened outlets' forecast against their simulation
+    together, and 1,000 more a year in marketing (``plan``) and in the best outlet left
+    closed (``other``), in new customers and in value. Runs without a checked plan have
+    no rows."""
     rows = []
     for folder in folders:
         path = Path(folder)
@@ -69,7 +73,55 @@ def plan_checks(folders: Sequence[str | Path]) -> pd.DataFrame:
                          "low": (m["curves"] - m["high"] - widen) * per,
                          "high": (m["curves"] - m["low"] + widen) * per,
                          "verdict": "agree" if m["agrees"] else "disagree"})
+        rows += _one_budget_rows(run_id, (manifest.get("summary") or {}).get("combined"))
     return pd.DataFrame(rows, columns=list(CHECK_COLUMNS))
+
+
+def _one_budget_rows(run_id: str, combined: dict | None) -> list[dict]:
+    """One budget for outlets and marketing (scenarios.combined_budget): the split, the
+    opened outlets' forecast against their simulation together, and what 1,000 more a
+    year buys in each, in new customers and in value."""
+    if not combined:
+        return []
+    nan = float("nan")
+    options = combined.get("options") or []
+    opened = combined.get("opened") or []
+    rows = [{"run_id": run_id,
+             "check": f"one budget of {combined['total']:,.0f} a year: outlets (plan) and "
+                      f"marketing (other); {len(opened)} of {len(options)} sites open"
+                      + (f" ({', '.join(opened)})" if opened else ""),
+             "plan": combined["outlet_cost"], "other": combined["marketing_budget"],
+             "difference": nan, "low": nan, "high": nan,
+             "verdict": "split" if opened else "all to marketing"}]
+    c = combined.get("outlets_check")
+    if c:
+        widen = TOLERANCE * abs(c["simulated"])
+        rows.append({"run_id": run_id,
+                     "check": f"one budget: the {len(opened)} outlets opened, together, "
+                              f"customers won or kept (±95% and {TOLERANCE:.0%} allowed)",
+                     "plan": c["forecast"], "other": c["simulated"],
+                     "difference": c["forecast"] - c["simulated"],
+                     "low": c["forecast"] - c["high"] - widen,
+                     "high": c["forecast"] - c["low"] + widen,
+                     "verdict": "agree" if c["agrees"] else "disagree"})
+    marginal = combined.get("marginal") or {}
+    market, outlet = marginal.get("marketing") or {}, marginal.get("outlets") or {}
+    best = marginal.get("best_closed")
+    for key, unit, per in (("customers", "customers (marketing: new; outlet: won or kept)",
+                             1_000), ("value", "value", 1_000)):
+        m, o = market.get(key), outlet.get(key)
+        if m is None:
+            continue
+        m, o = float(m) * per, (float(o) * per if o is not None else nan)
+        rows.append({"run_id": run_id,
+                     "check": f"one budget: {per:,} more a year buys, in {unit}: marketing "
+                              "(plan) vs " + (f"{best}, the best outlet left closed (other)"
+                                              if best else "no outlet left closed"),
+                     "plan": m, "other": o, "difference": m - o if o == o else nan,
+                     "low": nan, "high": nan,
+                     "verdict": ("no outlet left" if o != o else
+                                 "to marketing" if m >= o else "to an outlet")})
+    return rows
 
 
 def check_cells(frame: pd.DataFrame) -> list[list[str]]:
@@ -82,7 +134,8 @@ def check_cells(frame: pd.DataFrame) -> list[list[str]]:
         difference = float(r["difference"])
         half = (float(r["high"]) - float(r["low"])) / 2
         sign = "+" if difference >= 0 else ""
+        text = ("" if difference != difference else f"{sign}{format_kpi(difference)}"
+                + ("" if half != half else f" ±{format_kpi(half)}"))
         rows.append([str(r["run_id"]), str(r["check"]), format_kpi(float(r["plan"])),
-                     format_kpi(float(r["other"])),
-                     f"{sign}{format_kpi(difference)} ±{format_kpi(half)}", str(r["verdict"])])
+                     format_kpi(float(r["other"])), text, str(r["verdict"])])
     return rows

@@ -47,8 +47,8 @@ from scenarios.preflight import event_weeks, preflight, staff_floor_reason
 from scenarios.schema import Scenario
 from simulation import ScheduledEvent, SimulationParams, Venues, venue_inputs
 
-__all__ = ["Prepared", "budget_plan", "event_plan", "event_venues", "expected_visits",
-           "open_outlets", "outlet_plan", "outlet_table", "prepare",
+__all__ = ["Prepared", "budget_plan", "budget_rules", "event_plan", "event_venues",
+           "expected_visits", "open_outlets", "outlet_plan", "outlet_table", "prepare",
            "read_curves", "response_curves", "scheduled_events", "simulation_inputs",
            "simulation_params", "staff_plan", "travel_note"]
 
@@ -337,14 +337,18 @@ def staff_plan(prep: Prepared, outlets: pd.DataFrame, events: EventPlan | None, 
                           minutes_per_visit=st.minutes_per_visit, time_limit_s=time_limit_s)
 
 
+def budget_rules(prep: Prepared) -> dict[str, Any]:
+    """The scenario's rules for the budget split, as :func:`optimizer.allocate_budget`'s
+    keywords (objective, policy, shares, limits, quarters)."""
+    b = prep.scenario.budget
+    return {"objective": b.objective, "policy": b.policy.model_dump(),
+            "online_share": b.online_share, "min_roi": b.min_roi, "max_cac": b.max_cac,
+            "inclusion": dict(b.inclusion) or None, "quarters": 4 if b.quarterly else 1}
+
+
 def budget_plan(prep: Prepared, curves: pd.DataFrame, *, total: float | None = None,
                 time_limit_s: float = 60.0) -> BudgetPlan:
     """Split ``budget.total`` (or ``total``) on the response curves with the scenario's
     rules."""
-    b = prep.scenario.budget
-    return allocate_budget(curves, b.total if total is None else total,
-                           objective=b.objective,
-                           policy=b.policy.model_dump(), online_share=b.online_share,
-                           min_roi=b.min_roi, max_cac=b.max_cac,
-                           inclusion=dict(b.inclusion) or None,
-                           quarters=4 if b.quarterly else 1, time_limit_s=time_limit_s)
+    return allocate_budget(curves, prep.scenario.budget.total if total is None else total,
+                           time_limit_s=time_limit_s, **budget_rules(prep))

@@ -87,6 +87,16 @@ def _community_problems(sc: Scenario, index: AreaIndex) -> list[Problem]:
                            "got 1: the budget plan is checked by its simulation, and an "
                            "interval needs 2 replications or more",
                            "set simulation.replications = 2 or more (8 for the library)"))
+    if sc.budget.includes_outlets:  # the options come from the siting, their gain from
+        needs = [f"{table}.enabled = true" for table, on in (  # the simulation
+            ("budget", sc.budget.enabled), ("outlets", sc.outlets.enabled),
+            ("simulation", sc.simulation.enabled)) if not on]
+        if needs:
+            out.append(Problem("error", f"{sc.name}: budget.includes_outlets",
+                               "true: one budget for outlets and marketing needs the outlet "
+                               "plan (its sites are the options), the budget plan and the "
+                               "simulation (it measures what each site brings)",
+                               f"set {' and '.join(needs)}, or includes_outlets = false"))
     out += [Problem("error", f"{sc.name}: {key}",
                    f"{len(bad)} id(s) are not communities of {index.name}",
                    "use community_id values of the area (sitesim score AREA lists them)",

@@ -29,6 +29,7 @@ from geo.area import resolve_area_path
 from scenarios import plans
 from scenarios._fingerprint import code_fingerprint, file_digest
 from scenarios._run_budget import budget_stage
+from scenarios.combined_budget import combined_report, combined_stage
 from scenarios.estimate import estimate_scenarios
 from scenarios.names import VENUES, community_names, place_names, with_places
 from scenarios.schema import Scenario, load_scenario
@@ -159,11 +160,14 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
             warnings.append(f"travel times: {note}")
         prep.scores.reset_index().to_parquet(tmp / "scores.parquet", index=False)
         done()
-        siting = None
+        siting, combined = None, None
         if sc.outlets.enabled:
             done = stage("outlet plan")
             siting = plans.outlet_plan(prep)
             done()
+            if sc.budget.includes_outlets:  # its sites are options: one budget decides
+                combined = combined_stage(prep, siting, stage=stage, progress=progress)
+                siting = combined.siting
             summary["outlets"] = {
                 "status": siting.status, "proven_optimal": siting.proven_optimal,
                 "gap": siting.gap, "coverage_before": siting.coverage_before,
@@ -198,9 +202,15 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
         base_params = plans.simulation_params(sc, events=plans.scheduled_events(events))
         result = None
         if sc.budget.enabled:
-            checked = budget_stage(sc, prep, inputs, explicit=campaigns, params=base_params,
-                                   venues=venues, stage=stage, progress=progress)
+            checked = budget_stage(
+                sc, prep, inputs, explicit=campaigns, params=base_params, venues=venues,
+                stage=stage, progress=progress,
+                curves=combined.curves if combined else None,
+                total=combined.plan.marketing_budget if combined else None)
             warnings += checked.warnings
+            if combined is not None:
+                summary["combined"], said = combined_report(prep, combined, checked.curves)
+                warnings += said
             budget = checked.budget
             _write(budget.plan.assign(community=budget.plan["community_id"].map(
                 community_names(prep.area))), tmp / "plan_budget.parquet")

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         KPI_NAMES,
         ReplicationResult,
         new_customers_by_replication,
+        replication_seeds,
         run_replications,
         t_interval,
     )
@@ -60,6 +61,7 @@ __all__ = [
     "erdos_renyi_ties",
     "new_customers_by_replication",
     "plausibility_warnings",
+    "replication_seeds",
     "row_normalize",
     "run_replications",
     "small_world_ties",
@@ -92,6 +94,7 @@ _WHERE: dict[str, str] = {
     "diffusion_model": "simulation.diffusion",
     "erdos_renyi_ties": "simulation.ties",
     "new_customers_by_replication": "simulation.replications",
+    "replication_seeds": "simulation.replications",
     "plausibility_warnings": "simulation.plausibility",
     "row_normalize": "simulation.ties",
     "run_replications": "simulation.replications",

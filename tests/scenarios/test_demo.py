@@ -84,17 +84,21 @@ def test_library_scenario_is_valid_and_commented(path: Path) -> None:
     assert path.read_text().lstrip().startswith("#")  # says what it is and why
 
 
-def test_library_is_a_baseline_and_three_strategies_on_the_same_seed() -> None:
+def test_library_is_a_baseline_and_four_strategies_on_the_same_seed() -> None:
     scenarios = load_batch(sorted(LIBRARY.glob("*.toml")))
     names = {s.name for s in scenarios}
     assert names == {"baseline", "digital-push-18-35", "events-56-plus-old-town",
-                     "outlet-expansion"}
+                     "one-budget", "outlet-expansion"}
     assert len({s.seed for s in scenarios}) == 1
     by = {s.name: s for s in scenarios}
     assert by["digital-push-18-35"].budget.inclusion == {"18-35": 0.42}
     assert by["events-56-plus-old-town"].events.communities
     assert by["outlet-expansion"].outlets.enabled
     assert by["outlet-expansion"].outlets.max_new["mobile_van"] == 1
+    # one budget: the baseline's money, the outlet expansion's sites as options
+    one = by["one-budget"]
+    assert one.budget.includes_outlets and one.budget.total == by["baseline"].budget.total
+    assert one.outlets == by["outlet-expansion"].outlets
 
 
 def test_library_names_communities_of_the_sample_city() -> None:

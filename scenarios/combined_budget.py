@@ -1,0 +1,251 @@
+"""One budget for outlets and marketing (docs/scenarios.md, "One budget for outlets and
+marketing").
+
+With ``budget.includes_outlets`` the sites the outlet plan chooses are options, not
+decisions: each is measured in the simulation (its own network, beside today's, with the
+same random numbers and no campaigns: what the outlet alone brings through access,
+congestion and churn), and :func:`optimizer.allocate_combined` splits ``budget.total``
+between them (capex annualized over ``budget.capex_life_years`` at
+``budget.discount_rate``, plus opex with staff) and marketing on the response curves.
+An outlet's gain is in the marketing's units: customers won or kept a year (the new
+customers it brings plus the churn it avoids) and value (a year's net interest margin on
+the deposits it adds by the year's end). The outlets opened are then simulated
+together, and their forecast (the sum of their gains alone) checked against it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from optimizer import CombinedPlan, PlanInfeasibleError, SitingResult, allocate_combined
+from scenarios import plans
+from scenarios._sweep_size import LOCAL_REPLICATIONS
+from scenarios.plan_check import TOLERANCE
+from simulation import SimulationParams, replication_seeds, t_interval
+
+__all__ = ["OPTION_REPLICATIONS", "CombinedStage", "OutletCheck", "combined_plan",
+           "combined_report", "combined_stage", "outlet_options", "outlets_check",
+           "with_opened"]
+
+#: Replications of each option's paired measurement (and of the opened outlets' check).
+OPTION_REPLICATIONS = LOCAL_REPLICATIONS
+
+
+def _year(prep: plans.Prepared, outlets: pd.DataFrame, params: SimulationParams,
+          seeds: list[int]) -> np.ndarray:
+    """Per replication, with no campaign: new customers, churn events, and deposits at the
+    year's end, on the network ``outlets``."""
+    from simulation import CommunityMarketModel
+
+    inputs = plans.simulation_inputs(prep, outlets)
+    rows = []
+    for s in seeds:
+        ts = CommunityMarketModel(inputs, params, seed=s, counterfactual=True).run(
+        ).timeseries()
+        last = ts[ts["week"] == ts["week"].max()]
+        rows.append((float(ts["new_customers"].sum()), float(ts["churned"].sum()),
+                     float(last["deposits"].sum())))
+    return np.asarray(rows)
+
+
+def _gain(diff: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray]:
+    """Customers won or kept (new customers less churn) and value, per replication."""
+    return diff[:, 0] - diff[:, 1], diff[:, 2] * margin
+
+
+def outlet_options(prep: plans.Prepared, siting: SitingResult, params: SimulationParams, *,
+                   seed: int, progress: Callable[[str], None]) -> pd.DataFrame:
+    """One row per site the outlet plan opens: ``option_id``, ``kind``, ``capex``,
+    ``opex_per_year``, ``life_years`` and its measured gain a year, ``customers`` (won or
+    kept; ``customers_se`` its standard error over the paired replications),
+    ``new_customers``, ``churn_avoided`` and ``value`` (``value_se``)."""
+    sc = prep.scenario
+    seeds = replication_seeds(seed, OPTION_REPLICATIONS)
+    base = plans.open_outlets(prep, with_opened(prep, siting, ()))
+    every = plans.open_outlets(prep, siting)
+    before = _year(prep, base, params, seeds)
+    decisions = siting.decisions[siting.decisions["action"] == "open"]
+    rows = []
+    for i, d in enumerate(decisions.to_dict("records")):
+        progress(f"outlet option {i + 1} of {len(decisions)} ({d['site_id']}, {d['kind']})")
+        diff = _year(prep, pd.concat([base, every.loc[[d["site_id"]]]]), params,
+                     seeds) - before
+        customers, value = _gain(diff, params.net_interest_margin)
+        rows.append({"option_id": str(d["site_id"]), "kind": d["kind"],
+                     "capex": float(d["capex"]), "opex_per_year": float(d["opex_per_year"]),
+                     "life_years": float(sc.budget.capex_life_years),
+                     "customers": max(float(customers.mean()), 0.0),
+                     "customers_se": float(customers.std(ddof=1) / np.sqrt(len(seeds))),
+                     "new_customers": float(diff[:, 0].mean()),
+                     "churn_avoided": float(-diff[:, 1].mean()),
+                     "value": max(float(value.mean()), 0.0),
+                     "value_se": float(value.std(ddof=1) / np.sqrt(len(seeds)))})
+    return pd.DataFrame(rows, columns=["option_id", "kind", "capex", "opex_per_year",
+                                       "life_years", "customers", "customers_se",
+                                       "new_customers", "churn_avoided", "value",
+                                       "value_se"])
+
+
+def combined_plan(prep: plans.Prepared, curves: pd.DataFrame,
+                  options: pd.DataFrame) -> CombinedPlan:
+    """The split of ``budget.total`` between the options and marketing, with the
+    scenario's budget rules."""
+    b = prep.scenario.budget
+    return allocate_combined(curves, options, float(b.total), rate=float(b.discount_rate),
+                             budget_options=plans.budget_rules(prep))
+
+
+def with_opened(prep: plans.Prepared, siting: SitingResult,
+                opened: tuple[str, ...]) -> SitingResult:
+    """The outlet plan with only ``opened`` of its new sites opened: its capex, opex and
+    coverage after recomputed (the adults within the coverage minutes of an own outlet)."""
+    d = siting.decisions
+    keep = (d["action"] != "open") | d["site_id"].astype(str).isin(opened)
+    decisions = d[keep].reset_index(drop=True)
+    live = decisions.loc[decisions["action"] != "close", "site_id"]
+    travel = prep.travel
+    cols = travel.sites.get_indexer(pd.Index(live))
+    adults = (travel.points["share"].to_numpy()
+              * prep.area.adults.astype(float).reindex(travel.points["community_id"]).to_numpy())
+    near = (travel.minutes[:, cols].min(axis=1) if len(cols)
+            else np.full(len(adults), np.inf))
+    covered = float(adults[near <= prep.scenario.outlets.coverage_minutes].sum())
+    finite = np.isfinite(near)
+    new = decisions[decisions["action"] == "open"]
+    chosen = int((d["action"] == "open").sum())
+    binding = siting.binding if len(new) == chosen else (
+        f"budget.includes_outlets ({len(new)} of the {chosen} sites chosen open)",)
+    return dataclasses.replace(
+        siting, decisions=decisions, capex=float(new["capex"].sum()), binding=binding,
+        mean_minutes_after=float((near[finite] * adults[finite]).sum()
+                                 / max(float(adults[finite].sum()), 1e-12)),
+        opex_per_year=float(decisions.loc[decisions["action"] != "close",
+                                          "opex_per_year"].fillna(0.0).sum()),
+        coverage_after=covered / float(adults.sum()) if adults.sum() > 0 else 0.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class OutletCheck:
+    """The opened outlets simulated together against the sum of their gains alone
+    (customers won or kept a year): agree when the forecast lies within the simulated 95%
+    interval widened by :data:`TOLERANCE` of its mean."""
+
+    forecast: float
+    simulated: float
+    low: float
+    high: float
+    agrees: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def outlets_check(prep: plans.Prepared, siting: SitingResult, options: pd.DataFrame,
+                  opened: tuple[str, ...], params: SimulationParams, *,
+                  seed: int) -> OutletCheck | None:
+    """The check of the opened outlets together (None when fewer than two open: one
+    outlet together is its own measurement)."""
+    if len(opened) < 2:
+        return None
+    seeds = replication_seeds(seed, OPTION_REPLICATIONS)
+    base = plans.open_outlets(prep, with_opened(prep, siting, ()))
+    chosen = plans.open_outlets(prep, with_opened(prep, siting, opened))
+    diff = _year(prep, chosen, params, seeds) - _year(prep, base, params, seeds)
+    customers, _ = _gain(diff, params.net_interest_margin)
+    mean, _, low, high, _ = t_interval(customers)
+    forecast = float(options.set_index("option_id").loc[list(opened), "customers"].sum())
+    widen = TOLERANCE * abs(mean)
+    return OutletCheck(forecast, mean, low, high,
+                       bool(low - widen <= forecast <= high + widen))
+
+
+@dataclasses.dataclass(frozen=True)
+class CombinedStage:
+    """The split decided before the marketing plan is checked: the plan, the options
+    measured, the curves it used, the outlet plan with every option (``every``) and with
+    only those opened (``siting``)."""
+
+    plan: CombinedPlan
+    options: pd.DataFrame
+    curves: pd.DataFrame
+    every: SitingResult
+    siting: SitingResult
+
+
+def combined_stage(prep: plans.Prepared, every: SitingResult, *,
+                   stage: Callable[[str], Callable[[], None]],
+                   progress: Callable[[str], None]) -> CombinedStage:
+    """Measure the options, fit the curves (on the network with every option open: one
+    sweep whatever the split), and split the budget."""
+    sc = prep.scenario
+    done = stage("outlet options")
+    options = outlet_options(prep, every, plans.simulation_params(sc), seed=sc.seed,
+                             progress=lambda m: progress(f"{sc.name}: {m}"))
+    done()
+    done = stage("response curves")
+    curves = plans.response_curves(
+        prep, plans.simulation_inputs(prep, plans.open_outlets(prep, every)),
+        progress=progress)
+    done()
+    done = stage("outlets or marketing")
+    plan = combined_plan(prep, curves, options)
+    done()
+    return CombinedStage(plan, options, curves, every, with_opened(prep, every, plan.opened))
+
+
+def _marginals(plan: CombinedPlan) -> dict[str, Any]:
+    out: dict[str, Any] = {"marketing": dataclasses.asdict(plan.marketing_marginal),
+                           "outlets": None, "best_closed": None}
+    if plan.outlet_marginal is not None:
+        closed = plan.outlets[~plan.outlets["opened"]]
+        key = ("customers_per_unit" if plan.objective_name == "customers"
+               else "value_per_unit")
+        out["outlets"] = dataclasses.asdict(plan.outlet_marginal)
+        out["best_closed"] = str(closed["option_id"].iloc[int(np.argmax(
+            closed[key].to_numpy(float)))])
+    return out
+
+
+def combined_report(prep: plans.Prepared, done: CombinedStage,
+                    corrected_curves: pd.DataFrame) -> tuple[dict[str, Any], list[str]]:
+    """The manifest's ``summary.combined`` and warnings: the split, each option, the
+    marginal value of a unit more in each (on the curves the loop corrected, where it
+    ran), and the opened outlets checked together in the simulation."""
+    sc, plan = prep.scenario, done.plan
+    warnings = []
+    check = outlets_check(prep, done.every, done.options, plan.opened,
+                          plans.simulation_params(sc), seed=sc.seed)
+    if check is not None and not check.agrees:
+        warnings.append(
+            f"one budget: the {len(plan.opened)} outlets opened bring {check.simulated:,.0f} "
+            f"customers won or kept together ({check.low:,.0f} to {check.high:,.0f}), "
+            f"against {check.forecast:,.0f} from each alone (they share residents)")
+    try:
+        corrected = combined_plan(prep, corrected_curves, done.options)
+    except PlanInfeasibleError as exc:
+        corrected = plan
+        warnings.append(f"one budget: no split on the corrected curves ({exc})")
+    if set(corrected.opened) != set(plan.opened):
+        warnings.append(
+            "one budget: on the curves the simulation corrected, the split would open "
+            f"{', '.join(corrected.opened) or 'no outlet'} instead of "
+            f"{', '.join(plan.opened) or 'none'}; the plan simulated is the first")
+    table = plan.outlets.drop(columns=["opened"]).assign(opened=plan.outlets["opened"])
+    summary = {
+        "total": float(sc.budget.total), "objective": plan.objective_name,
+        "capex_life_years": float(sc.budget.capex_life_years),
+        "discount_rate": float(sc.budget.discount_rate),
+        "outlet_cost": plan.outlet_cost, "marketing_budget": plan.marketing_budget,
+        "opened": list(plan.opened), "proven_optimal": plan.proven_optimal,
+        "forecast": {"outlets": plan.customers - plan.marketing.customers,
+                     "marketing": plan.marketing.customers},
+        "options": table.replace([np.inf], np.nan).to_dict("records"),
+        "marginal": _marginals(corrected), "marginal_first": _marginals(plan),
+        "corrected_opened": list(corrected.opened),
+        "outlets_check": check.as_dict() if check is not None else None}
+    return summary, warnings
