@@ -26,7 +26,7 @@ __all__ = ["CAMPAIGN_FIELDS", "FIELDS", "Jobs", "build_scenario", "form_values"]
 
 #: The form: field id -> (scenario key, label).
 FIELDS: dict[str, tuple[str, str]] = {
-    "budget-total": ("budget.total", "marketing budget a year"),
+    "budget-total": ("budget.total", "budget a year (budget.total)"),
     "w-youth": ("scoring.weights.youth_share", "weight: youth share"),
     "w-income": ("scoring.weights.income", "weight: income"),
     "w-access": ("scoring.weights.access_gap", "weight: access gap"),

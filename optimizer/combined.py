@@ -2,22 +2,24 @@
 
 An outlet option costs, a year, its capital annualized over its life at a discount rate
 (the capital recovery factor, ``capex x r / (1 - (1 + r)^-life)``, or ``capex / life`` at
-a rate of 0) plus its opex and staff, and brings ``customers`` new customers a year and ``value``
-(from the simulation: access, congestion and churn, as every other figure). Marketing
-buys new customers on response curves (:func:`optimizer.allocate_budget`), whose best
-objective ``V(m)`` for a marketing budget ``m`` is concave (a linear programme's value in
-its right-hand side). The split is a mixed-integer programme: open outlet ``j`` or not
+a rate of 0) plus its opex and staff, and brings ``customers`` a year and ``value`` (from
+the simulation: access, congestion and churn, as every other figure). Marketing buys new
+customers on response curves (:func:`optimizer.allocate_budget`), whose best objective
+``V(m)`` for a marketing budget ``m`` is concave (a linear programme's value in its
+right-hand side). The split is a mixed-integer programme: open outlet ``j`` or not
 (``x_j``), give marketing ``m``; maximize ``sum c_j x_j + V(m)`` subject to
 ``m + sum a_j x_j <= total``, with ``V`` the interpolation of the marketing plan at
 ``levels + 1`` budgets from the least the options can leave to ``total``, and at
 ``total - a_j`` for each option (so a plan that opens one outlet or none is valued
 exactly; with more, the interpolation is a lower bound of ``V`` within the grid's
-spacing). An option whose gain is below its cost times marketing's marginal value just
-above ``total`` (the least slope ``V`` has below it, ``V`` being concave) is left closed
-before the programme (``screened``): whatever else opens, giving its cost to marketing
-instead buys more. The marginal value of a unit more in
-each, in new customers and in value: marketing, the slope of ``V`` at the chosen ``m``;
-an outlet, its gain over its yearly cost.
+spacing); budgets closer than a thousandth of the range count as one, and points below
+the upper concave hull are dropped (the LP's tolerance, not ``V``). An option whose gain
+is below its cost times marketing's marginal value just above ``total`` (the least slope
+``V`` has below it, ``V`` being concave) is held closed (``screened``): whatever else
+opens, giving its cost to marketing instead buys more. The marginal value of a unit more
+in each, in new customers and in value: marketing, the plan at 1% of ``total`` more than
+the chosen ``m`` less the plan at ``m``, per unit; an outlet, its gain over its yearly
+cost.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from optimizer.budget import BudgetPlan, allocate_budget
 from optimizer.errors import OptimizerInputError, PlanInfeasibleError
 
 __all__ = ["OPTION_COLUMNS", "CombinedPlan", "Marginal", "allocate_combined",
-           "annualized_cost"]
+           "annualized_cost", "best_closed", "marketing_marginal"]
 
 OPTION_COLUMNS = ("option_id", "capex", "life_years", "opex_per_year", "customers")
 #: Needed as well when the objective is ``value``.
@@ -60,7 +62,7 @@ class Marginal:
     """What a unit more a year buys: new customers, and value (None where the options
     give no value)."""
 
-    customers: float
+    customers: float | None
     value: float | None
 
 
@@ -154,19 +156,28 @@ def allocate_combined(curves: pd.DataFrame, options: pd.DataFrame, total: float,
         screened = gain < yearly * least - 1e-12
     live = ~screened
     floor = max(0.0, float(total) - float(yearly[live].sum()))
-    grid = np.unique(np.concatenate([np.linspace(floor, total, levels + 1),
-                                     total - yearly[live & (yearly > 0) & (yearly < total)]]))
-    for b in grid:
-        value_at(float(b))
+    # the budgets V is valued at: the total, the total less each live option's cost, a
+    # grid between; budgets closer than a thousandth of the range are one (the LP's
+    # values at nearly equal budgets differ by its tolerance, not by V)
+    tol = 1e-3 * max(float(total) - floor, 1e-9)
+    kept: list[float] = []
+    for b in [float(total), *(float(total) - yearly[live & (yearly > 0) & (yearly < total)]),
+              *np.linspace(floor, float(total), levels + 1)]:
+        if all(abs(b - k) >= tol for k in kept):
+            kept.append(b)
+    for b in sorted(kept):
+        value_at(b)
     if not plans:
         raise PlanInfeasibleError("no marketing budget up to the total meets the budget's "
                                   "limits")
-    at = np.array(sorted(plans))
-    v = np.array([plans[b].objective for b in at])
+    at, v = _upper_hull(np.array(sorted(b for b in plans if b in kept)),
+                        plans)
     prob = pulp.LpProblem("combined", pulp.LpMaximize)
-    x = [prob.add_variable(f"open_{i}", lowBound=0, upBound=0 if screened[i] else 1,
-                           cat="Binary") for i in range(len(options))]
-    m = prob.add_variable("marketing", lowBound=float(at[0]), upBound=float(total))
+    x = [prob.add_variable(f"open_{i}", lowBound=0, upBound=1, cat="Binary")
+         for i in range(len(options))]
+    for i in np.flatnonzero(screened):  # a binary's bounds are reset to 0..1: a row
+        prob += x[int(i)] == 0, f"screened_{int(i)}"
+    m = prob.add_variable("marketing", lowBound=float(at[0]), upBound=float(at[-1]))
     t = prob.add_variable("marketing_objective")
     prob += pulp.lpSum(float(g) * xi for g, xi in zip(gain, x, strict=True)) + t
     prob += m + pulp.lpSum(float(a) * xi for a, xi in zip(yearly, x, strict=True)) <= total
@@ -181,34 +192,19 @@ def allocate_combined(curves: pd.DataFrame, options: pd.DataFrame, total: float,
                                   f"({outcome.status})")
     opened = np.array([(xi.value() or 0) > 0.5 for xi in x], dtype=bool)
     outlet_cost = float(yearly[opened].sum())
-    budget = max(total - outlet_cost, float(at[0]))
+    # what the outlets leave, within what the marketing's limits allow
+    budget = min(max(float(total) - outlet_cost, float(at[0])), float(at[-1]))
     plan = plans.get(budget) or marketing(budget)
-    # a unit more to marketing: the chord from the chosen budget to the next budget
-    # valued (1% above the total when the budget is the total)
-    nxt = [(float(b), plans[float(b)]) for b in at if b > budget + 1e-9]
-    if not nxt and above is not None:
-        nxt = [(float(total) * 1.01, above)]
 
-    def chord(attr: str) -> float:
-        if not nxt:
-            return 0.0
-        b, hi = nxt[0]
-        return float((getattr(hi, attr) - getattr(plan, attr)) / (b - budget))
-
-    def per_unit(g: np.ndarray) -> np.ndarray:
-        return np.divide(g, yearly, out=np.full(len(g), np.inf), where=yearly > 0)
+    def per_unit(g: np.ndarray) -> np.ndarray:  # free and worthless: no ratio
+        out = np.divide(g, yearly, out=np.full(len(g), np.inf), where=yearly > 0)
+        out[(yearly <= 0) & (g <= 0)] = np.nan
+        return out
 
     table = options.assign(yearly_cost=yearly, customers_per_unit=per_unit(customers),
                            screened=screened, opened=opened)
     if value is not None:
         table["value_per_unit"] = per_unit(value)
-    closed = table[~opened]
-    best = None
-    if len(closed):
-        key = "customers_per_unit" if objective == "customers" else "value_per_unit"
-        row = closed.iloc[int(np.argmax(closed[key].to_numpy(float)))]
-        best = Marginal(float(row["customers_per_unit"]),
-                        float(row["value_per_unit"]) if value is not None else None)
     return CombinedPlan(
         status=outcome.status, proven_optimal=outcome.proven_optimal,
         objective_name=objective,
@@ -216,5 +212,57 @@ def allocate_combined(curves: pd.DataFrame, options: pd.DataFrame, total: float,
         outlet_cost=outlet_cost, marketing_budget=budget, marketing=plan,
         customers=float(customers[opened].sum()) + float(plan.customers),
         value=(float(value[opened].sum()) + float(plan.value)) if value is not None else None,
-        marketing_marginal=Marginal(chord("customers"), chord("value")),
-        outlet_marginal=best)
+        marketing_marginal=marketing_marginal(
+            curves, budget, total=float(total), plan=plan, budget_options=kwargs,
+            solver=solver, time_limit_s=time_limit_s),
+        outlet_marginal=best_closed(table, objective))
+
+
+def _upper_hull(at: np.ndarray, plans: Mapping[float, BudgetPlan]
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The budgets on the upper concave hull of (budget, objective): V is concave, so a
+    point below the hull is the LP's tolerance, not V; left in, its segments would cap
+    the marketing's value below what the plans show."""
+    keep: list[int] = []
+    v = np.array([plans[float(b)].objective for b in at])
+    for i in range(len(at)):
+        while len(keep) >= 2:
+            a, b = keep[-2], keep[-1]
+            # b lies on or below the chord from a to i: not on the hull
+            if (v[b] - v[a]) * (at[i] - at[a]) <= (v[i] - v[a]) * (at[b] - at[a]):
+                keep.pop()
+            else:
+                break
+        keep.append(i)
+    return at[keep], v[keep]
+
+
+def marketing_marginal(curves: pd.DataFrame, budget: float, *, total: float,
+                       plan: BudgetPlan | None = None,
+                       budget_options: Mapping[str, Any] | None = None,
+                       solver: Solver = "highs", time_limit_s: float = 60.0) -> Marginal:
+    """What a unit more buys in marketing at ``budget``: the plan at 1% of ``total`` more,
+    less the plan at ``budget`` (``plan``, if already made), per unit (as
+    :func:`allocate_budget`'s own marginal value); None where either has no plan under
+    the limits."""
+    kwargs = {"solver": solver, "time_limit_s": time_limit_s, "marginal": False,
+              **dict(budget_options or {})}
+    step = 0.01 * max(float(total), 1.0)
+    try:
+        here = plan if plan is not None else allocate_budget(curves, budget, **kwargs)
+        more = allocate_budget(curves, budget + step, **kwargs)
+    except PlanInfeasibleError:
+        return Marginal(None, None)
+    return Marginal((more.customers - here.customers) / step, (more.value - here.value) / step)
+
+
+def best_closed(table: pd.DataFrame, objective: str) -> Marginal | None:
+    """The best option of ``table`` (``allocate_combined``'s) left closed, per unit of its
+    yearly cost; None when every option with a ratio opens."""
+    key = "customers_per_unit" if objective == "customers" else "value_per_unit"
+    closed = table[~table["opened"] & table[key].notna()]
+    if closed.empty:
+        return None
+    row = closed.iloc[int(np.argmax(closed[key].to_numpy(float)))]
+    return Marginal(float(row["customers_per_unit"]),
+                    float(row["value_per_unit"]) if "value_per_unit" in row else None)

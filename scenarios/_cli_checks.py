@@ -23,7 +23,8 @@ def print_plan_checks(folders: Sequence[str | Path], names: Mapping[str, str] | 
         return
     title = ("The budget plan checked: each round's forecast against the plan's simulated "
              "uplift (new customers), and the plan's paired advantage over simple rules "
-             "with the same money (±95% interval, same random numbers)")
+             "with the same money (±95% interval, same random numbers); with one budget "
+             "for outlets and marketing, its split and what 1,000 more buys in each")
     header = ["scenario", "check", "plan", "other", "difference (±95%)", "verdict"]
     rows = [[(names or {}).get(cells[0], cells[0]), *cells[1:]]
             for cells in check_cells(frame)]

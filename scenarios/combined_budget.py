@@ -22,7 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from optimizer import CombinedPlan, PlanInfeasibleError, SitingResult, allocate_combined
+from optimizer import (
+    CombinedPlan,
+    PlanInfeasibleError,
+    SitingResult,
+    allocate_combined,
+    marketing_marginal,
+)
 from scenarios import plans
 from scenarios._sweep_size import LOCAL_REPLICATIONS
 from scenarios.plan_check import TOLERANCE
@@ -53,9 +59,11 @@ def _year(prep: plans.Prepared, outlets: pd.DataFrame, params: SimulationParams,
     return np.asarray(rows)
 
 
-def _gain(diff: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray]:
-    """Customers won or kept (new customers less churn) and value, per replication."""
-    return diff[:, 0] - diff[:, 1], diff[:, 2] * margin
+def _gain(diff: np.ndarray, margin: float, weeks: int) -> tuple[np.ndarray, np.ndarray]:
+    """Customers won or kept (new customers less churn) and value, per replication, a
+    year (a horizon other than 52 weeks scaled to one, as the costs are a year's)."""
+    year = 52 / weeks
+    return (diff[:, 0] - diff[:, 1]) * year, diff[:, 2] * margin * year
 
 
 def outlet_options(prep: plans.Prepared, siting: SitingResult, params: SimulationParams, *,
@@ -75,14 +83,15 @@ def outlet_options(prep: plans.Prepared, siting: SitingResult, params: Simulatio
         progress(f"outlet option {i + 1} of {len(decisions)} ({d['site_id']}, {d['kind']})")
         diff = _year(prep, pd.concat([base, every.loc[[d["site_id"]]]]), params,
                      seeds) - before
-        customers, value = _gain(diff, params.net_interest_margin)
+        customers, value = _gain(diff, params.net_interest_margin, params.weeks)
+        year = 52 / params.weeks
         rows.append({"option_id": str(d["site_id"]), "kind": d["kind"],
                      "capex": float(d["capex"]), "opex_per_year": float(d["opex_per_year"]),
                      "life_years": float(sc.budget.capex_life_years),
                      "customers": max(float(customers.mean()), 0.0),
                      "customers_se": float(customers.std(ddof=1) / np.sqrt(len(seeds))),
-                     "new_customers": float(diff[:, 0].mean()),
-                     "churn_avoided": float(-diff[:, 1].mean()),
+                     "new_customers": float(diff[:, 0].mean()) * year,
+                     "churn_avoided": float(-diff[:, 1].mean()) * year,
                      "value": max(float(value.mean()), 0.0),
                      "value_se": float(value.std(ddof=1) / np.sqrt(len(seeds)))})
     return pd.DataFrame(rows, columns=["option_id", "kind", "capex", "opex_per_year",
@@ -112,9 +121,17 @@ def with_opened(prep: plans.Prepared, siting: SitingResult,
     cols = travel.sites.get_indexer(pd.Index(live))
     adults = (travel.points["share"].to_numpy()
               * prep.area.adults.astype(float).reindex(travel.points["community_id"]).to_numpy())
-    near = (travel.minutes[:, cols].min(axis=1) if len(cols)
-            else np.full(len(adults), np.inf))
-    covered = float(adults[near <= prep.scenario.outlets.coverage_minutes].sum())
+    # as the siting counts them: pairs within its reach cutoff only
+    minutes = np.where(travel.minutes[:, cols] <= plans.REACH_CUTOFF_MIN,
+                       travel.minutes[:, cols], np.inf)
+    near = minutes.min(axis=1) if len(cols) else np.full(len(adults), np.inf)
+    within = minutes <= prep.scenario.outlets.coverage_minutes
+    covered = float(adults[within.any(axis=1)].sum())
+    # the adults no other outlet of this plan reaches, for each one kept or opened
+    alone = within & (within.sum(axis=1) == 1)[:, None]
+    only = pd.Series(adults @ alone, index=pd.Index(live))
+    decisions = decisions.assign(adults_only_here=decisions["site_id"].map(only).fillna(
+        decisions.get("adults_only_here", 0.0)))
     finite = np.isfinite(near)
     new = decisions[decisions["action"] == "open"]
     chosen = int((d["action"] == "open").sum())
@@ -156,7 +173,7 @@ def outlets_check(prep: plans.Prepared, siting: SitingResult, options: pd.DataFr
     base = plans.open_outlets(prep, with_opened(prep, siting, ()))
     chosen = plans.open_outlets(prep, with_opened(prep, siting, opened))
     diff = _year(prep, chosen, params, seeds) - _year(prep, base, params, seeds)
-    customers, _ = _gain(diff, params.net_interest_margin)
+    customers, _ = _gain(diff, params.net_interest_margin, params.weeks)
     mean, _, low, high, _ = t_interval(customers)
     forecast = float(options.set_index("option_id").loc[list(opened), "customers"].sum())
     widen = TOLERANCE * abs(mean)
@@ -202,9 +219,9 @@ def _marginals(plan: CombinedPlan) -> dict[str, Any]:
     out: dict[str, Any] = {"marketing": dataclasses.asdict(plan.marketing_marginal),
                            "outlets": None, "best_closed": None}
     if plan.outlet_marginal is not None:
-        closed = plan.outlets[~plan.outlets["opened"]]
         key = ("customers_per_unit" if plan.objective_name == "customers"
                else "value_per_unit")
+        closed = plan.outlets[~plan.outlets["opened"] & plan.outlets[key].notna()]
         out["outlets"] = dataclasses.asdict(plan.outlet_marginal)
         out["best_closed"] = str(closed["option_id"].iloc[int(np.argmax(
             closed[key].to_numpy(float)))])
@@ -235,7 +252,12 @@ def combined_report(prep: plans.Prepared, done: CombinedStage,
             "one budget: on the curves the simulation corrected, the split would open "
             f"{', '.join(corrected.opened) or 'no outlet'} instead of "
             f"{', '.join(plan.opened) or 'none'}; the plan simulated is the first")
-    table = plan.outlets.drop(columns=["opened"]).assign(opened=plan.outlets["opened"])
+    # a unit more in each for the split simulated: marketing on the corrected curves
+    marketing = marketing_marginal(corrected_curves, plan.marketing_budget,
+                                   total=float(sc.budget.total),
+                                   budget_options=plans.budget_rules(prep))
+    marginal = {**_marginals(plan), "marketing": dataclasses.asdict(marketing)}
+    table = plan.outlets
     summary = {
         "total": float(sc.budget.total), "objective": plan.objective_name,
         "capex_life_years": float(sc.budget.capex_life_years),
@@ -245,7 +267,7 @@ def combined_report(prep: plans.Prepared, done: CombinedStage,
         "forecast": {"outlets": plan.customers - plan.marketing.customers,
                      "marketing": plan.marketing.customers},
         "options": table.replace([np.inf], np.nan).to_dict("records"),
-        "marginal": _marginals(corrected), "marginal_first": _marginals(plan),
+        "marginal": marginal, "marginal_first": _marginals(plan),
         "corrected_opened": list(corrected.opened),
         "outlets_check": check.as_dict() if check is not None else None}
     return summary, warnings

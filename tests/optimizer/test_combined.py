@@ -37,11 +37,11 @@ def test_the_outlet_opens_when_it_buys_more_than_the_marketing_it_displaces() ->
     assert plan.opened == ("atm",) and plan.outlet_cost == pytest.approx(500)
     assert plan.marketing_budget == pytest.approx(1_000)
     assert plan.customers == pytest.approx(30 + 100 * (1 - math.exp(-1)), rel=1e-6)
-    # the next unit: marketing's slope right of 1,000, R'(1000) = 0.1 e^-1 = 0.037 (the
-    # grid's chord from 1,000 to the next budget valued, 1,000 + 500 / 6)
+    # the next unit: marketing's chord from 1,000 to 1,015 (1% of the total more),
+    # 100 (e^-1 - e^-1.015) / 15 = 0.0365, just below R'(1000) = 0.1 e^-1 = 0.0368
     # (the grid holds 1,000 = 1,500 - the outlet's 500: valued exactly, not interpolated)
-    slope = plan.marketing_marginal.customers
-    assert 0.1 * math.exp(-1 - 1 / 12) <= slope <= 0.1 * math.exp(-1)
+    assert plan.marketing_marginal.customers == pytest.approx(
+        100 * (math.exp(-1) - math.exp(-1.015)) / 15, rel=1e-6)
     assert plan.outlet_marginal is None  # no option left unopened
 
 
@@ -115,3 +115,39 @@ def test_many_options_are_the_best_subset_found_by_brute_force() -> None:
     plan = allocate_combined(_curve(), options, total, levels=40)
     assert set(plan.opened) == {options["option_id"][i] for i in best}
     assert plan.customers == pytest.approx(worth(best), rel=1e-6)
+
+
+def test_nearly_equal_costs_do_not_distort_the_marketing_value() -> None:
+    # three outlets whose costs differ by a unit: the budgets 2,000 - cost lie a unit
+    # apart, where the LP's tolerance could make V look flat or falling; the choice is
+    # still the best subset by brute force
+    options = pd.DataFrame({"option_id": ["a", "b", "c"], "capex": [0.0] * 3,
+                            "life_years": [5.0] * 3,
+                            "opex_per_year": [300.0, 301.0, 302.0],
+                            "customers": [12.0, 11.0, 3.0]})
+    total = 2_000.0
+
+    def worth(subset: tuple[int, ...]) -> float:
+        left = total - float(options["opex_per_year"].iloc[list(subset)].sum())
+        return float(options["customers"].iloc[list(subset)].sum()) + 100 * (
+            1 - math.exp(-left / 1_000))
+
+    import itertools
+
+    best = max((s for n in range(4) for s in itertools.combinations(range(3), n)),
+               key=worth)
+    plan = allocate_combined(_curve(), options, total)
+    assert set(plan.opened) == {options["option_id"][i] for i in best}
+    assert plan.customers == pytest.approx(worth(best), rel=1e-6)
+
+
+def test_a_zero_budget_opens_only_what_costs_nothing() -> None:
+    options = pd.DataFrame({"option_id": ["free", "paid"], "capex": [0.0, 100.0],
+                            "life_years": [5.0, 5.0], "opex_per_year": [0.0, 10.0],
+                            "customers": [4.0, 50.0]})
+    plan = allocate_combined(_curve(), options, 0)
+    assert plan.opened == ("free",) and plan.marketing_budget == 0
+    assert plan.customers == pytest.approx(4.0)
+    # the best left closed: the paid one, 50 customers for 20 + 10 a year
+    assert plan.outlet_marginal is not None
+    assert plan.outlet_marginal.customers == pytest.approx(50 / 30)
