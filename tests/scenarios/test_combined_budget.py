@@ -20,7 +20,7 @@ import pytest
 from optimizer import PlanInfeasibleError, allocate_budget
 from scenarios import plans
 from scenarios.combined_budget import with_opened
-from scenarios.plan_checks import plan_checks
+from scenarios.plan_checks import check_cells, plan_checks
 from scenarios.run import run_scenario
 from scenarios.schema import Scenario
 
@@ -137,7 +137,14 @@ def test_one_budget_is_the_best_split_over_every_subset(cheap_sites: Path,
         assert marginal["outlets"]["customers"] == pytest.approx(
             (closed["customers"] / closed["yearly_cost"]).max())
     checks = plan_checks([result.path])
-    assert checks["check"].str.startswith("one budget").sum() >= 3
+    ours = checks[checks["check"].str.startswith("one budget")]
+    assert len(ours) >= 3
+    split = ours.iloc[0]
+    assert split["plan"] == pytest.approx(combined["outlet_cost"])
+    assert split["other"] == pytest.approx(combined["marketing_budget"])
+    # as the terminal and the dashboard show them: no interval where there is none
+    cells = check_cells(ours)
+    assert cells[0][4] == "" and all("±" not in c[4] for c in cells[1:] if "together" not in c[1])
 
 
 def test_a_partial_plan_covers_what_the_siting_computes(small_synth: Path) -> None:
