@@ -31,7 +31,7 @@ from optimizer import (
 )
 from scenarios import plans
 from scenarios._sweep_size import LOCAL_REPLICATIONS
-from scenarios.plan_check import TOLERANCE
+from scenarios.plan_check import agrees
 from simulation import SimulationParams, replication_seeds, t_interval
 
 __all__ = ["OPTION_REPLICATIONS", "CombinedStage", "OutletCheck", "combined_plan",
@@ -150,7 +150,7 @@ def with_opened(prep: plans.Prepared, siting: SitingResult,
 class OutletCheck:
     """The opened outlets simulated together against the sum of their gains alone
     (customers won or kept a year): agree when the forecast lies within the simulated 95%
-    interval widened by :data:`TOLERANCE` of its mean."""
+    interval widened by 5% of its mean (:func:`scenarios.plan_check.agrees`)."""
 
     forecast: float
     simulated: float
@@ -176,9 +176,7 @@ def outlets_check(prep: plans.Prepared, siting: SitingResult, options: pd.DataFr
     customers, _ = _gain(diff, params.net_interest_margin, params.weeks)
     mean, _, low, high, _ = t_interval(customers)
     forecast = float(options.set_index("option_id").loc[list(opened), "customers"].sum())
-    widen = TOLERANCE * abs(mean)
-    return OutletCheck(forecast, mean, low, high,
-                       bool(low - widen <= forecast <= high + widen))
+    return OutletCheck(forecast, mean, low, high, agrees(forecast, mean, low, high))
 
 
 @dataclasses.dataclass(frozen=True)
