@@ -16,6 +16,8 @@ if TYPE_CHECKING:
         event_count_reason,
     )
     from optimizer.budget import (
+        DEFAULT_CHANNEL_GROUPS,
+        ONLINE_CHANNELS,
         BudgetPlan,
         allocate_budget,
     )
@@ -60,8 +62,10 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "DEFAULT_CHANNEL_GROUPS",
     "DEFAULT_MIN_STAFF",
     "EVENT_TYPES",
+    "ONLINE_CHANNELS",
     "BudgetPlan",
     "CombinedPlan",
     "CoveringResult",
@@ -92,6 +96,8 @@ __all__ = [
 
 #: Where each public name lives.
 _WHERE: dict[str, str] = {
+    "DEFAULT_CHANNEL_GROUPS": "optimizer.budget",
+    "ONLINE_CHANNELS": "optimizer.budget",
     "BudgetPlan": "optimizer.budget",
     "allocate_budget": "optimizer.budget",
     "CombinedPlan": "optimizer.combined",

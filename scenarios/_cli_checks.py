@@ -1,16 +1,17 @@
-"""The budget plan's checks in the terminal: the rounds of the loop and the simple
-rules, for ``sitesim run``, ``compare`` and ``demo``."""
+"""The checks in the terminal, for ``sitesim run``, ``compare`` and ``demo``: the budget
+plan's (the rounds of the loop, the simple rules) and each run against its targets."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from scenarios._console import console
 
-__all__ = ["print_plan_checks"]
+__all__ = ["print_plan_checks", "print_targets", "target_cell"]
 
 
 def print_plan_checks(folders: Sequence[str | Path], names: Mapping[str, str] | None = None,
@@ -38,4 +39,49 @@ def print_plan_checks(folders: Sequence[str | Path], names: Mapping[str, str] | 
         table.add_column(col, overflow="fold")
     for row in rows:
         table.add_row(*row)
+    console.print(table)
+
+
+def target_cell(row: Mapping[str, object]) -> str:
+    """A target's cell: the value, met or MISSED, the goal, and the probability of meeting
+    it over the replications (for the terminal, the dashboard and the report)."""
+    from scenarios.store import format_kpi
+
+    value, goal, tol = (float(row[k]) for k in ("value", "goal", "tolerance"))  # type: ignore[arg-type]
+    share = row["sense"] == "="
+    shown = f"{value:.0%}" if share else format_kpi(value)
+    aim = (f"{goal:.0%} ±{tol * 100:.0f} points" if share
+           else f"{'≥' if row['sense'] == '>=' else '≤'} {format_kpi(goal)}")
+    return (f"{shown} {'met' if row['met'] else 'MISSED'} (goal {aim}; "
+            f"P {float(row['probability']):.0%})")  # type: ignore[arg-type]
+
+
+def print_targets(folders: Sequence[str | Path], names: Mapping[str, str] | None = None,
+                  *, markdown: bool = False) -> None:
+    """A table of each run against its scenario's targets (scenarios.targets); nothing
+    when no run has targets."""
+    from scenarios.targets import target_checks
+
+    frame = target_checks(folders)
+    if frame.empty:
+        return
+    runs = list(dict.fromkeys(frame["run_id"]))
+    header = ["target", *[(names or {}).get(r, r) for r in runs]]
+    rows = []
+    for target, g in frame.groupby("target", sort=False):
+        by_run = {str(r["run_id"]): target_cell({str(k): v for k, v in r.items()})
+                  for r in g.to_dict("records")}
+        rows.append([str(target), *[by_run.get(r, "") for r in runs]])
+    title = ("Against the targets ([targets] of each scenario; the mean over replications, "
+             "P: the share of replications that meet it; a split is the plan's)")
+    if markdown:
+        lines = [title, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        console.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
+        return
+    table = Table(title=escape(title))
+    for col in header:
+        table.add_column(escape(col), overflow="fold")
+    for row in rows:
+        table.add_row(*(escape(cell) for cell in row))
     console.print(table)

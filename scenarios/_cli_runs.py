@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from scenarios._cli_checks import print_plan_checks
+from scenarios._cli_checks import print_plan_checks, print_targets
 from scenarios._cli_progress import _progress
 from scenarios._console import console, err, guarded
 
@@ -66,6 +66,7 @@ def demo(
     frame["run_id"] = frame["run_id"].map(names)
     frame["baseline"] = frame["baseline"].map(names)
     _print_comparison(frame)
+    print_targets([runs_dir / i for i in ids], names)
     print_plan_checks([runs_dir / i for i in ids], names)
     _print_warnings(ids, runs_dir, names)
     console.print(f"done in {time.perf_counter() - start:.0f} s. Again, as markdown: "
@@ -94,6 +95,7 @@ def run(
     else:
         console.print(f"done in {result.seconds:.1f} s")
     _print_headline(result.path)
+    print_targets([result.path])
     print_plan_checks([result.path])
     _print_warnings([result.run_id], runs)
     console.print(str(result.path))
@@ -262,8 +264,9 @@ def compare(
         console.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
     else:
         _print_comparison(frame)
-    print_plan_checks([resolve_run(r, runs_dir) for r in frame["run_id"].unique()],
-                      markdown=fmt == "markdown")
+    folders = [resolve_run(r, runs_dir) for r in frame["run_id"].unique()]
+    print_targets(folders, markdown=fmt == "markdown")
+    print_plan_checks(folders, markdown=fmt == "markdown")
 
 
 def _print_warnings(run_ids: list[str], runs_dir: Path,
@@ -281,7 +284,9 @@ def _print_warnings(run_ids: list[str], runs_dir: Path,
 def _print_comparison(frame: pd.DataFrame) -> None:
     table = Table(title=f"Compared with {frame['baseline'].iloc[0]}: mean over replications "
                         "±95% interval; below, the difference ±95% interval, * where it is "
-                        "larger than the replication noise", show_lines=True)
+                        "larger than the replication noise; last, the replications' P10 to "
+                        "P90 (the downside and upside of one year, not of the mean)",
+                  show_lines=True)
     table.add_column("KPI", no_wrap=True)
     for r in frame["run_id"].unique():
         table.add_column(r, overflow="fold")
@@ -292,7 +297,8 @@ def _print_comparison(frame: pd.DataFrame) -> None:
 
 def _compare_rows(frame: pd.DataFrame, sep: str = "\n") -> list[list[str]]:
     """Cells "mean ±half-width of the 95% interval"; for the other runs, then the difference
-    from the baseline with its half-width, and * where it is larger than the noise."""
+    from the baseline with its half-width, and * where it is larger than the noise; then
+    the replications' P10 to P90."""
     from scenarios.store import format_kpi
 
     rows = []
@@ -305,6 +311,8 @@ def _compare_rows(frame: pd.DataFrame, sep: str = "\n") -> list[list[str]]:
                 sign = "+" if r["delta"] >= 0 else ""
                 half = (r["delta_high"] - r["delta_low"]) / 2
                 cell += f"{sep}{sign}{format_kpi(r['delta'])} ±{format_kpi(half)}{mark}"
+            if "p10" in r and r["p10"] != r["p90"]:  # the outcomes' spread, not the mean's
+                cell += f"{sep}P10-P90 {format_kpi(r['p10'])} to {format_kpi(r['p90'])}"
             cells.append(cell)
         rows.append(cells)
     return rows

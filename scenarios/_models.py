@@ -166,6 +166,27 @@ class Budget(_Frozen):
         return value
 
 
+class Targets(_Frozen):
+    """The bank's policy targets every comparison marks each run against
+    (docs/scenarios.md, "Targets"). Defaults: the marketing policy sitesim was written for
+    (campaign ROI at least 3:1, cost per acquisition at most 50, customer retention at
+    least 75%, the budget split 20% maintenance / 40% growth / 30% brand / 10% reserve,
+    online:offline 60:40); set any to another figure, list those not to check in
+    ``ignore``, or ``enabled = false`` for none. The tolerances are an assumption (5
+    points either way)."""
+
+    enabled: bool = True
+    min_roi: Annotated[float, Field(ge=0)] = 3.0
+    max_cac: Annotated[float, Field(gt=0)] = 50.0
+    min_retention: Share = 0.75
+    policy: Policy = Field(default_factory=Policy)
+    policy_tolerance: Share = 0.05
+    online_share: Share = 0.60
+    online_tolerance: Share = 0.05
+    ignore: tuple[Literal["min_roi", "max_cac", "min_retention", "policy",
+                          "online_share"], ...] = ()
+
+
 class Staff(_Frozen):
     """Relationship managers available, and their hours."""
 
@@ -220,6 +241,7 @@ class Scenario(_Frozen):
     events: Events = Field(default_factory=Events)
     campaigns: tuple[Campaign, ...] = ()
     simulation: Simulation = Field(default_factory=Simulation)
+    targets: Targets = Field(default_factory=Targets)
     sweep: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")

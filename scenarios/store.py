@@ -23,7 +23,7 @@ from scenarios._models import NAME_PATTERN
 from simulation.replications import t_interval
 
 __all__ = ["RUN_ID", "compare_runs", "connect", "format_kpi", "group_warnings", "list_runs",
-           "resolve_run", "run_warnings"]
+           "percentiles", "resolve_run", "run_warnings"]
 
 RUN_ID = re.compile(NAME_PATTERN.removesuffix("$") + r"-[0-9a-f]{8}$")
 #: A scenario name (it stands for its latest complete run).
@@ -153,9 +153,11 @@ def compare_runs(runs: Sequence[str], *, runs_dir: str | Path = "runs",
     """KPI means with intervals per run, and differences from the baseline.
 
     One row per run x KPI: ``mean``, ``low``, ``high`` (Student-t interval over
-    replications), ``delta`` (mean minus the baseline's), ``delta_low``, ``delta_high`` and
-    ``significant`` (the interval of the difference excludes 0, that is the difference is
-    larger than the replication noise); the baseline's own delta columns are empty
+    replications), ``p10``, ``p50``, ``p90`` (order statistics of the replications,
+    :func:`percentiles`: the spread of outcomes, not of the mean), ``delta`` (mean minus
+    the baseline's), ``delta_low``, ``delta_high`` and ``significant`` (the interval of
+    the difference excludes 0, that is the difference is larger than the replication
+    noise); the baseline's own delta columns are empty
     (NaN). Runs with the same seed, number of replications and area share their random
     numbers replication by replication, so the difference is paired; otherwise Welch's
     interval is used (``paired`` says which, ``pairing`` why). A run is a run id, a run
@@ -182,7 +184,9 @@ def compare_runs(runs: Sequence[str], *, runs_dir: str | Path = "runs",
         for k in kpis:
             x = t[k].to_numpy(float)
             mean, low, high = _interval(x, level)
+            p10, p50, p90 = percentiles(x)
             row = {"run_id": f.name, "kpi": k, "mean": mean, "low": low, "high": high,
+                   "p10": p10, "p50": p50, "p90": p90,
                    "replications": int(np.isfinite(x).sum()), "baseline": base_folder.name}
             if f == base_folder:
                 row.update(delta=float("nan"), delta_low=float("nan"),
@@ -200,6 +204,18 @@ def compare_runs(runs: Sequence[str], *, runs_dir: str | Path = "runs",
                            paired=paired, pairing=pairing)
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def percentiles(x: np.ndarray, qs: Sequence[float] = (0.1, 0.5, 0.9)) -> tuple[float, ...]:
+    """P10, P50, P90 (or ``qs``) of the finite values of ``x``: order statistics, the
+    smallest value with at least that share of the values at or below it (numpy's
+    ``inverted_cdf``; of 8 replications P10 is the lowest, P50 the fourth, P90 the
+    highest): an outcome a replication showed, never an interpolation between two."""
+    x = np.asarray(x, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    if not x.size:
+        return tuple(float("nan") for _ in qs)
+    return tuple(float(v) for v in np.quantile(x, qs, method="inverted_cdf"))
 
 
 def _pairing(run: Mapping[str, object], base: Mapping[str, object], n_run: int,

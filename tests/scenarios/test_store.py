@@ -167,3 +167,21 @@ def test_compare_says_where_a_run_leaves_the_envelope(tmp_path: Path) -> None:
     # a note two runs share (the same response curves) is said once, with both
     assert out.stderr.strip().splitlines() == [
         f"warning: base-0000aaaa, alt-0000bbbb: {said[0]}", f"warning: alt-0000bbbb: {said[1]}"]
+
+
+def test_p10_p50_p90_are_order_statistics_of_the_replications(tmp_path: Path) -> None:
+    from scenarios.store import percentiles
+
+    # eight replications, shuffled: P10 is the lowest, P50 the fourth, P90 the highest
+    sample = [15.0, 11.0, 14.0, 12.0, 13.0, 18.0, 17.0, 16.0]
+    assert percentiles(np.array(sample)) == (11.0, 14.0, 18.0)
+    rng = np.random.default_rng(5)
+    for n in (2, 5, 20, 101):
+        x = rng.normal(size=n)
+        got = percentiles(x)
+        assert got == tuple(np.quantile(x, [0.1, 0.5, 0.9], method="inverted_cdf"))
+        assert set(got) <= set(x.tolist())  # values a replication showed
+    assert percentiles(np.array([np.nan, 2.0, np.nan])) == (2.0, 2.0, 2.0)
+    make_run(tmp_path, "base-0000aaaa", sample)
+    row = compare_runs(["base-0000aaaa"], runs_dir=tmp_path, kpis=("new_customers",)).iloc[0]
+    assert (row["p10"], row["p50"], row["p90"]) == (11.0, 14.0, 18.0)
