@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import numpy as np
 import typer
 from rich.table import Table
 
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
 
 #: KPIs the demo compares, in the order printed.
 DEMO_KPIS = ("uplift_new_customers", "uplift_18_35", "uplift_56_plus", "cost_per_acquisition",
-             "uplift_deposits", "retention", "event_attendance", "spend")
+             "uplift_deposits", "retention", "event_attendance", "spend", "capex",
+             "all_costs", "roi_all_costs", "outlets_net_per_year", "payback_years")
 
 
 @guarded
@@ -305,13 +307,15 @@ def _compare_rows(frame: pd.DataFrame, sep: str = "\n") -> list[list[str]]:
     for k, g in frame.groupby("kpi", sort=False):
         cells = [str(k)]
         for _, r in g.iterrows():
-            cell = f"{format_kpi(r['mean'])} ±{format_kpi((r['high'] - r['low']) / 2)}"
-            if r["run_id"] != r["baseline"]:
+            half = (r["high"] - r["low"]) / 2
+            cell = (format_kpi(r["mean"]) if not np.isfinite(half)
+                    else f"{format_kpi(r['mean'])} ±{format_kpi(half)}")
+            if r["run_id"] != r["baseline"] and np.isfinite(r["delta"]):
                 mark = " *" if r["significant"] else ""
                 sign = "+" if r["delta"] >= 0 else ""
                 half = (r["delta_high"] - r["delta_low"]) / 2
                 cell += f"{sep}{sign}{format_kpi(r['delta'])} ±{format_kpi(half)}{mark}"
-            if "p10" in r and r["p10"] != r["p90"]:  # the outcomes' spread, not the mean's
+            if "p10" in r and np.isfinite([r["p10"], r["p90"]]).all() and r["p10"] != r["p90"]:
                 cell += f"{sep}P10-P90 {format_kpi(r['p10'])} to {format_kpi(r['p90'])}"
             cells.append(cell)
         rows.append(cells)

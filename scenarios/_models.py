@@ -147,15 +147,9 @@ class Budget(_Frozen):
     #: Last year's split: a CSV or Parquet file of community_id, channel, spend.
     previous: str | None = None
     #: One budget for the year: ``total`` pays for the new outlets too (their capex
-    #: annualized over ``capex_life_years`` at ``discount_rate``, plus opex with staff),
-    #: and the optimizer splits it (docs/scenarios.md, "One budget for outlets and
-    #: marketing"). Defaults: 7 years, the longest ATM depreciation period the ATM
-    #: Industry Association's survey of 400 members found commonly accepted (5-7,
-    #: 7 for multi-function machines; 2003); 10%, the euro area banks' cost of equity
-    #: (Altavilla et al., ECB Occasional Paper 254, 2021: a median close to 10%).
+    #: annualized by ``[finance]``, plus opex with staff), and the optimizer splits it
+    #: (docs/scenarios.md, "One budget for outlets and marketing").
     includes_outlets: bool = False
-    capex_life_years: Annotated[float, Field(gt=0, le=50)] = 7.0
-    discount_rate: Annotated[float, Field(ge=0, le=0.5)] = 0.10
 
     @field_validator("inclusion")
     @classmethod
@@ -164,6 +158,24 @@ class Budget(_Frozen):
         if bad:
             raise ValueError(f"unknown segment(s) {bad}; expected {SEGMENT_HELP}")
         return value
+
+
+class Finance(_Frozen):
+    """How money over time is counted (docs/scenarios.md, "All the money"): capex
+    annualized over ``capex_life_years`` at ``discount_rate`` (the capital recovery
+    factor), net present value and payback over ``horizon_years``, and a relationship
+    manager's cost a year. Defaults: 7 years, the longest ATM depreciation period the
+    ATM Industry Association's survey of 400 members found commonly accepted (5-7, 7 for
+    multi-function machines; 2003); 10%, the euro area banks' cost of equity (Altavilla
+    et al., ECB Occasional Paper 254, 2021: a median close to 10%); 5 years (assumption:
+    a planning horizon shorter than the outlets' life); 55,000 a year (assumption: about
+    3,500 a month over 12.5 months with holiday pay, plus about 25% employer's
+    contributions)."""
+
+    capex_life_years: Annotated[float, Field(gt=0, le=50)] = 7.0
+    discount_rate: Annotated[float, Field(ge=0, le=0.5)] = 0.10
+    horizon_years: Annotated[int, Field(ge=1, le=30)] = 5
+    staff_cost_per_year: Money = 55_000
 
 
 class Targets(_Frozen):
@@ -242,6 +254,7 @@ class Scenario(_Frozen):
     campaigns: tuple[Campaign, ...] = ()
     simulation: Simulation = Field(default_factory=Simulation)
     targets: Targets = Field(default_factory=Targets)
+    finance: Finance = Field(default_factory=Finance)
     sweep: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")

@@ -5,8 +5,8 @@ With ``budget.includes_outlets`` the sites the outlet plan chooses are options, 
 decisions: each is measured in the simulation (its own network, beside today's, with the
 same random numbers and no campaigns: what the outlet alone brings through access,
 congestion and churn), and :func:`optimizer.allocate_combined` splits ``budget.total``
-between them (capex annualized over ``budget.capex_life_years`` at
-``budget.discount_rate``, plus opex with staff) and marketing on the response curves.
+between them (capex annualized over ``finance.capex_life_years`` at
+``finance.discount_rate``, plus opex with staff) and marketing on the response curves.
 An outlet's gain is in the marketing's units: customers won or kept a year (the new
 customers it brings plus the churn it avoids) and value (a year's net interest margin on
 the deposits it adds by the year's end). The outlets opened are then simulated
@@ -31,6 +31,7 @@ from optimizer import (
 )
 from scenarios import plans
 from scenarios._sweep_size import LOCAL_REPLICATIONS
+from scenarios.money import network_year
 from scenarios.plan_check import agrees
 from simulation import SimulationParams, replication_seeds, t_interval
 
@@ -44,19 +45,9 @@ OPTION_REPLICATIONS = LOCAL_REPLICATIONS
 
 def _year(prep: plans.Prepared, outlets: pd.DataFrame, params: SimulationParams,
           seeds: list[int]) -> np.ndarray:
-    """Per replication, with no campaign: new customers, churn events, and deposits at the
-    year's end, on the network ``outlets``."""
-    from simulation import CommunityMarketModel
-
-    inputs = plans.simulation_inputs(prep, outlets)
-    rows = []
-    for s in seeds:
-        ts = CommunityMarketModel(inputs, params, seed=s, counterfactual=True).run(
-        ).timeseries()
-        last = ts[ts["week"] == ts["week"].max()]
-        rows.append((float(ts["new_customers"].sum()), float(ts["churned"].sum()),
-                     float(last["deposits"].sum())))
-    return np.asarray(rows)
+    """Per replication, with no campaign, on the network ``outlets``: new customers, churn
+    events, and deposits at the year's end (:func:`scenarios.money.network_year`)."""
+    return network_year(plans.simulation_inputs(prep, outlets), params, seeds)
 
 
 def _gain(diff: np.ndarray, margin: float, weeks: int) -> tuple[np.ndarray, np.ndarray]:
@@ -87,7 +78,7 @@ def outlet_options(prep: plans.Prepared, siting: SitingResult, params: Simulatio
         year = 52 / params.weeks
         rows.append({"option_id": str(d["site_id"]), "kind": d["kind"],
                      "capex": float(d["capex"]), "opex_per_year": float(d["opex_per_year"]),
-                     "life_years": float(sc.budget.capex_life_years),
+                     "life_years": float(sc.finance.capex_life_years),
                      "customers": max(float(customers.mean()), 0.0),
                      "customers_se": float(customers.std(ddof=1) / np.sqrt(len(seeds))),
                      "new_customers": float(diff[:, 0].mean()) * year,
@@ -104,8 +95,9 @@ def combined_plan(prep: plans.Prepared, curves: pd.DataFrame,
                   options: pd.DataFrame) -> CombinedPlan:
     """The split of ``budget.total`` between the options and marketing, with the
     scenario's budget rules."""
-    b = prep.scenario.budget
-    return allocate_combined(curves, options, float(b.total), rate=float(b.discount_rate),
+    sc = prep.scenario
+    return allocate_combined(curves, options, float(sc.budget.total),
+                             rate=float(sc.finance.discount_rate),
                              budget_options=plans.budget_rules(prep))
 
 
@@ -258,8 +250,8 @@ def combined_report(prep: plans.Prepared, done: CombinedStage,
     table = plan.outlets
     summary = {
         "total": float(sc.budget.total), "objective": plan.objective_name,
-        "capex_life_years": float(sc.budget.capex_life_years),
-        "discount_rate": float(sc.budget.discount_rate),
+        "capex_life_years": float(sc.finance.capex_life_years),
+        "discount_rate": float(sc.finance.discount_rate),
         "outlet_cost": plan.outlet_cost, "marketing_budget": plan.marketing_budget,
         "opened": list(plan.opened), "proven_optimal": plan.proven_optimal,
         "forecast": {"outlets": plan.customers - plan.marketing.customers,

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from geo.area import resolve_area_path
-from scenarios import plans
+from scenarios import money, plans
 from scenarios._fingerprint import code_fingerprint, file_digest
 from scenarios._run_budget import budget_stage
 from scenarios.combined_budget import combined_report, combined_stage
@@ -237,6 +237,8 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
             _write(ts, tmp / "timeseries.parquet")
             kpis = result.per_replication.reset_index()
             kpis.insert(0, "run_id", rid)
+            kpis, summary["money"] = _money(sc, prep, siting, kpis, result, params, venues,
+                                            stage)
             _write(kpis, tmp / "kpis.parquet")
             summary["kpis"] = {k: {c: float(v) for c, v in row.items()}
                                for k, row in result.summary.iterrows()}
@@ -268,6 +270,28 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return RunResult(final, rid, sc.name, "complete", time.perf_counter() - start)
+
+
+def _money(sc: Scenario, prep: plans.Prepared, siting: object, kpis: pd.DataFrame,
+           result: object, params: object, venues: object,
+           stage: Callable[[str], Callable[[], None]]
+           ) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The KPIs with all the money (scenarios.money); today's network simulated beside
+    the plan's when the plan changes it."""
+    from simulation import replication_seeds
+
+    costs = money.plan_costs(sc, getattr(siting, "decisions", None))
+    plan_network = today = None
+    if costs.changes_network:
+        done = stage("today's network, for the outlets' worth")
+        seeds = replication_seeds(sc.seed, sc.simulation.replications)
+        today = money.network_year(plans.simulation_inputs(prep, plans.open_outlets(prep, None)),
+                                   params, seeds, venues=venues)
+        plan_network = money.replication_years(result.counterfactual)  # type: ignore[attr-defined]
+        done()
+    out = money.money_kpis(kpis, costs, margin=float(params.net_interest_margin),  # type: ignore[attr-defined]
+                           finance=sc.finance, plan_network=plan_network, today=today)
+    return out, dataclasses.asdict(costs)
 
 
 def _strict(value: object) -> object:

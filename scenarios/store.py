@@ -30,13 +30,18 @@ RUN_ID = re.compile(NAME_PATTERN.removesuffix("$") + r"-[0-9a-f]{8}$")
 NAME = re.compile(NAME_PATTERN)
 #: KPIs compared by default, in the order printed.
 DEFAULT_KPIS = ("new_customers", "uplift_new_customers", "spend", "cost_per_acquisition",
-                "roi", "retention", "churn_rate", "penetration", "uplift_deposits")
+                "roi", "retention", "churn_rate", "penetration", "uplift_deposits",
+                "capex", "all_costs", "roi_all_costs", "cost_per_acquisition_all_costs",
+                "net_value_all_costs", "outlets_net_per_year", "payback_years")
 
 
 def format_kpi(v: float) -> str:
-    """A KPI value for people: millions as M, counts whole, small values to 3 digits."""
+    """A KPI value for people: millions as M, counts whole, small values to 3 digits;
+    infinity (a payback that never comes) as "never"."""
     if v != v:  # NaN
         return "n/a"
+    if v == float("inf"):
+        return "never"
     if abs(v) >= 1e6:
         return f"{v / 1e6:,.{0 if abs(v) >= 1e8 else 1}f} M"
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}"
@@ -172,6 +177,8 @@ def compare_runs(runs: Sequence[str], *, runs_dir: str | Path = "runs",
     tables = {f.name: _kpis(str(f), (f / "manifest.json").stat().st_mtime) for f in folders}
     manifests = {f.name: _manifest(f) or {} for f in folders}
     t_base = tables[base_folder.name]
+    if tuple(kpis) == DEFAULT_KPIS:  # the defaults the runs hold (older runs lack some)
+        kpis = tuple(k for k in kpis if all(k in t.columns for t in tables.values()))
     missing = [k for k in kpis if k not in t_base.columns]
     if missing:
         known = [c for c in t_base.columns if c not in ("run_id", "replication")]
@@ -185,6 +192,8 @@ def compare_runs(runs: Sequence[str], *, runs_dir: str | Path = "runs",
             x = t[k].to_numpy(float)
             mean, low, high = _interval(x, level)
             p10, p50, p90 = percentiles(x)
+            if x.size and np.isposinf(x).all():  # such as a payback that never comes
+                mean = low = high = p10 = p50 = p90 = float("inf")
             row = {"run_id": f.name, "kpi": k, "mean": mean, "low": low, "high": high,
                    "p10": p10, "p50": p50, "p90": p90,
                    "replications": int(np.isfinite(x).sum()), "baseline": base_folder.name}

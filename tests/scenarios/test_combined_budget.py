@@ -27,12 +27,12 @@ from scenarios.schema import Scenario
 TOTAL = 60_000
 
 
-def _one_budget(area: Path, **budget: object) -> Scenario:
+def _one_budget(area: Path, **finance: object) -> Scenario:
     return Scenario.model_validate({
         "name": "one", "area": str(area), "seed": 3,
         "outlets": {"max_new": {"smart_atm": 3}},
         "events": {"enabled": False},
-        "budget": {"total": TOTAL, "includes_outlets": True, **budget},
+        "budget": {"total": TOTAL, "includes_outlets": True}, "finance": finance,
         "simulation": {"weeks": 26, "replications": 3, "max_agents": 4_000}})
 
 
