@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 #: KPIs the demo compares, in the order printed.
 DEMO_KPIS = ("uplift_new_customers", "uplift_18_35", "uplift_56_plus", "cost_per_acquisition",
-             "uplift_deposits", "retention", "event_attendance", "spend", "capex",
+             "roi", "roi_clv", "uplift_deposits", "retention", "event_attendance", "spend", "capex",
              "all_costs", "roi_all_costs", "outlets_net_per_year", "payback_years")
 
 

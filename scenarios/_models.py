@@ -189,6 +189,9 @@ class Targets(_Frozen):
 
     enabled: bool = True
     min_roi: Annotated[float, Field(ge=0)] = 3.0
+    #: The ROI the target judges: over the new customers' lifetime value (``roi_clv``,
+    #: docs/scenarios.md "Lifetime value") or a year's margin (``roi``).
+    roi_kpi: Literal["roi_clv", "roi"] = "roi_clv"
     max_cac: Annotated[float, Field(gt=0)] = 50.0
     min_retention: Share = 0.75
     policy: Policy = Field(default_factory=Policy)

@@ -31,6 +31,7 @@ from scenarios._fingerprint import code_fingerprint, file_digest
 from scenarios._run_budget import budget_stage
 from scenarios.combined_budget import combined_report, combined_stage
 from scenarios.estimate import estimate_scenarios
+from scenarios.lifetime import lifetime_kpis
 from scenarios.names import VENUES, community_names, place_names, with_places
 from scenarios.schema import Scenario, load_scenario
 from simulation.params import ScheduledEvent
@@ -239,6 +240,11 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
             kpis.insert(0, "run_id", rid)
             kpis, summary["money"] = _money(sc, prep, siting, kpis, result, params, venues,
                                             stage)
+            kpis, segments = lifetime_kpis(
+                kpis, result.timeseries, result.counterfactual,
+                margin=float(params.net_interest_margin), rate=float(sc.finance.discount_rate),
+                horizon=int(sc.finance.horizon_years))
+            summary["lifetime"] = segments.reset_index().to_dict("records")
             _write(kpis, tmp / "kpis.parquet")
             summary["kpis"] = {k: {c: float(v) for c, v in row.items()}
                                for k, row in result.summary.iterrows()}

@@ -30,7 +30,8 @@ RUN_ID = re.compile(NAME_PATTERN.removesuffix("$") + r"-[0-9a-f]{8}$")
 NAME = re.compile(NAME_PATTERN)
 #: KPIs compared by default, in the order printed.
 DEFAULT_KPIS = ("new_customers", "uplift_new_customers", "spend", "cost_per_acquisition",
-                "roi", "retention", "churn_rate", "penetration", "uplift_deposits",
+                "roi", "roi_clv", "clv_per_new_customer", "retention", "churn_rate",
+                "penetration", "uplift_deposits",
                 "capex", "all_costs", "roi_all_costs", "cost_per_acquisition_all_costs",
                 "net_value_all_costs", "outlets_net_per_year", "payback_years")
 

@@ -32,7 +32,7 @@ TARGET_COLUMNS = ("run_id", "target", "value", "goal", "tolerance", "sense", "me
 
 def _kpi_rows(run_id: str, targets: Targets, kpis: pd.DataFrame) -> list[dict[str, Any]]:
     rows = []
-    for name, kpi, sense, goal in (("min_roi", "roi", ">=", targets.min_roi),
+    for name, kpi, sense, goal in (("min_roi", targets.roi_kpi, ">=", targets.min_roi),
                                    ("max_cac", "cost_per_acquisition", "<=",
                                     targets.max_cac),
                                    ("min_retention", "retention", ">=",
