@@ -123,7 +123,7 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
     InfeasibleError
         No plan meets the scenario's limits (exit code 3).
     """
-    from simulation import Campaign, plausibility_warnings, run_replications
+    from simulation import Campaign, community_uplift, plausibility_warnings, run_replications
 
     start = time.perf_counter()
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
@@ -236,6 +236,9 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
             ts.loc[ts["arm"] == "counterfactual", "spend"] = 0.0
             ts["spend"] = ts["spend"].fillna(0.0) / 9  # per segment row: a ninth each
             _write(ts, tmp / "timeseries.parquet")
+            _write(community_uplift(result.timeseries, result.counterfactual).reset_index()
+                   .assign(community=lambda f: f["community_id"].map(
+                       community_names(prep.area))), tmp / "uplift_by_community.parquet")
             kpis = result.per_replication.reset_index()
             kpis.insert(0, "run_id", rid)
             kpis, summary["money"] = _money(sc, prep, siting, kpis, result, params, venues,

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from simulation.replications import (
         KPI_NAMES,
         ReplicationResult,
+        community_uplift,
         new_customers_by_replication,
         replication_seeds,
         run_replications,
@@ -57,6 +58,7 @@ __all__ = [
     "bass_curve",
     "calibrate_adoption",
     "community_inputs",
+    "community_uplift",
     "diffusion_model",
     "erdos_renyi_ties",
     "new_customers_by_replication",
@@ -93,6 +95,7 @@ _WHERE: dict[str, str] = {
     "community_inputs": "simulation.population",
     "diffusion_model": "simulation.diffusion",
     "erdos_renyi_ties": "simulation.ties",
+    "community_uplift": "simulation.replications",
     "new_customers_by_replication": "simulation.replications",
     "replication_seeds": "simulation.replications",
     "plausibility_warnings": "simulation.plausibility",

@@ -13,7 +13,7 @@ from simulation.errors import SimulationError
 from simulation.params import CHANNELS, SimulationParams
 from simulation.population import Venues
 
-__all__ = ["KPI_NAMES", "ReplicationResult", "channel_totals", "kpis",
+__all__ = ["KPI_NAMES", "ReplicationResult", "channel_totals", "community_uplift", "kpis",
            "new_customers_by_replication", "replication_seeds", "run_replications",
            "summarize", "t_interval"]
 
@@ -22,10 +22,13 @@ KPI_NAMES: tuple[str, ...] = (
     "cost_per_acquisition", "customers_start", "churned", "churn_rate", "retention",
     "yearly_attrition", "penetration",
     "deposits", "uplift_deposits", "roi", "event_attendance", "uplift_18_35", "uplift_36_55",
-    "uplift_56_plus",
+    "uplift_56_plus", "uplift_income_low", "uplift_income_middle", "uplift_income_high",
+    *(f"uplift_{band}_{tier}" for band in ("18_35", "36_55", "56_plus")
+      for tier in ("low", "middle", "high")),
 )
 #: Age bands of the per-band uplift KPIs.
 _BAND_KPIS = (("18-35", "uplift_18_35"), ("36-55", "uplift_36_55"), ("56+", "uplift_56_plus"))
+_TIERS = ("low", "middle", "high")
 
 
 def kpis(model: object, counterfactual: object, adults: float) -> dict[str, float]:
@@ -39,7 +42,9 @@ def kpis(model: object, counterfactual: object, adults: float) -> dict[str, floa
     1 - retention ** (52 / weeks); ``roi`` = a year's net interest margin
     on the uplift in deposits, over the spend; ``event_attendance`` = visits to events
     (community_event campaigns and planned events) over the horizon; ``uplift_18_35``,
-    ``uplift_36_55``, ``uplift_56_plus`` = the uplift in new customers per age band.
+    ``uplift_36_55``, ``uplift_56_plus`` = the uplift in new customers per age band;
+    ``uplift_income_low``, ``_middle``, ``_high`` per income tier; ``uplift_18_35_low``
+    and so on per segment, their crossing.
     """
     ts, cf = model.timeseries(), counterfactual.timeseries()  # type: ignore[attr-defined]
     weekly = model.channel_series()  # type: ignore[attr-defined]
@@ -73,12 +78,36 @@ def kpis(model: object, counterfactual: object, adults: float) -> dict[str, floa
 
 
 def _uplift_by_band(ts: pd.DataFrame, cf: pd.DataFrame) -> dict[str, float]:
-    """Uplift in new customers per age band (segments ``<band>/<tier>``)."""
+    """Uplift in new customers per age band, per income tier, and per segment (their
+    crossing, ``<band>/<tier>``: ``uplift_56_plus_low``)."""
     run = ts.groupby("segment")["new_customers"].sum()
     base = cf.groupby("segment")["new_customers"].sum()
     diff = run.sub(base, fill_value=0.0)
     band = diff.index.str.split("/").str[0]
-    return {key: float(diff[band == name].sum()) for name, key in _BAND_KPIS}
+    tier = diff.index.str.split("/").str[1]
+    out = {key: float(diff[band == name].sum()) for name, key in _BAND_KPIS}
+    out |= {f"uplift_income_{t}": float(diff[tier == t].sum()) for t in _TIERS}
+    for name, key in _BAND_KPIS:
+        out |= {f"{key}_{t}": float(diff[(band == name) & (tier == t)].sum()) for t in _TIERS}
+    return out
+
+
+def community_uplift(timeseries: pd.DataFrame, counterfactual: pd.DataFrame,
+                     level: float = 0.95) -> pd.DataFrame:
+    """Uplift in new customers by community over replications (the campaign arm's new
+    customers less its counterfactual's, replication by replication): ``mean``, ``low``,
+    ``high`` (Student-t), ``p10``, ``p90`` (order statistics), indexed by community."""
+    keys = ["replication", "community_id"]
+    diff = (timeseries.groupby(keys)["new_customers"].sum()
+            .sub(counterfactual.groupby(keys)["new_customers"].sum(), fill_value=0.0)
+            .unstack("community_id").fillna(0.0))
+    rows = {}
+    for community, x in diff.items():
+        mean, _, low, high, _ = t_interval(x.to_numpy(float), level)
+        p10, p90 = np.quantile(x.to_numpy(float), [0.1, 0.9], method="inverted_cdf")
+        rows[community] = {"mean": mean, "low": low, "high": high, "p10": float(p10),
+                           "p90": float(p90)}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("community_id")
 
 
 def t_interval(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float, int]:

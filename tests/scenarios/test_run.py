@@ -18,7 +18,7 @@ from simulation import CHANNELS, SimulationParams
 
 FILES = ("manifest.json", "scores.parquet", "plan_outlets.parquet", "plan_events.parquet",
          "plan_staff.parquet", "plan_budget.parquet", "curves.parquet", "timeseries.parquet",
-         "kpis.parquet")
+         "kpis.parquet", "uplift_by_community.parquet")
 
 
 def small(area: Path, **over: object) -> Scenario:

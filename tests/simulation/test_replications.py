@@ -37,6 +37,29 @@ def test_kpis_follow_their_definitions(small_inputs: pd.DataFrame) -> None:
              .sum() - cf[cf["segment"].str.startswith("56+")].groupby("replication")
              ["new_customers"].sum())
     assert np.allclose(per["uplift_56_plus"], older)
+    # income tiers and the segments (band x tier) add up too; a segment is its own rows
+    tiers = per[["uplift_income_low", "uplift_income_middle", "uplift_income_high"]]
+    assert np.allclose(tiers.sum(axis=1), per["uplift_new_customers"])
+    crossed = [f"uplift_{b}_{t}" for b in ("18_35", "36_55", "56_plus")
+               for t in ("low", "middle", "high")]
+    assert np.allclose(per[crossed].sum(axis=1), per["uplift_new_customers"])
+    assert np.allclose(per[[c for c in crossed if c.endswith("_low")]].sum(axis=1),
+                       per["uplift_income_low"])
+    poor_old = (ts[ts["segment"] == "56+/low"].groupby("replication")["new_customers"].sum()
+                - cf[cf["segment"] == "56+/low"].groupby("replication")["new_customers"]
+                .sum())
+    assert np.allclose(per["uplift_56_plus_low"], poor_old)
+    # by community: the means add up to the mean uplift, and one community is its rows
+    from simulation import community_uplift
+
+    by = community_uplift(ts, cf)
+    assert by["mean"].sum() == pytest.approx(per["uplift_new_customers"].mean())
+    first = by.index[0]
+    own = (ts[ts["community_id"] == first].groupby("replication")["new_customers"].sum()
+           - cf[cf["community_id"] == first].groupby("replication")["new_customers"].sum())
+    assert by.loc[first, "mean"] == pytest.approx(own.mean())
+    assert by.loc[first, "p10"] == own.min() and by.loc[first, "p90"] == own.max()
+    assert (by["low"] <= by["mean"]).all() and (by["mean"] <= by["high"]).all()
 
 
 def test_same_seed_same_replications(small_inputs: pd.DataFrame) -> None:
