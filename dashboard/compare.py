@@ -17,14 +17,15 @@ from scenarios.store import format_kpi, group_warnings
 
 __all__ = ["LOWER_IS_BETTER", "NEUTRAL", "Figure", "compare_cards", "compare_differences",
            "compare_figures", "compare_view", "compare_warnings", "kpi_cards",
-           "plan_check_table"]
+           "plan_check_table", "target_table"]
 
 _CARD = {"border": "1px solid #d0d7de", "borderRadius": "6px", "padding": "8px 12px",
          "minWidth": "190px", "background": "#fff"}
 
 
 #: KPIs where less is better (a rise shows red), and KPIs that are neither good nor bad.
-LOWER_IS_BETTER = frozenset({"cost_per_acquisition"})
+LOWER_IS_BETTER = frozenset({"cost_per_acquisition", "cost_per_acquisition_all_costs",
+                             "capex", "all_costs", "payback_years"})
 NEUTRAL = frozenset({"spend"})
 
 
@@ -47,9 +48,13 @@ def kpi_cards(table: Any) -> list[Any]:
         lines: list[Any] = [html.Div(str(kpi).replace("_", " "), className="kpi-name",
                                      style={"fontWeight": "bold"})]
         for r in g.itertuples(index=False):
-            text = f"{r.run_id}: {format_kpi(r.mean)} ±{format_kpi((r.high - r.low) / 2)}"
+            spread = (r.high - r.low) / 2
+            text = (f"{r.run_id}: {format_kpi(r.mean)}" if spread != spread
+                    else f"{r.run_id}: {format_kpi(r.mean)} ±{format_kpi(spread)}")
+            if r.p10 == r.p10 and r.p90 == r.p90 and r.p10 != r.p90:  # outcomes' spread
+                text += f" (P10-P90 {format_kpi(r.p10)} to {format_kpi(r.p90)})"
             lines.append(html.Div(text, className="kpi-value"))
-            if r.run_id != r.baseline:
+            if r.run_id != r.baseline and r.delta == r.delta:
                 sign = "+" if r.delta >= 0 else ""
                 half = (r.delta_high - r.delta_low) / 2
                 mark = " (beyond noise)" if r.significant else " (within noise)"
@@ -132,10 +137,41 @@ def compare_cards(run_ids: Sequence[str] | None, baseline: str | None,
     if warnings:  # one callback, one round trip: the warnings come with the cards
         parts.append(html.Ul(warnings, id="compare-warnings",
                              style={"color": "#9a6700", "margin": "4px 0"}))
-    checks = plan_check_table(run_ids, runs_dir)
-    if checks is not None:
-        parts.append(checks)
+    for table_of in (target_table, plan_check_table):
+        shown = table_of(run_ids, runs_dir)
+        if shown is not None:
+            parts.append(shown)
     return (parts if len(parts) > 1 else message), kpi_cards(table)
+
+
+def target_table(run_ids: Sequence[str], runs_dir: Path) -> Any | None:
+    """Each run against its scenario's targets (scenarios.targets): met or MISSED, the
+    goal, and the share of replications that meet it; None when no run has targets."""
+    from scenarios import target_cell, target_checks
+    from scenarios.store import resolve_run
+
+    try:
+        frame = target_checks([resolve_run(r, runs_dir) for r in run_ids])
+    except InputError:
+        return None
+    if frame.empty:
+        return None
+    runs = list(dict.fromkeys(frame["run_id"]))
+    rows = []
+    for target, g in frame.groupby("target", sort=False):
+        by_run = {str(r["run_id"]): target_cell({str(k): v for k, v in r.items()})
+                  for r in g.to_dict("records")}
+        cells = [by_run.get(r, "") for r in runs]
+        rows.append(html.Tr([html.Td(str(target)), *[
+            html.Td(c, className="target-missed" if "MISSED" in c else "target-met",
+                    style={"color": "#b42318" if "MISSED" in c else "#0a7d32"})
+            for c in cells]]))
+    return html.Details([
+        html.Summary("targets: each run against its scenario's [targets] (the mean over "
+                     "replications; P: the share of replications that meet it)"),
+        html.Table([html.Thead(html.Tr([html.Th(h) for h in ["target", *runs]])),
+                    html.Tbody(rows)], style={"fontSize": "13px", "borderCollapse": "collapse"})],
+        id="targets", open=True, style={"margin": "4px 0"})
 
 
 def plan_check_table(run_ids: Sequence[str], runs_dir: Path) -> Any | None:

@@ -26,8 +26,9 @@ __all__ = ["COMPARE_KPIS", "budget_by_channel", "kpi_table", "manifest", "runs_t
 
 #: KPIs on the compare page's cards, in order.
 COMPARE_KPIS = ("uplift_new_customers", "uplift_18_35", "uplift_56_plus", "spend",
-                "cost_per_acquisition", "roi", "retention", "uplift_deposits",
-                "event_attendance")
+                "cost_per_acquisition", "roi", "roi_clv", "retention", "uplift_deposits",
+                "event_attendance", "capex", "all_costs", "roi_all_costs",
+                "outlets_net_per_year", "payback_years")
 #: Curves over weeks: label -> (timeseries columns summed, cumulative).
 WEEKLY = {
     "new customers (cumulative)": (("new_customers",), True),

@@ -10,10 +10,11 @@ from typing import Any
 from scenarios.schema import Scenario, ScenarioError, load_scenario
 
 __all__ = ["Scenario", "ScenarioError", "compare_runs", "connect", "load_scenario",
-           "run_batch", "run_scenario"]
+           "run_batch", "run_scenario", "target_cell", "target_checks"]
 
 _LAZY = {"run_scenario": "scenarios.run", "run_batch": "scenarios.batch",
-         "compare_runs": "scenarios.store", "connect": "scenarios.store"}
+         "compare_runs": "scenarios.store", "connect": "scenarios.store",
+         "target_cell": "scenarios.targets", "target_checks": "scenarios.targets"}
 
 
 def __getattr__(name: str) -> Any:

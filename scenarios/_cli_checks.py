@@ -11,7 +11,7 @@ from rich.table import Table
 
 from scenarios._console import console
 
-__all__ = ["print_plan_checks", "print_targets", "target_cell"]
+__all__ = ["print_plan_checks", "print_targets"]
 
 
 def print_plan_checks(folders: Sequence[str | Path], names: Mapping[str, str] | None = None,
@@ -42,25 +42,11 @@ def print_plan_checks(folders: Sequence[str | Path], names: Mapping[str, str] | 
     console.print(table)
 
 
-def target_cell(row: Mapping[str, object]) -> str:
-    """A target's cell: the value, met or MISSED, the goal, and the probability of meeting
-    it over the replications (for the terminal, the dashboard and the report)."""
-    from scenarios.store import format_kpi
-
-    value, goal, tol = (float(row[k]) for k in ("value", "goal", "tolerance"))  # type: ignore[arg-type]
-    share = row["sense"] == "="
-    shown = f"{value:.0%}" if share else format_kpi(value)
-    aim = (f"{goal:.0%} ±{tol * 100:.0f} points" if share
-           else f"{'≥' if row['sense'] == '>=' else '≤'} {format_kpi(goal)}")
-    return (f"{shown} {'met' if row['met'] else 'MISSED'} (goal {aim}; "
-            f"P {float(row['probability']):.0%})")  # type: ignore[arg-type]
-
-
 def print_targets(folders: Sequence[str | Path], names: Mapping[str, str] | None = None,
                   *, markdown: bool = False) -> None:
     """A table of each run against its scenario's targets (scenarios.targets); nothing
     when no run has targets."""
-    from scenarios.targets import target_checks
+    from scenarios.targets import target_cell, target_checks
 
     frame = target_checks(folders)
     if frame.empty:

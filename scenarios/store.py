@@ -204,10 +204,11 @@ def compare_runs(runs: Sequence[str], *, runs_dir: str | Path = "runs",
                            pairing="the baseline")
             else:
                 b = t_base[k].to_numpy(float)
-                d, dl, dh = (_interval(x - b, level) if paired
-                             else _welch(x, b, level))
-                if paired and _same_but_rounding(x, b):  # 1.8 M summed in another order
-                    d, dl, dh = 0.0, 0.0, 0.0
+                with np.errstate(invalid="ignore"):  # never - never: no difference known
+                    d, dl, dh = (_interval(x - b, level) if paired
+                                 else _welch(x, b, level))
+                    if paired and _same_but_rounding(x, b):  # 1.8 M summed in another order
+                        d, dl, dh = 0.0, 0.0, 0.0
                 row.update(delta=d, delta_low=dl, delta_high=dh,
                            significant=bool(np.isfinite(dl) and (dl > 0 or dh < 0)
                                             and abs(d) > 0),

@@ -15,7 +15,7 @@ replication: its probability is 1 or 0.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ import pandas as pd
 
 from scenarios._models import Targets
 
-__all__ = ["TARGET_COLUMNS", "target_checks"]
+__all__ = ["TARGET_COLUMNS", "target_cell", "target_checks"]
 
 TARGET_COLUMNS = ("run_id", "target", "value", "goal", "tolerance", "sense", "met",
                   "probability")
@@ -107,3 +107,17 @@ def target_checks(folders: Sequence[str | Path]) -> pd.DataFrame:
         run_id = str(manifest.get("run_id", path.name))
         rows += _kpi_rows(run_id, targets, kpis) + _spend_rows(run_id, targets, manifest)
     return pd.DataFrame(rows, columns=list(TARGET_COLUMNS))
+
+
+def target_cell(row: Mapping[str, object]) -> str:
+    """A target's cell: the value, met or MISSED, the goal, and the probability of meeting
+    it over the replications (for the terminal, the dashboard and the report)."""
+    from scenarios.store import format_kpi
+
+    value, goal, tol = (float(row[k]) for k in ("value", "goal", "tolerance"))  # type: ignore[arg-type]
+    share = row["sense"] == "="
+    shown = f"{value:.0%}" if share else format_kpi(value)
+    aim = (f"{goal:.0%} ±{tol * 100:.0f} points" if share
+           else f"{'≥' if row['sense'] == '>=' else '≤'} {format_kpi(goal)}")
+    return (f"{shown} {'met' if row['met'] else 'MISSED'} (goal {aim}; "
+            f"P {float(row['probability']):.0%})")  # type: ignore[arg-type]

@@ -49,8 +49,11 @@ def test_compare_view(runs: tuple[Path, list[str]]) -> None:
     root, ids = runs
     message, cards, curves, budget, staff, rows, columns = compare_view(
         ids, ids[1], "new customers (cumulative)", root)
-    text, warnings, checks = message  # warnings and the plan checks below the message
-    assert checks.id == "plan-checks"
+    # warnings, the targets and the plan checks below the message
+    text, warnings, targets, checks = message
+    assert checks.id == "plan-checks" and targets.id == "targets"
+    shown = json.dumps(targets.to_plotly_json(), default=str)
+    assert "min_retention (retention)" in shown and ("met" in shown or "MISSED" in shown)
     assert text.startswith(f"Compared with {ids[1]}")
     assert [li.children for li in warnings.children] == [
         li.children for li in compare_warnings(ids, root)]
@@ -125,7 +128,8 @@ def test_callbacks_over_http(runs: tuple[Path, list[str]]) -> None:
     assert client.post("/_dash-update-component", json=body).status_code == 204
     compared = call([("compare-message", "children"), ("cards", "children")],
                     [("runs", "value", ids), ("baseline", "value", ids[0])])
-    text, warnings, checks = compared["compare-message"]["children"]
+    text, warnings, targets, checks = compared["compare-message"]["children"]
+    assert targets["props"]["id"] == "targets"
     assert text.startswith(f"Compared with {ids[0]}")
     assert warnings["props"]["id"] == "compare-warnings" and warnings["props"]["children"]
     # each run's budget plan checked: its round(s) and the simple rules, with verdicts
