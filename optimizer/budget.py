@@ -121,6 +121,7 @@ def allocate_budget(
     policy: Mapping[str, float] | None = None,
     channel_groups: Mapping[str, Sequence[str]] = DEFAULT_CHANNEL_GROUPS,
     online_share: float | None = None, online_channels: Sequence[str] = ONLINE_CHANNELS,
+    online_share_max: float | None = None,
     min_roi: float | None = None, max_cac: float | None = None,
     floors: Mapping[object, float] | pd.Series | None = None,
     caps: Mapping[object, float] | pd.Series | None = None,
@@ -143,8 +144,9 @@ def allocate_budget(
         Share of ``total`` per purpose; the purposes are the keys of ``channel_groups``
         and a group without channels (``reserve``) is held back. Shares must sum to 1.
         Each funded purpose spends exactly its share.
-    online_share
-        Minimum share of the spend going to ``online_channels``.
+    online_share, online_share_max
+        Least and most share of the spend going to ``online_channels`` (both the same:
+        exactly that share).
     min_roi, max_cac
         Value of the new customers at least ``min_roi`` times the spend; spend per new
         customer at most ``max_cac``.
@@ -215,8 +217,13 @@ def allocate_budget(
                                       "[0, 1]")
         if not any(_matches(key, sg) for sg in c["segment"].unique()):
             raise OptimizerInputError(f"inclusion[{key!r}] matches no segment of the curves")
-    if online_share is not None and not 0 <= online_share <= 1:
-        raise OptimizerInputError(f"online_share = {online_share}: expected a share in [0, 1]")
+    for key, bound in (("online_share", online_share), ("online_share_max", online_share_max)):
+        if bound is not None and not 0 <= bound <= 1:
+            raise OptimizerInputError(f"{key} = {bound}: expected a share in [0, 1]")
+    if (online_share is not None and online_share_max is not None
+            and online_share > online_share_max + 1e-12):
+        raise OptimizerInputError(f"online_share = {online_share} is above online_share_max = "
+                                  f"{online_share_max}: give a least share below the most")
     spendable = total * (1 - policy.get("reserve", 0.0)) if policy else total
     if floors_s.sum() > spendable + 1e-9:
         raise PlanInfeasibleError(
@@ -324,6 +331,14 @@ def allocate_budget(
             f"budget.online_share = {online_share:.0%} cannot hold with the other limits "
             f"(policy shares fix how much goes to each channel group): it is short by "
             f"{s:,.0f} of online spend"), f"budget.online_share = {online_share:.0%}"))
+    if online_share_max is not None:
+        on = np.isin(channel, list(online_channels)).astype(float)
+        name = row(expr((on - online_share_max)[:, None, None] * ones) <= 0,
+                   "online_share_max")
+        soft.append(Soft(name, spendable, lambda s: (
+            f"budget.online_share's most, {online_share_max:.0%}, cannot hold with the other "
+            f"limits (policy shares fix how much goes to each channel group): online spend "
+            f"is {s:,.0f} too high"), f"online share at most {online_share_max:.0%}"))
     if min_roi is not None:
         name = row(expr(val_q - min_roi) >= 0, "min_roi")
         soft.append(Soft(name, spendable, lambda s: (
@@ -376,7 +391,8 @@ def allocate_budget(
             bigger = allocate_budget(
                 curves, total * 1.01, objective=objective, policy=policy,
                 channel_groups=channel_groups, online_share=online_share,
-                online_channels=online_channels, min_roi=min_roi, max_cac=max_cac,
+                online_channels=online_channels, online_share_max=online_share_max,
+                min_roi=min_roi, max_cac=max_cac,
                 floors=floors, caps=caps, inclusion=inclusion, quarters=quarters,
                 seasonality=seasonality, pieces=pieces, solver=solver,
                 time_limit_s=time_limit_s, marginal=False)

@@ -129,12 +129,38 @@ class Policy(_Frozen):
         return self
 
 
+class OnlineShare(_Frozen):
+    """The online channels' share of the budget's spend: at least ``min``, at most ``max``,
+    or ``exact`` (a plain number for ``online_share`` is the least)."""
+
+    min: Share | None = None
+    max: Share | None = None
+    exact: Share | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> OnlineShare:
+        if self.exact is not None and (self.min is not None or self.max is not None):
+            raise ValueError("give exact, or min and/or max, not both")
+        if self.exact is None and self.min is None and self.max is None:
+            raise ValueError("give min, max or exact")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min = {self.min} is above max = {self.max}")
+        return self
+
+    def bounds(self) -> tuple[float | None, float | None]:
+        """(least, most) share."""
+        if self.exact is not None:
+            return self.exact, self.exact
+        return self.min, self.max
+
+
 class Budget(_Frozen):
     """The marketing budget and the bank's rules for splitting it."""
 
     enabled: bool = True
     total: Money = 2_000_000
-    online_share: Share | None = None
+    #: A least share (a number) or {min, max, exact} (:class:`OnlineShare`).
+    online_share: OnlineShare | None = None
     min_roi: Annotated[float, Field(ge=0)] | None = None
     max_cac: Annotated[float, Field(gt=0)] | None = None
     policy: Policy = Field(default_factory=Policy)
@@ -150,6 +176,12 @@ class Budget(_Frozen):
     #: annualized by ``[finance]``, plus opex with staff), and the optimizer splits it
     #: (docs/scenarios.md, "One budget for outlets and marketing").
     includes_outlets: bool = False
+
+    @field_validator("online_share", mode="before")
+    @classmethod
+    def _least(cls, value: Any) -> Any:
+        """A plain number is the least share, as it always was."""
+        return {"min": value} if isinstance(value, int | float) else value
 
     @field_validator("inclusion")
     @classmethod

@@ -341,8 +341,10 @@ def budget_rules(prep: Prepared) -> dict[str, Any]:
     """The scenario's rules for the budget split, as :func:`optimizer.allocate_budget`'s
     keywords (objective, policy, shares, limits, quarters)."""
     b = prep.scenario.budget
+    least, most = b.online_share.bounds() if b.online_share else (None, None)
     return {"objective": b.objective, "policy": b.policy.model_dump(),
-            "online_share": b.online_share, "min_roi": b.min_roi, "max_cac": b.max_cac,
+            "online_share": least, "online_share_max": most,
+            "min_roi": b.min_roi, "max_cac": b.max_cac,
             "inclusion": dict(b.inclusion) or None, "quarters": 4 if b.quarterly else 1}
 
 

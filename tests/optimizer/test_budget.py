@@ -225,3 +225,25 @@ def test_curves_response_evaluates_each_row_by_its_form() -> None:
     assert out[1].tolist() == pytest.approx([20 * (1 - math.exp(-1)), 20.0])
     assert curves_response(curves.drop(columns="h"), np.array([100.0, 50.0]))[0] == \
         pytest.approx(5.0)  # h defaults to 1
+
+
+def test_online_share_at_most_and_exactly() -> None:
+    # SMS (online) buys far more than outlet promotions (offline): left alone the plan
+    # puts over 900 of 1,000 on SMS (e^-s/100 = 0.0001 e^-(1000-s)/10000 at 922; the
+    # piecewise curves put it all there); at most 60% online holds it to 600, at most 30%
+    # to 300, exactly 95% to 950 (the least share is tested in test_plans_keep_every_rule)
+    curves = pd.DataFrame({"community_id": ["A", "A"], "channel": ["sms", "outlet_promo"],
+                           "segment": ["all", "all"], "form": ["exponential"] * 2,
+                           "rmax": [100.0, 1.0], "k": [100.0, 10_000.0], "h": [1.0, 1.0]})
+
+    def sms(**rule: float) -> float:
+        plan = allocate_budget(curves, 1_000, marginal=False, **rule)
+        assert plan.spend == pytest.approx(1_000, rel=1e-6)
+        return float(plan.by_channel["spend"].get("sms", 0.0))
+
+    assert sms() > 900
+    assert sms(online_share_max=0.6) == pytest.approx(600, abs=1e-3)
+    assert sms(online_share_max=0.3) == pytest.approx(300, abs=1e-3)
+    assert sms(online_share=0.95, online_share_max=0.95) == pytest.approx(950, abs=1e-3)
+    with pytest.raises(OptimizerInputError, match="online_share_max"):
+        allocate_budget(curves, 1_000, online_share=0.7, online_share_max=0.5)

@@ -38,7 +38,7 @@ weights = { youth_share = 0.5, income = 0.2, access_gap = 0.3 }
 """)
     s = load_scenario(child)
     assert s.name == "youth-digital-push" and s.seed == 7
-    assert s.budget.total == 3_000_000 and s.budget.online_share == 0.6  # merged table
+    assert s.budget.total == 3_000_000 and s.budget.online_share.min == 0.6  # merged table
     assert s.campaigns[0].segments == ("56+",)
     assert s.scoring.weights == {"youth_share": 0.5, "income": 0.2, "access_gap": 0.3}
     assert s.area == "builtin:sample-city"
