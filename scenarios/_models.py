@@ -292,6 +292,21 @@ class Scenario(_Frozen):
     finance: Finance = Field(default_factory=Finance)
     sweep: dict[str, Any] = Field(default_factory=dict)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _finance_keys(cls, raw: Any) -> Any:
+        """``budget.capex_life_years`` and ``budget.discount_rate`` (written before
+        ``[finance]`` held them) are read as ``finance``'s, where it does not set them."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("budget"), dict):
+            return raw
+        moved = {k: raw["budget"][k] for k in ("capex_life_years", "discount_rate")
+                 if k in raw["budget"]}
+        if not moved:
+            return raw
+        finance = dict(raw.get("finance") or {})
+        return {**raw, "budget": {k: v for k, v in raw["budget"].items() if k not in moved},
+                "finance": {**moved, **finance}}
+
     @model_validator(mode="after")
     def _campaign_weeks(self) -> Scenario:
         late = horizon_problems(

@@ -46,7 +46,9 @@ def segment_lifetime(campaign: pd.DataFrame, counterfactual: pd.DataFrame, *,
     dep_cf = last_cf.groupby("segment")["deposits"].sum().reindex(dep.index, fill_value=0.0)
     per_customer = dep / last.assign(c=last[_CUSTOMERS].sum(axis=1)).groupby("segment")[
         "c"].sum().where(lambda c: c > 0)
-    per_new = ((dep - dep_cf) / new.where(new > 0)).where(lambda v: v > 0)
+    # where the campaigns won customers: their deposits (none below zero); where they won
+    # none: the segment's deposits per customer
+    per_new = ((dep - dep_cf).clip(lower=0.0) / new.where(new > 0))
     per_new = per_new.fillna(per_customer).fillna(0.0)
     q = 1.0 - churn
     x = q / (1.0 + rate)

@@ -14,11 +14,13 @@ customers, churn avoided and deposits at the horizon's end (``network_*``). Valu
 year's net interest margin on deposits, as the campaigns' ``roi``: ``value_campaigns``
 on the uplift in deposits, ``value_outlets`` on the network's.
 
-KPIs of everything: ``all_costs`` (the four costs a year), ``roi_all_costs`` and
+KPIs of everything: ``all_costs`` (the four costs, those a year prorated to the
+simulation's horizon), ``roi_all_costs`` and
 ``cost_per_acquisition_all_costs`` (per new customer, the campaigns' and the outlets'),
 ``net_value_all_costs`` (value less all costs, a year), ``npv_all_costs`` (minus the capex,
 plus the year's value less its costs but capex, discounted over ``finance.horizon_years``:
-the simulated year taken to repeat), ``outlets_net_per_year`` (what the outlets bring a year
+the simulated horizon's flows scaled to a year and taken to repeat),
+``outlets_net_per_year`` (what the outlets bring a year
 less their opex and annualized capex), ``payback_years`` (the capex over what the outlets
 bring a year less their opex; infinite when that is not positive: never; NaN without
 capex).
@@ -55,9 +57,7 @@ class PlanCosts:
     outlet_opex_per_year: float
     staff_cost_per_year: float
 
-    @property
-    def changes_network(self) -> bool:
-        return bool(self.capex or self.outlet_opex_per_year)
+    changes_network: bool = False
 
 
 def plan_costs(sc: Any, decisions: pd.DataFrame | None) -> PlanCosts:
@@ -74,7 +74,8 @@ def plan_costs(sc: Any, decisions: pd.DataFrame | None) -> PlanCosts:
     opex = (float(opened["opex_per_year"].fillna(0.0).sum())
             - float(closed["opex_per_year"].fillna(0.0).sum()))
     return PlanCosts(capex, annualized_cost(capex, float(f.capex_life_years),
-                                            float(f.discount_rate)), opex, staff)
+                                            float(f.discount_rate)), opex, staff,
+                     changes_network=bool(len(opened) or len(closed)))
 
 
 def network_year(inputs: pd.DataFrame, params: Any, seeds: Sequence[int], *,
@@ -104,7 +105,7 @@ def _year(ts: pd.DataFrame) -> tuple[float, float, float]:
 
 
 def money_kpis(kpis: pd.DataFrame, costs: PlanCosts, *, margin: float, finance: Any,
-               plan_network: np.ndarray | None = None,
+               weeks: int = 52, plan_network: np.ndarray | None = None,
                today: np.ndarray | None = None) -> pd.DataFrame:
     """``kpis`` (one row per replication, with ``spend``, ``uplift_new_customers`` and
     ``uplift_deposits``) with :data:`MONEY_KPIS` added. ``plan_network`` and ``today``:
@@ -112,6 +113,10 @@ def money_kpis(kpis: pd.DataFrame, costs: PlanCosts, *, margin: float, finance: 
     by replication (left out when the plan does not change the network: its worth is 0)."""
     out = kpis.copy()
     n = len(out)
+    # the simulation's flows are over its horizon; the costs a year are prorated to it
+    # (all costs, ROI, net value), and the flows scaled to a year where a year is asked
+    # (NPV, the outlets' net a year, payback): alike only at 52 weeks
+    horizon, year = weeks / 52, 52 / weeks
     diff = (np.zeros((n, 3)) if plan_network is None or today is None
             else np.asarray(plan_network, float) - np.asarray(today, float))
     out["capex"] = costs.capex
@@ -120,7 +125,7 @@ def money_kpis(kpis: pd.DataFrame, costs: PlanCosts, *, margin: float, finance: 
     out["staff_cost_per_year"] = costs.staff_cost_per_year
     spend = out["spend"].to_numpy(float)
     yearly = costs.outlet_opex_per_year + costs.staff_cost_per_year
-    out["all_costs"] = spend + costs.capex_per_year + yearly
+    out["all_costs"] = spend + (costs.capex_per_year + yearly) * horizon
     out["network_new_customers"] = diff[:, 0]
     out["network_churn_avoided"] = -diff[:, 1]
     out["network_uplift_deposits"] = diff[:, 2]
@@ -135,8 +140,8 @@ def money_kpis(kpis: pd.DataFrame, costs: PlanCosts, *, margin: float, finance: 
     out["net_value_all_costs"] = value - costs_all
     rate, years = float(finance.discount_rate), int(finance.horizon_years)
     annuity = (years if rate == 0 else (1 - (1 + rate) ** -years) / rate)
-    out["npv_all_costs"] = -costs.capex + annuity * (value - spend - yearly)
-    gain = out["value_outlets"].to_numpy(float) - costs.outlet_opex_per_year
+    out["npv_all_costs"] = -costs.capex + annuity * ((value - spend) * year - yearly)
+    gain = out["value_outlets"].to_numpy(float) * year - costs.outlet_opex_per_year
     out["outlets_net_per_year"] = gain - costs.capex_per_year
     with np.errstate(divide="ignore", invalid="ignore"):
         out["payback_years"] = np.where(costs.capex <= 0, np.nan,

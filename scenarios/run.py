@@ -299,8 +299,9 @@ def _money(sc: Scenario, prep: plans.Prepared, siting: object, kpis: pd.DataFram
         plan_network = money.replication_years(result.counterfactual)  # type: ignore[attr-defined]
         done()
     out = money.money_kpis(kpis, costs, margin=float(params.net_interest_margin),  # type: ignore[attr-defined]
-                           finance=sc.finance, plan_network=plan_network, today=today)
-    return out, dataclasses.asdict(costs)
+                           finance=sc.finance, weeks=sc.simulation.weeks,
+                           plan_network=plan_network, today=today)
+    return out, {k: v for k, v in dataclasses.asdict(costs).items() if k != "changes_network"}
 
 
 def _strict(value: object) -> object:

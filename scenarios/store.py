@@ -193,8 +193,8 @@ def compare_runs(runs: Sequence[str], *, runs_dir: str | Path = "runs",
             x = t[k].to_numpy(float)
             mean, low, high = _interval(x, level)
             p10, p50, p90 = percentiles(x)
-            if x.size and np.isposinf(x).all():  # such as a payback that never comes
-                mean = low = high = p10 = p50 = p90 = float("inf")
+            if np.isposinf(x).any():  # a payback that never comes in some replications:
+                mean, low, high = p50, float("nan"), float("nan")  # the median says it
             row = {"run_id": f.name, "kpi": k, "mean": mean, "low": low, "high": high,
                    "p10": p10, "p50": p50, "p90": p90,
                    "replications": int(np.isfinite(x).sum()), "baseline": base_folder.name}
@@ -218,12 +218,12 @@ def compare_runs(runs: Sequence[str], *, runs_dir: str | Path = "runs",
 
 
 def percentiles(x: np.ndarray, qs: Sequence[float] = (0.1, 0.5, 0.9)) -> tuple[float, ...]:
-    """P10, P50, P90 (or ``qs``) of the finite values of ``x``: order statistics, the
+    """P10, P50, P90 (or ``qs``) of the values of ``x`` but NaN: order statistics, the
     smallest value with at least that share of the values at or below it (numpy's
     ``inverted_cdf``; of 8 replications P10 is the lowest, P50 the fourth, P90 the
     highest): an outcome a replication showed, never an interpolation between two."""
     x = np.asarray(x, dtype=np.float64)
-    x = x[np.isfinite(x)]
+    x = x[~np.isnan(x)]  # an infinity (never) is an outcome, and counts
     if not x.size:
         return tuple(float("nan") for _ in qs)
     return tuple(float(v) for v in np.quantile(x, qs, method="inverted_cdf"))

@@ -1,14 +1,16 @@
 """Each run against its scenario's ``[targets]`` (docs/scenarios.md, "Targets"): met or
 missed, and the probability of meeting it over the replications.
 
-KPI targets (``min_roi``, ``max_cac``, ``min_retention``) are judged on the mean over
-replications; their probability is the share of replications that meet them (a
-replication without a cost per acquisition, no uplift, does not). Spend targets are the
-split of the money the simulation spent (``summary.channels``): each purpose of
-``policy`` as a share of the budget (``budget.total``; the reserve is what was left
-unspent) within ``policy_tolerance``, and the online channels' share of the spend within
-``online_tolerance`` of ``online_share`` (with one budget for outlets and marketing, the
-outlets' yearly cost is spent, not reserve). A run's split is its plan's, the same in every
+KPI targets (``min_roi`` on ``targets.roi_kpi``, or ``roi`` for runs written before it;
+``max_cac``; ``min_retention`` on a year's retention, ``1 - yearly_attrition``) are
+judged on the mean over replications; their probability is the share of replications
+that meet them (a replication without a cost per acquisition, no uplift, does not).
+Spend targets are the split of the money the simulation spent (``summary.channels``):
+each purpose of ``policy`` as a share of the budget (``budget.total``, less the outlets'
+yearly cost with one budget for outlets and marketing, as the optimizer holds it; the
+reserve is what was left unspent; no rows without a budget) within
+``policy_tolerance``, and the online channels' share of the spend within
+``online_tolerance`` of ``online_share``. A run's split is its plan's, the same in every
 replication: its probability is 1 or 0.
 """
 
@@ -32,11 +34,16 @@ TARGET_COLUMNS = ("run_id", "target", "value", "goal", "tolerance", "sense", "me
 
 def _kpi_rows(run_id: str, targets: Targets, kpis: pd.DataFrame) -> list[dict[str, Any]]:
     rows = []
-    for name, kpi, sense, goal in (("min_roi", targets.roi_kpi, ">=", targets.min_roi),
+    kpis = kpis.copy()
+    if "yearly_attrition" in kpis.columns:  # a year's retention, whatever the horizon
+        kpis["yearly_retention"] = 1 - kpis["yearly_attrition"]
+    # runs written before lifetime value judge the ROI on a year's margin, and say so
+    roi = targets.roi_kpi if targets.roi_kpi in kpis.columns else "roi"
+    keep = "yearly_retention" if "yearly_retention" in kpis.columns else "retention"
+    for name, kpi, sense, goal in (("min_roi", roi, ">=", targets.min_roi),
                                    ("max_cac", "cost_per_acquisition", "<=",
                                     targets.max_cac),
-                                   ("min_retention", "retention", ">=",
-                                    targets.min_retention)):
+                                   ("min_retention", keep, ">=", targets.min_retention)):
         if name in targets.ignore or kpi not in kpis.columns:
             continue
         x = kpis[kpi].to_numpy(float)
@@ -62,11 +69,12 @@ def _spend_rows(run_id: str, targets: Targets, manifest: dict[str, Any]
     spend = {str(c["channel"]): float(c.get("spend") or 0.0) for c in channels}
     spent = sum(spend.values())
     budget = (manifest.get("scenario") or {}).get("budget") or {}
-    total = float(budget.get("total") or 0.0) if budget.get("enabled", True) else 0.0
-    # with one budget for outlets and marketing, the outlets' yearly cost is spent too
+    planned = bool(budget.get("enabled", True)) and float(budget.get("total") or 0.0) > 0
+    # with one budget for outlets and marketing, the policy holds on what the outlets
+    # leave to marketing (as the optimizer holds it)
     outlets = float(((manifest.get("summary") or {}).get("combined") or {}).get(
         "outlet_cost") or 0.0)
-    total = max(total, spent + outlets)
+    total = max(float(budget.get("total") or 0.0) - outlets, spent)
     rows = []
 
     def share_row(target: str, value: float, goal: float, tol: float) -> dict[str, Any]:
@@ -74,9 +82,9 @@ def _spend_rows(run_id: str, targets: Targets, manifest: dict[str, Any]
         return {"run_id": run_id, "target": target, "value": value, "goal": goal,
                 "tolerance": tol, "sense": "=", "met": met, "probability": float(met)}
 
-    if "policy" not in targets.ignore and total > 0:
+    if "policy" not in targets.ignore and planned and total > 0:  # a split needs a budget
         for purpose, goal in targets.policy.model_dump().items():
-            used = (total - spent - outlets if purpose == "reserve" else
+            used = (total - spent if purpose == "reserve" else
                     sum(spend.get(ch, 0.0) for ch in DEFAULT_CHANNEL_GROUPS.get(purpose, ())))
             rows.append(share_row(f"policy.{purpose} (share of the budget)", used / total,
                                   float(goal), targets.policy_tolerance))

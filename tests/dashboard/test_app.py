@@ -53,7 +53,7 @@ def test_compare_view(runs: tuple[Path, list[str]]) -> None:
     text, warnings, targets, checks = message
     assert checks.id == "plan-checks" and targets.id == "targets"
     shown = json.dumps(targets.to_plotly_json(), default=str)
-    assert "min_retention (retention)" in shown and ("met" in shown or "MISSED" in shown)
+    assert "min_retention (yearly_retention)" in shown and ("met" in shown or "MISSED" in shown)
     assert text.startswith(f"Compared with {ids[1]}")
     assert [li.children for li in warnings.children] == [
         li.children for li in compare_warnings(ids, root)]

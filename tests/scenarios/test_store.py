@@ -185,3 +185,18 @@ def test_p10_p50_p90_are_order_statistics_of_the_replications(tmp_path: Path) ->
     make_run(tmp_path, "base-0000aaaa", sample)
     row = compare_runs(["base-0000aaaa"], runs_dir=tmp_path, kpis=("new_customers",)).iloc[0]
     assert (row["p10"], row["p50"], row["p90"]) == (11.0, 14.0, 18.0)
+
+
+def test_a_payback_that_never_comes_in_some_replications_shows_the_median(
+        tmp_path: Path) -> None:
+    # payback in years, infinite where the outlets never pay back: the mean of the others
+    # would hide them; the median (an order statistic, infinity counted) does not
+    inf = float("inf")
+    make_run(tmp_path, "most-0000aaaa", [2.0, inf, inf])
+    make_run(tmp_path, "some-0000bbbb", [2.0, 3.0, inf])
+    frame = compare_runs(["most-0000aaaa", "some-0000bbbb"], runs_dir=tmp_path,
+                         kpis=("new_customers",)).set_index("run_id")
+    assert frame.loc["most-0000aaaa", "mean"] == inf
+    assert frame.loc["some-0000bbbb", "mean"] == 3.0
+    assert frame.loc["some-0000bbbb", "p90"] == inf
+    assert np.isnan(frame.loc["some-0000bbbb", "low"])
