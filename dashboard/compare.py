@@ -230,7 +230,11 @@ def compare_differences(run_ids: Sequence[str] | None, runs_dir: Path
         diff = data.scenario_differences(run_ids, runs_dir)
     except InputError:
         return [], []
-    return diff.astype(str).to_dict("records"), [{"field": c} for c in diff.columns]
+    # a grid reads dots in a field as nested keys, and run ids may hold dots: each column
+    # gets a plain field, and its name as the header
+    fields = {c: f"c{i}" for i, c in enumerate(diff.columns)}
+    rows = diff.astype(str).rename(columns=fields).to_dict("records")
+    return rows, [{"field": f, "headerName": str(c)} for c, f in fields.items()]
 
 
 def compare_view(run_ids: Sequence[str] | None, baseline: str | None, curve: str,

@@ -61,8 +61,10 @@ def test_compare_view(runs: tuple[Path, list[str]]) -> None:
     text = json.dumps([c.to_plotly_json() for c in cards], default=str)
     assert "beyond noise" in text  # spend differs by the budget, in every replication
     assert len(curves["data"]) == 4 and len(budget["data"]) == 2 and len(staff["data"]) == 2
-    assert rows == [{"key": "budget.total", ids[0]: "20000.0", ids[1]: "60000.0"}]
-    assert [c["field"] for c in columns] == ["key", *ids]
+    assert [c["headerName"] for c in columns] == ["key", *ids]
+    field = {c["headerName"]: c["field"] for c in columns}
+    assert rows == [{field["key"]: "budget.total", field[ids[0]]: "20000.0",
+                     field[ids[1]]: "60000.0"}]
     nothing = compare_view([], None, "customers", root)
     assert nothing[0] == "Pick one run or more." and nothing[1] == []
     # the warnings each run recorded (here: short runs of a small pack), one line each
@@ -145,7 +147,10 @@ def test_callbacks_over_http(runs: tuple[Path, list[str]]) -> None:
     assert len(figures["curves"]["figure"]["data"]) == 4
     differences = call([("differences", "rowData"), ("differences", "columnDefs")],
                        [("runs", "value", ids)])
-    assert differences["differences"]["rowData"][0]["key"] == "budget.total"
+    rows, columns = (differences["differences"][k] for k in ("rowData", "columnDefs"))
+    by_header = {c["headerName"]: c["field"] for c in columns}
+    assert rows[0][by_header["key"]] == "budget.total"
+    assert set(by_header) == {"key", *ids}
     routed = call([("run-page", "children"), ("tabs", "value")],
                   [("url", "pathname", "/runs/../../etc/passwd")])
     assert routed["run-page"]["children"]["props"]["children"].startswith("404:")
@@ -279,3 +284,20 @@ def test_a_difference_is_coloured_by_whether_it_is_better(kpi: str, delta: float
 
     names = {"#0a7d32": "green", "#b42318": "red", "#0550ae": "blue", "#57606a": "grey"}
     assert names[_delta_colour(kpi, delta, significant)] == colour
+
+
+def test_run_ids_with_dots_keep_their_columns(runs: tuple[Path, list[str]],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # a grid reads "v1.2" in a field as the key "2" of "v1": every field is plain, the
+    # run id its header, and each row holds the same fields
+    from dashboard.compare import compare_differences
+
+    root, ids = runs
+    frame = pd.DataFrame({"key": ["budget.total"], "plan-v1.2-0000aaaa": [1.0],
+                          "plan-v1.3-0000bbbb": [2.0]})
+    monkeypatch.setattr(data, "scenario_differences", lambda run_ids, runs_dir: frame)
+    rows, columns = compare_differences(ids, root)
+    assert [c["headerName"] for c in columns] == list(frame.columns)
+    assert all("." not in c["field"] for c in columns)
+    assert set(rows[0]) == {c["field"] for c in columns}
+    assert rows[0][columns[2]["field"]] == "2.0"
