@@ -17,7 +17,7 @@ from scenarios.store import format_kpi, group_warnings
 
 __all__ = ["LOWER_IS_BETTER", "NEUTRAL", "Figure", "compare_cards", "compare_differences",
            "compare_figures", "compare_view", "compare_warnings", "kpi_cards",
-           "plan_check_table", "target_table"]
+           "plan_check_table", "run_colour", "target_table"]
 
 _CARD = {"border": "1px solid #d0d7de", "borderRadius": "6px", "padding": "8px 12px",
          "minWidth": "190px", "background": "#fff"}
@@ -80,27 +80,39 @@ def _figure(traces: list[dict[str, Any]], title: str, height: int, **layout: Any
                                        **layout}}
 
 
+#: One colour per run, the same in every chart of the page (plotly's own cycle).
+RUN_COLOURS = ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3",
+               "#ff6692", "#b6e880", "#ff97ff", "#fecb52")
+
+
+def run_colour(i: int) -> str:
+    """The colour of the ``i``-th run picked."""
+    return RUN_COLOURS[i % len(RUN_COLOURS)]
+
+
 def _curves(run_ids: Sequence[str], runs_dir: Path, curve: str) -> Figure:
     traces = []
-    for run in run_ids:
+    for i, run in enumerate(run_ids):
         band = data.weekly_band(run, runs_dir, curve)
         weeks = band["week"].tolist()
         traces.append({"type": "scatter", "x": weeks + weeks[::-1],
                        "y": band["high"].tolist() + band["low"].tolist()[::-1],
-                       "fill": "toself", "opacity": 0.2, "line": {"width": 0},
+                       "fill": "toself", "opacity": 0.2, "fillcolor": run_colour(i),
+                       "line": {"width": 0, "color": run_colour(i)},
                        "hoverinfo": "skip", "showlegend": False, "name": f"{run} 95%"})
         traces.append({"type": "scatter", "x": weeks, "y": band["mean"].tolist(),
-                       "mode": "lines", "name": run})
+                       "mode": "lines", "name": run, "line": {"color": run_colour(i)}})
     return _figure(traces, f"{curve} by week (mean and 95% band over replications)", 360,
                    xaxis={"title": {"text": "week"}})
 
 
 def _budget(run_ids: Sequence[str], runs_dir: Path) -> Figure:
     traces = []
-    for run in run_ids:
+    for i, run in enumerate(run_ids):
         b = data.budget_by_channel(run, runs_dir)
         traces.append({"type": "bar", "x": b["channel"].tolist(), "y": b["spend"].tolist(),
-                       "name": run, "customdata": b["customers"].tolist(),
+                       "name": run, "marker": {"color": run_colour(i)},
+                       "customdata": b["customers"].tolist(),
                        "hovertemplate": "%{x}: %{y:,.0f} spent, %{customdata:,.0f} new "
                                         "customers forecast"})
     return _figure(traces, "budget plan by channel", 320, barmode="group")
@@ -108,11 +120,12 @@ def _budget(run_ids: Sequence[str], runs_dir: Path) -> Figure:
 
 def _staff(run_ids: Sequence[str], runs_dir: Path) -> Figure:
     traces = []
-    for run in run_ids:
+    for i, run in enumerate(run_ids):
         s = data.staff_by_week(run, runs_dir)
         traces.append({"type": "scatter", "x": s["week"].tolist(),
                        "y": (s["outlets"] + s["events"]).tolist(), "mode": "lines",
-                       "name": run, "customdata": s["events"].tolist(),
+                       "name": run, "line": {"color": run_colour(i)},
+                       "customdata": s["events"].tolist(),
                        "hovertemplate": "week %{x}: %{y} RMs (%{customdata} at events)"})
     return _figure(traces, "relationship managers by week (outlets and events)", 320)
 

@@ -61,6 +61,13 @@ def test_compare_view(runs: tuple[Path, list[str]]) -> None:
     text = json.dumps([c.to_plotly_json() for c in cards], default=str)
     assert "beyond noise" in text  # spend differs by the budget, in every replication
     assert len(curves["data"]) == 4 and len(budget["data"]) == 2 and len(staff["data"]) == 2
+    # a run has one colour in every chart: its band, its line, its bars, its staff
+    for i, run in enumerate(ids):
+        band, line = curves["data"][2 * i], curves["data"][2 * i + 1]
+        colours = {band["fillcolor"], line["line"]["color"],
+                   budget["data"][i]["marker"]["color"], staff["data"][i]["line"]["color"]}
+        assert len(colours) == 1 and line["name"] == run
+    assert curves["data"][1]["line"]["color"] != curves["data"][3]["line"]["color"]
     assert [c["headerName"] for c in columns] == ["key", *ids]
     field = {c["headerName"]: c["field"] for c in columns}
     assert rows == [{field["key"]: "budget.total", field[ids[0]]: "20000.0",
