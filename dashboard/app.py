@@ -31,6 +31,7 @@ from dashboard.compare import (
     compare_figures,
     compare_view,
     compare_warnings,
+    empty_figure,
     kpi_cards,
 )
 from dashboard.whatif import CAMPAIGN_FIELDS, FIELDS, Jobs, build_scenario, form_values
@@ -44,11 +45,11 @@ __all__ = ["compare_cards", "compare_differences", "compare_figures", "compare_v
 def map_view(run_id: str | None, colour_by: str, runs_dir: Path) -> tuple[str, go.Figure]:
     """The map page for one run: (message, figure)."""
     if not run_id:
-        return "Pick a run.", go.Figure()
+        return "Pick a run.", go.Figure(empty_figure("Pick a run above to see its map.", 600))
     try:
         return "", maps.map_figure(run_id, runs_dir, colour_by)
     except InputError as exc:
-        return f"404: {exc}", go.Figure()
+        return f"404: {exc}", go.Figure(empty_figure(f"No map: {exc}", 600))
 
 
 def _whatif_form() -> list[Any]:

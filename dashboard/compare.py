@@ -15,9 +15,21 @@ from dashboard import data
 from geo.errors import InputError
 from scenarios.store import format_kpi, group_warnings
 
-__all__ = ["LOWER_IS_BETTER", "NEUTRAL", "Figure", "compare_cards", "compare_differences",
-           "compare_figures", "compare_view", "compare_warnings", "kpi_cards",
-           "plan_check_table", "run_colour", "target_table"]
+__all__ = [
+    "LOWER_IS_BETTER",
+    "NEUTRAL",
+    "Figure",
+    "compare_cards",
+    "compare_differences",
+    "compare_figures",
+    "compare_view",
+    "compare_warnings",
+    "empty_figure",
+    "kpi_cards",
+    "plan_check_table",
+    "run_colour",
+    "target_table",
+]
 
 _CARD = {"border": "1px solid #d0d7de", "borderRadius": "6px", "padding": "8px 12px",
          "minWidth": "190px", "background": "#fff"}
@@ -226,11 +238,25 @@ def compare_figures(run_ids: Sequence[str] | None, curve: str, runs_dir: Path
                     ) -> tuple[Figure, Figure, Figure]:
     """The compare page's curves over weeks, budget by channel and staff by week."""
     run_ids = [r for r in (run_ids or []) if r]
+    if not run_ids:  # no bare axes: what to pick instead
+        return (empty_figure("Pick runs above to see their curves over weeks.", 360),
+                empty_figure("Pick runs above to see their budget plans by channel.", 320),
+                empty_figure("Pick runs above to see their relationship managers by week.",
+                             320))
     try:
         return (_curves(run_ids, runs_dir, curve), _budget(run_ids, runs_dir),
                 _staff(run_ids, runs_dir))
-    except InputError:
-        return _figure([], "", 320), _figure([], "", 320), _figure([], "", 320)
+    except InputError as exc:
+        said = f"These runs cannot be read: {exc}"
+        return empty_figure(said, 360), empty_figure(said, 320), empty_figure(said, 320)
+
+
+def empty_figure(message: str, height: int = 320) -> Figure:
+    """A figure with no axes that says what to do instead (an empty page's chart)."""
+    return _figure([], "", height, xaxis={"visible": False}, yaxis={"visible": False},
+                   annotations=[{"text": message, "showarrow": False, "x": 0.5, "y": 0.5,
+                                 "xref": "paper", "yref": "paper",
+                                 "font": {"size": 15, "color": "#57606a"}}])
 
 
 def compare_differences(run_ids: Sequence[str] | None, runs_dir: Path
@@ -255,8 +281,7 @@ def compare_view(run_ids: Sequence[str] | None, baseline: str | None, curve: str
     """The whole compare page for some runs: (message, cards, curves, budget, staff,
     differences rows, differences columns); the page updates each part on its own."""
     message, cards = compare_cards(run_ids, baseline, runs_dir)
-    if not cards:
-        empty = _figure([], "", 320)
-        return message, cards, empty, empty, empty, [], []
+    if not cards:  # what to pick, in each chart's place
+        return message, cards, *compare_figures([], curve, runs_dir), [], []
     return (message, cards, *compare_figures(run_ids, curve, runs_dir),
             *compare_differences(run_ids, runs_dir))

@@ -74,6 +74,10 @@ def test_compare_view(runs: tuple[Path, list[str]]) -> None:
                      field[ids[1]]: "60000.0"}]
     nothing = compare_view([], None, "customers", root)
     assert nothing[0] == "Pick one run or more." and nothing[1] == []
+    # no bare axes on an empty page: each chart says what to pick
+    for figure in nothing[2:5]:
+        assert figure["layout"]["xaxis"]["visible"] is False
+        assert figure["layout"]["annotations"][0]["text"].startswith("Pick runs above")
     # the warnings each run recorded (here: short runs of a small pack), one line each
     said: dict[str, list[str]] = {}
     for r in ids:
