@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -26,6 +26,13 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from optimizer._budget_inputs import (
+    bound_text,
+    inclusion_text,
+    matches,
+    policy_text,
+    validate_curves,
+)
 from optimizer._elastic import Soft, explain_infeasible
 from optimizer._solve import Solver, check_solver, row_duals, solve
 from optimizer.errors import OptimizerInputError, PlanInfeasibleError
@@ -42,7 +49,6 @@ DEFAULT_CHANNEL_GROUPS: dict[str, tuple[str, ...]] = {
 }
 #: Channels counted as online for ``online_share`` (referrals run through the bank's app).
 ONLINE_CHANNELS: tuple[str, ...] = ("social_media", "kol_live", "sms", "referral_bonus")
-CURVE_COLUMNS = ("community_id", "channel", "segment", "form", "rmax", "k")
 
 
 @dataclass(frozen=True)
@@ -74,45 +80,6 @@ class BudgetPlan:
     solve_seconds: float
     solver: str
     notes: tuple[str, ...] = field(default=())
-
-
-def _matches(target: str, segment: str) -> bool:
-    return segment == target or target in segment.split("/")
-
-
-def _validate(curves: pd.DataFrame, total: float) -> pd.DataFrame:
-    missing = [c for c in CURVE_COLUMNS if c not in curves.columns]
-    if missing:
-        raise OptimizerInputError(f"curves lack column(s) {missing}; expected "
-                                  f"{', '.join(CURVE_COLUMNS)} (and h, value_per_customer)")
-    if total < 0 or not np.isfinite(total):
-        raise OptimizerInputError(f"total = {total}: expected a budget >= 0")
-    c = curves.copy()
-    if "h" not in c.columns:
-        c["h"] = 1.0
-    if "value_per_customer" not in c.columns:
-        c["value_per_customer"] = 1.0
-    bad_form = ~c["form"].isin(["hill", "exponential"])
-    if bad_form.any():
-        raise OptimizerInputError(f"curves row {int(np.flatnonzero(bad_form)[0])}: form = "
-                                  f"{c['form'][bad_form].iloc[0]!r}; expected hill or "
-                                  "exponential")
-    for col, ok, want in (("rmax", c["rmax"] >= 0, ">= 0"), ("k", c["k"] > 0, "> 0"),
-                          ("h", (c["h"] > 0) & (c["h"] <= 1),
-                           "in (0, 1]: an S-shaped curve is not concave"),
-                          ("value_per_customer", c["value_per_customer"] >= 0, ">= 0")):
-        bad = ~ok.fillna(False).astype(bool)
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise OptimizerInputError(f"curves row {i}: {col} = {c[col].iloc[i]}; expected "
-                                      f"{want}")
-    dup = c.duplicated(["community_id", "channel", "segment"])
-    if dup.any():
-        row = c[dup].iloc[0]
-        raise OptimizerInputError(f"curves repeat community {row['community_id']!r}, channel "
-                                  f"{row['channel']!r}, segment {row['segment']!r}; give one "
-                                  "curve per cell and segment")
-    return c
 
 
 def allocate_budget(
@@ -169,7 +136,7 @@ def allocate_budget(
     """
     start = time.perf_counter()
     check_solver(solver)
-    c = _validate(curves, total)
+    c = validate_curves(curves, total)
     if quarters < 1:
         raise OptimizerInputError(f"quarters = {quarters}: expected 1 or more")
     season = np.ones(quarters) if seasonality is None else np.asarray(seasonality, float)
@@ -215,7 +182,7 @@ def allocate_budget(
         if not 0 <= share <= 1:
             raise OptimizerInputError(f"inclusion[{key!r}] = {share}: expected a share in "
                                       "[0, 1]")
-        if not any(_matches(key, sg) for sg in c["segment"].unique()):
+        if not any(matches(key, sg) for sg in c["segment"].unique()):
             raise OptimizerInputError(f"inclusion[{key!r}] matches no segment of the curves")
     for key, bound in (("online_share", online_share), ("online_share_max", online_share_max)):
         if bound is not None and not 0 <= bound <= 1:
@@ -276,7 +243,7 @@ def allocate_budget(
     cust = per_cell()
     val = per_cell(weight=vpc)
     seg = c["segment"].astype(str).to_numpy()
-    incl = {key: per_cell(np.array([_matches(key, s) for s in seg]))
+    incl = {key: per_cell(np.array([matches(key, s) for s in seg]))
             for key in (inclusion or {})}
 
     # the LP: one variable per cell x quarter x piece
@@ -322,7 +289,7 @@ def allocate_budget(
         for g in exact:
             amount = policy[g] * total
             name = row(expr(ones, np.isin(channel, groups[g])) == amount, f"policy.{g}")
-            soft.append(Soft(name, max(amount, 1.0), _policy_text(g, policy[g], amount),
+            soft.append(Soft(name, max(amount, 1.0), policy_text(g, policy[g], amount),
                              f"budget.policy.{g} = {policy[g]:.0%}"))
     if online_share is not None:
         on = np.isin(channel, list(online_channels)).astype(float)
@@ -354,15 +321,15 @@ def allocate_budget(
     community = cells["community_id"].to_numpy()
     for cid, amount in floors_s.items():
         name = row(expr(ones, community == cid) >= float(amount), f"floor.{cid}")
-        soft.append(Soft(name, max(float(amount), 1.0), _bound_text(
+        soft.append(Soft(name, max(float(amount), 1.0), bound_text(
             "floors", cid, float(amount), "short"), f"budget.floors[{cid!r}]"))
     for cid, amount in caps_s.items():
         name = row(expr(ones, community == cid) <= float(amount), f"cap.{cid}")
-        soft.append(Soft(name, max(float(amount), 1.0), _bound_text(
+        soft.append(Soft(name, max(float(amount), 1.0), bound_text(
             "caps", cid, float(amount), "over"), f"budget.caps[{cid!r}]"))
     for key, share in (inclusion or {}).items():
         name = row(expr(incl[key][:, None, :] * sq - share * cust_q) >= 0, f"inclusion.{key}")
-        soft.append(Soft(name, max(1.0, float(cust.sum())), _inclusion_text(key, share),
+        soft.append(Soft(name, max(1.0, float(cust.sum())), inclusion_text(key, share),
                          f"inclusion[{key!r}] = {share:.0%}"))
     build = time.perf_counter() - start
     outcome = solve(prob, solver=solver, time_limit_s=time_limit_s)
@@ -435,19 +402,3 @@ def _plan_table(cells: pd.DataFrame, spend: np.ndarray, c: pd.DataFrame, cell_of
         "spend": spend.ravel(), "customers": cust.ravel(), "value": value.ravel()})
     out.loc[out["spend"] < 1e-6, ["spend", "customers", "value"]] = 0.0
     return out
-
-
-def _policy_text(group: str, share: float, amount: float) -> Callable[[float], str]:
-    return lambda s: (f"budget.policy.{group} = {share:.0%} ({amount:,.0f}) cannot be spent "
-                      f"under the other limits (off by {s:,.0f})")
-
-
-def _inclusion_text(key: str, share: float) -> Callable[[float], str]:
-    return lambda s: (f"inclusion[{key!r}] = {share:.0%} of new customers cannot hold with "
-                      f"the other limits (short by {s:,.1f} customers)")
-
-
-def _bound_text(name: str, cid: object, amount: float, word: str
-                ) -> Callable[[float], str]:
-    return lambda s: (f"budget.{name}[{cid!r}] = {amount:,.0f} cannot hold with the other "
-                      f"limits ({word} by {s:,.0f})")
