@@ -12,7 +12,6 @@ tested without a browser; :func:`create_app` wires them to the page.
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 import time
 from pathlib import Path
@@ -34,6 +33,7 @@ from dashboard.compare import (
     empty_figure,
     kpi_cards,
 )
+from dashboard.manifest_view import manifest_tables
 from dashboard.whatif import CAMPAIGN_FIELDS, FIELDS, Jobs, build_scenario, form_values
 from geo.errors import InputError
 from scenarios.store import RUN_ID
@@ -73,7 +73,7 @@ def _whatif_form() -> list[Any]:
 
 
 def run_page(pathname: str | None, runs_dir: Path) -> Any:
-    """``/runs/<run id>``: the run's manifest; anything that is not a complete run's id
+    """``/runs/<run id>``: the run's manifest as tables; anything that is not a complete run's id
     gets a not-found message, never a file."""
     run = (pathname or "").removeprefix("/runs/").strip("/")
     if not run:
@@ -86,8 +86,7 @@ def run_page(pathname: str | None, runs_dir: Path) -> Any:
     except InputError:
         return html.Div(f"404: no complete run {run!r} in the results store.",
                         className="not-found")
-    return html.Div([html.H3(run), html.Pre(json.dumps(m, indent=2, default=str),
-                                             style={"maxHeight": "480px", "overflow": "auto"})])
+    return html.Div([html.H3(run), *manifest_tables(m)], id="run-manifest")
 
 
 def launch_whatif(jobs: Jobs, base: str | None, name: str | None, values: dict[str, Any],

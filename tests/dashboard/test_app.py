@@ -104,6 +104,21 @@ def test_run_page_shows_the_manifest(runs: tuple[Path, list[str]]) -> None:
     page = run_page(f"/runs/{ids[0]}", root)
     text = json.dumps(page.to_plotly_json(), default=str)
     assert ids[0] in text and "timings" in text
+    # as tables, not raw JSON: each stage's time, the scenario's keys, the summary's
+    # parts, with the JSON last and folded
+    manifest = data.manifest(ids[0], root)
+    tables = [c for c in page.children if getattr(c, "__class__", None).__name__ == "Table"]
+    assert len(tables) >= 4
+    heads = [c.children for c in page.children if c.__class__.__name__ == "H4"]
+    assert "time by stage (s)" in heads and "scenario" in heads
+    assert {f"summary: {k}" for k in manifest["summary"]} <= set(heads)
+    stages = tables[1].children[1].children
+    assert [row.children[0].children for row in stages] == list(manifest["timings"])
+    assert page.children[-1].__class__.__name__ == "Details"
+    from dashboard.manifest_view import flatten
+
+    keys = dict(flatten(manifest["scenario"]))
+    assert keys["budget.total"] == manifest["scenario"]["budget"]["total"]
 
 
 def _body(outputs: list[tuple[str, str]], inputs: list[tuple[str, str, object]],
