@@ -3,15 +3,15 @@ cannot hold (optimizer.budget)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from optimizer.errors import OptimizerInputError
 
-__all__ = ["CURVE_COLUMNS", "bound_text", "inclusion_text", "matches", "policy_text",
-           "validate_curves"]
+__all__ = ["CURVE_COLUMNS", "bound_text", "check_total", "inclusion_text", "matches",
+           "policy_text", "require", "validate_curves"]
 
 CURVE_COLUMNS = ("community_id", "channel", "segment", "form", "rmax", "k")
 
@@ -20,13 +20,24 @@ def matches(target: str, segment: str) -> bool:
     return segment == target or target in segment.split("/")
 
 
-def validate_curves(curves: pd.DataFrame, total: float) -> pd.DataFrame:
-    missing = [c for c in CURVE_COLUMNS if c not in curves.columns]
+def require(frame: pd.DataFrame, columns: Sequence[str], what: str, more: str = "") -> None:
+    """``frame`` (``what``: curves, options) holds ``columns``, or an error naming those
+    it lacks."""
+    missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise OptimizerInputError(f"curves lack column(s) {missing}; expected "
-                                  f"{', '.join(CURVE_COLUMNS)} (and h, value_per_customer)")
+        raise OptimizerInputError(f"{what} lack column(s) {missing}; expected "
+                                  f"{', '.join(columns)}{more}")
+
+
+def check_total(total: float) -> None:
+    """A budget total is a finite amount, 0 or more."""
     if total < 0 or not np.isfinite(total):
         raise OptimizerInputError(f"total = {total}: expected a budget >= 0")
+
+
+def validate_curves(curves: pd.DataFrame, total: float) -> pd.DataFrame:
+    require(curves, CURVE_COLUMNS, "curves", " (and h, value_per_customer)")
+    check_total(total)
     c = curves.copy()
     if "h" not in c.columns:
         c["h"] = 1.0

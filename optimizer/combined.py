@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from optimizer._budget_inputs import check_total, require
 from optimizer._solve import Solver, check_solver, solve
 from optimizer.budget import BudgetPlan, allocate_budget
 from optimizer.errors import OptimizerInputError, PlanInfeasibleError
@@ -109,12 +110,8 @@ def allocate_combined(curves: pd.DataFrame, options: pd.DataFrame, total: float,
     kwargs = dict(budget_options or {})
     objective = str(kwargs.get("objective", "customers"))
     needed = [*OPTION_COLUMNS, *([VALUE_COLUMN] if objective == "value" else [])]
-    missing = [c for c in needed if c not in options.columns]
-    if missing:
-        raise OptimizerInputError(f"options lack column(s) {missing}; expected "
-                                  f"{', '.join(needed)}")
-    if total < 0 or not np.isfinite(total):
-        raise OptimizerInputError(f"total = {total}: expected a budget >= 0")
+    require(options, needed, "options")
+    check_total(total)
     if levels < 2:
         raise OptimizerInputError(f"levels = {levels}: expected 2 or more")
     has_value = VALUE_COLUMN in options.columns
