@@ -85,6 +85,7 @@ class CombinedPlan:
     value: float | None
     marketing_marginal: Marginal
     outlet_marginal: Marginal | None
+    best_closed_id: str | None = None  # the option outlet_marginal is of
 
 
 def allocate_combined(curves: pd.DataFrame, options: pd.DataFrame, total: float, *,
@@ -202,6 +203,7 @@ def allocate_combined(curves: pd.DataFrame, options: pd.DataFrame, total: float,
                            screened=screened, opened=opened)
     if value is not None:
         table["value_per_unit"] = per_unit(value)
+    best = best_closed(table, objective)
     return CombinedPlan(
         status=outcome.status, proven_optimal=outcome.proven_optimal,
         objective_name=objective,
@@ -212,7 +214,7 @@ def allocate_combined(curves: pd.DataFrame, options: pd.DataFrame, total: float,
         marketing_marginal=marketing_marginal(
             curves, budget, total=float(total), plan=plan, budget_options=kwargs,
             solver=solver, time_limit_s=time_limit_s),
-        outlet_marginal=best_closed(table, objective))
+        outlet_marginal=best[1] if best else None, best_closed_id=best[0] if best else None)
 
 
 def _upper_hull(at: np.ndarray, plans: Mapping[float, BudgetPlan]
@@ -253,13 +255,14 @@ def marketing_marginal(curves: pd.DataFrame, budget: float, *, total: float,
     return Marginal((more.customers - here.customers) / step, (more.value - here.value) / step)
 
 
-def best_closed(table: pd.DataFrame, objective: str) -> Marginal | None:
-    """The best option of ``table`` (``allocate_combined``'s) left closed, per unit of its
-    yearly cost; None when every option with a ratio opens."""
+def best_closed(table: pd.DataFrame, objective: str) -> tuple[str, Marginal] | None:
+    """The best option of ``table`` (``allocate_combined``'s) left closed: its id and its
+    gains per unit of yearly cost; None when every option with a ratio opens."""
     key = "customers_per_unit" if objective == "customers" else "value_per_unit"
     closed = table[~table["opened"] & table[key].notna()]
     if closed.empty:
         return None
     row = closed.iloc[int(np.argmax(closed[key].to_numpy(float)))]
-    return Marginal(float(row["customers_per_unit"]),
-                    float(row["value_per_unit"]) if "value_per_unit" in row else None)
+    return str(row["option_id"]), Marginal(
+        float(row["customers_per_unit"]),
+        float(row["value_per_unit"]) if "value_per_unit" in row else None)

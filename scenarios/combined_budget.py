@@ -58,11 +58,13 @@ def _gain(diff: np.ndarray, margin: float, weeks: int) -> tuple[np.ndarray, np.n
 
 
 def outlet_options(prep: plans.Prepared, siting: SitingResult, params: SimulationParams, *,
-                   seed: int, progress: Callable[[str], None]) -> pd.DataFrame:
+                   seed: int, progress: Callable[[str], None]
+                   ) -> tuple[pd.DataFrame, np.ndarray]:
     """One row per site the outlet plan opens: ``option_id``, ``kind``, ``capex``,
     ``opex_per_year``, ``life_years`` and its measured gain a year, ``customers`` (won or
     kept; ``customers_se`` its standard error over the paired replications),
-    ``new_customers``, ``churn_avoided`` and ``value`` (``value_se``)."""
+    ``new_customers``, ``churn_avoided`` and ``value`` (``value_se``); and today's network's
+    year (:func:`_year`), against which each option was measured."""
     sc = prep.scenario
     seeds = replication_seeds(seed, OPTION_REPLICATIONS)
     base = plans.open_outlets(prep, with_opened(prep, siting, ()))
@@ -85,10 +87,11 @@ def outlet_options(prep: plans.Prepared, siting: SitingResult, params: Simulatio
                      "churn_avoided": float(-diff[:, 1].mean()) * year,
                      "value": max(float(value.mean()), 0.0),
                      "value_se": float(value.std(ddof=1) / np.sqrt(len(seeds)))})
-    return pd.DataFrame(rows, columns=["option_id", "kind", "capex", "opex_per_year",
-                                       "life_years", "customers", "customers_se",
-                                       "new_customers", "churn_avoided", "value",
-                                       "value_se"])
+    table = pd.DataFrame(rows, columns=["option_id", "kind", "capex", "opex_per_year",
+                                        "life_years", "customers", "customers_se",
+                                        "new_customers", "churn_avoided", "value",
+                                        "value_se"])
+    return table, before
 
 
 def combined_plan(prep: plans.Prepared, curves: pd.DataFrame,
@@ -155,16 +158,16 @@ class OutletCheck:
 
 
 def outlets_check(prep: plans.Prepared, siting: SitingResult, options: pd.DataFrame,
-                  opened: tuple[str, ...], params: SimulationParams, *,
+                  opened: tuple[str, ...], params: SimulationParams, today: np.ndarray, *,
                   seed: int) -> OutletCheck | None:
-    """The check of the opened outlets together (None when fewer than two open: one
-    outlet together is its own measurement)."""
+    """The check of the opened outlets together against ``today`` (today's network, as
+    :func:`outlet_options` measured it with the same seeds); None when fewer than two
+    open: one outlet together is its own measurement."""
     if len(opened) < 2:
         return None
     seeds = replication_seeds(seed, OPTION_REPLICATIONS)
-    base = plans.open_outlets(prep, with_opened(prep, siting, ()))
     chosen = plans.open_outlets(prep, with_opened(prep, siting, opened))
-    diff = _year(prep, chosen, params, seeds) - _year(prep, base, params, seeds)
+    diff = _year(prep, chosen, params, seeds) - today
     customers, _ = _gain(diff, params.net_interest_margin, params.weeks)
     mean, _, low, high, _ = t_interval(customers)
     forecast = float(options.set_index("option_id").loc[list(opened), "customers"].sum())
@@ -182,6 +185,7 @@ class CombinedStage:
     curves: pd.DataFrame
     every: SitingResult
     siting: SitingResult
+    today: np.ndarray  # today's network, no campaign, per option replication
 
 
 def combined_stage(prep: plans.Prepared, every: SitingResult, *,
@@ -191,7 +195,7 @@ def combined_stage(prep: plans.Prepared, every: SitingResult, *,
     sweep whatever the split), and split the budget."""
     sc = prep.scenario
     done = stage("outlet options")
-    options = outlet_options(prep, every, plans.simulation_params(sc), seed=sc.seed,
+    options, today = outlet_options(prep, every, plans.simulation_params(sc), seed=sc.seed,
                              progress=lambda m: progress(f"{sc.name}: {m}"))
     done()
     done = stage("response curves")
@@ -202,20 +206,15 @@ def combined_stage(prep: plans.Prepared, every: SitingResult, *,
     done = stage("outlets or marketing")
     plan = combined_plan(prep, curves, options)
     done()
-    return CombinedStage(plan, options, curves, every, with_opened(prep, every, plan.opened))
+    return CombinedStage(plan, options, curves, every, with_opened(prep, every, plan.opened),
+                         today)
 
 
 def _marginals(plan: CombinedPlan) -> dict[str, Any]:
-    out: dict[str, Any] = {"marketing": dataclasses.asdict(plan.marketing_marginal),
-                           "outlets": None, "best_closed": None}
-    if plan.outlet_marginal is not None:
-        key = ("customers_per_unit" if plan.objective_name == "customers"
-               else "value_per_unit")
-        closed = plan.outlets[~plan.outlets["opened"] & plan.outlets[key].notna()]
-        out["outlets"] = dataclasses.asdict(plan.outlet_marginal)
-        out["best_closed"] = str(closed["option_id"].iloc[int(np.argmax(
-            closed[key].to_numpy(float)))])
-    return out
+    return {"marketing": dataclasses.asdict(plan.marketing_marginal),
+            "outlets": (dataclasses.asdict(plan.outlet_marginal)
+                        if plan.outlet_marginal is not None else None),
+            "best_closed": plan.best_closed_id}
 
 
 def combined_report(prep: plans.Prepared, done: CombinedStage,
@@ -226,26 +225,30 @@ def combined_report(prep: plans.Prepared, done: CombinedStage,
     sc, plan = prep.scenario, done.plan
     warnings = []
     check = outlets_check(prep, done.every, done.options, plan.opened,
-                          plans.simulation_params(sc), seed=sc.seed)
+                          plans.simulation_params(sc), done.today, seed=sc.seed)
     if check is not None and not check.agrees:
         warnings.append(
             f"one budget: the {len(plan.opened)} outlets opened bring {check.simulated:,.0f} "
             f"customers won or kept together ({check.low:,.0f} to {check.high:,.0f}), "
             f"against {check.forecast:,.0f} from each alone (they share residents)")
-    try:
-        corrected = combined_plan(prep, corrected_curves, done.options)
-    except PlanInfeasibleError as exc:
-        corrected = plan
-        warnings.append(f"one budget: no split on the corrected curves ({exc})")
+    # the loop left the curves as they were (its first round agreed): the split and
+    # marketing's marginal value are the first ones, not solved again
+    same = corrected_curves is done.curves or corrected_curves.equals(done.curves)
+    corrected = plan
+    if not same:
+        try:
+            corrected = combined_plan(prep, corrected_curves, done.options)
+        except PlanInfeasibleError as exc:
+            warnings.append(f"one budget: no split on the corrected curves ({exc})")
     if set(corrected.opened) != set(plan.opened):
         warnings.append(
             "one budget: on the curves the simulation corrected, the split would open "
             f"{', '.join(corrected.opened) or 'no outlet'} instead of "
             f"{', '.join(plan.opened) or 'none'}; the plan simulated is the first")
     # a unit more in each for the split simulated: marketing on the corrected curves
-    marketing = marketing_marginal(corrected_curves, plan.marketing_budget,
-                                   total=float(sc.budget.total),
-                                   budget_options=plans.budget_rules(prep))
+    marketing = plan.marketing_marginal if same else marketing_marginal(
+        corrected_curves, plan.marketing_budget, total=float(sc.budget.total),
+        budget_options=plans.budget_rules(prep))
     marginal = {**_marginals(plan), "marketing": dataclasses.asdict(marketing)}
     table = plan.outlets
     summary = {

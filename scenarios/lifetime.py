@@ -67,11 +67,12 @@ def lifetime_kpis(kpis: pd.DataFrame, timeseries: pd.DataFrame,
     replications (for the manifest)."""
     out = kpis.copy()
     tables = []
+    runs = dict(tuple(timeseries.groupby("replication", sort=False)))  # split once
+    bases = dict(tuple(counterfactual.groupby("replication", sort=False)))
     for i, row in out.iterrows():
         rep = int(row["replication"])
-        seg = segment_lifetime(timeseries[timeseries["replication"] == rep],
-                               counterfactual[counterfactual["replication"] == rep],
-                               margin=margin, rate=rate, horizon=horizon)
+        seg = segment_lifetime(runs[rep], bases[rep], margin=margin, rate=rate,
+                               horizon=horizon)
         tables.append(seg.assign(replication=rep))
         value = float((seg["uplift_new"] * seg["clv"]).sum())
         won = float(seg["uplift_new"].sum())
