@@ -207,7 +207,7 @@ def test_callbacks_over_http(runs: tuple[Path, list[str]]) -> None:
 def test_service_area_matches_networkx(small_synth: Path) -> None:
     import networkx as nx
 
-    from dashboard.maps import service_area_nodes
+    from dashboard.map_layers import service_area_nodes
     from geo import load_area, routing_graph
 
     G = load_area(small_synth).network("walk")
@@ -230,7 +230,13 @@ def test_map_view(runs: tuple[Path, list[str]]) -> None:
     assert message == ""
     names = [t.name for t in fig.data]
     assert names[0] == "streets" and any(n.startswith("within 15 min walk") for n in names)
-    assert {"own outlets", "competitor outlets", "candidate sites"} <= set(names)
+    assert "candidate sites" in names
+    kinds = {(n.split(" ", 1)[0], n.split(" ", 1)[1]) for n in names
+             if n.startswith(("own ", "competitor "))}
+    assert {o for o, _ in kinds} == {"own", "competitor"}
+    assert len(kinds) == len({(o, k) for o, k in kinds})  # a legend entry per owner and kind
+    xr, yr = fig.layout.xaxis.range, fig.layout.yaxis.range  # fits the communities
+    assert xr[0] < xr[1] and yr[0] < yr[1]
     bins = [t for t in fig.data if str(t.name).startswith("score ")]
     assert 2 <= len(bins) <= 7 and all(t.fill == "toself" for t in bins)
     hover = next(t for t in fig.data if t.name == "communities (hover)")
@@ -239,8 +245,34 @@ def test_map_view(runs: tuple[Path, list[str]]) -> None:
     assert np.isnan(np.asarray(streets.x, dtype=float)[2::3]).all()
     _, by_uplift = map_view(ids[0], "uplift in new customers", root)
     assert any(str(t.name).startswith("uplift in new customers ") for t in by_uplift.data)
+    _, by_spend = map_view(ids[0], "planned spend", root)
+    assert any(str(t.name).endswith(" EUR") for t in by_spend.data)  # currency on money
     assert map_view("../../etc/passwd", "score", root)[0].startswith("404:")
     assert map_view(None, "score", root)[0] == "Pick a run."
+
+
+def test_difference_map(runs: tuple[Path, list[str]]) -> None:
+    """A run less itself is no difference anywhere (one white class); two runs differ
+    community by community as their time series say (summed here with pandas)."""
+    import pandas as pd
+
+    from dashboard.map_layers import DIVERGING, difference_layers
+    from scenarios.store import resolve_run
+
+    root, ids = runs
+    same = difference_layers(ids[0], ids[0], root)
+    assert [b.colour for b in same.bins] == [DIVERGING[3]]
+    assert (same.communities["value"] == 0).all()
+    diff = difference_layers(ids[0], ids[1], root, "planned spend")
+
+    def spend(run: str) -> pd.Series:
+        t = pd.read_parquet(resolve_run(run, root) / "timeseries.parquet")
+        t = t[t["arm"] == "campaign"]
+        return t.groupby("community_id")["spend"].sum() / t["replication"].nunique()
+
+    expected = (spend(ids[1]) - spend(ids[0])).reindex(diff.communities["community_id"])
+    np.testing.assert_allclose(diff.communities["value"], expected.fillna(0), atol=1e-6)
+    assert diff.title.startswith("planned spend: ")
 
 
 def test_whatif_form_is_checked_by_the_schema(runs: tuple[Path, list[str]]) -> None:
