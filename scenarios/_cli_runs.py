@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 import typer
 from rich.table import Table
 
@@ -243,7 +242,7 @@ def compare(
     """KPI deltas against a baseline with 95% intervals, and whether each difference is
     larger than the replication noise."""
     from geo.errors import InputError
-    from scenarios.store import DEFAULT_KPIS, compare_runs, resolve_run
+    from scenarios.store import DEFAULT_KPIS, compare_cells, compare_runs, resolve_run
 
     if fmt not in ("table", "markdown", "csv", "json"):
         raise InputError(f"--format {fmt}: expected table, markdown, csv or json")
@@ -259,7 +258,7 @@ def compare(
                       highlight=False, soft_wrap=True)
         return
     if fmt == "markdown":
-        text = _compare_rows(frame, sep="; ")
+        text = compare_cells(frame, sep="; ")
         header = ["KPI", *[r for r in frame["run_id"].unique()]]
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(row) + " |" for row in text]
@@ -284,6 +283,8 @@ def _print_warnings(run_ids: list[str], runs_dir: Path,
 
 
 def _print_comparison(frame: pd.DataFrame) -> None:
+    from scenarios.store import compare_cells
+
     table = Table(title=f"Compared with {frame['baseline'].iloc[0]}: mean over replications "
                         "±95% interval; below, the difference ±95% interval, * where it is "
                         "larger than the replication noise; last, the replications' P10 to "
@@ -292,31 +293,6 @@ def _print_comparison(frame: pd.DataFrame) -> None:
     table.add_column("KPI", no_wrap=True)
     for r in frame["run_id"].unique():
         table.add_column(r, overflow="fold")
-    for row in _compare_rows(frame):
+    for row in compare_cells(frame):
         table.add_row(*row)
     console.print(table)
-
-
-def _compare_rows(frame: pd.DataFrame, sep: str = "\n") -> list[list[str]]:
-    """Cells "mean ±half-width of the 95% interval"; for the other runs, then the difference
-    from the baseline with its half-width, and * where it is larger than the noise; then
-    the replications' P10 to P90."""
-    from scenarios.store import format_kpi
-
-    rows = []
-    for k, g in frame.groupby("kpi", sort=False):
-        cells = [str(k)]
-        for _, r in g.iterrows():
-            half = (r["high"] - r["low"]) / 2
-            cell = (format_kpi(r["mean"]) if not np.isfinite(half)
-                    else f"{format_kpi(r['mean'])} ±{format_kpi(half)}")
-            if r["run_id"] != r["baseline"] and np.isfinite(r["delta"]):
-                mark = " *" if r["significant"] else ""
-                sign = "+" if r["delta"] >= 0 else ""
-                half = (r["delta_high"] - r["delta_low"]) / 2
-                cell += f"{sep}{sign}{format_kpi(r['delta'])} ±{format_kpi(half)}{mark}"
-            if "p10" in r and np.isfinite([r["p10"], r["p90"]]).all() and r["p10"] != r["p90"]:
-                cell += f"{sep}P10-P90 {format_kpi(r['p10'])} to {format_kpi(r['p90'])}"
-            cells.append(cell)
-        rows.append(cells)
-    return rows

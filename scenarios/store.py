@@ -22,8 +22,8 @@ from geo.errors import InputError
 from scenarios._models import NAME_PATTERN
 from simulation.replications import t_interval
 
-__all__ = ["RUN_ID", "compare_runs", "connect", "format_kpi", "group_warnings", "list_runs",
-           "percentiles", "resolve_run", "run_warnings"]
+__all__ = ["RUN_ID", "compare_cells", "compare_runs", "connect", "format_kpi",
+           "group_warnings", "list_runs", "percentiles", "resolve_run", "run_warnings"]
 
 RUN_ID = re.compile(NAME_PATTERN.removesuffix("$") + r"-[0-9a-f]{8}$")
 #: A scenario name (it stands for its latest complete run).
@@ -215,6 +215,29 @@ def compare_runs(runs: Sequence[str], *, runs_dir: str | Path = "runs",
                            paired=paired, pairing=pairing)
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def compare_cells(frame: pd.DataFrame, sep: str = "\n") -> list[list[str]]:
+    """Cells "mean ±half-width of the 95% interval"; for the other runs, then the difference
+    from the baseline with its half-width, and * where it is larger than the noise; then
+    the replications' P10 to P90."""
+    rows = []
+    for k, g in frame.groupby("kpi", sort=False):
+        cells = [str(k)]
+        for _, r in g.iterrows():
+            half = (r["high"] - r["low"]) / 2
+            cell = (format_kpi(r["mean"]) if not np.isfinite(half)
+                    else f"{format_kpi(r['mean'])} ±{format_kpi(half)}")
+            if r["run_id"] != r["baseline"] and np.isfinite(r["delta"]):
+                mark = " *" if r["significant"] else ""
+                sign = "+" if r["delta"] >= 0 else ""
+                half = (r["delta_high"] - r["delta_low"]) / 2
+                cell += f"{sep}{sign}{format_kpi(r['delta'])} ±{format_kpi(half)}{mark}"
+            if "p10" in r and np.isfinite([r["p10"], r["p90"]]).all() and r["p10"] != r["p90"]:
+                cell += f"{sep}P10-P90 {format_kpi(r['p10'])} to {format_kpi(r['p90'])}"
+            cells.append(cell)
+        rows.append(cells)
+    return rows
 
 
 def percentiles(x: np.ndarray, qs: Sequence[float] = (0.1, 0.5, 0.9)) -> tuple[float, ...]:
