@@ -76,3 +76,33 @@ def serve(
     console.print(f"sitesim dashboard on http://{host}:{port}/ (runs from {runs_dir}); "
                   "Ctrl+C stops it")
     create_app(runs_dir).run(host=host, port=port, debug=False)
+
+
+@guarded
+def report(
+    runs: Annotated[list[str], typer.Argument(help="Run ids, run folders or scenario names.")],
+    out: Annotated[Path, typer.Option("--out", help="The file to write (.html or .xlsx).")],
+    baseline: Annotated[str | None, typer.Option(
+        "--baseline", help="The run the others are compared with (default: the first).")]
+    = None,
+    fmt: Annotated[str | None, typer.Option(
+        "--format", help="html (default) or xlsx; default from the suffix of --out.")]
+    = None,
+    runs_dir: Annotated[Path, typer.Option("--runs", help="Folder of run folders.")]
+    = Path("runs"),
+    kpi: Annotated[list[str] | None, typer.Option(
+        "--kpi", help="A KPI to compare (repeat; default those of sitesim compare).")]
+    = None,
+    colour_by: Annotated[str, typer.Option(
+        "--colour-by", help="What the maps colour communities by, such as score, income "
+                            "or 'uplift in new customers'.")] = "score",
+) -> None:
+    """The report for a budget review: one self-contained HTML page (opens offline) or an
+    Excel workbook with the questions, plans, KPIs against targets, all the money, maps,
+    charts, assumptions and warnings of the runs."""
+    from dashboard import write_report
+    from scenarios.store import DEFAULT_KPIS
+
+    written = write_report(runs, out, runs_dir=runs_dir, baseline=baseline, fmt=fmt,
+                           kpis=tuple(kpi) if kpi else DEFAULT_KPIS, colour_by=colour_by)
+    console.print(f"wrote {written} ({written.stat().st_size / 1e6:.1f} MB)")

@@ -16,7 +16,7 @@ import typer
 from scenarios._cli_area import area_check, area_import, area_synth
 from scenarios._cli_plan import allocate, score, site
 from scenarios._cli_runs import batch, compare, demo, run
-from scenarios._cli_tools import serve, validate
+from scenarios._cli_tools import report, serve, validate
 from scenarios._console import set_debug, setup_logging
 
 __all__ = ["app", "main"]
@@ -57,6 +57,7 @@ app.command()(batch)
 app.command()(compare)
 app.command()(validate)
 app.command()(serve)
+app.command()(report)
 
 
 def main() -> None:
