@@ -132,6 +132,10 @@ _MONEY_ROWS = (("spend", "campaigns and events (spend)"), ("capex", "outlet cape
                ("staff_cost_per_year", "relationship managers a year"))
 
 
+_IN_MONEY = {"all_costs", "cost_per_acquisition", "cost_per_acquisition_all_costs",
+             "net_value_all_costs", "npv_all_costs", "outlets_net_per_year"}
+
+
 def _money(report: Report, names: list[str]) -> Markup:
     means = {(str(r["kpi"]), str(r["run_id"])): float(r["mean"])
              for r in report.kpis.to_dict("records")}
@@ -149,8 +153,10 @@ def _money(report: Report, names: list[str]) -> Markup:
                 "cost_per_acquisition_all_costs", "net_value_all_costs", "npv_all_costs",
                 "outlets_net_per_year", "payback_years"):
         if any((kpi, r) in means for r in names):
-            rows.append([kpi, *[format_kpi(means.get((kpi, r), float("nan")))
-                                for r in names]])
+            currency = {r.run_id: r.currency for r in report.runs}
+            cells = [format_kpi(means.get((kpi, r), float("nan"))) for r in names]
+            rows.append([kpi, *[f"{c} {currency[r]}" if kpi in _IN_MONEY and c != "n/a"
+                                else c for c, r in zip(cells, names, strict=True)]])
     return _rows(["", *names], rows)
 
 

@@ -70,6 +70,13 @@ def demo(
     print_targets([runs_dir / i for i in ids], names)
     print_plan_checks([runs_dir / i for i in ids], names)
     _print_warnings(ids, runs_dir, names)
+    from dashboard import write_report
+
+    report = write_report(ids, runs_dir / "report.html", runs_dir=runs_dir)
+    console.print(f"The report for a budget review: {report} "
+                  f"({report.stat().st_size / 1e6:.1f} MB, opens offline); as a workbook: "
+                  f"sitesim report {' '.join(ids)} --runs {runs_dir} --out report.xlsx",
+                  soft_wrap=True)
     console.print(f"done in {time.perf_counter() - start:.0f} s. Again, as markdown: "
                   f"sitesim compare {' '.join(ids)} --runs {runs_dir} --format markdown",
                   soft_wrap=True)

@@ -54,6 +54,8 @@ max_agents = 2_000
     assert "2 scenarios from" in out and "three times the money" in out
     assert "Compared with baseline" in out
     assert f"sitesim serve --runs {runs}" in out and "http://127.0.0.1:8050/" in out
+    report = runs / "report.html"  # the budget-review report of the demo's runs
+    assert f"budget review: {report}" in " ".join(out.split()) and report.stat().st_size > 0
     for kpi in ("uplift_new_customers", "cost_per_acquisition", "event_attendance"):
         assert kpi in out
     ids = re.search(r"sitesim compare (\S+) (\S+) --runs", out)
