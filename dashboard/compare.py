@@ -190,7 +190,7 @@ def target_table(run_ids: Sequence[str], runs_dir: Path) -> Any | None:
         rows.append(html.Tr([html.Td(str(target)), *[
             html.Td(c, className="target-missed" if "MISSED" in c else "target-met",
                     style={"color": "#b42318" if "MISSED" in c else "#0a7d32"})
-            for c in cells]]))
+            if c else html.Td("") for c in cells]]))
     return html.Details([
         html.Summary("targets: each run against its scenario's [targets] (the mean over "
                      "replications; P: the share of replications that meet it)"),
