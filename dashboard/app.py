@@ -16,9 +16,10 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
 import plotly.graph_objects as go
-from dash import Dash, Input, Output, State, html
+from dash import Dash, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import data, maps
@@ -42,12 +43,30 @@ __all__ = ["compare_cards", "compare_differences", "compare_figures", "compare_v
            "compare_warnings", "create_app", "kpi_cards", "map_view", "run_page"]
 
 
-def map_view(run_id: str | None, colour_by: str, runs_dir: Path) -> tuple[str, go.Figure]:
-    """The map page for one run: (message, figure)."""
+def map_view(run_id: str | None, colour_by: str, runs_dir: Path,
+             less: str | None = None) -> tuple[str, go.Figure]:
+    """The map page for one run, or for the run less another, community by community
+    (``less``): (message, figure)."""
     if not run_id:
         return "Pick a run.", go.Figure(empty_figure("Pick a run above to see its map.", 600))
     try:
-        return "", maps.map_figure(run_id, runs_dir, colour_by)
+        if not less:
+            return "", maps.map_figure(run_id, runs_dir, colour_by)
+        if less == run_id:
+            return ("Pick another run to take away: a run less itself is no difference.",
+                    go.Figure(empty_figure("Pick another run under 'less'.", 600)))
+        areas = {r: (data.manifest(r, runs_dir).get("scenario") or {}).get("area")
+                 for r in (run_id, less)}
+        if areas[run_id] != areas[less]:
+            return (f"{run_id} and {less} are on different areas ({areas[run_id]}, "
+                    f"{areas[less]}): their communities cannot be told apart one by one.",
+                    go.Figure(empty_figure("Pick two runs on the same area.", 600)))
+        said = ""
+        if colour_by not in maps.DIFFERENCE_BY:
+            colour_by = next(iter(maps.DIFFERENCE_BY))
+            said = (f"A difference map colours by a run KPI ({', '.join(maps.DIFFERENCE_BY)})"
+                    f": showing {colour_by}.")
+        return said, maps.difference_figure(less, run_id, runs_dir, colour_by)
     except InputError as exc:
         return f"404: {exc}", go.Figure(empty_figure(f"No map: {exc}", 600))
 
@@ -82,20 +101,44 @@ def launch_whatif(jobs: Jobs, base: str | None, name: str | None, values: dict[s
     built, problems = build_scenario(scenario, values, name or "")
     if built is None:
         return [html.Li(p) for p in problems], None, True
-    return [], jobs.submit(built), False
+    return [], jobs.submit(built, base), False
 
 
-def whatif_status(jobs: Jobs, job_id: str | None) -> tuple[str, bool]:
-    """The job's progress line, and whether polling can stop."""
+def compare_link(run_ids: list[str]) -> str:
+    """The page's address of a comparison of ``run_ids``, the first the baseline."""
+    return "/compare?" + urlencode([("runs", r) for r in run_ids])
+
+
+def whatif_status(jobs: Jobs, job_id: str | None) -> tuple[str, bool, Any]:
+    """The job's progress line, whether polling can stop, and, once it is done, a link to
+    its comparison with the run it started from."""
     job = jobs.status(job_id)
     if job is None:
-        return "", True
+        return "", True, None
     seconds = time.time() - job.started
     if job.state in ("queued", "running"):
-        return f"{job.name}: {job.state} ({seconds:.0f} s): {job.message}", False
+        return f"{job.name}: {job.state} ({seconds:.0f} s): {job.message}", False, None
     if job.state == "failed":
-        return f"{job.name}: failed: {job.message}", True
-    return (f"{job.name}: {job.message}. It is in Compare now (run {job.run_id}).", True)
+        return f"{job.name}: failed: {job.message}", True, None
+    link = (dcc.Link(f"Compare {job.run_id} with {job.base}, the run it started from",
+                     href=compare_link([job.base, job.run_id]), id="whatif-compare")
+            if job.base and job.run_id else None)
+    return (f"{job.name}: {job.message}. It is in Compare now (run {job.run_id}).", True,
+            link)
+
+
+def route(pathname: str | None, search: str | None, runs_dir: Path) -> tuple[Any, str, Any]:
+    """What an address shows: (the run page, the tab, the runs picked to compare or
+    no_update). ``/runs/<run id>`` is a run's manifest; ``/compare?runs=A&runs=B`` picks
+    A and B (A the baseline), keeping only ids of complete runs."""
+    if pathname and pathname.startswith("/runs/"):
+        return run_page(pathname, runs_dir), "runs", no_update
+    if pathname == "/compare" and search:
+        known = set(data.runs_table(runs_dir)["run_id"])
+        wanted = [r for r in parse_qs(search.removeprefix("?")).get("runs", [])
+                  if r in known]
+        return html.Div(), "compare", list(dict.fromkeys(wanted)) or no_update
+    return html.Div(), "compare", no_update
 
 
 def create_app(runs_dir: str | Path = "runs") -> Dash:
@@ -119,7 +162,8 @@ def create_app(runs_dir: str | Path = "runs") -> Dash:
 
     @app.callback(Output("runs", "options"), Output("runs-table", "rowData"),
                   Output("runs-table", "columnDefs"), Output("map-run", "options"),
-                  Output("whatif-base", "options"), Output("runs-seen", "data"),
+                  Output("whatif-base", "options"), Output("map-less", "options"),
+                  Output("runs-seen", "data"),
                   Input("refresh", "n_intervals"), Input("whatif-status", "children"),
                   State("runs-seen", "data"))
     def _refresh(_: int | None, __: object, seen: str | None) -> tuple[Any, ...]:
@@ -133,12 +177,14 @@ def create_app(runs_dir: str | Path = "runs") -> Dash:
         shown = table.assign(run_id=[f"[{r}](/runs/{r})" for r in table["run_id"]])
         columns = [{"field": c, "cellRenderer": "markdown"} if c == "run_id"
                    else {"field": c} for c in table.columns]
-        return options, shown.to_dict("records"), columns, options, options, listed
+        return (options, shown.to_dict("records"), columns, options, options, options,
+                listed)
 
     @app.callback(Output("map-message", "children"), Output("map", "figure"),
-                  Input("map-run", "value"), Input("map-colour", "value"))
-    def _map(run: str | None, colour: str) -> tuple[str, go.Figure]:
-        return map_view(run, colour, root)
+                  Input("map-run", "value"), Input("map-colour", "value"),
+                  Input("map-less", "value"))
+    def _map(run: str | None, colour: str, less: str | None) -> tuple[str, go.Figure]:
+        return map_view(run, colour, root, less)
 
     @app.callback(Output("whatif-name", "value"),
                   *[Output(f"wf-{fid}", "value") for fid in FIELDS],
@@ -164,9 +210,10 @@ def create_app(runs_dir: str | Path = "runs") -> Dash:
 
     @app.callback(Output("whatif-status", "children"), Output("whatif-poll", "disabled",
                                                               allow_duplicate=True),
+                  Output("whatif-link", "children"),
                   Input("whatif-poll", "n_intervals"), State("whatif-job", "data"),
                   prevent_initial_call=True)
-    def _poll(_: int | None, job_id: str | None) -> tuple[str, bool]:
+    def _poll(_: int | None, job_id: str | None) -> tuple[str, bool, Any]:
         return whatif_status(jobs, job_id)
 
     # the baseline's choices follow the picked runs in the browser (no round trip before
@@ -195,10 +242,8 @@ def create_app(runs_dir: str | Path = "runs") -> Dash:
         return compare_differences(runs, root)
 
     @app.callback(Output("run-page", "children"), Output("tabs", "value"),
-                  Input("url", "pathname"))
-    def _route(pathname: str | None) -> tuple[Any, str]:
-        if pathname and pathname.startswith("/runs/"):
-            return run_page(pathname, root), "runs"
-        return html.Div(), "compare"
+                  Output("runs", "value"), Input("url", "pathname"), Input("url", "search"))
+    def _route(pathname: str | None, search: str | None) -> tuple[Any, str, Any]:
+        return route(pathname, search, root)
 
     return app

@@ -22,7 +22,7 @@ from geo._pydantic import validation_problems
 from geo.errors import InputError, SitesimError
 from scenarios.schema import Scenario, set_dotted
 
-__all__ = ["CAMPAIGN_FIELDS", "FIELDS", "Jobs", "build_scenario", "form_values"]
+__all__ = ["CAMPAIGN_FIELDS", "FIELDS", "GROUPS", "Jobs", "build_scenario", "form_values"]
 
 #: The form: field id -> (scenario key, label).
 FIELDS: dict[str, tuple[str, str]] = {
@@ -39,9 +39,26 @@ FIELDS: dict[str, tuple[str, str]] = {
     "ev-literacy": ("events.count.financial_literacy", "financial-literacy events"),
     "ev-fraud": ("events.count.anti_fraud", "anti-fraud events"),
     "ev-parent": ("events.count.parent_child", "parent-child events"),
+    "b-maintenance": ("budget.policy.maintenance", "split: maintenance share"),
+    "b-growth": ("budget.policy.growth", "split: growth share"),
+    "b-brand": ("budget.policy.brand", "split: brand share"),
+    "b-reserve": ("budget.policy.reserve", "split: reserve share"),
+    "online-min": ("budget.online_share.min", "online share: at least"),
+    "online-max": ("budget.online_share.max", "online share: at most"),
+    "online-exact": ("budget.online_share.exact", "online share: exactly"),
+    "t-roi": ("targets.min_roi", "ROI at least"),
+    "t-cac": ("targets.max_cac", "cost per acquisition at most"),
+    "t-retention": ("targets.min_retention", "retention a year at least"),
+    "t-online": ("targets.online_share", "online share of the spend"),
     "replications": ("simulation.replications", "replications"),
     "agents": ("simulation.max_agents", "agents"),
 }
+#: The form's groups: a scenario table -> its heading.
+GROUPS = {"budget": "Budget", "scoring": "Scoring weights", "outlets": "Outlets",
+          "events": "Events", "targets": "Targets (marked in every comparison)",
+          "simulation": "Simulation"}
+#: The online share's fields together make the budget's rule (blank all: the run's rule).
+_ONLINE = ("online-min", "online-max", "online-exact")
 
 
 #: The form's campaign to add: field id -> label. Text fields are lists separated by commas.
@@ -105,20 +122,52 @@ def build_scenario(base: dict[str, Any], values: dict[str, Any], name: str
     raw["description"] = f"what-if from {base.get('name', '?')} in the dashboard"
     for fid, (key, _) in FIELDS.items():
         value = values.get(fid)
-        if value is None or value == "":
+        if value is None or value == "" or fid in _ONLINE:
             continue
         raw = set_dotted(raw, key, value)
+    online = {FIELDS[f][0].rsplit(".", 1)[1]: values[f] for f in _ONLINE
+              if values.get(f) not in (None, "")}
+    if online:  # the fields filled make the rule; a bound left blank is no bound
+        raw = set_dotted(raw, "budget.online_share", online)
     weeks = _get(raw, "simulation.weeks") or 52
     added = _campaign(values, int(weeks) if isinstance(weeks, int) else 52)
     if added is not None:
         raw["campaigns"] = [*(raw.get("campaigns") or []), added]
+    scenario: Scenario | None = None
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
         problems.extend(p.line().removeprefix("error: what-if: ")
                         for p in validation_problems(exc, "what-if", "", Scenario))
-        return None, problems
+    problems += _area_problems(scenario, raw, added)
     return (None, problems) if problems else (scenario, [])
+
+
+def _area_problems(scenario: Scenario | None, raw: dict[str, Any],
+                   added: dict[str, Any] | None) -> list[str]:
+    """What ``sitesim validate`` checks on the area (scenarios.preflight: community ids,
+    staffing, events); with a scenario the schema refused, the added campaign's community
+    ids still, so that every problem shows at once."""
+    from geo import read_area_index
+    from scenarios.preflight import preflight
+
+    try:
+        index = read_area_index(str(raw.get("area") or "builtin:sample-city"))
+    except InputError as exc:
+        return [f"area: {line.removeprefix('error: ')}" for line in exc.lines()]
+    if scenario is not None:
+        checked = preflight(scenario, index)
+        return [*(p.line().removeprefix("error: ").removeprefix(f"{scenario.name}: ")
+                  for p in checked.problems),
+                *(f"infeasible: {reason}" for reason in checked.infeasible)]
+    known = set(index.communities)
+    bad = [c for c in (added or {}).get("communities") or [] if c not in known]
+    if not bad:
+        return []
+    at = len(raw.get("campaigns") or []) - 1
+    return [f"campaigns[{at}].communities: {len(bad)} id(s) are not communities of "
+            f"{index.name} (ids {', '.join(bad[:8])}); use community_id values of the area "
+            "(sitesim score AREA lists them)"]
 
 
 @dataclass
@@ -126,6 +175,7 @@ class Job:
     """A what-if run: ``state`` is queued, running, complete, skipped or failed."""
 
     name: str
+    base: str | None = None  # the run it started from
     state: str = "queued"
     message: str = "waiting for the worker"
     run_id: str | None = None
@@ -141,11 +191,11 @@ class Jobs:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
-    def submit(self, scenario: Scenario) -> str:
-        """Queue a run; returns the job id."""
+    def submit(self, scenario: Scenario, base: str | None = None) -> str:
+        """Queue a run (started from the run ``base``); returns the job id."""
         job_id = uuid.uuid4().hex[:12]
         with self._lock:
-            self._jobs[job_id] = Job(scenario.name)
+            self._jobs[job_id] = Job(scenario.name, base)
         self._pool.submit(self._run, job_id, scenario)
         return job_id
 

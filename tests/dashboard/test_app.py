@@ -145,7 +145,8 @@ def test_callbacks_over_http(runs: tuple[Path, list[str]]) -> None:
         return json.loads(response.data)["response"]
 
     refresh = [("runs", "options"), ("runs-table", "rowData"), ("runs-table", "columnDefs"),
-               ("map-run", "options"), ("whatif-base", "options"), ("runs-seen", "data")]
+               ("map-run", "options"), ("whatif-base", "options"), ("map-less", "options"),
+               ("runs-seen", "data")]
     listed = call(refresh, [("refresh", "n_intervals", None),
                             ("whatif-status", "children", None)],
                   state=[("runs-seen", "data", None)])
@@ -177,12 +178,13 @@ def test_callbacks_over_http(runs: tuple[Path, list[str]]) -> None:
     by_header = {c["headerName"]: c["field"] for c in columns}
     assert rows[0][by_header["key"]] == "budget.total"
     assert set(by_header) == {"key", *ids}
-    routed = call([("run-page", "children"), ("tabs", "value")],
-                  [("url", "pathname", "/runs/../../etc/passwd")])
+    routed = call([("run-page", "children"), ("tabs", "value"), ("runs", "value")],
+                  [("url", "pathname", "/runs/../../etc/passwd"), ("url", "search", "")])
     assert routed["run-page"]["children"]["props"]["children"].startswith("404:")
     assert "root:" not in json.dumps(routed)
     mapped = call([("map-message", "children"), ("map", "figure")],
-                  [("map-run", "value", ids[0]), ("map-colour", "value", "tier")])
+                  [("map-run", "value", ids[0]), ("map-colour", "value", "tier"),
+                   ("map-less", "value", None)])
     assert mapped["map-message"]["children"] == ""
     assert mapped["map"]["figure"]["data"][0]["name"] == "streets"
     from dashboard.whatif import CAMPAIGN_FIELDS, FIELDS
@@ -318,13 +320,19 @@ def test_whatif_runs_in_the_background_and_appears(runs: tuple[Path, list[str]])
     problems, job_id, off = launch_whatif(jobs, ids[0], "base-bigger",
                                           {"budget-total": 45_000}, root)
     assert problems == [] and job_id is not None and not off
-    line, stop = whatif_status(jobs, job_id)
-    assert line.startswith("base-bigger: ")
+    line, stop, link = whatif_status(jobs, job_id)
+    assert line.startswith("base-bigger: ") and (link is None) == (not stop)
     assert stop == ("It is in Compare now" in line)  # polling goes on while it runs
     job = jobs.wait(job_id, timeout=300)
     assert job.state == "complete", job.message
-    line, stop = whatif_status(jobs, job_id)
+    line, stop, link = whatif_status(jobs, job_id)
     assert stop and "It is in Compare now" in line
+    # a link to its comparison with the run it started from, the base first
+    from urllib.parse import parse_qs, urlsplit
+
+    address = urlsplit(link.href)
+    assert address.path == "/compare"
+    assert parse_qs(address.query)["runs"] == [ids[0], job.run_id]
     assert job.run_id in set(data.runs_table(root)["run_id"])
     table = data.kpi_table([ids[0], job.run_id], root)
     spend = table[(table["kpi"] == "spend") & (table["run_id"] == job.run_id)].iloc[0]

@@ -92,6 +92,11 @@ def test_compare_map_whatif_in_a_browser(page: object, served: tuple[str, list[s
     assert any(t.startswith("own ") for t in legend)
     assert any(t.startswith("within 15 min") for t in legend)
     _shot(p, "map")
+    pick(p, "map-less", ids[0])  # the difference of the two runs, community by community
+    p.wait_for_selector(f"#map .gtitle >> text={ids[1]} less {ids[0]}",  # type: ignore[attr-defined]
+                        timeout=60_000)
+    assert "A difference map colours by a run KPI" in p.locator(  # type: ignore[attr-defined]
+        "#map-message").inner_text()
 
     p.locator("#tabs").get_by_text("What-if", exact=True).click()  # type: ignore[attr-defined]
     pick(p, "whatif-base", ids[0])
@@ -110,6 +115,10 @@ def test_compare_map_whatif_in_a_browser(page: object, served: tuple[str, list[s
     p.wait_for_selector("#whatif-status >> text=It is in Compare now",  # type: ignore[attr-defined]
                         timeout=300_000)
     _shot(p, "whatif")
+    p.locator("#whatif-compare").click()  # type: ignore[attr-defined]
+    p.wait_for_selector(".kpi-card >> text=browser-try", timeout=60_000)  # type: ignore[attr-defined]
+    assert "Compared with " + ids[0] in p.locator(  # type: ignore[attr-defined]
+        "#compare-message").inner_text()
 
     p.locator("#tabs").get_by_text("Runs", exact=True).click()  # type: ignore[attr-defined]
     p.wait_for_selector("#runs-table >> text=browser-try", timeout=30_000)  # type: ignore[attr-defined]
@@ -120,6 +129,11 @@ def test_compare_map_whatif_in_a_browser(page: object, served: tuple[str, list[s
     assert manifest["scenario"]["campaigns"][-1]["channel"] == "sms"
     assert manifest["scenario"]["campaigns"][-1]["segments"] == ["56+"]
     _shot(p, "runs")
+    fits = p.evaluate(  # type: ignore[attr-defined]
+        "() => { const g = document.querySelector('#runs-table .ag-center-cols-viewport')"
+        " || document.querySelector('#runs-table .ag-body-viewport');"
+        " return [g.scrollWidth, g.clientWidth]; }")
+    assert fits[0] <= fits[1] + 1, fits  # no sideways scroll: the table fits its page
 
     p.goto(f"{url}/runs/..%2F..%2Fetc%2Fpasswd")  # type: ignore[attr-defined]
     shown = p.wait_for_selector(".not-found").inner_text()  # type: ignore[attr-defined]
