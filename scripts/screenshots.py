@@ -56,6 +56,11 @@ def main() -> None:
         page.wait_for_selector("#map .legendtext >> text=chosen sites", timeout=120_000)
         page.wait_for_timeout(1500)
         page.screenshot(path=str(out / "dashboard-map.png"), full_page=True)
+        pick(page, "map-less", latest["baseline"])
+        page.wait_for_selector("#map .gtitle >> text=less", timeout=120_000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(out / "dashboard-difference.png"), full_page=True)
+        pick(page, "map-colour", "score")
         page.locator("#tabs").get_by_text("What-if", exact=True).click()
         pick(page, "whatif-base", latest["baseline"])
         page.wait_for_function(
