@@ -134,9 +134,8 @@ def route(pathname: str | None, search: str | None, runs_dir: Path) -> tuple[Any
     if pathname and pathname.startswith("/runs/"):
         return run_page(pathname, runs_dir), "runs", no_update
     if pathname == "/compare" and search:
-        known = set(data.runs_table(runs_dir)["run_id"])
         wanted = [r for r in parse_qs(search.removeprefix("?")).get("runs", [])
-                  if r in known]
+                  if RUN_ID.match(r) and (runs_dir / r / "manifest.json").is_file()]
         return html.Div(), "compare", list(dict.fromkeys(wanted)) or no_update
     return html.Div(), "compare", no_update
 

@@ -149,7 +149,7 @@ def _area_problems(scenario: Scenario | None, raw: dict[str, Any],
     staffing, events); with a scenario the schema refused, the added campaign's community
     ids still, so that every problem shows at once."""
     from geo import read_area_index
-    from scenarios.preflight import preflight
+    from scenarios.preflight import preflight, unknown_communities
 
     try:
         index = read_area_index(str(raw.get("area") or "builtin:sample-city"))
@@ -160,14 +160,10 @@ def _area_problems(scenario: Scenario | None, raw: dict[str, Any],
         return [*(p.line().removeprefix("error: ").removeprefix(f"{scenario.name}: ")
                   for p in checked.problems),
                 *(f"infeasible: {reason}" for reason in checked.infeasible)]
-    known = set(index.communities)
-    bad = [c for c in (added or {}).get("communities") or [] if c not in known]
-    if not bad:
-        return []
     at = len(raw.get("campaigns") or []) - 1
-    return [f"campaigns[{at}].communities: {len(bad)} id(s) are not communities of "
-            f"{index.name} (ids {', '.join(bad[:8])}); use community_id values of the area "
-            "(sitesim score AREA lists them)"]
+    problem = unknown_communities(f"campaigns[{at}].communities",
+                                  (added or {}).get("communities") or [], index)
+    return [] if problem is None else [problem.line().removeprefix("error: ")]
 
 
 @dataclass

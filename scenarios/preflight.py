@@ -21,7 +21,8 @@ from geo.errors import InputError, Problem
 from optimizer import PlanInfeasibleError, event_count_reason
 from scenarios._models import Scenario
 
-__all__ = ["Preflight", "event_weeks", "preflight", "staff_floor_reason"]
+__all__ = ["Preflight", "event_weeks", "preflight", "staff_floor_reason",
+           "unknown_communities"]
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,18 @@ def staff_floor_reason(kinds: Iterable[str], least: dict[str, int], rms: int,
     return floor, None
 
 
+def unknown_communities(where: str, ids: Iterable[str], index: AreaIndex,
+                        known: set[str] | None = None) -> Problem | None:
+    """The problem of the ids that are not communities of ``index`` (None when all are)."""
+    known = set(index.communities) if known is None else known
+    bad = [c for c in ids if c not in known]
+    if not bad:
+        return None
+    return Problem("error", where, f"{len(bad)} id(s) are not communities of {index.name}",
+                   "use community_id values of the area (sitesim score AREA lists them)",
+                   ids=tuple(bad))
+
+
 def _community_problems(sc: Scenario, index: AreaIndex) -> list[Problem]:
     known = set(index.communities)
     named = [(f"campaigns[{i}].communities", c.communities) for i, c in enumerate(sc.campaigns)]
@@ -97,11 +110,8 @@ def _community_problems(sc: Scenario, index: AreaIndex) -> list[Problem]:
                                "plan (its sites are the options), the budget plan and the "
                                "simulation (it measures what each site brings)",
                                f"set {' and '.join(needs)}, or includes_outlets = false"))
-    out += [Problem("error", f"{sc.name}: {key}",
-                   f"{len(bad)} id(s) are not communities of {index.name}",
-                   "use community_id values of the area (sitesim score AREA lists them)",
-                   ids=tuple(bad))
-           for key, ids in named if (bad := [c for c in ids if c not in known])]
+    out += [p for key, ids in named
+            if (p := unknown_communities(f"{sc.name}: {key}", ids, index, known))]
     if sc.budget.enabled and sc.budget.previous is not None:  # pandas only then
         import pandas as pd
 

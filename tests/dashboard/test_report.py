@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scenarios.test_targets import OFF_POLICY, ON_POLICY, make_run
+from tests.scenarios.test_targets import ON_POLICY, TARGET_CASES, judged_runs, make_run
 
 openpyxl = pytest.importorskip("openpyxl")
 
@@ -110,10 +110,7 @@ def judged(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     """The two runs of tests/scenarios/test_targets.py, one meeting each target and one
     missing it, and the report of both."""
     root = tmp_path_factory.mktemp("judged")
-    make_run(root, "meets-0000aaaa", roi=[2.5, 3.5, 4.0], cac=[40, 45, 60],
-             retention=[0.8, 0.8, 0.8], channels=ON_POLICY)
-    make_run(root, "misses-0000bbbb", roi=[1.0, 2.0, 3.2], cac=[55, 60, NAN],
-             retention=[0.7, 0.7, 0.8], channels=OFF_POLICY)
+    judged_runs(root)
     for suffix in ("html", "xlsx"):
         done = _sitesim("report", "meets-0000aaaa", "misses-0000bbbb", "--runs", str(root),
                         "--out", str(root / f"report.{suffix}"))
@@ -121,15 +118,7 @@ def judged(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     return (root / "report.html").read_text(encoding="utf-8"), root / "report.xlsx"
 
 
-@pytest.mark.parametrize(("target", "meets", "misses"), [
-    ("min_roi (roi_clv)", "3.33 met", "2.07 MISSED"),
-    ("max_cac (cost_per_acquisition)", "48.3 met", "57.5 MISSED"),
-    ("min_retention (retention)", "0.8 met", "0.733 MISSED"),
-    ("policy.maintenance (share of the budget)", "20% met", "0% MISSED"),
-    ("policy.growth (share of the budget)", "40% met", "0% MISSED"),
-    ("policy.brand (share of the budget)", "30% met", "90% MISSED"),
-    ("online_share (share of the spend)", "56% met", "100% MISSED"),
-])
+@pytest.mark.parametrize(("target", "meets", "misses"), TARGET_CASES)
 def test_each_target_met_and_missed_in_the_report(judged: tuple[str, Path], target: str,
                                                   meets: str, misses: str) -> None:
     html, xlsx = judged
