@@ -262,6 +262,7 @@ def allocate(
     communities and channels; print the plans, what binds and the marginal value of
     budget; write Parquet. Exit 3 when no plan meets the limits."""
     from scenarios import plans
+    from scenarios.lifetime import VALUE_NAMES
     from scenarios.names import community_names, labels, place_names, with_places
 
     prep, _, outlets, events = _site_and_events(scenario)
@@ -292,7 +293,7 @@ def allocate(
         budget = plans.budget_plan(prep, table)
         _plan_table(f"Budget by channel: {sc.name}", budget.by_channel.reset_index(),
                     {"channel": "channel", "spend": "spend", "customers": "new customers",
-                     "value": "value"})
+                     "value": f"value ({VALUE_NAMES[sc.budget.objective]})"})
         top = budget.by_community.sort_values("spend", ascending=False).reset_index()
         names = community_names(prep.area)
         top["community"] = labels(top["community_id"].map(names), top["community_id"])
@@ -306,8 +307,9 @@ def allocate(
                       f"{budget.customers:,.0f} new customers over the "
                       f"{sc.simulation.weeks} weeks; {_optimality(budget)}")
         if mv is not None:
-            console.print(f"one more unit of budget buys {mv:.4f} "
-                          f"{'new customers' if sc.budget.objective == 'customers' else 'value'}")
+            unit = ("new customers" if sc.budget.objective == "customers"
+                    else f"of {VALUE_NAMES[sc.budget.objective]}")
+            console.print(f"one more unit of budget buys {mv:.4f} {unit}")
         console.print("why: " + ("; ".join(budget.binding) or "no limit binds"))
         for note in budget.notes:
             console.print(f"note: {note}")

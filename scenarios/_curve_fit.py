@@ -34,6 +34,7 @@ import pandas as pd
 from scipy.optimize import minimize
 
 from optimizer import OptimizerInputError, fit_response_curve
+from scenarios.lifetime import yearly_retention
 from simulation import SEGMENTS
 
 __all__ = ["FEATURES", "community_features", "fit_curves", "segment_adults"]
@@ -73,8 +74,8 @@ def community_features(inputs: pd.DataFrame) -> pd.DataFrame:
 
 
 def fit_curves(sweep: pd.DataFrame, inputs: pd.DataFrame, *, margin: float,
-               balance_base: float, reference: float, agent_scale: float = 1.0
-               ) -> pd.DataFrame:
+               balance_base: float, reference: float, agent_scale: float = 1.0,
+               weeks: int = 52) -> pd.DataFrame:
     """Curves per community x channel x segment from a sweep.
 
     ``sweep``: one row per channel x city spend x replication x community x segment with
@@ -85,7 +86,12 @@ def fit_curves(sweep: pd.DataFrame, inputs: pd.DataFrame, *, margin: float,
     the variance of community uplift around the scaled city curve that the multipliers
     explain) and ``sweep_replications``. ``agent_scale``: adults per agent in the sweep
     (a community's uplift is a count of agents times it, which sets the least variance a
-    community's ratio can have, however alike its replications look).
+    community's ratio can have, however alike its replications look). Where the sweep
+    has the campaign arms' ``churned`` and ``held`` (mean customers over its ``weeks``),
+    each segment's ``retention_year`` is added (:func:`scenarios.lifetime.yearly_retention`,
+    pooled over channels and levels); ``margin_per_customer`` and ``value_per_customer``
+    are a year's margin on the deposits a new customer brings (the scenario's objective
+    sets the value: :func:`scenarios.lifetime.valued_curves`).
     """
     adults = segment_adults(inputs)
     total_adults = float(adults.to_numpy().sum())
@@ -97,6 +103,10 @@ def fit_curves(sweep: pd.DataFrame, inputs: pd.DataFrame, *, margin: float,
     pooled = sweep.groupby("segment")[["new", "deposits"]].sum()
     value = (pooled["deposits"] / pooled["new"].where(pooled["new"] > 0) * margin).clip(lower=0)
     value = value.fillna(balance_base * margin)
+    retention = None
+    if {"churned", "held"} <= set(sweep.columns):
+        kept = sweep.groupby("segment")[["churned", "held"]].sum()
+        retention = yearly_retention(kept["churned"], kept["held"], weeks)
     out = []
     for channel, g in sweep.groupby("channel", sort=True):
         segment_curves: dict[str, tuple[str, float, float, float, float, str]] = {}
@@ -113,10 +123,13 @@ def fit_curves(sweep: pd.DataFrame, inputs: pd.DataFrame, *, margin: float,
                 "form": form,
                 "rmax": np.minimum(rmax * share * fit["multiplier"], adults[segment]),
                 "k": k * community_adults / total_adults, "h": h,
-                "value_per_customer": float(value.get(segment, balance_base * margin)),
+                "margin_per_customer": float(value.get(segment, balance_base * margin)),
                 "r2": r2, "fit": how, **{c: fit[c] for c in (
                     "multiplier", "regression", "observed", "weight")},
                 "community_r2": fit.attrs["community_r2"], "sweep_replications": reps})
+            rows["value_per_customer"] = rows["margin_per_customer"]
+            if retention is not None:
+                rows["retention_year"] = float(retention.get(segment, 1.0))
             out.append(rows[(share > 1e-9).to_numpy() & (rows["k"] > 0).to_numpy()])
     return pd.concat(out, ignore_index=True)
 

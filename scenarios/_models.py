@@ -165,7 +165,9 @@ class Budget(_Frozen):
     max_cac: Annotated[float, Field(gt=0)] | None = None
     policy: Policy = Field(default_factory=Policy)
     quarterly: bool = False
-    objective: Literal["customers", "value"] = "customers"
+    #: What the split maximizes: new customers, their lifetime value ("value",
+    #: docs/scenarios.md "Lifetime value") or a year's margin on their deposits ("margin").
+    objective: Literal["customers", "value", "margin"] = "customers"
     inclusion: dict[str, Share] = Field(default_factory=dict)
     curves: str | None = None
     #: Rounds of plan, simulate, correct (docs/scenarios.md, "Plans that hold up").

@@ -8,9 +8,12 @@ congestion and churn), and :func:`optimizer.allocate_combined` splits ``budget.t
 between them (capex annualized over ``finance.capex_life_years`` at
 ``finance.discount_rate``, plus opex with staff) and marketing on the response curves.
 An outlet's gain is in the marketing's units: customers won or kept a year (the new
-customers it brings plus the churn it avoids) and value (a year's net interest margin on
-the deposits it adds by the year's end). The outlets opened are then simulated
-together, and their forecast (the sum of their gains alone) checked against it.
+customers it brings plus the churn it avoids) and value (the net interest margin on the
+deposits it adds by the year's end: for ``budget.objective = "margin"`` a year's, else
+over ``finance.horizon_years`` as long as today's network keeps its customers, as a new
+customer's lifetime value counts it, :mod:`scenarios.lifetime`). The outlets opened are
+then simulated together, and their forecast (the sum of their gains alone) checked
+against it.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from optimizer import (
 )
 from scenarios import plans
 from scenarios._sweep_size import LOCAL_REPLICATIONS
+from scenarios.lifetime import lifetime_years, yearly_retention
 from scenarios.money import network_year
 from scenarios.plan_check import agrees
 from simulation import SimulationParams, replication_seeds, t_interval
@@ -57,6 +61,18 @@ def _gain(diff: np.ndarray, margin: float, weeks: int) -> tuple[np.ndarray, np.n
     return (diff[:, 0] - diff[:, 1]) * year, diff[:, 2] * margin * year
 
 
+def _value_years(sc: Any, today: np.ndarray, weeks: int) -> float:
+    """The years of margin a year's deposits are counted for: 1 for ``budget.objective =
+    "margin"``, else :func:`scenarios.lifetime.lifetime_years` at today's network's
+    retention (churn events over the customers held, pooled over the replications)."""
+    if sc.budget.objective == "margin":
+        return 1.0
+    churned, held = (pd.Series([float(np.asarray(today)[:, i].sum())]) for i in (1, 3))
+    retention = yearly_retention(churned, held, weeks)
+    return float(lifetime_years(retention.to_numpy(float), float(sc.finance.discount_rate),
+                                int(sc.finance.horizon_years))[0])
+
+
 def outlet_options(prep: plans.Prepared, siting: SitingResult, params: SimulationParams, *,
                    seed: int, progress: Callable[[str], None]
                    ) -> tuple[pd.DataFrame, np.ndarray]:
@@ -70,6 +86,7 @@ def outlet_options(prep: plans.Prepared, siting: SitingResult, params: Simulatio
     base = plans.open_outlets(prep, with_opened(prep, siting, ()))
     every = plans.open_outlets(prep, siting)
     before = _year(prep, base, params, seeds)
+    years = _value_years(sc, before, params.weeks)
     decisions = siting.decisions[siting.decisions["action"] == "open"]
     rows = []
     for i, d in enumerate(decisions.to_dict("records")):
@@ -77,6 +94,7 @@ def outlet_options(prep: plans.Prepared, siting: SitingResult, params: Simulatio
         diff = _year(prep, pd.concat([base, every.loc[[d["site_id"]]]]), params,
                      seeds) - before
         customers, value = _gain(diff, params.net_interest_margin, params.weeks)
+        value = value * years
         year = 52 / params.weeks
         rows.append({"option_id": str(d["site_id"]), "kind": d["kind"],
                      "capex": float(d["capex"]), "opex_per_year": float(d["opex_per_year"]),

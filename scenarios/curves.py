@@ -53,7 +53,7 @@ def sweep_key(inputs: pd.DataFrame, params: SimulationParams, reference: float,
         h.update(pd.util.hash_pandas_object(frame.sort_index(axis=1), index=True).to_numpy()
                  .tobytes())
     h.update(repr(params).encode())
-    h.update(json.dumps([reference, list(levels), replications, seed, "v4", TARGET_SE,
+    h.update(json.dumps([reference, list(levels), replications, seed, "v5", TARGET_SE,
                          code_fingerprint()]).encode())
     return h.hexdigest()[:16]
 
@@ -120,10 +120,14 @@ def _sweep_and_fit(inputs: pd.DataFrame, params: SimulationParams, reference: fl
 
     def totals(model: CommunityMarketModel) -> pd.DataFrame:
         ts = model.timeseries()
-        new = ts.groupby(["community_id", "segment"])["new_customers"].sum()
+        by = ts.groupby(["community_id", "segment"])
         last = ts[ts["week"] == ts["week"].max()]
-        dep = last.groupby(["community_id", "segment"])["deposits"].sum()
-        return pd.DataFrame({"new": new, "deposits": dep})
+        held = ts[["new", "active", "mature"]].sum(axis=1).groupby(
+            [ts["community_id"], ts["segment"]]).mean()
+        return pd.DataFrame({"new": by["new_customers"].sum(),
+                             "deposits": last.groupby(["community_id", "segment"])[
+                                 "deposits"].sum(),
+                             "churned": by["churned"].sum(), "held": held})
 
     rows: list[pd.DataFrame] = []
     for rep, s in enumerate(seeds):
@@ -135,7 +139,10 @@ def _sweep_and_fit(inputs: pd.DataFrame, params: SimulationParams, reference: fl
                 p = dataclasses.replace(base, campaigns=(Campaign(channel, spend,
                                                                   (1, weeks)),))
                 t = totals(CommunityMarketModel(inputs, p, seed=s, venues=venues).run())
-                uplift = (t - cf).reset_index()
+                # the uplift in new customers and deposits; the campaign arm's churn and
+                # customers held (its customers' retention: scenarios.lifetime)
+                uplift = (t[["new", "deposits"]] - cf[["new", "deposits"]]).assign(
+                    churned=t["churned"], held=t["held"]).reset_index()
                 uplift["channel"], uplift["spend"], uplift["replication"] = (
                     channel, spend, rep)
                 rows.append(uplift)
@@ -148,7 +155,7 @@ def _sweep_and_fit(inputs: pd.DataFrame, params: SimulationParams, reference: fl
     sweep = pd.concat(rows, ignore_index=True)
     adults = float(inputs[["pop_18_35", "pop_36_55", "pop_56_plus"]].to_numpy().sum())
     curves = fit_curves(sweep, inputs, margin=base.net_interest_margin,
-                        balance_base=base.balance_base, reference=reference,
+                        balance_base=base.balance_base, reference=reference, weeks=weeks,
                         agent_scale=adults / min(base.max_agents, round(adults)))
     return curves.assign(sweep_se=worst, sweep_se_channel=which)
 

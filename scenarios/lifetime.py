@@ -14,18 +14,62 @@ customer). The value of a new customer over ``finance.horizon_years`` ``H`` at
 its first year's margin (the one-year value the KPI ``roi`` counts), then each further
 year's, as long as it stays, discounted. Balances are held at the first year's end (a
 customer whose deposits grow is worth more: the figure is a floor).
+
+The budget's curves carry the same two figures per segment from the response sweep
+(``margin_per_customer``, a year's margin on the deposits a new customer brings, and
+``retention_year``), and :func:`valued_curves` sets the value per customer the optimizer
+counts from them: the lifetime value for ``budget.objective = "value"`` (and for
+``min_roi``), a year's margin for ``"margin"``.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["LIFETIME_KPIS", "lifetime_kpis", "segment_lifetime"]
+__all__ = ["LIFETIME_KPIS", "VALUE_BASIS", "VALUE_NAMES", "lifetime_kpis", "lifetime_years",
+           "segment_lifetime", "value_check", "valued_curves", "yearly_retention"]
 
 #: The columns :func:`lifetime_kpis` adds to a run's KPIs.
 LIFETIME_KPIS = ("clv_per_new_customer", "value_campaigns_clv", "roi_clv")
+#: The curves' columns a lifetime value per customer is made from (sitesim's own curves
+#: have them; a curves file without them keeps its own ``value_per_customer``).
+VALUE_BASIS = ("margin_per_customer", "retention_year")
+#: What the value per customer is, by ``budget.objective`` (for labels).
+VALUE_NAMES = {"customers": "lifetime value", "value": "lifetime value",
+               "margin": "a year's margin"}
 _CUSTOMERS = ["new", "active", "mature"]
+
+
+def yearly_retention(churned: pd.Series, held: pd.Series, weeks: int) -> pd.Series:
+    """The share of customers kept a year: one less the churn events over the mean
+    customers held, scaled from ``weeks`` to 52 (within 0 and 1; 1 where none are held)."""
+    churn = (churned / held.where(held > 0) * 52 / weeks).fillna(0.0).clip(0.0, 1.0)
+    return 1.0 - churn
+
+
+def lifetime_years(retention: Any, rate: float, horizon: int) -> np.ndarray:
+    """The years of margin a customer kept with yearly ``retention`` is worth over
+    ``horizon`` years discounted at ``rate``: ``sum_{t=0}^{H-1} (q / (1 + r))^t``."""
+    x = np.asarray(retention, float) / (1.0 + rate)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.isclose(x, 1.0), float(horizon), (1 - x ** horizon) / (1 - x))
+
+
+def valued_curves(curves: pd.DataFrame, *, objective: str, rate: float,
+                  horizon: int) -> pd.DataFrame:
+    """``curves`` with ``value_per_customer`` set from :data:`VALUE_BASIS` for
+    ``objective``: a year's margin for ``"margin"``, else the lifetime value over
+    ``horizon`` years at ``rate``. Curves without those columns (a curves file) are
+    returned as they are: their value per customer is the user's."""
+    if not set(VALUE_BASIS) <= set(curves.columns):
+        return curves
+    margin = curves["margin_per_customer"].to_numpy(float)
+    years = (1.0 if objective == "margin"
+             else lifetime_years(curves["retention_year"].to_numpy(float), rate, horizon))
+    return curves.assign(value_per_customer=margin * years)
 
 
 def segment_lifetime(campaign: pd.DataFrame, counterfactual: pd.DataFrame, *,
@@ -39,7 +83,7 @@ def segment_lifetime(campaign: pd.DataFrame, counterfactual: pd.DataFrame, *,
     by = frame.groupby("segment")
     churned = by["churned"].sum()
     held = frame.groupby(["segment", "week"])["customers"].sum().groupby("segment").mean()
-    churn = (churned / held.where(held > 0) * 52 / weeks).fillna(0.0).clip(0.0, 1.0)
+    q = yearly_retention(churned, held.reindex(churned.index), weeks)
     new = by["new_customers"].sum() - counterfactual.groupby("segment")[
         "new_customers"].sum().reindex(churned.index, fill_value=0.0)
     dep = last.groupby("segment")["deposits"].sum()
@@ -50,10 +94,8 @@ def segment_lifetime(campaign: pd.DataFrame, counterfactual: pd.DataFrame, *,
     # none: the segment's deposits per customer
     per_new = ((dep - dep_cf).clip(lower=0.0) / new.where(new > 0))
     per_new = per_new.fillna(per_customer).fillna(0.0)
-    q = 1.0 - churn
-    x = q / (1.0 + rate)
-    years = np.where(np.isclose(x, 1.0), float(horizon), (1 - x ** horizon) / (1 - x))
-    return pd.DataFrame({"uplift_new": new, "churn_year": churn, "retention_year": q,
+    years = lifetime_years(q.to_numpy(float), rate, horizon)
+    return pd.DataFrame({"uplift_new": new, "churn_year": 1.0 - q, "retention_year": q,
                          "deposits_per_new": per_new,
                          "clv": margin * per_new * years}).rename_axis("segment")
 
@@ -84,3 +126,27 @@ def lifetime_kpis(kpis: pd.DataFrame, timeseries: pd.DataFrame,
         ["uplift_new", "churn_year", "retention_year", "deposits_per_new", "clv"]].mean()
         if tables else pd.DataFrame())
     return out, segments
+
+
+def value_check(plan_value: float, plan_customers: float, kpis: pd.DataFrame,
+                objective: str) -> dict[str, object] | None:
+    """For a value objective, the plan's value per new customer on its curves against the
+    run's simulated one (``value_campaigns_clv`` or, for ``"margin"``, ``value_campaigns``
+    over ``uplift_new_customers``; mean and 95% interval over the replications), agreeing
+    within the interval widened by :data:`scenarios.plan_check.TOLERANCE`. None for
+    ``"customers"`` or with fewer than two replications that won customers."""
+    from scenarios.plan_check import agrees
+    from simulation import t_interval
+
+    if objective == "customers" or plan_customers <= 0:
+        return None
+    column = "value_campaigns" if objective == "margin" else "value_campaigns_clv"
+    won = kpis["uplift_new_customers"].astype(float)
+    per = (kpis[column].astype(float) / won.where(won > 0)).dropna().to_numpy()
+    if len(per) < 2:
+        return None
+    mean, _, low, high, _ = t_interval(per)
+    forecast = float(plan_value) / float(plan_customers)
+    return {"objective": objective, "value": VALUE_NAMES[objective], "forecast": forecast,
+            "simulated": float(mean), "low": float(low), "high": float(high),
+            "agrees": agrees(forecast, float(mean), float(low), float(high))}

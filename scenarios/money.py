@@ -81,7 +81,8 @@ def plan_costs(sc: Any, decisions: pd.DataFrame | None) -> PlanCosts:
 def network_year(inputs: pd.DataFrame, params: Any, seeds: Sequence[int], *,
                  venues: Any = None) -> np.ndarray:
     """Per replication (``seeds``), with no campaign on the network of ``inputs``: new
-    customers, churn events, and deposits at the horizon's end."""
+    customers, churn events, deposits at the horizon's end, and the mean customers held
+    over the weeks."""
     from simulation import CommunityMarketModel
 
     rows = []
@@ -98,10 +99,11 @@ def replication_years(counterfactual: pd.DataFrame) -> np.ndarray:
     return np.asarray([_year(g) for _, g in counterfactual.groupby("replication", sort=True)])
 
 
-def _year(ts: pd.DataFrame) -> tuple[float, float, float]:
+def _year(ts: pd.DataFrame) -> tuple[float, float, float, float]:
     last = ts[ts["week"] == ts["week"].max()]
+    held = ts.assign(c=ts[["new", "active", "mature"]].sum(axis=1)).groupby("week")["c"].sum()
     return (float(ts["new_customers"].sum()), float(ts["churned"].sum()),
-            float(last["deposits"].sum()))
+            float(last["deposits"].sum()), float(held.mean()))
 
 
 def money_kpis(kpis: pd.DataFrame, costs: PlanCosts, *, margin: float, finance: Any,
@@ -117,7 +119,7 @@ def money_kpis(kpis: pd.DataFrame, costs: PlanCosts, *, margin: float, finance: 
     # (all costs, ROI, net value), and the flows scaled to a year where a year is asked
     # (NPV, the outlets' net a year, payback): alike only at 52 weeks
     horizon, year = weeks / 52, 52 / weeks
-    diff = (np.zeros((n, 3)) if plan_network is None or today is None
+    diff = (np.zeros((n, 4)) if plan_network is None or today is None
             else np.asarray(plan_network, float) - np.asarray(today, float))
     out["capex"] = costs.capex
     out["capex_per_year"] = costs.capex_per_year

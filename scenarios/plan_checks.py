@@ -28,7 +28,9 @@ def plan_checks(folders: Sequence[str | Path]) -> pd.DataFrame:
     ``vs <rule>``: ``plan`` and ``other`` are the plan's and the rule's simulated uplift,
     ``difference`` the plan's paired advantage with its 95% interval. Or ``+10% budget``:
     new customers per 1,000 more of budget, on the curves (``plan``; the LP's own
-    marginal value in the label) and simulated (``other``). Or ``one budget``, where one
+    marginal value in the label) and simulated (``other``). Or, for a value objective,
+    ``... per new customer``: the plan's value per new customer on the curves against
+    the run's simulated one. Or ``one budget``, where one
     budget pays for outlets and marketing: the split (``plan`` the outlets' yearly cost,
     ``other`` the marketing's), the opened outlets' forecast against their simulation
     together, and 1,000 more a year in marketing (``plan``) and in the best outlet left
@@ -73,6 +75,17 @@ def plan_checks(folders: Sequence[str | Path]) -> pd.DataFrame:
                          "low": (m["curves"] - m["high"] - widen) * per,
                          "high": (m["curves"] - m["low"] + widen) * per,
                          "verdict": "agree" if m["agrees"] else "disagree"})
+        v = budget.get("value_check")
+        if v:
+            widen = TOLERANCE * abs(v["simulated"])
+            rows.append({"run_id": run_id,
+                         "check": f"{v['value']} per new customer (±95% and "
+                                  f"{TOLERANCE:.0%} allowed)",
+                         "plan": v["forecast"], "other": v["simulated"],
+                         "difference": v["forecast"] - v["simulated"],
+                         "low": v["forecast"] - v["high"] - widen,
+                         "high": v["forecast"] - v["low"] + widen,
+                         "verdict": "agree" if v["agrees"] else "disagree"})
         rows += _one_budget_rows(run_id, (manifest.get("summary") or {}).get("combined"))
     return pd.DataFrame(rows, columns=list(CHECK_COLUMNS))
 

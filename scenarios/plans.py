@@ -42,6 +42,7 @@ from optimizer import (
     site_outlets,
 )
 from scenarios._sweep_size import SWEEP_AGENTS
+from scenarios.lifetime import valued_curves
 from scenarios.names import with_places
 from scenarios.preflight import event_weeks, preflight, staff_floor_reason
 from scenarios.schema import Scenario
@@ -228,17 +229,22 @@ def response_curves(prep: Prepared, inputs: pd.DataFrame, *,
                     curves_file: str | Path | None = None,
                     progress: Progress = _quiet) -> pd.DataFrame:
     """The budget's response curves: from ``curves_file`` or ``budget.curves`` if given,
-    else fitted to simulation sweeps around ``budget.total / 7`` a channel (cached)."""
+    else fitted to simulation sweeps around ``budget.total / 7`` a channel (cached); the
+    value per customer as ``budget.objective`` counts it (:func:`valued_curves`)."""
     from geo.synth import cache_dir
     from scenarios.curves import simulate_curves
     sc = prep.scenario
     given = curves_file if curves_file is not None else sc.budget.curves
     if given is not None:
-        return read_curves(given)
-    params = simulation_params(sc, max_agents=min(sc.simulation.max_agents, SWEEP_AGENTS))
-    return simulate_curves(inputs, params, reference=max(sc.budget.total, 1.0) / 7,
-                           seed=sc.seed, cache_dir=cache_dir() / "curves",
-                           venues=event_venues(prep), progress=progress)
+        table = read_curves(given)
+    else:
+        params = simulation_params(sc, max_agents=min(sc.simulation.max_agents,
+                                                      SWEEP_AGENTS))
+        table = simulate_curves(inputs, params, reference=max(sc.budget.total, 1.0) / 7,
+                                seed=sc.seed, cache_dir=cache_dir() / "curves",
+                                venues=event_venues(prep), progress=progress)
+    return valued_curves(table, objective=sc.budget.objective,
+                         rate=sc.finance.discount_rate, horizon=sc.finance.horizon_years)
 
 
 def simulation_params(sc: Scenario, **over: Any) -> SimulationParams:
@@ -342,7 +348,8 @@ def budget_rules(prep: Prepared) -> dict[str, Any]:
     keywords (objective, policy, shares, limits, quarters)."""
     b = prep.scenario.budget
     least, most = b.online_share.bounds() if b.online_share else (None, None)
-    return {"objective": b.objective, "policy": b.policy.model_dump(),
+    return {"objective": "customers" if b.objective == "customers" else "value",
+            "policy": b.policy.model_dump(),
             "online_share": least, "online_share_max": most,
             "min_roi": b.min_roi, "max_cac": b.max_cac,
             "inclusion": dict(b.inclusion) or None, "quarters": 4 if b.quarterly else 1}

@@ -31,7 +31,7 @@ from scenarios._fingerprint import code_fingerprint, file_digest
 from scenarios._run_budget import budget_stage
 from scenarios.combined_budget import combined_report, combined_stage
 from scenarios.estimate import estimate_scenarios
-from scenarios.lifetime import lifetime_kpis
+from scenarios.lifetime import lifetime_kpis, value_check
 from scenarios.names import VENUES, community_names, place_names, with_places
 from scenarios.schema import Scenario, load_scenario
 from simulation.params import ScheduledEvent
@@ -248,6 +248,16 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
                 margin=float(params.net_interest_margin), rate=float(sc.finance.discount_rate),
                 horizon=int(sc.finance.horizon_years))
             summary["lifetime"] = segments.reset_index().to_dict("records")
+            planned = summary.get("budget")
+            if isinstance(planned, dict):  # the plan's value per new customer, simulated
+                worth = value_check(budget.value, budget.customers, kpis, sc.budget.objective)
+                planned["value_check"] = worth
+                if worth is not None and not worth["agrees"]:
+                    warnings.append(
+                        f"budget plan: its {worth['value']} per new customer, "
+                        f"{worth['forecast']:,.0f} on the curves, is not the simulated "
+                        f"{worth['simulated']:,.0f} ({worth['low']:,.0f} to "
+                        f"{worth['high']:,.0f}); the simulated figure is the one to use")
             _write(kpis, tmp / "kpis.parquet")
             summary["kpis"] = {k: {c: float(v) for c, v in row.items()}
                                for k, row in result.summary.iterrows()}

@@ -19,7 +19,7 @@ import pytest
 
 from optimizer import PlanInfeasibleError, allocate_budget
 from scenarios import plans
-from scenarios.combined_budget import with_opened
+from scenarios.combined_budget import _value_years, with_opened
 from scenarios.plan_checks import check_cells, plan_checks
 from scenarios.run import run_scenario
 from scenarios.schema import Scenario
@@ -174,3 +174,20 @@ def test_one_budget_without_an_outlet_plan_is_an_error(small_synth: Path,
     assert result.returncode == 2, result.stderr
     said = " ".join((result.stdout + result.stderr).split())
     assert "budget.includes_outlets" in said and "outlets.enabled = true" in said
+
+
+@pytest.mark.parametrize(("objective", "weeks", "years"), [
+    ("value", 52, 1 + 0.9 / 1.1 + (0.9 / 1.1) ** 2),   # 10% churn a year: kept 0.9
+    ("value", 26, 1 + 0.8 / 1.1 + (0.8 / 1.1) ** 2),   # the same churn in half a year
+    ("customers", 52, 1 + 0.9 / 1.1 + (0.9 / 1.1) ** 2),
+    ("margin", 52, 1.0),                                # a year's margin, by name
+])
+def test_an_outlets_value_counts_the_years_its_customers_stay(
+        small_synth: Path, objective: str, weeks: int, years: float) -> None:
+    # today's network in two replications: 5 churn events over 50 customers held in each
+    # (columns: new customers, churn events, deposits, mean customers held)
+    today = np.array([[3.0, 5.0, 1_000.0, 50.0], [4.0, 5.0, 1_100.0, 50.0]])
+    sc = Scenario(name="t", area=str(small_synth),
+                  finance={"discount_rate": 0.10, "horizon_years": 3},
+                  budget={"objective": objective})
+    assert _value_years(sc, today, weeks) == pytest.approx(years)

@@ -110,3 +110,28 @@ def test_digital_propensity_makes_the_digital_channels_respond_more(
         assert won[high] > 1.3 * won[low], (channel, won)
         m = c.drop_duplicates("community_id").set_index("community_id")["multiplier"]
         assert m[high] > m[low]
+
+
+def test_each_segment_keeps_its_retention_and_a_years_margin() -> None:
+    # the campaign arms' churn set by hand: segment i loses 5% + 2% x i of its customers a
+    # year; over 26 weeks that is half of it, so 100 held lose (0.05 + 0.02 i) x 50
+    rng = np.random.default_rng(2)
+    inputs = city(6, 3_000)
+    sweep = _sweep_from_the_documented_model(inputs, pd.Series(1.0, index=inputs.index),
+                                             reps=2, rng=rng)
+    churn = {s: 0.05 + 0.02 * i for i, s in enumerate(SEGMENTS)}
+    sweep["held"] = 100.0
+    sweep["churned"] = sweep["segment"].map(churn) * 50.0
+    curves = fit_curves(sweep, inputs, margin=0.02, balance_base=5_000, reference=20_000,
+                        weeks=26)
+    per = curves.drop_duplicates("segment").set_index("segment")
+    for segment, rate in churn.items():
+        if segment in per.index:
+            assert per.loc[segment, "retention_year"] == pytest.approx(1 - rate)
+    # a year's margin on 1,000 of deposits a new customer, at 2%
+    assert np.allclose(curves["margin_per_customer"], 20.0)
+    assert np.allclose(curves["value_per_customer"], 20.0)
+    # a sweep without churn (a curves file's kind) has no retention to value it by
+    assert "retention_year" not in fit_curves(sweep.drop(columns=["held", "churned"]), inputs,
+                                              margin=0.02, balance_base=5_000,
+                                              reference=20_000).columns

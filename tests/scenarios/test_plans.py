@@ -82,6 +82,10 @@ def test_curves_are_per_adult_and_cached(prepared: plans.Prepared, tmp_path: Pat
     # the fit is kept: replications, multipliers and their quality
     assert curves["sweep_replications"].between(2, 3).all()
     assert (curves["multiplier"] > 0).all() and curves["community_r2"].notna().all()
+    # each segment's customers' retention a year and a year's margin per new customer,
+    # from which the objective values them (scenarios.lifetime.valued_curves)
+    assert curves["retention_year"].between(0.5, 1.0).all()
+    assert (curves["margin_per_customer"] >= 0).all()
     again = simulate_curves(inputs, params, reference=20_000, channels=("sms", "kol_live"),
                             levels=(0.5, 1.0, 2.0), cache_dir=tmp_path)
     pd.testing.assert_frame_equal(curves, again)
