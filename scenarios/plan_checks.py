@@ -46,15 +46,8 @@ def plan_checks(folders: Sequence[str | Path]) -> pd.DataFrame:
         budget = (manifest.get("summary") or {}).get("budget") or {}
         run_id = manifest.get("run_id", path.name)
         rounds = budget.get("rounds") or []
-        for r in rounds:  # the interval the forecast must fall in: widened by TOLERANCE
-            widen = TOLERANCE * abs(r["simulated"])
-            rows.append({"run_id": run_id,
-                         "check": f"round {r['round']} (±95% and {TOLERANCE:.0%} allowed)",
-                         "plan": r["forecast"], "other": r["simulated"],
-                         "difference": r["forecast"] - r["simulated"],
-                         "low": r["forecast"] - r["high"] - widen,
-                         "high": r["forecast"] - r["low"] + widen,
-                         "verdict": "agree" if r["agrees"] else "disagree"})
+        for r in rounds:
+            rows.append(_agreement(run_id, f"round {r['round']}", r["forecast"], r))
         simulated = rounds[-1]["simulated"] if rounds else None
         for rule in budget.get("rules") or []:
             rows.append({"run_id": run_id, "check": f"vs {rule['rule']}",
@@ -66,28 +59,28 @@ def plan_checks(folders: Sequence[str | Path]) -> pd.DataFrame:
             per = 1_000  # new customers per 1,000 more of budget.total
             lp = (f", LP {m['lp'] * per:.2f}" if m.get("lp") is not None
                   and m.get("objective") == "customers" else "")
-            widen = TOLERANCE * abs(m["simulated"])
-            rows.append({"run_id": run_id,
-                         "check": f"+{m['step']:.0%} budget, per 1,000{lp} (±95% and "
-                                  f"{TOLERANCE:.0%} allowed)",
-                         "plan": m["curves"] * per, "other": m["simulated"] * per,
-                         "difference": (m["curves"] - m["simulated"]) * per,
-                         "low": (m["curves"] - m["high"] - widen) * per,
-                         "high": (m["curves"] - m["low"] + widen) * per,
-                         "verdict": "agree" if m["agrees"] else "disagree"})
+            rows.append(_agreement(run_id, f"+{m['step']:.0%} budget, per 1,000{lp}",
+                                   m["curves"], m, scale=per))
         v = budget.get("value_check")
         if v:
-            widen = TOLERANCE * abs(v["simulated"])
-            rows.append({"run_id": run_id,
-                         "check": f"{v['value']} per new customer (±95% and "
-                                  f"{TOLERANCE:.0%} allowed)",
-                         "plan": v["forecast"], "other": v["simulated"],
-                         "difference": v["forecast"] - v["simulated"],
-                         "low": v["forecast"] - v["high"] - widen,
-                         "high": v["forecast"] - v["low"] + widen,
-                         "verdict": "agree" if v["agrees"] else "disagree"})
+            rows.append(_agreement(run_id, f"{v['value']} per new customer", v["forecast"],
+                                   v))
         rows += _one_budget_rows(run_id, (manifest.get("summary") or {}).get("combined"))
     return pd.DataFrame(rows, columns=list(CHECK_COLUMNS))
+
+
+def _agreement(run_id: str, check: str, forecast: float, simulated: dict, *,
+               scale: float = 1.0) -> dict:
+    """A forecast against its simulation (``simulated``: ``simulated``, ``low``,
+    ``high``, ``agrees``): the difference may lie within the simulated 95% interval
+    widened by TOLERANCE of the simulated mean; figures times ``scale``."""
+    mean, widen = simulated["simulated"], TOLERANCE * abs(simulated["simulated"])
+    return {"run_id": run_id, "check": f"{check} (±95% and {TOLERANCE:.0%} allowed)",
+            "plan": forecast * scale, "other": mean * scale,
+            "difference": (forecast - mean) * scale,
+            "low": (forecast - simulated["high"] - widen) * scale,
+            "high": (forecast - simulated["low"] + widen) * scale,
+            "verdict": "agree" if simulated["agrees"] else "disagree"}
 
 
 def _one_budget_rows(run_id: str, combined: dict | None) -> list[dict]:
@@ -108,15 +101,8 @@ def _one_budget_rows(run_id: str, combined: dict | None) -> list[dict]:
              "verdict": "split" if opened else "all to marketing"}]
     c = combined.get("outlets_check")
     if c:
-        widen = TOLERANCE * abs(c["simulated"])
-        rows.append({"run_id": run_id,
-                     "check": f"one budget: the {len(opened)} outlets opened, together, "
-                              f"customers won or kept (±95% and {TOLERANCE:.0%} allowed)",
-                     "plan": c["forecast"], "other": c["simulated"],
-                     "difference": c["forecast"] - c["simulated"],
-                     "low": c["forecast"] - c["high"] - widen,
-                     "high": c["forecast"] - c["low"] + widen,
-                     "verdict": "agree" if c["agrees"] else "disagree"})
+        rows.append(_agreement(run_id, f"one budget: the {len(opened)} outlets opened, "
+                                       "together, customers won or kept", c["forecast"], c))
     marginal = combined.get("marginal") or {}
     market, outlet = marginal.get("marketing") or {}, marginal.get("outlets") or {}
     best = marginal.get("best_closed")
