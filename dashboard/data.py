@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import special  # stdtrit: the t quantile (scipy.stats takes 0.6 s to import)
 
 from scenarios.store import compare_runs, list_runs, resolve_run
+from simulation import CUSTOMER_STAGES
 
 __all__ = ["COMPARE_KPIS", "budget_by_channel", "kpi_table", "manifest", "runs_table",
            "scenario_differences", "staff_by_week", "warm", "weekly_band"]
@@ -32,7 +33,7 @@ COMPARE_KPIS = ("uplift_new_customers", "uplift_18_35", "uplift_56_plus", "spend
 #: Curves over weeks: label -> (timeseries columns summed, cumulative).
 WEEKLY = {
     "new customers (cumulative)": (("new_customers",), True),
-    "customers": (("new", "active", "mature"), False),
+    "customers": (CUSTOMER_STAGES, False),
     "deposits": (("deposits",), False),
 }
 

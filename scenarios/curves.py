@@ -26,6 +26,7 @@ import pandas as pd
 from scenarios._curve_fit import fit_curves
 from scenarios._fingerprint import code_fingerprint
 from scenarios._sweep_size import LEVELS, MAX_REPLICATIONS, MIN_REPLICATIONS
+from scenarios.lifetime import customers_held
 from simulation import CHANNELS, Campaign, SimulationParams, Venues
 
 __all__ = ["LEVELS", "MAX_REPLICATIONS", "POOR_FIT_R2", "TARGET_SE", "curve_notes",
@@ -122,8 +123,7 @@ def _sweep_and_fit(inputs: pd.DataFrame, params: SimulationParams, reference: fl
         ts = model.timeseries()
         by = ts.groupby(["community_id", "segment"])
         last = ts[ts["week"] == ts["week"].max()]
-        held = ts[["new", "active", "mature"]].sum(axis=1).groupby(
-            [ts["community_id"], ts["segment"]]).mean()
+        held = customers_held(ts, ["community_id", "segment"])
         return pd.DataFrame({"new": by["new_customers"].sum(),
                              "deposits": last.groupby(["community_id", "segment"])[
                                  "deposits"].sum(),

@@ -29,8 +29,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["LIFETIME_KPIS", "VALUE_BASIS", "VALUE_NAMES", "lifetime_kpis", "lifetime_years",
-           "segment_lifetime", "value_check", "valued_curves", "yearly_retention"]
+from simulation import CUSTOMER_STAGES
+
+__all__ = ["LIFETIME_KPIS", "VALUE_BASIS", "VALUE_NAMES", "customers_held", "lifetime_kpis",
+           "lifetime_years", "segment_lifetime", "value_check", "valued_curves", "yearly_retention"]
 
 #: The columns :func:`lifetime_kpis` adds to a run's KPIs.
 LIFETIME_KPIS = ("clv_per_new_customer", "value_campaigns_clv", "roi_clv")
@@ -40,7 +42,14 @@ VALUE_BASIS = ("margin_per_customer", "retention_year")
 #: What the value per customer is, by ``budget.objective`` (for labels).
 VALUE_NAMES = {"customers": "lifetime value", "value": "lifetime value",
                "margin": "a year's margin"}
-_CUSTOMERS = ["new", "active", "mature"]
+
+
+def customers_held(ts: pd.DataFrame, by: list[str]) -> pd.Series:
+    """The mean over the weeks of a timeseries' customers (rows of week x community x
+    segment), per ``by`` (columns of it)."""
+    customers = ts[list(CUSTOMER_STAGES)].sum(axis=1)
+    weekly = customers.groupby([ts[c] for c in (*by, "week")]).sum()
+    return weekly.groupby(level=list(range(len(by)))).mean()
 
 
 def yearly_retention(churned: pd.Series, held: pd.Series, weeks: int) -> pd.Series:
@@ -79,17 +88,15 @@ def segment_lifetime(campaign: pd.DataFrame, counterfactual: pd.DataFrame, *,
     ``churn_year``, ``retention_year``, ``deposits_per_new``, ``clv``."""
     weeks = int(campaign["week"].max())
     last, last_cf = (ts[ts["week"] == ts["week"].max()] for ts in (campaign, counterfactual))
-    frame = campaign.assign(customers=campaign[_CUSTOMERS].sum(axis=1))
-    by = frame.groupby("segment")
+    by = campaign.groupby("segment")
     churned = by["churned"].sum()
-    held = frame.groupby(["segment", "week"])["customers"].sum().groupby("segment").mean()
-    q = yearly_retention(churned, held.reindex(churned.index), weeks)
+    q = yearly_retention(churned, customers_held(campaign, ["segment"]).reindex(
+        churned.index), weeks)
     new = by["new_customers"].sum() - counterfactual.groupby("segment")[
         "new_customers"].sum().reindex(churned.index, fill_value=0.0)
     dep = last.groupby("segment")["deposits"].sum()
     dep_cf = last_cf.groupby("segment")["deposits"].sum().reindex(dep.index, fill_value=0.0)
-    per_customer = dep / last.assign(c=last[_CUSTOMERS].sum(axis=1)).groupby("segment")[
-        "c"].sum().where(lambda c: c > 0)
+    per_customer = dep / customers_held(last, ["segment"]).where(lambda c: c > 0)
     # where the campaigns won customers: their deposits (none below zero); where they won
     # none: the segment's deposits per customer
     per_new = ((dep - dep_cf).clip(lower=0.0) / new.where(new > 0))

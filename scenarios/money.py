@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer import annualized_cost
+from simulation import CUSTOMER_STAGES
 
 __all__ = ["MONEY_KPIS", "PlanCosts", "money_kpis", "network_year", "plan_costs",
            "replication_years"]
@@ -101,7 +102,7 @@ def replication_years(counterfactual: pd.DataFrame) -> np.ndarray:
 
 def _year(ts: pd.DataFrame) -> tuple[float, float, float, float]:
     last = ts[ts["week"] == ts["week"].max()]
-    held = ts.assign(c=ts[["new", "active", "mature"]].sum(axis=1)).groupby("week")["c"].sum()
+    held = ts[list(CUSTOMER_STAGES)].sum(axis=1).groupby(ts["week"]).sum()
     return (float(ts["new_customers"].sum()), float(ts["churned"].sum()),
             float(last["deposits"].sum()), float(held.mean()))
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from simulation.model import STAGES, CommunityMarketModel
     from simulation.params import (
         CHANNELS,
+        CUSTOMER_STAGES,
         SEGMENTS,
         Campaign,
         ChannelParams,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHANNELS",
+    "CUSTOMER_STAGES",
     "ENVELOPE",
     "KPI_NAMES",
     "SEGMENTS",
@@ -74,6 +76,7 @@ __all__ = [
 #: Where each public name lives.
 _WHERE: dict[str, str] = {
     "CHANNELS": "simulation.params",
+    "CUSTOMER_STAGES": "simulation.params",
     "ENVELOPE": "simulation.plausibility",
     "KPI_NAMES": "simulation.replications",
     "SEGMENTS": "simulation.params",

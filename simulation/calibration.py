@@ -22,7 +22,7 @@ import pandas as pd
 from scipy.optimize import minimize
 
 from simulation.errors import SimulationError
-from simulation.params import SimulationParams
+from simulation.params import CUSTOMER_STAGES, SimulationParams
 
 __all__ = ["AdoptionFit", "calibrate_adoption", "simulate_customer_stock"]
 
@@ -55,7 +55,7 @@ def simulate_customer_stock(inputs: pd.DataFrame, params: SimulationParams, *, y
     model = CommunityMarketModel(start, run, capacity=capacity, seed=seed).run()
     stock = model.timeseries()
     last = stock[stock["week"] == run.weeks]
-    return (last.groupby("community_id", sort=False)[["new", "active", "mature"]].sum()
+    return (last.groupby("community_id", sort=False)[list(CUSTOMER_STAGES)].sum()
             .sum(axis=1).reindex(inputs.index).rename("customers"))
 
 

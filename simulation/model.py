@@ -16,14 +16,20 @@ from simulation._mesa import mesa
 from simulation.engine import TieShares, adoption_substep
 from simulation.errors import SimulationError
 from simulation.exposure import ChannelExposure
-from simulation.params import CHANNELS, SEGMENTS, SimulationParams, segment_matches
+from simulation.params import (
+    CHANNELS,
+    CUSTOMER_STAGES,
+    SEGMENTS,
+    SimulationParams,
+    segment_matches,
+)
 from simulation.population import Residents, Venues, synthesize_residents
 from simulation.venues import EventHost, WeekOfEvents
 
 __all__ = ["STAGES", "CommunityMarketModel"]
 
 #: Lifecycle stages, in the order of the model's stage codes.
-STAGES: tuple[str, ...] = ("prospect", "new", "active", "mature", "lapsed")
+STAGES: tuple[str, ...] = ("prospect", *CUSTOMER_STAGES, "lapsed")
 PROSPECT, NEW, ACTIVE, MATURE, LAPSED = range(5)
 ORGANIC = len(CHANNELS)  # acquiring-channel code of a customer won without a campaign
 EVENT_CHANNEL = CHANNELS.index("community_event")

@@ -19,6 +19,7 @@ from simulation.errors import SimulationError
 __all__ = [
     "AGE_BANDS",
     "CHANNELS",
+    "CUSTOMER_STAGES",
     "DEFAULT_CHANNELS",
     "INCOME_TIERS",
     "SEGMENTS",
@@ -33,6 +34,8 @@ __all__ = [
 
 CHANNELS: tuple[str, ...] = ("community_event", "social_media", "sms", "merchant_alliance",
                              "referral_bonus", "outlet_promo", "kol_live")
+#: The lifecycle stages of a customer (the model's stages less prospect and lapsed).
+CUSTOMER_STAGES: tuple[str, ...] = ("new", "active", "mature")
 AGE_BANDS: tuple[str, ...] = ("18-35", "36-55", "56+")
 INCOME_TIERS: tuple[str, ...] = ("low", "middle", "high")
 #: The nine age x income segments, in the order of the model's segment codes 0..8.

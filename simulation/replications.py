@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import special  # stdtrit: the t quantile (scipy.stats takes 0.6 s to import)
 
 from simulation.errors import SimulationError
-from simulation.params import CHANNELS, SimulationParams
+from simulation.params import CHANNELS, CUSTOMER_STAGES, SimulationParams
 from simulation.population import Venues
 
 __all__ = ["KPI_NAMES", "ReplicationResult", "channel_totals", "community_uplift", "kpis",
@@ -58,7 +58,7 @@ def kpis(model: object, counterfactual: object, adults: float) -> dict[str, floa
     retention = (float(model.stayed.sum() * r.scale) / start  # type: ignore[attr-defined]
                  if start else float("nan"))
     weeks = int(ts["week"].max())
-    customers_end = float(last[["new", "active", "mature"]].sum().sum())
+    customers_end = float(last[list(CUSTOMER_STAGES)].sum().sum())
     uplift = new - new_cf
     margin = model.params.net_interest_margin  # type: ignore[attr-defined]
     return {
