@@ -246,12 +246,16 @@ class Staff(_Frozen):
     minutes_per_visit: Annotated[float, Field(gt=0)] = MINUTES_PER_VISIT
 
 
+#: A campaign's weeks when it gives none.
+DEFAULT_CAMPAIGN_WEEKS: tuple[int, int] = (1, 52)
+
+
 class Campaign(_Frozen):
     """One campaign: a channel, target segments, a week range and its spend."""
 
     channel: Channel
     segments: tuple[str, ...] = ()
-    weeks: WeekRange = (1, 52)
+    weeks: WeekRange = DEFAULT_CAMPAIGN_WEEKS
     spend: Money
     communities: tuple[str, ...] = ()
 
@@ -337,12 +341,16 @@ def horizon_problems(raw: Mapping[str, Any], where: str) -> list[Problem]:
     weeks = sim.get("weeks", 52) if isinstance(sim, dict) else 52
     if not isinstance(weeks, int):
         return []
-    spans = [(f"campaigns[{i}].weeks", c.get("weeks") if isinstance(c, dict) else None)
+    # a campaign without weeks runs the default weeks 1-52, which a shorter run cuts
+    spans = [(f"campaigns[{i}].weeks", c.get("weeks", DEFAULT_CAMPAIGN_WEEKS)
+              if isinstance(c, dict) else None)
              for i, c in enumerate(campaigns if isinstance(campaigns, list | tuple) else [])]
     spans.append(("events.weeks", (raw.get("events") or {}).get("weeks")
                   if isinstance(raw.get("events"), dict) else None))
-    return [Problem("error", f"{where}: {key}", f"{list(span)} ends after the simulation's "
-                    f"{weeks} weeks", f"end it by week {weeks} or lengthen simulation.weeks")
+    return [Problem("error", f"{where}: {key}",
+                    f"{list(span)}{' (the default)' if span is DEFAULT_CAMPAIGN_WEEKS else ''}"
+                    f" ends after the simulation's {weeks} weeks",
+                    f"end it by week {weeks} or lengthen simulation.weeks")
             for key, span in spans
             if isinstance(span, list | tuple) and len(span) == 2
             and all(isinstance(w, int) for w in span) and span[1] > weeks]

@@ -119,6 +119,18 @@ def test_events_within_the_horizon(tmp_path: Path) -> None:
     assert "events.weeks: [1, 20] ends after the simulation's 8 weeks" in line
 
 
+def test_a_campaigns_default_weeks_past_a_short_run_are_named(tmp_path: Path) -> None:
+    """A campaign without weeks runs weeks 1-52; in an 8-week run that is one problem with
+    its key path (it was refused with "0 problem(s)" and nothing said)."""
+    short = write(tmp_path, "short.toml", 'name = "short"\n[simulation]\nweeks = 8\n'
+                  '[[campaigns]]\nchannel = "sms"\nspend = 100\n')
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(short)
+    [line] = info.value.lines()
+    assert ("campaigns[0].weeks: [1, 52] (the default) ends after the simulation's 8 weeks"
+            in line and "end it by week 8" in line)
+
+
 def test_sweep_values_are_validated(tmp_path: Path) -> None:
     path = write(tmp_path, "s.toml", 'name = "s"\n[sweep]\n"budget.total" = [1000, -1]\n')
     with pytest.raises(ScenarioError) as info:
