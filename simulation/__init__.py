@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from simulation.diffusion import diffusion_model
     from simulation.engine import adopted_share_of_ties, adoption_substep, bass_curve
     from simulation.errors import SimulationError
+    from simulation.inference import Fit, Parameter, fit_parameters, simulated_counts
     from simulation.model import STAGES, CommunityMarketModel
     from simulation.params import (
         CHANNELS,
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
         ChannelParams,
         ScheduledEvent,
         SimulationParams,
+        replication_params,
+        with_values,
     )
     from simulation.plausibility import ENVELOPE, Envelope, plausibility_warnings
     from simulation.population import Venues, community_inputs, venue_inputs
@@ -50,6 +53,8 @@ __all__ = [
     "ChannelParams",
     "CommunityMarketModel",
     "Envelope",
+    "Fit",
+    "Parameter",
     "ReplicationResult",
     "ScheduledEvent",
     "SimulationError",
@@ -63,14 +68,18 @@ __all__ = [
     "community_uplift",
     "diffusion_model",
     "erdos_renyi_ties",
+    "fit_parameters",
     "new_customers_by_replication",
     "plausibility_warnings",
+    "replication_params",
     "replication_seeds",
     "row_normalize",
     "run_replications",
+    "simulated_counts",
     "small_world_ties",
     "t_interval",
     "venue_inputs",
+    "with_values",
 ]
 
 #: Where each public name lives.
@@ -86,6 +95,8 @@ _WHERE: dict[str, str] = {
     "ChannelParams": "simulation.params",
     "CommunityMarketModel": "simulation.model",
     "Envelope": "simulation.plausibility",
+    "Fit": "simulation.inference",
+    "Parameter": "simulation.inference",
     "ReplicationResult": "simulation.replications",
     "ScheduledEvent": "simulation.params",
     "SimulationError": "simulation.errors",
@@ -98,8 +109,12 @@ _WHERE: dict[str, str] = {
     "community_inputs": "simulation.population",
     "diffusion_model": "simulation.diffusion",
     "erdos_renyi_ties": "simulation.ties",
+    "fit_parameters": "simulation.inference",
+    "simulated_counts": "simulation.inference",
+    "with_values": "simulation.params",
     "community_uplift": "simulation.replications",
     "new_customers_by_replication": "simulation.replications",
+    "replication_params": "simulation.params",
     "replication_seeds": "simulation.replications",
     "plausibility_warnings": "simulation.plausibility",
     "row_normalize": "simulation.ties",

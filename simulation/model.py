@@ -109,6 +109,10 @@ class CommunityMarketModel(mesa.Model):
         self._response = (np.array(params.segment_response)[r.age] * self._access).astype(
             np.float32)
         self._organic = (params.base_adoption * self._access).astype(np.float32)
+        if "adoption_effect" in inputs.columns:  # a calibration's community effects
+            effect = inputs["adoption_effect"].to_numpy(np.float64)[r.community]
+            self._response = (self._response * effect).astype(np.float32)
+            self._organic = (self._organic * effect).astype(np.float32)
         self._shares = TieShares(r.ties, (self.stage >= NEW) & (self.stage <= MATURE))
         self._community_code: dict[object, int] | None = None
         targets = [self._target_mask(c.segments, c.communities) for c in params.campaigns]

@@ -3,8 +3,10 @@ docs/simulation.md."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 from geo.assumptions import (
     ATTENDEES_PER_STAFF,
@@ -28,8 +30,10 @@ __all__ = [
     "ChannelParams",
     "ScheduledEvent",
     "SimulationParams",
+    "replication_params",
     "segment_matches",
     "unknown_segments",
+    "with_values",
 ]
 
 CHANNELS: tuple[str, ...] = ("community_event", "social_media", "sms", "merchant_alliance",
@@ -173,6 +177,9 @@ class SimulationParams:
     balance_base: float = 4_000.0
     balance_income_share: float = 0.35
     net_interest_margin: float = 0.017
+    # a calibration's uncertainty (scenarios' [calibration]): replication i runs with the
+    # values draws[i % len(draws)], each a tuple of (parameter name, value); empty: none
+    draws: tuple[tuple[tuple[str, float], ...], ...] = ()
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -230,3 +237,32 @@ class SimulationParams:
                                 f"{SEGMENT_HELP}")
         if problems:
             raise SimulationError("; ".join(problems))
+
+
+def with_values(params: SimulationParams, values: dict[str, float]) -> SimulationParams:
+    """``params`` with the named parameters set (see :class:`Parameter`)."""
+    top: dict[str, Any] = {}
+    channels = dict(params.channels)
+    for name, value in values.items():
+        parts = name.split(".")
+        if parts[0] == "channels" and len(parts) == 3:
+            if parts[1] not in channels:
+                raise SimulationError(f"{name}: no channel {parts[1]!r}")
+            field_value: dict[str, Any] = {parts[2]: float(value)}
+            channels[parts[1]] = dataclasses.replace(channels[parts[1]], **field_value)
+        elif len(parts) == 1 and parts[0] in {f.name for f in dataclasses.fields(params)}:
+            top[parts[0]] = float(value)
+        else:
+            raise SimulationError(f"{name}: not a parameter of the model; give a field of "
+                                  "SimulationParams or channels.<channel>.<field> of "
+                                  f"{', '.join(f.name for f in dataclasses.fields(ChannelParams))}")
+    return dataclasses.replace(params, channels=channels, **top)
+
+
+def replication_params(params: SimulationParams, replication: int) -> SimulationParams:
+    """The parameters of one replication: ``params`` with its ``draws`` (a calibration's
+    parameter draws, one per replication, cycled) applied, and without them."""
+    if not params.draws:
+        return params
+    drawn = with_values(params, dict(params.draws[replication % len(params.draws)]))
+    return dataclasses.replace(drawn, draws=())

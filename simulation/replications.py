@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import special  # stdtrit: the t quantile (scipy.stats takes 0.6 s to import)
 
 from simulation.errors import SimulationError
-from simulation.params import CHANNELS, CUSTOMER_STAGES, SimulationParams
+from simulation.params import CHANNELS, CUSTOMER_STAGES, SimulationParams, replication_params
 from simulation.population import Venues
 
 __all__ = ["KPI_NAMES", "ReplicationResult", "channel_totals", "community_uplift", "kpis",
@@ -177,9 +177,9 @@ def new_customers_by_replication(inputs: pd.DataFrame, params: SimulationParams,
     from simulation.model import CommunityMarketModel
 
     out = []
-    for s in replication_seeds(seed, replications):
-        model = CommunityMarketModel(inputs, params, capacity=capacity, seed=s,
-                                     venues=venues).run()
+    for i, s in enumerate(replication_seeds(seed, replications)):
+        model = CommunityMarketModel(inputs, replication_params(params, i), capacity=capacity,
+                                     seed=s, venues=venues).run()
         out.append(float(model.timeseries()["new_customers"].sum()))
     return np.asarray(out)
 
@@ -200,9 +200,10 @@ def run_replications(inputs: pd.DataFrame, params: SimulationParams, *, replicat
     adults = float(inputs[["pop_18_35", "pop_36_55", "pop_56_plus"]].to_numpy().sum())
     rows, series, series_cf, channels = [], [], [], []
     for i, s in enumerate(seeds):
-        model = CommunityMarketModel(inputs, params, capacity=capacity, seed=s,
+        drawn = replication_params(params, i)  # a calibration's draw: both arms alike
+        model = CommunityMarketModel(inputs, drawn, capacity=capacity, seed=s,
                                      venues=venues).run()
-        cf = CommunityMarketModel(inputs, params, capacity=capacity, seed=s,
+        cf = CommunityMarketModel(inputs, drawn, capacity=capacity, seed=s,
                                   counterfactual=True, venues=venues).run()
         rows.append({"replication": i, **kpis(model, cf, adults)})
         series.append(model.timeseries().assign(replication=i))
