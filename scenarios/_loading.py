@@ -58,6 +58,9 @@ def _resolve(raw: dict[str, Any], folder: Path, where: str, seen: tuple[Path, ..
     for key in ("curves", "previous"):
         if isinstance(budget, dict) and isinstance(budget.get(key), str):
             budget[key] = str((folder / budget[key]).resolve())
+    calibration = raw.get("calibration")
+    if isinstance(calibration, dict) and isinstance(calibration.get("file"), str):
+        calibration["file"] = str((folder / calibration["file"]).resolve())
     parent = raw.pop("extends", None)
     if parent is None:
         return raw
@@ -75,7 +78,8 @@ def load_scenario(source: str | Path | Mapping[str, Any], *,
 
     ``source`` as a dict (``{"name": "more", "extends": "baseline.toml", "budget":
     {"total": 3_000_000}}``) is checked exactly as a file would be; its relative paths
-    (``area``, ``extends``, ``budget.curves``, ``budget.previous``) are read from
+    (``area``, ``extends``, ``budget.curves``, ``budget.previous``, ``calibration.file``)
+    are read from
     ``base_dir`` (default: the working directory).
 
     Raises

@@ -280,6 +280,15 @@ class Simulation(_Frozen):
     customer_share: Share | None = None
 
 
+class Calibration(_Frozen):
+    """The model's parameters fitted to the bank's own history by ``sitesim calibrate``
+    (docs/calibration.md): ``file`` the calibration it wrote; with ``fixed`` the runs use
+    the estimates, else each replication draws its parameters from their uncertainty."""
+
+    file: str | None = None
+    fixed: bool = False
+
+
 class Scenario(_Frozen):
     """A resolved scenario: what to decide, with which rules, on which area."""
 
@@ -296,6 +305,7 @@ class Scenario(_Frozen):
     simulation: Simulation = Field(default_factory=Simulation)
     targets: Targets = Field(default_factory=Targets)
     finance: Finance = Field(default_factory=Finance)
+    calibration: Calibration = Field(default_factory=Calibration)
     sweep: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="before")

@@ -3,7 +3,7 @@
 This module is the app: its root options, and its commands registered in the order
 ``--help`` lists them; the commands live in ``scenarios._cli_area`` (area),
 ``scenarios._cli_plan`` (score, site, allocate), ``scenarios._cli_runs`` (demo, run, batch,
-compare) and ``scenarios._cli_tools`` (validate, serve).
+compare), ``scenarios._cli_calibrate`` (calibrate) and ``scenarios._cli_tools`` (validate, serve).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from scenarios._cli_area import area_check, area_import, area_synth
+from scenarios._cli_calibrate import calibrate
 from scenarios._cli_plan import allocate, score, site
 from scenarios._cli_runs import batch, compare, demo, run
 from scenarios._cli_tools import report, serve, validate
@@ -55,6 +56,7 @@ app.command()(allocate)
 app.command()(run)
 app.command()(batch)
 app.command()(compare)
+app.command()(calibrate)
 app.command()(validate)
 app.command()(serve)
 app.command()(report)

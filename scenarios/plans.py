@@ -255,6 +255,26 @@ def simulation_params(sc: Scenario, **over: Any) -> SimulationParams:
                                "event_max_walk_min": sc.events.max_walk_minutes, **over})
 
 
+def calibrated(sc: Scenario, params: SimulationParams, inputs: pd.DataFrame
+               ) -> tuple[SimulationParams, pd.DataFrame, dict[str, Any]]:
+    """The scenario's parameters and inputs with its ``[calibration]`` applied (the
+    estimates, one parameter draw per replication unless ``fixed``, the community
+    effects), and what the run's manifest says of it."""
+    from scenarios.calibration_file import apply_calibration, read_calibration
+
+    assert sc.calibration.file is not None
+    calibration = read_calibration(sc.calibration.file)
+    params, inputs = apply_calibration(params, inputs, calibration,
+                                       fixed=sc.calibration.fixed,
+                                       replications=sc.simulation.replications, seed=sc.seed)
+    said = {"file": sc.calibration.file, "weeks": list(calibration.weeks),
+            "fixed": sc.calibration.fixed,
+            "parameters": {p["name"]: {k: p[k] for k in ("estimate", "low", "high",
+                                                         "identified")}
+                           for p in calibration.parameters}}
+    return params, inputs, said
+
+
 def event_venues(prep: Prepared) -> Venues | None:
     """The area's venues for the simulation (None without venues), with the walking
     times already computed."""

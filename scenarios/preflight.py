@@ -122,6 +122,13 @@ def _community_problems(sc: Scenario, index: AreaIndex) -> list[Problem]:
         except InputError as exc:
             out += list(exc.problems) or [Problem("error", f"{sc.name}: budget.previous",
                                                   str(exc))]
+    if sc.calibration.file is not None:  # a calibration that cannot be read fails first
+        from geo.errors import InputError
+        from scenarios.calibration_file import read_calibration
+        try:
+            read_calibration(sc.calibration.file)
+        except InputError as exc:
+            out.append(Problem("error", f"{sc.name}: calibration.file", str(exc)))
     return out
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InputError, Problem
+from scenarios.bank_data import read_table
 from simulation import CHANNELS
 
 __all__ = ["COLUMNS", "read_previous"]
@@ -30,23 +31,8 @@ def read_previous(path: str | Path, communities: pd.Index) -> pd.DataFrame:
     """
     path = Path(path)
     where = f"{path} (budget.previous)"
-    if not path.is_file():
-        raise InputError(f"{where}: no such file; give a CSV or Parquet file with "
-                         f"{', '.join(COLUMNS)}")
-    try:
-        frame = (pd.read_parquet(path) if path.suffix.lower() == ".parquet"
-                 else pd.read_csv(path, dtype={"community_id": str, "channel": str}))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{where}: cannot be read ({exc}); give a CSV or Parquet "
-                         "file") from None
-    missing = [c for c in COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError(f"{where}: no column {', '.join(missing)}; the file has "
-                         f"{', '.join(map(str, frame.columns)) or 'no columns'} and needs "
-                         f"{', '.join(COLUMNS)}")
+    frame = read_table(path, where, COLUMNS)
     frame = frame[list(COLUMNS)].copy()
-    frame["community_id"] = frame["community_id"].astype(str)
-    frame["channel"] = frame["channel"].astype(str)
     spend = pd.to_numeric(frame["spend"], errors="coerce")
     problems = []
     known = set(map(str, communities))

@@ -83,9 +83,10 @@ def area_hash(area: str) -> str:
 
 def named_files(scenario: Scenario) -> dict[str, str]:
     """The hash of each file the scenario names besides its area (``budget.curves``,
-    ``budget.previous``), by key path."""
+    ``budget.previous``, ``calibration.file``), by key path."""
     files = {"budget.curves": scenario.budget.curves,
-             "budget.previous": scenario.budget.previous}
+             "budget.previous": scenario.budget.previous,
+             "calibration.file": scenario.calibration.file}
     return {key: file_digest(path) for key, path in files.items()
             if path is not None and Path(path).is_file()}
 
@@ -201,6 +202,9 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
                      for c in sc.campaigns]
         venues = plans.event_venues(prep)
         base_params = plans.simulation_params(sc, events=plans.scheduled_events(events))
+        if sc.calibration.file is not None:  # the bank's own parameters (and uncertainty)
+            base_params, inputs, summary["calibration"] = plans.calibrated(
+                sc, base_params, inputs)
         result = None
         if sc.budget.enabled:
             checked = budget_stage(

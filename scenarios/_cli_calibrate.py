@@ -1,0 +1,58 @@
+"""``sitesim calibrate``: fit the model to the bank's own history (docs/calibration.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scenarios._cli_progress import _progress
+from scenarios._console import console, guarded
+
+
+@guarded
+def calibrate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file (its area and seed).")],
+    history: Annotated[Path, typer.Option(
+        help="What was spent: CSV or Parquet with week, community_id, channel, spend.")],
+    observed: Annotated[Path, typer.Option(
+        help="What came of it: CSV or Parquet with week, community_id, new_customers "
+             "(and churned, where known).")],
+    out: Annotated[Path, typer.Option(help="The calibration file to write (TOML).")]
+    = Path("calibration.toml"),
+    holdout_weeks: Annotated[int | None, typer.Option(
+        help="The last weeks kept out of the fit and forecast to check it (default: a "
+             "quarter of the observed weeks, at least 4; 0: none).")] = None,
+) -> None:
+    """Fit organic adoption, word of mouth, churn and each spent channel's response to
+    the bank's history; write the estimates, their uncertainty, what the data could not
+    identify and the forecast of the held-out weeks."""
+    from scenarios.calibrate import calibrate as fit
+    from scenarios.schema import load_scenario
+
+    result = fit(load_scenario(scenario), history, observed, holdout=holdout_weeks, out=out,
+                 progress=_progress)
+    table = result.table()
+    console.print(f"calibration of {scenario} on weeks {result.weeks[0]} to "
+                  f"{result.weeks[1]} ({result.simulations} simulations, dispersion "
+                  f"{result.dispersion:.2f}):", soft_wrap=True)
+    for row in table.itertuples():
+        said = "" if row.identified else "  (not identified: near its prior)"
+        console.print(f"  {row.name}: {row.estimate:.4g} (95% {row.low:.4g} to "
+                      f"{row.high:.4g}; prior {row.prior:.4g}){said}", markup=False,
+                      soft_wrap=True)
+    effects = result.effects
+    console.print(f"  community effects: {int((effects.sub(1).abs() > 0.05).sum())} of "
+                  f"{len(effects)} communities differ from the model by more than 5% "
+                  f"(from {effects.min():.2f} to {effects.max():.2f})", soft_wrap=True)
+    held = result.held_out
+    if held is not None:
+        console.print(
+            f"  held-out weeks {held.weeks[0]} to {held.weeks[1]}: observed "
+            f"{held.observed:,.0f} new customers, forecast {held.forecast:,.0f} "
+            f"({held.low:,.0f} to {held.high:,.0f}; error {held.error_share:+.1%}, "
+            f"{'inside' if held.covered else 'OUTSIDE'} the interval); per community "
+            f"{held.community_mae:.1f} on average", markup=False, soft_wrap=True)
+    console.print(f"wrote {out}; use it with [calibration] file = \"{out}\" in a scenario",
+                  markup=False, soft_wrap=True)

@@ -1,0 +1,156 @@
+"""The data a bank brings to calibrate, pilot and re-plan (docs/calibration.md, "Data"):
+CSV or Parquet tables, checked against the area's communities with every problem reported
+at once (the file, the row, the column, the value and the fix).
+
+- **history**: ``week, community_id, channel, spend``: what was spent, where and when (one
+  row per week, community and channel; weeks without a row spent nothing);
+- **observed**: ``week, community_id, new_customers`` and, where known, ``churned``,
+  ``customers``, ``deposits``, ``event_attendance`` (one row per week and community).
+
+Weeks are 1-based integers; community ids are the area pack's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geo.errors import InputError, Problem
+from simulation import CHANNELS
+
+__all__ = ["HISTORY_COLUMNS", "OBSERVED_COLUMNS", "OBSERVED_OPTIONAL", "read_history",
+           "read_observed", "read_table"]
+
+HISTORY_COLUMNS = ("week", "community_id", "channel", "spend")
+OBSERVED_COLUMNS = ("week", "community_id", "new_customers")
+OBSERVED_OPTIONAL = ("churned", "customers", "deposits", "event_attendance")
+#: At most this many problems are listed one by one (the rest are counted).
+MAX_LISTED = 50
+
+
+def read_table(path: str | Path, where: str, columns: Sequence[str],
+               text: Sequence[str] = ("community_id", "channel")) -> pd.DataFrame:
+    """A CSV or Parquet table with at least ``columns`` (``text`` columns read as text).
+
+    Raises
+    ------
+    InputError
+        The file is missing or unreadable, or lacks one of ``columns``.
+    """
+    path = Path(path)
+    need = ", ".join(columns)
+    if not path.is_file():
+        raise InputError(f"{where}: no such file; give a CSV or Parquet file with {need}")
+    try:
+        frame = (pd.read_parquet(path) if path.suffix.lower() == ".parquet"
+                 else pd.read_csv(path, dtype=dict.fromkeys(text, str)))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{where}: cannot be read ({exc}); give a CSV or Parquet "
+                         "file") from None
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(f"{where}: no column {', '.join(missing)}; the file has "
+                         f"{', '.join(map(str, frame.columns)) or 'no columns'} and needs "
+                         f"{need}")
+    for column in text:
+        if column in frame:
+            frame[column] = frame[column].astype(str)
+    return frame
+
+
+def _first_row(path: str | Path) -> int:
+    """The number of a table's first data row as a user sees it (a CSV's header is 1)."""
+    return 1 if Path(path).suffix.lower() == ".parquet" else 2
+
+
+def _check_numbers(frame: pd.DataFrame, columns: Sequence[str], where: str, first: int,
+                   what: dict[str, str]) -> tuple[pd.DataFrame, list[Problem]]:
+    """The ``columns`` as numbers >= 0 (``week``: a whole number >= 1), and a problem
+    for each value that is not."""
+    problems = []
+    out = frame.copy()
+    for column in columns:
+        values = pd.to_numeric(frame[column], errors="coerce").astype(float)
+        if column == "week":
+            bad = ~(np.isfinite(values) & (values >= 1) & (values == np.round(values)))
+        else:
+            bad = ~(np.isfinite(values) & (values >= 0))
+        for i in np.flatnonzero(np.asarray(bad)):
+            problems.append(Problem("error", f"{where}: row {i + first}: {column}",
+                                    f"got {frame[column].iloc[i]!r}", what[column]))
+        out[column] = values
+    return out, problems
+
+
+def _check_ids(frame: pd.DataFrame, communities: pd.Index, where: str,
+               first: int) -> list[Problem]:
+    known = set(map(str, communities))
+    return [Problem("error", f"{where}: row {i + first}: community_id",
+                    f"{frame['community_id'].iloc[i]!r} is not a community of the area",
+                    "use the ids of the area's communities layer")
+            for i in np.flatnonzero(~frame["community_id"].isin(known).to_numpy())]
+
+
+def _check_repeats(frame: pd.DataFrame, keys: list[str], where: str,
+                   first: int) -> list[Problem]:
+    out = []
+    for i in np.flatnonzero(frame.duplicated(keys).to_numpy()):
+        said = ", ".join(f"{k} {frame[k].iloc[i]!r}" for k in keys)
+        out.append(Problem("error", f"{where}: row {i + first}", f"{said} again",
+                           f"give one row per {', '.join(keys)}"))
+    return out
+
+
+def _raise(where: str, problems: list[Problem]) -> None:
+    if not problems:
+        return
+    listed = problems[:MAX_LISTED]
+    if len(problems) > MAX_LISTED:
+        listed.append(Problem("error", where, f"and {len(problems) - MAX_LISTED} more "
+                                              "problem(s) like these", "mend them alike"))
+    raise InputError(f"{where}: {len(problems)} problem(s)", listed)
+
+
+_WHAT = {"week": "give the week as a whole number from 1",
+         "spend": "give the week's spend, a number >= 0",
+         "new_customers": "give the week's new customers, a number >= 0",
+         "churned": "give the week's customers lost, a number >= 0 (or leave the column out)",
+         "customers": "give the customers at the week's end, a number >= 0",
+         "deposits": "give the deposits at the week's end, a number >= 0",
+         "event_attendance": "give the week's event attendance, a number >= 0"}
+
+
+def read_history(path: str | Path, communities: pd.Index) -> pd.DataFrame:
+    """The bank's spend by week, community and channel, checked (see the module)."""
+    where = f"{path} (history)"
+    frame = read_table(path, where, HISTORY_COLUMNS)[list(HISTORY_COLUMNS)]
+    first = _first_row(path)
+    frame, problems = _check_numbers(frame, ("week", "spend"), where, first, _WHAT)
+    problems += _check_ids(frame, communities, where, first)
+    for i in np.flatnonzero(~frame["channel"].isin(CHANNELS).to_numpy()):
+        problems.append(Problem("error", f"{where}: row {i + first}: channel",
+                                f"got {frame['channel'].iloc[i]!r}",
+                                f"use one of {', '.join(CHANNELS)}"))
+    problems += _check_repeats(frame, ["week", "community_id", "channel"], where, first)
+    _raise(where, problems)
+    return frame.astype({"week": int}).sort_values(
+        ["week", "community_id", "channel"]).reset_index(drop=True)
+
+
+def read_observed(path: str | Path, communities: pd.Index) -> pd.DataFrame:
+    """The bank's observations by week and community, checked (see the module); the
+    optional columns it has are kept."""
+    where = f"{path} (observed)"
+    raw = read_table(path, where, OBSERVED_COLUMNS, text=("community_id",))
+    columns = [*OBSERVED_COLUMNS, *(c for c in OBSERVED_OPTIONAL if c in raw.columns)]
+    first = _first_row(path)
+    frame, problems = _check_numbers(raw[columns], [c for c in columns if c != "community_id"],
+                                     where, first, _WHAT)
+    problems += _check_ids(frame, communities, where, first)
+    problems += _check_repeats(frame, ["week", "community_id"], where, first)
+    _raise(where, problems)
+    return frame.astype({"week": int}).sort_values(["week", "community_id"]).reset_index(
+        drop=True)

@@ -1,0 +1,199 @@
+"""``sitesim calibrate``: the model's parameters fitted to the bank's own history
+(docs/calibration.md).
+
+The bank's spend (history) becomes the campaigns it ran: each run of weeks with the same
+spend in one community and channel is one campaign there. The scenario's area, with its
+current outlets, gives the residents. :func:`simulation.fit_parameters` fits the
+parameters of :func:`default_parameters` on the first weeks; the last ``holdout`` weeks
+are then forecast by the fitted model and compared with what was observed, per
+community and in total. Community effects (how far each community's adoption stands
+from the fitted model's, shrunk towards 1 by empirical Bayes, gamma-Poisson moments as in
+Clayton and Kaldor 1987, Biometrics 43:671) are fitted on the same weeks and kept for
+the forecasts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geo.errors import InputError, Problem
+from scenarios import plans
+from scenarios._models import Scenario
+from scenarios.bank_data import read_history, read_observed
+from scenarios.calibration_file import (
+    CalibrationFile,
+    HeldOut,
+    parameter_draws,
+    write_calibration,
+)
+from simulation import (
+    Campaign,
+    Parameter,
+    SimulationParams,
+    Venues,
+    fit_parameters,
+    replication_params,
+    replication_seeds,
+    simulated_counts,
+    with_values,
+)
+
+__all__ = ["calibrate", "campaigns_from_history", "community_effects", "default_parameters"]
+
+#: The prior's spread on the log scale: a default may be off by a factor e (2.7) either
+#: way at one sd (an assumption: the defaults are literature ranges, docs/simulation.md).
+PRIOR_SD = 1.0
+#: Runs for the community effects (the model's own spread of each community's total).
+FORECAST_RUNS = 8
+#: Runs for the held-out weeks' forecast (one parameter draw and seed each).
+HOLDOUT_RUNS = 24
+
+
+def campaigns_from_history(history: pd.DataFrame, weeks: int) -> list[Campaign]:
+    """One campaign per run of consecutive weeks with the same spend in a community and
+    channel, up to ``weeks`` (a campaign spreads its spend evenly over its weeks, so the
+    weekly spend is the history's exactly)."""
+    rows = history[(history["week"] <= weeks) & (history["spend"] > 0)]
+    out = []
+    for (channel, community), group in rows.groupby(["channel", "community_id"], sort=True):
+        week = group["week"].to_numpy(int)
+        spend = group["spend"].to_numpy(float)
+        breaks = np.flatnonzero((np.diff(week) != 1) | (np.diff(spend) != 0)) + 1
+        for part_weeks, part_spend in zip(np.split(week, breaks), np.split(spend, breaks),
+                                          strict=True):
+            out.append(Campaign(str(channel), float(part_spend.sum()),
+                                (int(part_weeks[0]), int(part_weeks[-1])),
+                                communities=(str(community),)))
+    return out
+
+
+def default_parameters(params: SimulationParams, channels: list[str],
+                       churn: bool) -> list[Parameter]:
+    """What a history can inform: organic adoption and word of mouth, each spent
+    channel's adoption effect (``awareness_gain``) and its spend for 63% reach
+    (``spend_per_resident``), and the base churn where churn was observed."""
+    out = [Parameter("base_adoption", params.base_adoption, PRIOR_SD, upper=1.0),
+           Parameter("word_of_mouth", params.word_of_mouth, PRIOR_SD)]
+    for channel in channels:
+        spec = params.channels[channel]
+        out.append(Parameter(f"channels.{channel}.awareness_gain", spec.awareness_gain,
+                             PRIOR_SD, upper=1.0))
+        out.append(Parameter(f"channels.{channel}.spend_per_resident",
+                             spec.spend_per_resident, PRIOR_SD))
+    if churn:
+        out.append(Parameter("churn_base", params.churn_base, PRIOR_SD, upper=1.0))
+    return out
+
+
+def community_effects(observed: pd.Series, runs: np.ndarray) -> pd.Series:
+    """Each community's adoption relative to the model's (``runs``: the model's totals
+    per community, one run per row), shrunk towards 1: u = 1 + B (y / mu - 1), with
+    B = tau^2 / (tau^2 + v / mu^2), v the model's own variance of the total and tau^2 the
+    variance between communities beyond it (moments; 0: no effects)."""
+    mu = np.maximum(runs.mean(axis=0), 1e-9)
+    own = np.maximum(runs.var(axis=0, ddof=1), mu)  # at least Poisson
+    y = observed.to_numpy(float)
+    tau2 = max(float(((y - mu) ** 2 - own).sum() / (mu ** 2).sum()), 0.0)
+    shrink = tau2 / (tau2 + own / mu ** 2)
+    return pd.Series(np.maximum(1 + shrink * (y / mu - 1), 0.05), index=observed.index,
+                     name="adoption_effect")
+
+
+@dataclass(frozen=True)
+class _Setup:
+    inputs: pd.DataFrame
+    params: SimulationParams
+    venues: Venues | None
+    history: pd.DataFrame
+    observed: pd.DataFrame
+    columns: list[str]
+
+
+def _setup(sc: Scenario, history_path: Path, observed_path: Path,
+           progress: Callable[[str], None]) -> _Setup:
+    prep = plans.prepare(sc, progress=progress)
+    communities = prep.area.communities.index
+    problems: list[Problem] = []
+    frames: list[pd.DataFrame] = []
+    for read, path in ((read_history, history_path), (read_observed, observed_path)):
+        try:  # both files are checked before either is refused
+            frames.append(read(path, communities))
+        except InputError as exc:
+            problems += exc.problems or [Problem("error", str(path), str(exc), "")]
+    if problems:
+        raise InputError(f"the calibration data: {len(problems)} problem(s)", problems)
+    history, observed = frames
+    weeks = int(observed["week"].max())
+    inputs = plans.simulation_inputs(prep, plans.open_outlets(prep, None))
+    params = plans.simulation_params(sc, weeks=weeks,
+                                     campaigns=tuple(campaigns_from_history(history, weeks)))
+    columns = ["new_customers", *(["churned"] if "churned" in observed else [])]
+    return _Setup(inputs, params, plans.event_venues(prep), history, observed, columns)
+
+
+def calibrate(sc: Scenario, history_path: str | Path, observed_path: str | Path, *,
+              holdout: int | None = None, out: str | Path | None = None,
+              progress: Callable[[str], None] = lambda _: None) -> CalibrationFile:
+    """Fit, check on the held-out weeks (default: the last quarter, at least 4 weeks;
+    0: none) and, with ``out``, write the calibration file."""
+    setup = _setup(sc, Path(history_path), Path(observed_path), progress)
+    weeks = setup.params.weeks
+    held = max(weeks // 4, 4) if holdout is None else holdout
+    if held < 0 or weeks - held < 8:
+        raise InputError(f"{observed_path}: {weeks} observed week(s) with {held} held out "
+                         "leave fewer than 8 weeks to fit; give more weeks of observations "
+                         "or a smaller --holdout-weeks")
+    fitted_weeks = (1, weeks - held)
+    spent = sorted(set(setup.history.loc[(setup.history["spend"] > 0)
+                                         & (setup.history["week"] <= weeks - held),
+                                         "channel"]))
+    parameters = default_parameters(setup.params, spent, "churned" in setup.columns)
+    progress(f"calibration: {len(parameters)} parameters on weeks {fitted_weeks[0]} to "
+             f"{fitted_weeks[1]}, {len(setup.params.campaigns)} campaigns from the history")
+    fit = fit_parameters(setup.inputs, setup.params, setup.observed, parameters,
+                         weeks=fitted_weeks, columns=setup.columns, seed=sc.seed,
+                         venues=setup.venues, progress=progress)
+    estimated = with_values(setup.params, fit.estimate)
+    seeds = replication_seeds(sc.seed + 1, FORECAST_RUNS)
+    runs = np.array([simulated_counts(setup.inputs, estimated, [s], fitted_weeks,
+                                      ["new_customers"], setup.venues)
+                     .to_numpy(float)[:len(setup.inputs), 0] for s in seeds])
+    observed_totals = fit.observed["new_customers"].iloc[:len(setup.inputs)]
+    observed_totals.index = setup.inputs.index
+    effects = community_effects(observed_totals, runs)
+    result = CalibrationFile.from_fit(fit, parameters, effects, None, scenario=sc.name,
+                                      weeks=fitted_weeks,
+                                      files={"history": str(history_path),
+                                             "observed": str(observed_path)})
+    if held:
+        progress(f"calibration: forecasting the {held} held-out weeks")
+        drawn = dataclasses.replace(estimated, draws=parameter_draws(result, HOLDOUT_RUNS,
+                                                                     sc.seed))
+        result = dataclasses.replace(result, held_out=_held_out(
+            setup, drawn, effects, (weeks - held + 1, weeks), sc.seed))
+    if out is not None:
+        write_calibration(result, out)
+    return result
+
+
+def _held_out(setup: _Setup, params: SimulationParams, effects: pd.Series,
+              weeks: tuple[int, int], seed: int) -> HeldOut:
+    """The fitted model's forecast of the held-out weeks against what was observed: one
+    run per parameter draw of ``params``, each with a seed of its own."""
+    inputs = setup.inputs.assign(adoption_effect=effects)
+    n = len(inputs)
+    runs = np.array([simulated_counts(inputs, replication_params(params, i), [s], weeks,
+                                      ["new_customers"], setup.venues)
+                     .to_numpy(float)[:n, 0]
+                     for i, s in enumerate(replication_seeds(seed + 2, len(params.draws)))])
+    rows = setup.observed[(setup.observed["week"] >= weeks[0])
+                          & (setup.observed["week"] <= weeks[1])]
+    observed = rows.groupby("community_id")["new_customers"].sum().reindex(
+        inputs.index, fill_value=0.0)
+    return HeldOut.from_runs(weeks, observed, runs)

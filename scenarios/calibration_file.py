@@ -1,0 +1,217 @@
+"""The calibration file ``sitesim calibrate`` writes and scenarios read
+(``[calibration] file = ...``; docs/calibration.md, "The calibration file").
+
+A TOML file: the fitted weeks and the files fitted to, each parameter's prior, estimate,
+standard deviation on the log scale, 95% interval and whether the data identified it,
+the covariance of the log-parameters, the community effects, and the forecast of the
+held-out weeks against what was observed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import tomli_w
+
+from geo.errors import InputError
+from simulation import Fit, Parameter, SimulationParams, with_values
+
+__all__ = ["CALIBRATION_FORMAT", "CalibrationFile", "HeldOut", "apply_calibration",
+           "parameter_draws", "read_calibration", "write_calibration"]
+
+CALIBRATION_FORMAT = 1
+#: The z of a two-sided 95% interval.
+Z95 = 1.959964
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """The fitted model's forecast of weeks it was not fitted on, against the bank's."""
+
+    weeks: tuple[int, int]
+    observed: float
+    forecast: float
+    low: float
+    high: float
+    communities: pd.DataFrame  # community_id, observed, forecast, error
+
+    @classmethod
+    def from_runs(cls, weeks: tuple[int, int], observed: pd.Series,
+                  runs: np.ndarray) -> HeldOut:
+        """``runs``: the forecast new customers per community, one run (with its own
+        parameter draw and seed) per row; the interval is the runs' spread."""
+        totals = runs.sum(axis=1)
+        mean, sd = float(totals.mean()), float(totals.std(ddof=1))
+        forecast = runs.mean(axis=0)
+        table = pd.DataFrame({"community_id": observed.index.astype(str),
+                              "observed": observed.to_numpy(float),
+                              "forecast": forecast,
+                              "error": forecast - observed.to_numpy(float)})
+        return cls(weeks, float(observed.sum()), mean, mean - Z95 * sd, mean + Z95 * sd,
+                   table)
+
+    @property
+    def error_share(self) -> float:
+        """The total's error as a share of what was observed."""
+        return (self.forecast - self.observed) / max(self.observed, 1.0)
+
+    @property
+    def covered(self) -> bool:
+        return self.low <= self.observed <= self.high
+
+    @property
+    def community_mae(self) -> float:
+        return float(self.communities["error"].abs().mean())
+
+
+@dataclass(frozen=True)
+class CalibrationFile:
+    """A calibration as written and read (see the module)."""
+
+    scenario: str
+    weeks: tuple[int, int]
+    files: dict[str, str]
+    parameters: list[dict[str, Any]]
+    covariance: np.ndarray
+    dispersion: float
+    simulations: int
+    effects: pd.Series
+    held_out: HeldOut | None = None
+    digests: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_fit(cls, fit: Fit, parameters: list[Parameter], effects: pd.Series,
+                 held_out: HeldOut | None, *, scenario: str, weeks: tuple[int, int],
+                 files: dict[str, str]) -> CalibrationFile:
+        rows = []
+        for p in parameters:
+            estimate, sd = fit.estimate[p.name], fit.sd_log[p.name]
+            rows.append({"name": p.name, "prior": p.prior, "prior_sd_log": p.prior_sd,
+                         "upper": p.upper if p.upper is not None else float("inf"),
+                         "estimate": estimate, "sd_log": sd,
+                         "low": estimate * float(np.exp(-Z95 * sd)),
+                         "high": estimate * float(np.exp(Z95 * sd)),
+                         "identified": fit.identified[p.name]})
+        return cls(scenario, weeks, files, rows, fit.covariance, fit.dispersion,
+                   fit.simulations, effects, held_out,
+                   {k: _digest(v) for k, v in files.items()})
+
+    @property
+    def names(self) -> list[str]:
+        return [p["name"] for p in self.parameters]
+
+    @property
+    def estimate(self) -> dict[str, float]:
+        return {p["name"]: float(p["estimate"]) for p in self.parameters}
+
+    def table(self) -> pd.DataFrame:
+        """One row per parameter (for the terminal and the docs)."""
+        return pd.DataFrame(self.parameters).drop(columns=["upper"])
+
+
+def _digest(path: str) -> str:
+    target = Path(path)
+    return hashlib.sha256(target.read_bytes()).hexdigest() if target.is_file() else ""
+
+
+def write_calibration(calibration: CalibrationFile, path: str | Path) -> Path:
+    """Write ``calibration`` as TOML (whole or not at all: a temporary file replaced)."""
+    path = Path(path)
+    body: dict[str, Any] = {
+        "format": CALIBRATION_FORMAT, "scenario": calibration.scenario,
+        "weeks": list(calibration.weeks),
+        "files": {k: {"path": v, "sha256": calibration.digests.get(k, "")}
+                  for k, v in calibration.files.items()},
+        "method": "surrogate-assisted quasi-likelihood with log-normal priors; "
+                  "docs/calibration.md",
+        "dispersion": calibration.dispersion, "simulations": calibration.simulations,
+        "parameter": [{k: (v if k != "upper" or np.isfinite(v) else 0.0)
+                       for k, v in p.items()} for p in calibration.parameters],
+        "covariance": {"names": calibration.names,
+                       "log_scale": [list(map(float, row)) for row in calibration.covariance]},
+        "community_effects": {str(k): float(v) for k, v in calibration.effects.items()},
+    }
+    held = calibration.held_out
+    if held is not None:
+        body["held_out"] = {
+            "weeks": list(held.weeks), "observed": held.observed, "forecast": held.forecast,
+            "low": held.low, "high": held.high, "error_share": held.error_share,
+            "covered": held.covered, "community_mean_absolute_error": held.community_mae,
+            "community": held.communities.to_dict("records")}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(tomli_w.dumps(body), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def read_calibration(path: str | Path) -> CalibrationFile:
+    """Read a calibration file.
+
+    Raises
+    ------
+    InputError
+        The file is missing, not TOML or not one ``sitesim calibrate`` wrote.
+    """
+    where = f"{path} (calibration.file)"
+    target = Path(path)
+    if not target.is_file():
+        raise InputError(f"{where}: no such file; write one with sitesim calibrate "
+                         "SCENARIO --history H --observed O --out FILE")
+    try:
+        raw = tomllib.loads(target.read_text(encoding="utf-8"))
+        names = list(raw["covariance"]["names"])
+        rows = [dict(p) for p in raw["parameter"]]
+        for p in rows:
+            p["upper"] = p["upper"] if p.get("upper") else float("inf")
+            float(p["estimate"]), float(p["sd_log"])
+        cov = np.asarray(raw["covariance"]["log_scale"], dtype=float)
+        if raw.get("format") != CALIBRATION_FORMAT or cov.shape != (len(names),) * 2 or (
+                names != [p["name"] for p in rows]):
+            raise ValueError("format, names or covariance do not match")
+        effects = pd.Series(raw.get("community_effects", {}), dtype=float,
+                            name="adoption_effect")
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"{where}: not a calibration file sitesim can read ({exc}); "
+                         "write it again with sitesim calibrate") from None
+    weeks = (int(raw["weeks"][0]), int(raw["weeks"][1]))
+    return CalibrationFile(str(raw.get("scenario", "")), weeks,
+                           {k: v["path"] for k, v in raw.get("files", {}).items()}, rows,
+                           cov, float(raw.get("dispersion", 1.0)),
+                           int(raw.get("simulations", 0)), effects)
+
+
+def parameter_draws(calibration: CalibrationFile, count: int, seed: int
+                    ) -> tuple[tuple[tuple[str, float], ...], ...]:
+    """``count`` draws of the parameters from the calibration's posterior (log-normal:
+    normal on the log scale with its covariance), each held below its upper bound."""
+    rng = np.random.default_rng([seed, 18])
+    mean = np.log([p["estimate"] for p in calibration.parameters])
+    upper = np.log([p["upper"] for p in calibration.parameters])
+    draws = rng.multivariate_normal(mean, calibration.covariance, size=count,
+                                    method="eigh")
+    return tuple(tuple((n, float(v)) for n, v in zip(calibration.names,
+                                                      np.exp(np.minimum(row, upper)),
+                                                      strict=True))
+                 for row in draws)
+
+
+def apply_calibration(params: SimulationParams, inputs: pd.DataFrame,
+                      calibration: CalibrationFile, *, fixed: bool, replications: int,
+                      seed: int) -> tuple[SimulationParams, pd.DataFrame]:
+    """The scenario's parameters at the calibration's estimates (with ``fixed``) or with
+    one draw per replication, and its inputs with the community effects (1 for a
+    community the calibration did not see)."""
+    out = with_values(params, calibration.estimate)
+    if not fixed:
+        out = dataclasses.replace(out, draws=parameter_draws(calibration, replications,
+                                                             seed))
+    effects = calibration.effects.reindex(inputs.index.astype(str)).fillna(1.0)
+    return out, inputs.assign(adoption_effect=effects.to_numpy(float))
