@@ -130,8 +130,9 @@ def _setup(sc: Scenario, history_path: Path, observed_path: Path,
         raise InputError(f"the calibration data: {len(problems)} problem(s)", problems)
     history, observed = frames
     weeks = int(observed["week"].max())
-    inputs = plans.simulation_inputs(prep, plans.open_outlets(prep, None))
-    params = plans.simulation_params(sc, weeks=weeks,
+    # from the defaults: a calibration the scenario already names is not the prior
+    inputs = plans.simulation_inputs(prep, plans.open_outlets(prep, None), calibrated=False)
+    params = plans.simulation_params(sc, calibrated=False, weeks=weeks,
                                      campaigns=tuple(campaigns_from_history(history, weeks)))
     columns = ["new_customers", *(["churned"] if "churned" in observed else [])]
     return _Setup(inputs, params, plans.event_venues(prep), history, observed, columns)

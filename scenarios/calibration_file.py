@@ -24,7 +24,8 @@ from geo.errors import InputError
 from simulation import Fit, Parameter, SimulationParams, with_values
 
 __all__ = ["CALIBRATION_FORMAT", "CalibrationFile", "HeldOut", "apply_calibration",
-           "parameter_draws", "read_calibration", "write_calibration"]
+           "calibrated_params", "parameter_draws", "read_calibration",
+           "with_community_effects", "write_calibration"]
 
 CALIBRATION_FORMAT = 1
 #: The z of a two-sided 95% interval.
@@ -203,15 +204,28 @@ def parameter_draws(calibration: CalibrationFile, count: int, seed: int
                  for row in draws)
 
 
+def calibrated_params(params: SimulationParams, calibration: CalibrationFile, *,
+                      fixed: bool, replications: int, seed: int) -> SimulationParams:
+    """``params`` at the calibration's estimates (with ``fixed``) or with one parameter
+    draw per replication."""
+    out = with_values(params, calibration.estimate)
+    if fixed:
+        return out
+    return dataclasses.replace(out, draws=parameter_draws(calibration, replications, seed))
+
+
+def with_community_effects(inputs: pd.DataFrame, calibration: CalibrationFile
+                           ) -> pd.DataFrame:
+    """``inputs`` with the calibration's community effects (1 for a community it did not
+    see)."""
+    effects = calibration.effects.reindex(inputs.index.astype(str)).fillna(1.0)
+    return inputs.assign(adoption_effect=effects.to_numpy(float))
+
+
 def apply_calibration(params: SimulationParams, inputs: pd.DataFrame,
                       calibration: CalibrationFile, *, fixed: bool, replications: int,
                       seed: int) -> tuple[SimulationParams, pd.DataFrame]:
-    """The scenario's parameters at the calibration's estimates (with ``fixed``) or with
-    one draw per replication, and its inputs with the community effects (1 for a
-    community the calibration did not see)."""
-    out = with_values(params, calibration.estimate)
-    if not fixed:
-        out = dataclasses.replace(out, draws=parameter_draws(calibration, replications,
-                                                             seed))
-    effects = calibration.effects.reindex(inputs.index.astype(str)).fillna(1.0)
-    return out, inputs.assign(adoption_effect=effects.to_numpy(float))
+    """:func:`calibrated_params` and :func:`with_community_effects` together."""
+    return (calibrated_params(params, calibration, fixed=fixed, replications=replications,
+                              seed=seed),
+            with_community_effects(inputs, calibration))

@@ -83,13 +83,13 @@ def network_year(inputs: pd.DataFrame, params: Any, seeds: Sequence[int], *,
                  venues: Any = None) -> np.ndarray:
     """Per replication (``seeds``), with no campaign on the network of ``inputs``: new
     customers, churn events, deposits at the horizon's end, and the mean customers held
-    over the weeks."""
-    from simulation import CommunityMarketModel
+    over the weeks. Replication i runs a calibration's draw i, as the run's do."""
+    from simulation import CommunityMarketModel, replication_params
 
     rows = []
-    for s in seeds:
-        ts = CommunityMarketModel(inputs, params, seed=s, counterfactual=True,
-                                  venues=venues).run().timeseries()
+    for i, s in enumerate(seeds):
+        ts = CommunityMarketModel(inputs, replication_params(params, i), seed=s,
+                                  counterfactual=True, venues=venues).run().timeseries()
         rows.append(_year(ts))
     return np.asarray(rows)
 

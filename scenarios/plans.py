@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -46,6 +46,9 @@ from scenarios.lifetime import valued_curves
 from scenarios.names import with_places
 from scenarios.preflight import event_weeks, preflight, staff_floor_reason
 from scenarios.schema import Scenario
+
+if TYPE_CHECKING:
+    from scenarios.calibration_file import CalibrationFile
 from simulation import ScheduledEvent, SimulationParams, Venues, venue_inputs
 
 __all__ = ["Prepared", "budget_plan", "budget_rules", "event_plan", "event_venues",
@@ -186,12 +189,20 @@ def open_outlets(prep: Prepared, plan: SitingResult | None) -> pd.DataFrame:
     return pd.concat([frame, new])
 
 
-def simulation_inputs(prep: Prepared, outlets: pd.DataFrame) -> pd.DataFrame:
+def simulation_inputs(prep: Prepared, outlets: pd.DataFrame, *,
+                      calibrated: bool = True) -> pd.DataFrame:
     """The simulation's per-community inputs with the planned own outlets
-    (:func:`simulation.community_inputs` on the prepared travel times)."""
+    (:func:`simulation.community_inputs` on the prepared travel times), with the
+    community effects of the scenario's ``[calibration]`` unless not ``calibrated``."""
     from simulation import community_inputs
 
-    return community_inputs(prep.area, travel=prep.travel, own=outlets)
+    inputs = community_inputs(prep.area, travel=prep.travel, own=outlets)
+    calibration = _calibration(prep.scenario) if calibrated else None
+    if calibration is None:
+        return inputs
+    from scenarios.calibration_file import with_community_effects
+
+    return with_community_effects(inputs, calibration)
 
 
 def outlet_table(plan: SitingResult | None, outlets: pd.DataFrame,
@@ -247,32 +258,41 @@ def response_curves(prep: Prepared, inputs: pd.DataFrame, *,
                          rate=sc.finance.discount_rate, horizon=sc.finance.horizon_years)
 
 
-def simulation_params(sc: Scenario, **over: Any) -> SimulationParams:
+def simulation_params(sc: Scenario, *, calibrated: bool = True,
+                      **over: Any) -> SimulationParams:
     """The simulation's parameters for a scenario: horizon, agents, the events' longest
-    walk; ``over`` sets others (campaigns, events)."""
-    return SimulationParams(**{"weeks": sc.simulation.weeks,
-                               "max_agents": sc.simulation.max_agents,
-                               "event_max_walk_min": sc.events.max_walk_minutes, **over})
+    walk; ``over`` sets others (campaigns, events); the estimates of its ``[calibration]``
+    (one draw per replication unless ``fixed``) unless not ``calibrated``."""
+    params = SimulationParams(**{"weeks": sc.simulation.weeks,
+                                 "max_agents": sc.simulation.max_agents,
+                                 "event_max_walk_min": sc.events.max_walk_minutes, **over})
+    calibration = _calibration(sc) if calibrated else None
+    if calibration is None:
+        return params
+    from scenarios.calibration_file import calibrated_params
+
+    return calibrated_params(params, calibration, fixed=sc.calibration.fixed,
+                             replications=sc.simulation.replications, seed=sc.seed)
 
 
-def calibrated(sc: Scenario, params: SimulationParams, inputs: pd.DataFrame
-               ) -> tuple[SimulationParams, pd.DataFrame, dict[str, Any]]:
-    """The scenario's parameters and inputs with its ``[calibration]`` applied (the
-    estimates, one parameter draw per replication unless ``fixed``, the community
-    effects), and what the run's manifest says of it."""
-    from scenarios.calibration_file import apply_calibration, read_calibration
+def _calibration(sc: Scenario) -> CalibrationFile | None:
+    if sc.calibration.file is None:
+        return None
+    from scenarios.calibration_file import read_calibration
 
-    assert sc.calibration.file is not None
-    calibration = read_calibration(sc.calibration.file)
-    params, inputs = apply_calibration(params, inputs, calibration,
-                                       fixed=sc.calibration.fixed,
-                                       replications=sc.simulation.replications, seed=sc.seed)
-    said = {"file": sc.calibration.file, "weeks": list(calibration.weeks),
+    return read_calibration(sc.calibration.file)
+
+
+def calibration_summary(sc: Scenario) -> dict[str, Any] | None:
+    """What a run's manifest says of the scenario's ``[calibration]`` (None: it has none)."""
+    calibration = _calibration(sc)
+    if calibration is None:
+        return None
+    return {"file": sc.calibration.file, "weeks": list(calibration.weeks),
             "fixed": sc.calibration.fixed,
             "parameters": {p["name"]: {k: p[k] for k in ("estimate", "low", "high",
                                                          "identified")}
                            for p in calibration.parameters}}
-    return params, inputs, said
 
 
 def event_venues(prep: Prepared) -> Venues | None:

@@ -202,9 +202,9 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
                      for c in sc.campaigns]
         venues = plans.event_venues(prep)
         base_params = plans.simulation_params(sc, events=plans.scheduled_events(events))
-        if sc.calibration.file is not None:  # the bank's own parameters (and uncertainty)
-            base_params, inputs, summary["calibration"] = plans.calibrated(
-                sc, base_params, inputs)
+        calibration = plans.calibration_summary(sc)  # the bank's own parameters, if any
+        if calibration is not None:
+            summary["calibration"] = calibration
         result = None
         if sc.budget.enabled:
             checked = budget_stage(

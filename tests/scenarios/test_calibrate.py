@@ -182,6 +182,16 @@ def test_calibrate_command_then_a_calibrated_run(small_synth: Path, tmp_path: Pa
     said = manifest["summary"]["calibration"]
     assert said["parameters"]["base_adoption"]["estimate"] == pytest.approx(
         read_calibration(out).estimate["base_adoption"])
+    # every stage's inputs and parameters carry it (the siting's network-year, the
+    # combined budget, the sweep), unless asked for the defaults (as calibrate does)
+    from scenarios import plans
+
+    prep = plans.prepare(sc)
+    outlets = plans.open_outlets(prep, None)
+    assert "adoption_effect" in plans.simulation_inputs(prep, outlets)
+    assert "adoption_effect" not in plans.simulation_inputs(prep, outlets, calibrated=False)
+    assert len(plans.simulation_params(sc).draws) == 3
+    assert plans.simulation_params(sc, calibrated=False).draws == ()
 
 
 def test_calibrate_refuses_bad_files_with_exit_2_and_writes_nothing(

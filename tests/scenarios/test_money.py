@@ -113,7 +113,9 @@ def test_todays_network_pairs_with_the_runs_counterfactual(small_synth: Path) ->
     prep = plans.prepare(sc)
     inputs = plans.simulation_inputs(prep, plans.open_outlets(prep, None))
     venues = plans.event_venues(prep)
-    params = plans.simulation_params(sc)
-    result = run_replications(inputs, params, replications=3, seed=5, venues=venues)
-    today = network_year(inputs, params, replication_seeds(5, 3), venues=venues)
-    assert np.array_equal(today, replication_years(result.counterfactual))
+    # with a calibration's parameter draws too: replication i of both runs uses draw i
+    for draws in ((), ((("base_adoption", 0.002),), (("base_adoption", 0.0002),))):
+        params = plans.simulation_params(sc, draws=draws)
+        result = run_replications(inputs, params, replications=3, seed=5, venues=venues)
+        today = network_year(inputs, params, replication_seeds(5, 3), venues=venues)
+        assert np.array_equal(today, replication_years(result.counterfactual))
