@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -54,5 +55,8 @@ def calibrate(
             f"({held.low:,.0f} to {held.high:,.0f}; error {held.error_share:+.1%}, "
             f"{'inside' if held.covered else 'OUTSIDE'} the interval); per community "
             f"{held.community_mae:.1f} on average", markup=False, soft_wrap=True)
-    console.print(f"wrote {out}; use it with [calibration] file = \"{out}\" in a scenario",
-                  markup=False, soft_wrap=True)
+    # a scenario's file = ... is read from the scenario's folder
+    relative = os.path.relpath(out.resolve(), scenario.resolve().parent)
+    console.print(f"wrote {out}; use it with [calibration] file = \"{relative}\" in "
+                  f"{scenario} (a path from the scenario's folder)", markup=False,
+                  soft_wrap=True)

@@ -29,6 +29,8 @@ OBSERVED_COLUMNS = ("week", "community_id", "new_customers")
 OBSERVED_OPTIONAL = ("churned", "customers", "deposits", "event_attendance")
 #: At most this many problems are listed one by one (the rest are counted).
 MAX_LISTED = 50
+#: The last week a table may hold (ten years of weeks).
+MAX_WEEK = 520
 
 
 def read_table(path: str | Path, where: str, columns: Sequence[str],
@@ -74,8 +76,9 @@ def _check_numbers(frame: pd.DataFrame, columns: Sequence[str], where: str, firs
     out = frame.copy()
     for column in columns:
         values = pd.to_numeric(frame[column], errors="coerce").astype(float)
-        if column == "week":
-            bad = ~(np.isfinite(values) & (values >= 1) & (values == np.round(values)))
+        if column == "week":  # a week of the plan, not of the calendar (202401)
+            bad = ~(np.isfinite(values) & (values >= 1) & (values <= MAX_WEEK)
+                    & (values == np.round(values)))
         else:
             bad = ~(np.isfinite(values) & (values >= 0))
         for i in np.flatnonzero(np.asarray(bad)):
@@ -114,7 +117,8 @@ def _raise(where: str, problems: list[Problem]) -> None:
     raise InputError(f"{where}: {len(problems)} problem(s)", listed)
 
 
-_WHAT = {"week": "give the week as a whole number from 1",
+_WHAT = {"week": "give the week as a whole number from 1 (the history's first week) to "
+                 "520, not a calendar week such as 202401",
          "spend": "give the week's spend, a number >= 0",
          "new_customers": "give the week's new customers, a number >= 0",
          "churned": "give the week's customers lost, a number >= 0 (or leave the column out)",
@@ -151,6 +155,20 @@ def read_observed(path: str | Path, communities: pd.Index) -> pd.DataFrame:
                                      where, first, _WHAT)
     problems += _check_ids(frame, communities, where, first)
     problems += _check_repeats(frame, ["week", "community_id"], where, first)
+    if frame.empty:
+        problems.append(Problem("error", where, "no rows", "give one row per week and "
+                                "community, from week 1"))
+    elif not problems:
+        if frame["week"].min() != 1:
+            problems.append(Problem("error", f"{where}: week", f"the first week is "
+                                    f"{int(frame['week'].min())}", "start the observations "
+                                    "at week 1, the history's first week"))
+        unseen = sorted(set(map(str, communities)) - set(frame["community_id"]))
+        if unseen:
+            problems.append(Problem("error", f"{where}: community_id",
+                                    f"{len(unseen)} of the area's communities have no row",
+                                    "give every community's rows (0 where none came); a "
+                                    "week without a row counts as 0", ids=tuple(unseen)))
     _raise(where, problems)
     return frame.astype({"week": int}).sort_values(["week", "community_id"]).reset_index(
         drop=True)

@@ -24,7 +24,7 @@ import pandas as pd
 
 from geo.errors import InputError, Problem
 from scenarios import plans
-from scenarios._models import Scenario
+from scenarios._models import Calibration, Scenario
 from scenarios.bank_data import read_history, read_observed
 from scenarios.calibration_file import (
     CalibrationFile,
@@ -50,7 +50,7 @@ __all__ = ["calibrate", "campaigns_from_history", "community_effects", "default_
 #: way at one sd (an assumption: the defaults are literature ranges, docs/simulation.md).
 PRIOR_SD = 1.0
 #: Runs for the community effects (the model's own spread of each community's total).
-FORECAST_RUNS = 8
+EFFECT_RUNS = 8
 #: Runs for the held-out weeks' forecast (one parameter draw and seed each).
 HOLDOUT_RUNS = 24
 
@@ -117,7 +117,9 @@ class _Setup:
 
 def _setup(sc: Scenario, history_path: Path, observed_path: Path,
            progress: Callable[[str], None]) -> _Setup:
-    prep = plans.prepare(sc, progress=progress)
+    # the scenario's own [calibration] is not read: it may be the file being written
+    prep = plans.prepare(sc.model_copy(update={"calibration": Calibration()}),
+                         progress=progress)
     communities = prep.area.communities.index
     problems: list[Problem] = []
     frames: list[pd.DataFrame] = []
@@ -161,7 +163,7 @@ def calibrate(sc: Scenario, history_path: str | Path, observed_path: str | Path,
                          weeks=fitted_weeks, columns=setup.columns, seed=sc.seed,
                          venues=setup.venues, progress=progress)
     estimated = with_values(setup.params, fit.estimate)
-    seeds = replication_seeds(sc.seed + 1, FORECAST_RUNS)
+    seeds = replication_seeds(sc.seed + 1, EFFECT_RUNS)
     runs = np.array([simulated_counts(setup.inputs, estimated, [s], fitted_weeks,
                                       ["new_customers"], setup.venues)
                      .to_numpy(float)[:len(setup.inputs), 0] for s in seeds])

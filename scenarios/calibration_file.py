@@ -21,13 +21,15 @@ import pandas as pd
 import tomli_w
 
 from geo.errors import InputError
-from simulation import Fit, Parameter, SimulationParams, with_values
+from simulation import Fit, Parameter, SimulationError, SimulationParams, with_values
 
 __all__ = ["CALIBRATION_FORMAT", "CalibrationFile", "HeldOut", "apply_calibration",
            "calibrated_params", "parameter_draws", "read_calibration",
            "with_community_effects", "write_calibration"]
 
 CALIBRATION_FORMAT = 1
+#: Parameter draws a calibrated scenario carries at least.
+MIN_DRAWS = 64
 #: The z of a two-sided 95% interval.
 Z95 = 1.959964
 
@@ -171,22 +173,28 @@ def read_calibration(path: str | Path) -> CalibrationFile:
         names = list(raw["covariance"]["names"])
         rows = [dict(p) for p in raw["parameter"]]
         for p in rows:
-            p["upper"] = p["upper"] if p.get("upper") else float("inf")
-            float(p["estimate"]), float(p["sd_log"])
+            p["upper"] = float(p["upper"]) if p.get("upper") else float("inf")
+            for key in ("estimate", "sd_log", "low", "high", "prior"):
+                p[key] = float(p[key])
+            p["identified"] = bool(p["identified"])
+            if not p["estimate"] > 0:
+                raise ValueError(f"{p['name']}: estimate {p['estimate']} is not > 0")
         cov = np.asarray(raw["covariance"]["log_scale"], dtype=float)
         if raw.get("format") != CALIBRATION_FORMAT or cov.shape != (len(names),) * 2 or (
                 names != [p["name"] for p in rows]):
             raise ValueError("format, names or covariance do not match")
+        with_values(SimulationParams(), {p["name"]: p["estimate"] for p in rows})
         effects = pd.Series(raw.get("community_effects", {}), dtype=float,
                             name="adoption_effect")
-    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+        weeks = (int(raw["weeks"][0]), int(raw["weeks"][1]))
+        files = {str(k): str(v["path"]) for k, v in raw.get("files", {}).items()}
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, IndexError,
+            SimulationError) as exc:
         raise InputError(f"{where}: not a calibration file sitesim can read ({exc}); "
                          "write it again with sitesim calibrate") from None
-    weeks = (int(raw["weeks"][0]), int(raw["weeks"][1]))
-    return CalibrationFile(str(raw.get("scenario", "")), weeks,
-                           {k: v["path"] for k, v in raw.get("files", {}).items()}, rows,
-                           cov, float(raw.get("dispersion", 1.0)),
-                           int(raw.get("simulations", 0)), effects)
+    return CalibrationFile(str(raw.get("scenario", "")), weeks, files, rows, cov,
+                           float(raw.get("dispersion", 1.0)), int(raw.get("simulations", 0)),
+                           effects)
 
 
 def parameter_draws(calibration: CalibrationFile, count: int, seed: int
@@ -211,7 +219,10 @@ def calibrated_params(params: SimulationParams, calibration: CalibrationFile, *,
     out = with_values(params, calibration.estimate)
     if fixed:
         return out
-    return dataclasses.replace(out, draws=parameter_draws(calibration, replications, seed))
+    # more draws than replications: a stage with more replications (the outlet options'
+    # measurements) gets draws of its own before they repeat; the first are the same
+    return dataclasses.replace(out, draws=parameter_draws(
+        calibration, max(replications, MIN_DRAWS), seed))
 
 
 def with_community_effects(inputs: pd.DataFrame, calibration: CalibrationFile

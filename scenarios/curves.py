@@ -27,7 +27,7 @@ from scenarios._curve_fit import fit_curves
 from scenarios._fingerprint import code_fingerprint
 from scenarios._sweep_size import LEVELS, MAX_REPLICATIONS, MIN_REPLICATIONS
 from scenarios.lifetime import customers_held
-from simulation import CHANNELS, Campaign, SimulationParams, Venues
+from simulation import CHANNELS, Campaign, SimulationParams, Venues, replication_params
 
 __all__ = ["LEVELS", "MAX_REPLICATIONS", "POOR_FIT_R2", "TARGET_SE", "curve_notes",
            "curve_summary", "simulate_curves", "sweep_key"]
@@ -131,13 +131,14 @@ def _sweep_and_fit(inputs: pd.DataFrame, params: SimulationParams, reference: fl
 
     rows: list[pd.DataFrame] = []
     for rep, s in enumerate(seeds):
-        cf = totals(CommunityMarketModel(inputs, base, seed=s, counterfactual=True,
+        drawn = replication_params(base, rep)  # a calibration's draw rep, as the runs'
+        cf = totals(CommunityMarketModel(inputs, drawn, seed=s, counterfactual=True,
                                          venues=venues).run())
         for channel in channels:
             for level in levels:
                 spend = reference * level
-                p = dataclasses.replace(base, campaigns=(Campaign(channel, spend,
-                                                                  (1, weeks)),))
+                p = dataclasses.replace(drawn, campaigns=(Campaign(channel, spend,
+                                                                   (1, weeks)),))
                 t = totals(CommunityMarketModel(inputs, p, seed=s, venues=venues).run())
                 # the uplift in new customers and deposits; the campaign arm's churn and
                 # customers held (its customers' retention: scenarios.lifetime)

@@ -126,9 +126,17 @@ def _community_problems(sc: Scenario, index: AreaIndex) -> list[Problem]:
         from geo.errors import InputError
         from scenarios.calibration_file import read_calibration
         try:
-            read_calibration(sc.calibration.file)
+            calibration = read_calibration(sc.calibration.file)
         except InputError as exc:
-            out.append(Problem("error", f"{sc.name}: calibration.file", str(exc)))
+            out.append(Problem("error", f"{sc.name}: calibration.file", str(exc),
+                               "write it with sitesim calibrate, or remove the key"))
+        else:
+            seen = set(calibration.effects.index) & known
+            if len(calibration.effects) and not seen:
+                out.append(Problem("error", f"{sc.name}: calibration.file",
+                                   f"{sc.calibration.file} was fitted on other communities "
+                                   f"than the area {index.name}'s",
+                                   "calibrate on this scenario's area"))
     return out
 
 

@@ -31,16 +31,18 @@ The uncertainty is the simulated-moments sandwich (Gourieroux and Monfort 1996,
 "Simulation-Based Econometric Methods", ch. 2): with A = B' W B / phi + diag(1 / sd^2)
 (B in log-theta terms at the mode),
 
-    Cov(theta) = A^-1 (B' W S W B / phi^2) A^-1 + A^-1 P A^-1,   S = kappa (1 + 1/R) Sigma,
+    Cov(theta) = A^-1 (B' W S W B / phi^2) A^-1 + A^-1 P A^-1,   S = kappa Sigma,
 
-Sigma the model's own covariance of the counts at the mode, from K further runs with
+Sigma the model's own covariance of the counts at the estimate, from K further runs with
 seeds of their own (it holds the correlation of the weeks and each run's own draw of
-residents), 1/R the error of the surrogate's level (the R seeds' shared luck), P the
-prior's precision (its share keeps an uninformed parameter at its prior's width), and
-kappa >= 1 how much more the bank's counts scatter around mu than the model's own do
-(what the model does not explain). The Laplace approximation alone (counts taken as
-independent, A^-1) was measured 2-3 times too narrow: weekly counts are correlated and
-each community total is counted twice (in its total and in the city's weeks).
+residents), P the prior's precision (its share keeps an uninformed parameter at its
+prior's width), and kappa the bank's Pearson scatter around the surrogate over the
+model's own: the bank's noise plus the surrogate's (the R seeds' shared luck), so at
+least 1/R; above 1 + 1/R it holds what the model does not explain, below 1 the model's
+own noise is larger than the bank's (an agent standing for several residents). The
+Laplace approximation alone (counts taken as independent, A^-1) was measured 2-3 times
+too narrow: weekly counts are correlated and each community total is counted twice (in
+its total and in the city's weeks).
 
 All parameters are fitted together. One whose posterior standard deviation is more than
 IDENTIFIED_SHRINK of its prior's is not identified by the data: it stays close to its
@@ -49,9 +51,9 @@ leave unknown about it still widens the other estimates and the forecasts drawn 
 them (fixing it at the prior would pretend it known).
 
 Why not rejection ABC or a neural posterior: a city's counts are sums over thousands of
-residents, close to Gaussian around mu, so a local linear surrogate with a Gaussian
-likelihood is accurate near the mode; a fit needs about a hundred runs where ABC needs
-thousands.
+residents, close to Gaussian around mu, so a local quadratic surrogate with a Gaussian
+likelihood is accurate near the mode; a fit needs a few hundred runs (measured 264-600)
+where ABC needs many thousands.
 """
 
 from __future__ import annotations
@@ -205,11 +207,14 @@ def fit_parameters(inputs: pd.DataFrame, params: SimulationParams, observed: pd.
     done, residuals = 0, np.zeros((0, y_vec.size))
     for done in range(1, rounds + 1):
         half = 2 * design.random(n // 2) - 1  # fold-over: each point and its mirror
-        points = np.minimum(centre + box * np.vstack([half, -half]), upper)
+        # a box that would cross an upper bound is moved below it (clipped points would
+        # lose their mirrors)
+        middle = np.minimum(centre, upper - box)
+        points = middle + box * np.vstack([half, -half])
         surrogate = _Surrogate.fit(points, np.array([simulate(t, shared) for t in points]),
-                                   centre)
+                                   middle)
         mode = _mode(surrogate, y_vec, theta0, sd, upper, start=centre)
-        if not residuals.size:  # the model's own scatter, measured once near the data
+        if not residuals.size:  # the model's own scatter, first near the data
             residuals = spread(mode)
         cov, phi = surrogate.covariance(mode, y_vec, sd, residuals, replications)
         post = np.sqrt(np.diag(cov))
@@ -221,13 +226,15 @@ def fit_parameters(inputs: pd.DataFrame, params: SimulationParams, observed: pd.
         box = np.clip(3 * post, SMALLEST_BOX, box)
         if inside and moved < 0.25:
             break
+    residuals = spread(centre)  # and again at the estimate, for its covariance
+    cov, phi = surrogate.covariance(centre, y_vec, sd, residuals, replications)
     names = tuple(p.name for p in parameters)
-    free = np.sqrt(np.diag(cov)) <= IDENTIFIED_SHRINK * sd
+    identified = np.sqrt(np.diag(cov)) <= IDENTIFIED_SHRINK * sd
     fitted = surrogate.mean(centre)
     return Fit(estimate={n: float(np.exp(t)) for n, t in zip(names, centre, strict=True)},
                names=names, covariance=cov,
                sd_log={n: float(np.sqrt(cov[i, i])) for i, n in enumerate(names)},
-               identified={n: bool(f) for n, f in zip(names, free, strict=True)},
+               identified={n: bool(f) for n, f in zip(names, identified, strict=True)},
                dispersion=phi,
                fitted=pd.DataFrame(fitted.reshape(y.shape), index=y.index, columns=y.columns),
                observed=y, iterations=done, simulations=count)
@@ -254,11 +261,15 @@ class _Surrogate:
         misfit = ((runs - x @ coef) ** 2).sum(axis=0) / dof
         design = np.linalg.pinv(x.T @ x)[1:size + 1, 1:size + 1]
         slopes, curvature = coef[1:size + 1].T, coef[size + 1:].T
-        # each slope shrunk by its own noise (positive-part James-Stein), and a parameter
-        # whose slopes together are no more than their noise (chi-square, one degree per
-        # count, at two standard deviations) moves nothing at all
+        # each slope shrunk by its own noise (b (1 - se^2 / b^2)+, a positive-part
+        # shrinkage), and a parameter whose slopes together are no more than their noise
+        # (the sum of their F(1, dof) statistics, at two standard deviations) moves nothing
         noise = np.maximum(np.outer(misfit, np.diag(design)), 1e-300)
-        moves = (slopes ** 2 / noise).sum(axis=0) > len(misfit) + 2 * np.sqrt(2 * len(misfit))
+        # each term is F(1, dof) under "moves nothing": its mean and variance
+        mean = dof / (dof - 2) if dof > 2 else 3.0
+        var = 2 * dof ** 2 * (dof - 1) / ((dof - 2) ** 2 * (dof - 4)) if dof > 4 else 20.0
+        moves = (slopes ** 2 / noise).sum(axis=0) > len(misfit) * mean + 2 * np.sqrt(
+            len(misfit) * var)
         keep = np.maximum(1 - noise / np.maximum(slopes ** 2, 1e-300), 0.0) * moves
         return cls(centre, coef[0], slopes * keep, curvature * moves, misfit, design)
 
@@ -281,11 +292,14 @@ class _Surrogate:
         scatter = runs - runs.mean(axis=0)
         model_pearson = float((scatter ** 2 * w).sum(axis=1).mean()) * len(runs) / max(
             len(runs) - 1, 1)
-        kappa = max(float(((y - m) ** 2 * w).sum()) / max(model_pearson, 1e-12), 1.0)
+        # the bank's scatter around the surrogate (its own noise and the surrogate's)
+        # against the model's: S = kappa Sigma, at least the surrogate's share 1/R (the
+        # model's noise exceeds the bank's when an agent stands for several residents)
+        kappa = max(float(((y - m) ** 2 * w).sum()) / max(model_pearson, 1e-12),
+                    1 / replications)
         a = (jac.T * w) @ jac / phi + np.diag(1 / sd ** 2)
         scores = scatter * w @ jac / phi
-        middle = (kappa * (1 + 1 / replications) * (scores.T @ scores)
-                  / max(len(runs) - 1, 1))
+        middle = kappa * (scores.T @ scores) / max(len(runs) - 1, 1)
         inverse = np.linalg.inv(a)
         return inverse @ middle @ inverse + _prior_part(inverse, sd), phi
 
@@ -314,7 +328,7 @@ def _mode(surrogate: _Surrogate, y: np.ndarray, theta0: np.ndarray, sd: np.ndarr
             return np.concatenate([(y - surrogate.mean(t)) * np.sqrt(w / phi),
                                    (t - theta0) / sd])
 
-        hi = np.where(np.isfinite(upper), upper, np.inf)
+        hi = upper
         lo = theta0 - 6 * sd
         x0 = np.clip(theta, lo + 1e-9, np.minimum(hi, theta0 + 6 * sd) - 1e-9)
         theta = least_squares(residuals, x0, bounds=(lo, np.minimum(hi, theta0 + 6 * sd)),

@@ -248,6 +248,10 @@ def with_values(params: SimulationParams, values: dict[str, float]) -> Simulatio
         if parts[0] == "channels" and len(parts) == 3:
             if parts[1] not in channels:
                 raise SimulationError(f"{name}: no channel {parts[1]!r}")
+            known = [f.name for f in dataclasses.fields(ChannelParams)]
+            if parts[2] not in known:
+                raise SimulationError(f"{name}: a channel has no {parts[2]!r}; give one of "
+                                      f"{', '.join(known)}")
             field_value: dict[str, Any] = {parts[2]: float(value)}
             channels[parts[1]] = dataclasses.replace(channels[parts[1]], **field_value)
         elif len(parts) == 1 and parts[0] in {f.name for f in dataclasses.fields(params)}:
