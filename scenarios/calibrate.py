@@ -164,9 +164,8 @@ def calibrate(sc: Scenario, history_path: str | Path, observed_path: str | Path,
                          venues=setup.venues, progress=progress)
     estimated = with_values(setup.params, fit.estimate)
     seeds = replication_seeds(sc.seed + 1, EFFECT_RUNS)
-    runs = np.array([simulated_counts(setup.inputs, estimated, [s], fitted_weeks,
-                                      ["new_customers"], setup.venues)
-                     .to_numpy(float)[:len(setup.inputs), 0] for s in seeds])
+    runs = np.array([_community_totals(setup, setup.inputs, estimated, s, fitted_weeks)
+                     for s in seeds])
     observed_totals = fit.observed["new_customers"].iloc[:len(setup.inputs)]
     observed_totals.index = setup.inputs.index
     effects = community_effects(observed_totals, runs)
@@ -190,13 +189,18 @@ def _held_out(setup: _Setup, params: SimulationParams, effects: pd.Series,
     """The fitted model's forecast of the held-out weeks against what was observed: one
     run per parameter draw of ``params``, each with a seed of its own."""
     inputs = setup.inputs.assign(adoption_effect=effects)
-    n = len(inputs)
-    runs = np.array([simulated_counts(inputs, replication_params(params, i), [s], weeks,
-                                      ["new_customers"], setup.venues)
-                     .to_numpy(float)[:n, 0]
+    runs = np.array([_community_totals(setup, inputs, replication_params(params, i), s, weeks)
                      for i, s in enumerate(replication_seeds(seed + 2, len(params.draws)))])
     rows = setup.observed[(setup.observed["week"] >= weeks[0])
                           & (setup.observed["week"] <= weeks[1])]
     observed = rows.groupby("community_id")["new_customers"].sum().reindex(
         inputs.index, fill_value=0.0)
     return HeldOut.from_runs(weeks, observed, runs)
+
+
+def _community_totals(setup: _Setup, inputs: pd.DataFrame, params: SimulationParams,
+                      seed: int, weeks: tuple[int, int]) -> np.ndarray:
+    """One run's new customers per community over ``weeks`` (the first rows of
+    :func:`simulation.simulated_counts`)."""
+    counts = simulated_counts(inputs, params, [seed], weeks, ["new_customers"], setup.venues)
+    return counts.to_numpy(float)[:len(inputs), 0]

@@ -10,7 +10,7 @@ held-out weeks against what was observed.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
+import functools
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +21,12 @@ import pandas as pd
 import tomli_w
 
 from geo.errors import InputError
+from scenarios._fingerprint import file_digest
 from simulation import Fit, Parameter, SimulationError, SimulationParams, with_values
 
-__all__ = ["CALIBRATION_FORMAT", "CalibrationFile", "HeldOut", "apply_calibration",
-           "calibrated_params", "parameter_draws", "read_calibration",
-           "with_community_effects", "write_calibration"]
+__all__ = ["CALIBRATION_FORMAT", "CalibrationFile", "HeldOut", "calibrated_params",
+           "parameter_draws", "read_calibration", "with_community_effects",
+           "write_calibration"]
 
 CALIBRATION_FORMAT = 1
 #: Parameter draws a calibrated scenario carries at least.
@@ -104,7 +105,8 @@ class CalibrationFile:
                          "identified": fit.identified[p.name]})
         return cls(scenario, weeks, files, rows, fit.covariance, fit.dispersion,
                    fit.simulations, effects, held_out,
-                   {k: _digest(v) for k, v in files.items()})
+                   {k: file_digest(v) if Path(v).is_file() else ""
+                    for k, v in files.items()})
 
     @property
     def names(self) -> list[str]:
@@ -117,11 +119,6 @@ class CalibrationFile:
     def table(self) -> pd.DataFrame:
         """One row per parameter (for the terminal and the docs)."""
         return pd.DataFrame(self.parameters).drop(columns=["upper"])
-
-
-def _digest(path: str) -> str:
-    target = Path(path)
-    return hashlib.sha256(target.read_bytes()).hexdigest() if target.is_file() else ""
 
 
 def write_calibration(calibration: CalibrationFile, path: str | Path) -> Path:
@@ -156,13 +153,22 @@ def write_calibration(calibration: CalibrationFile, path: str | Path) -> Path:
 
 
 def read_calibration(path: str | Path) -> CalibrationFile:
-    """Read a calibration file.
+    """Read a calibration file (once per path and modification: a run's stages, its
+    checks and the preflight share one read).
 
     Raises
     ------
     InputError
         The file is missing, not TOML or not one ``sitesim calibrate`` wrote.
     """
+    target = Path(path)
+    info = target.stat() if target.is_file() else None
+    stamp = (info.st_mtime_ns, info.st_size) if info else (-1, -1)
+    return _read_calibration(str(path), stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_calibration(path: str, stamp: tuple[int, int]) -> CalibrationFile:
     where = f"{path} (calibration.file)"
     target = Path(path)
     if not target.is_file():
@@ -233,10 +239,3 @@ def with_community_effects(inputs: pd.DataFrame, calibration: CalibrationFile
     return inputs.assign(adoption_effect=effects.to_numpy(float))
 
 
-def apply_calibration(params: SimulationParams, inputs: pd.DataFrame,
-                      calibration: CalibrationFile, *, fixed: bool, replications: int,
-                      seed: int) -> tuple[SimulationParams, pd.DataFrame]:
-    """:func:`calibrated_params` and :func:`with_community_effects` together."""
-    return (calibrated_params(params, calibration, fixed=fixed, replications=replications,
-                              seed=seed),
-            with_community_effects(inputs, calibration))

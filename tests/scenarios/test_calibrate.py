@@ -17,9 +17,10 @@ from scenarios.bank_data import read_history, read_observed
 from scenarios.calibrate import campaigns_from_history, community_effects
 from scenarios.calibration_file import (
     CalibrationFile,
-    apply_calibration,
+    calibrated_params,
     parameter_draws,
     read_calibration,
+    with_community_effects,
     write_calibration,
 )
 from scenarios.run import run_scenario
@@ -77,21 +78,21 @@ def test_calibration_applied_fixed_or_drawn() -> None:
     inputs = pd.DataFrame({"x": [0.0, 1.0]}, index=pd.Index(["C1", "C2"],
                                                           name="community_id"))
     calibration = _calibration(np.diag([0.04, 0.09]))
-    fixed, with_effects = apply_calibration(SimulationParams(), inputs, calibration,
-                                            fixed=True, replications=4, seed=1)
+    fixed = calibrated_params(SimulationParams(), calibration, fixed=True, replications=4,
+                              seed=1)
+    with_effects = with_community_effects(inputs, calibration)
     assert fixed.base_adoption == 2e-4 and fixed.channels["sms"].awareness_gain == 0.05
     assert fixed.draws == () and with_effects["adoption_effect"].tolist() == [1.2, 1.0]
-    drawn, _ = apply_calibration(SimulationParams(), inputs, calibration, fixed=False,
-                                 replications=4, seed=1)
+    drawn = calibrated_params(SimulationParams(), calibration, fixed=False, replications=4,
+                              seed=1)
     values = {replication_params(drawn, i).base_adoption for i in range(4)}
     assert len(values) == 4  # one draw per replication
     # more draws than replications, the first the same whatever the number
     assert len(drawn.draws) >= 64 and drawn.draws[:4] == parameter_draws(
         calibration, 4, seed=1)
     # a calibration without uncertainty draws its estimates
-    exact, _ = apply_calibration(SimulationParams(), inputs,
-                                 _calibration(np.zeros((2, 2))), fixed=False,
-                                 replications=3, seed=1)
+    exact = calibrated_params(SimulationParams(), _calibration(np.zeros((2, 2))),
+                              fixed=False, replications=3, seed=1)
     assert [replication_params(exact, i).base_adoption for i in range(3)] == pytest.approx(
         [2e-4] * 3)
 
