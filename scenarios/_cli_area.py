@@ -40,8 +40,13 @@ def area_synth(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 2026,
     name: Annotated[str | None, typer.Option(help="Area name (default from size and seed).")]
     = None,
+    history_weeks: Annotated[int, typer.Option(
+        help="Also write a bank's history and observations of this many weeks from a "
+             "known truth (not sitesim's model) into the pack's bank/ folder, to try "
+             "calibrate and pilots on (docs/calibration.md); 0: none.", min=0, max=520)] = 0,
 ) -> None:
-    """Generate a synthetic study area pack of any size."""
+    """Generate a synthetic study area pack of any size (the defaults make the sample
+    city)."""
     from geo.synth import synthesize_area
 
     start = time.perf_counter()
@@ -50,6 +55,17 @@ def area_synth(
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     console.print(f"wrote {path} ({communities:,} communities, {adults:,} adults) in "
                   f"{time.perf_counter() - start:.1f} s, peak memory {peak_mb:,.0f} MB")
+    if history_weeks:
+        from geo import load_area
+        from scenarios.synthetic_history import write_synthetic_history
+
+        table = load_area(path).communities
+        adults_by = table[["pop_18_35", "pop_36_55", "pop_56_plus"]].sum(axis=1)
+        files = write_synthetic_history(Path(path) / "bank", table.index,
+                                        adults_by.to_numpy(float), weeks=history_weeks,
+                                        seed=seed)
+        console.print(f"wrote a bank's {history_weeks} weeks from a known truth: "
+                      + ", ".join(str(p) for p in files.values()), soft_wrap=True)
 
 
 @guarded

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -82,7 +83,8 @@ def _check_numbers(frame: pd.DataFrame, columns: Sequence[str], where: str, firs
         else:
             bad = ~(np.isfinite(values) & (values >= 0))
         for i in np.flatnonzero(np.asarray(bad)):
-            problems.append(Problem("error", f"{where}: row {i + first}: {column}",
+            row = int(frame.index[int(i)]) + first
+            problems.append(Problem("error", f"{where}: row {row}: {column}",
                                     f"got {frame[column].iloc[i]!r}", what[column]))
         out[column] = values
     return out, problems
@@ -91,7 +93,8 @@ def _check_numbers(frame: pd.DataFrame, columns: Sequence[str], where: str, firs
 def _check_ids(frame: pd.DataFrame, communities: pd.Index, where: str,
                first: int) -> list[Problem]:
     known = set(map(str, communities))
-    return [Problem("error", f"{where}: row {i + first}: community_id",
+    return [Problem("error", f"{where}: row {int(frame.index[int(i)]) + first}: "
+                            "community_id",
                     f"{frame['community_id'].iloc[i]!r} is not a community of the area",
                     "use the ids of the area's communities layer")
             for i in np.flatnonzero(~frame["community_id"].isin(known).to_numpy())]
@@ -102,7 +105,8 @@ def _check_repeats(frame: pd.DataFrame, keys: list[str], where: str,
     out = []
     for i in np.flatnonzero(frame.duplicated(keys).to_numpy()):
         said = ", ".join(f"{k} {frame[k].iloc[i]!r}" for k in keys)
-        out.append(Problem("error", f"{where}: row {i + first}", f"{said} again",
+        out.append(Problem("error", f"{where}: row {int(frame.index[int(i)]) + first}",
+                           f"{said} again",
                            f"give one row per {', '.join(keys)}"))
     return out
 
@@ -135,7 +139,8 @@ def read_history(path: str | Path, communities: pd.Index) -> pd.DataFrame:
     frame, problems = _check_numbers(frame, ("week", "spend"), where, first, _WHAT)
     problems += _check_ids(frame, communities, where, first)
     for i in np.flatnonzero(~frame["channel"].isin(CHANNELS).to_numpy()):
-        problems.append(Problem("error", f"{where}: row {i + first}: channel",
+        problems.append(Problem("error", f"{where}: row {int(frame.index[int(i)]) + first}: "
+                                "channel",
                                 f"got {frame['channel'].iloc[i]!r}",
                                 f"use one of {', '.join(CHANNELS)}"))
     problems += _check_repeats(frame, ["week", "community_id", "channel"], where, first)
@@ -144,11 +149,15 @@ def read_history(path: str | Path, communities: pd.Index) -> pd.DataFrame:
         ["week", "community_id", "channel"]).reset_index(drop=True)
 
 
-def read_observed(path: str | Path, communities: pd.Index) -> pd.DataFrame:
+def read_observed(path: str | Path, communities: pd.Index, *,
+                  others: Literal["error", "drop"] = "error") -> pd.DataFrame:
     """The bank's observations by week and community, checked (see the module); the
-    optional columns it has are kept."""
+    optional columns it has are kept. ``others = "drop"``: rows of communities not in
+    ``communities`` are left out (a pilot reads its own communities only)."""
     where = f"{path} (observed)"
     raw = read_table(path, where, OBSERVED_COLUMNS, text=("community_id",))
+    if others == "drop":
+        raw = raw[raw["community_id"].isin(set(map(str, communities)))]
     columns = [*OBSERVED_COLUMNS, *(c for c in OBSERVED_OPTIONAL if c in raw.columns)]
     first = _first_row(path)
     frame, problems = _check_numbers(raw[columns], [c for c in columns if c != "community_id"],

@@ -25,8 +25,8 @@ from scenarios.calibration_file import (
 )
 from scenarios.run import run_scenario
 from scenarios.schema import Scenario
+from scenarios.synthetic_history import Truth, generate, spend_plan
 from simulation import SimulationParams, replication_params
-from tests.scenarios.bank_truth import Truth, generate, spend_plan
 from tests.scenarios.test_cli import sitesim
 
 
@@ -149,15 +149,15 @@ def test_bad_history_and_observations_are_listed_at_once(tmp_path: Path) -> None
 
 def _bank_files(area: Path, folder: Path, weeks: int = 24, seed: int = 5
                 ) -> tuple[Path, Path]:
-    """A history and observations from bank_truth's generator (not sitesim's model)."""
+    """A history and observations from the synthetic history's generator (not sitesim's model)."""
     communities = load_area(area).communities
     adults = (communities["pop_18_35"] + communities["pop_36_55"]
               + communities["pop_56_plus"]).to_numpy(float)
     spend = spend_plan(communities.index, weeks, per_adult_week=0.02, adults=adults,
                        seed=seed)
-    history, observed, _ = generate(communities.index, adults, Truth(base=6e-4), spend, seed)
-    history.to_csv(folder / "history.csv", index=False)
-    observed.to_csv(folder / "observed.csv", index=False)
+    made = generate(communities.index, adults, Truth(base=6e-4), spend, seed)
+    made.history.to_csv(folder / "history.csv", index=False)
+    made.observed.to_csv(folder / "observed.csv", index=False)
     return folder / "history.csv", folder / "observed.csv"
 
 
@@ -240,7 +240,7 @@ def test_calibrate_refuses_bad_files_with_exit_2_and_writes_nothing(
 @pytest.mark.slow
 def test_forecast_of_a_generator_not_the_model(small_synth: Path, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """Calibrated on weeks 1-26 of bank_truth's count process (saturating channel effect,
+    """Calibrated on weeks 1-26 of the synthetic history's count process (saturating channel effect,
     community effects: not sitesim's model), the forecast of weeks 27-52 of the same plan
     is within 25% of the generator's expected total, and its 95% interval covers that
     truth in at least 7 of 8 seeds (measured: see docs/calibration.md)."""
@@ -256,13 +256,12 @@ def test_forecast_of_a_generator_not_the_model(small_synth: Path, tmp_path: Path
     for seed in range(8):
         spend = spend_plan(communities.index, 52, per_adult_week=0.02, adults=adults,
                            seed=seed)
-        history, observed, expected = generate(communities.index, adults, Truth(), spend,
-                                               seed)
-        history.to_csv(tmp_path / "h.csv", index=False)
-        observed.to_csv(tmp_path / "o.csv", index=False)
+        made = generate(communities.index, adults, Truth(), spend, seed)
+        made.history.to_csv(tmp_path / "h.csv", index=False)
+        made.observed.to_csv(tmp_path / "o.csv", index=False)
         held = calibrate(sc, tmp_path / "h.csv", tmp_path / "o.csv", holdout=26).held_out
         assert held is not None
-        truth = float(expected[:, 26:].sum())
+        truth = float(made.expected[:, 26:].sum())
         errors.append(held.forecast / truth - 1)
         covered += held.low <= truth <= held.high
     assert covered >= 7, errors
