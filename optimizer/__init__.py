@@ -45,6 +45,11 @@ if TYPE_CHECKING:
         event_attendance,
         plan_events,
     )
+    from optimizer.matching import (
+        Matching,
+        match_controls,
+        standardized_mean_differences,
+    )
     from optimizer.response import (
         ResponseCurve,
         fit_response_curve,
@@ -72,6 +77,7 @@ __all__ = [
     "EventPlan",
     "EventType",
     "Marginal",
+    "Matching",
     "OptimizerInputError",
     "PlanInfeasibleError",
     "ResponseCurve",
@@ -88,10 +94,12 @@ __all__ = [
     "fit_response_curve",
     "greedy_covering",
     "marketing_marginal",
+    "match_controls",
     "maximal_covering",
     "plan_events",
     "read_cost_table",
     "site_outlets",
+    "standardized_mean_differences",
 ]
 
 #: Where each public name lives.
@@ -117,6 +125,9 @@ _WHERE: dict[str, str] = {
     "event_attendance": "optimizer.events",
     "plan_events": "optimizer.events",
     "event_count_reason": "optimizer._event_counts",
+    "Matching": "optimizer.matching",
+    "match_controls": "optimizer.matching",
+    "standardized_mean_differences": "optimizer.matching",
     "ResponseCurve": "optimizer.response",
     "fit_response_curve": "optimizer.response",
     "SitingResult": "optimizer.siting",
