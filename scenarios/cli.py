@@ -3,7 +3,8 @@
 This module is the app: its root options, and its commands registered in the order
 ``--help`` lists them; the commands live in ``scenarios._cli_area`` (area),
 ``scenarios._cli_plan`` (score, site, allocate), ``scenarios._cli_runs`` (demo, run, batch,
-compare), ``scenarios._cli_calibrate`` (calibrate) and ``scenarios._cli_tools`` (validate, serve).
+compare), ``scenarios._cli_calibrate`` (calibrate), ``scenarios._cli_pilot`` (pilot design,
+readout) and ``scenarios._cli_tools`` (validate, serve).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import typer
 
 from scenarios._cli_area import area_check, area_import, area_synth
 from scenarios._cli_calibrate import calibrate
+from scenarios._cli_pilot import pilot_design, pilot_readout
 from scenarios._cli_plan import allocate, score, site
 from scenarios._cli_runs import batch, compare, demo, run
 from scenarios._cli_tools import report, serve, validate
@@ -35,6 +37,9 @@ app = typer.Typer(
 )
 area_app = typer.Typer(help="Study area packs: generate, check, import.", no_args_is_help=True)
 app.add_typer(area_app, name="area")
+pilot_app = typer.Typer(help="Pilot communities against matched controls: design, readout.",
+                        no_args_is_help=True)
+app.add_typer(pilot_app, name="pilot")
 
 
 @app.callback()
@@ -57,6 +62,8 @@ app.command()(run)
 app.command()(batch)
 app.command()(compare)
 app.command()(calibrate)
+pilot_app.command("design")(pilot_design)
+pilot_app.command("readout")(pilot_readout)
 app.command()(validate)
 app.command()(serve)
 app.command()(report)

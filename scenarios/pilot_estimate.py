@@ -1,0 +1,201 @@
+"""A pilot's uplift read from what was observed: difference in differences on community
+means (``sitesim pilot readout``; docs/calibration.md, "Pilots").
+
+Each community's weekly new customers per 1,000 adults are averaged over the weeks before
+the pilot and over the pilot's weeks; the uplift is the treated communities' mean change
+less the controls' mean change, and its interval a Welch t interval over communities.
+Collapsing each community's weeks into a before and an after mean is what Bertrand,
+Duflo and Mullainathan (2004, QJE 119:249) found keeps a difference-in-differences test
+at its size when weeks are correlated; Welch's interval allows the treated communities'
+changes to scatter more than the controls' (their uplift varies with the community). A
+synthetic control was not chosen: it needs a long pre-period and has no interval of its
+own on a handful of treated communities.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import tomli_w
+from scipy import stats
+
+from geo.errors import InputError, Problem
+from scenarios.bank_data import read_observed, read_table
+
+__all__ = ["ARMS", "Readout", "Uplift", "difference_in_differences", "read_assignment",
+           "read_design", "readout", "write_readout"]
+
+ARMS = ("treated", "control")
+#: Per how many adults the rates are given.
+PER_ADULTS = 1_000
+
+
+@dataclass(frozen=True)
+class Uplift:
+    """The treated communities' change less the controls', in new customers per 1,000
+    adults and week (per community and week where adults are unknown), with a 95% Welch
+    interval; ``relative``: as a share of the treated communities' rate without the
+    pilot (their rate less the uplift; its interval treats that rate as known)."""
+
+    estimate: float
+    se: float
+    dof: float
+    low: float
+    high: float
+    p_value: float
+    relative: float
+    relative_low: float
+    relative_high: float
+    treated: int
+    control: int
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value < 0.05
+
+
+def difference_in_differences(rates: pd.DataFrame, arm: pd.Series, start: int,
+                              end: int | None = None) -> Uplift:
+    """The uplift from weekly ``rates`` (rows: weeks; columns: communities) for the
+    communities of ``arm`` (community id -> treated / control); weeks before ``start``
+    are the pre-period, ``start`` to ``end`` (default: the last) the pilot's."""
+    end = int(rates.index.max()) if end is None else end
+    before = rates.loc[rates.index < start].mean()
+    after = rates.loc[(rates.index >= start) & (rates.index <= end)].mean()
+    change = after - before
+    treated = change[arm[arm == "treated"].index].to_numpy(float)
+    control = change[arm[arm == "control"].index].to_numpy(float)
+    n_t, n_c = treated.size, control.size
+    v_t, v_c = treated.var(ddof=1) / n_t, control.var(ddof=1) / n_c
+    se = float(np.sqrt(v_t + v_c))
+    dof = float((v_t + v_c) ** 2 / (v_t ** 2 / (n_t - 1) + v_c ** 2 / (n_c - 1))) if se else (
+        float(n_t + n_c - 2))
+    estimate = float(treated.mean() - control.mean())
+    half = float(stats.t.ppf(0.975, dof) * se)
+    p_value = float(2 * stats.t.sf(abs(estimate) / se, dof)) if se else float(estimate == 0)
+    without = float(after[arm[arm == "treated"].index].mean()) - estimate
+    scale = 1 / without if without > 0 else float("nan")
+    return Uplift(estimate, se, dof, estimate - half, estimate + half, p_value,
+                  estimate * scale, (estimate - half) * scale, (estimate + half) * scale,
+                  n_t, n_c)
+
+
+def read_assignment(path: str | Path) -> pd.DataFrame:
+    """A pilot's assignment (``community_id, arm`` and, where given, ``adults``), checked:
+    arms are treated or control, each community once, at least 2 of each."""
+    where = f"{path} (assignment)"
+    frame = read_table(path, where, ("community_id", "arm"), text=("community_id", "arm"))
+    problems = []
+    for i in np.flatnonzero(~frame["arm"].isin(ARMS).to_numpy()):
+        problems.append(Problem("error", f"{where}: row {i + 2}: arm",
+                                f"got {frame['arm'].iloc[i]!r}", "write treated or control"))
+    for i in np.flatnonzero(frame["community_id"].duplicated().to_numpy()):
+        problems.append(Problem("error", f"{where}: row {i + 2}: community_id",
+                                f"{frame['community_id'].iloc[i]!r} again",
+                                "give each community one arm"))
+    if "adults" in frame:
+        adults = pd.to_numeric(frame["adults"], errors="coerce")
+        for i in np.flatnonzero(~(adults > 0).to_numpy()):
+            problems.append(Problem("error", f"{where}: row {i + 2}: adults",
+                                    f"got {frame['adults'].iloc[i]!r}",
+                                    "give the community's adults, a number > 0"))
+        frame["adults"] = adults
+    for arm in ARMS:
+        if not problems and (frame["arm"] == arm).sum() < 2:
+            problems.append(Problem("error", f"{where}: arm",
+                                    f"{(frame['arm'] == arm).sum()} {arm} communities",
+                                    "a readout needs at least 2 treated and 2 control "
+                                    "communities"))
+    if problems:
+        raise InputError(f"{where}: {len(problems)} problem(s)", problems)
+    return frame.set_index("community_id")
+
+
+def read_design(assignment: str | Path) -> dict[str, Any] | None:
+    """The design written beside an assignment by ``sitesim pilot design`` (``X.toml``
+    beside ``X.csv``), or None."""
+    path = Path(assignment).with_suffix(".toml")
+    if not path.is_file():
+        return None
+    try:
+        body = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    return body if body.get("kind") == "sitesim pilot design" else None
+
+
+@dataclass(frozen=True)
+class Readout:
+    """A pilot read out: its weeks, the uplift, the extra new customers it implies in the
+    treated communities over the pilot's weeks, and what the design forecast."""
+
+    assignment: str
+    observed: str
+    pre_weeks: tuple[int, int]
+    pilot_weeks: tuple[int, int]
+    unit: str
+    uplift: Uplift
+    extra_customers: tuple[float, float, float]
+    forecast: dict[str, float] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": "sitesim pilot readout", "assignment": self.assignment,
+            "observed": self.observed, "pre_weeks": list(self.pre_weeks),
+            "pilot_weeks": list(self.pilot_weeks), "unit": self.unit,
+            "uplift": {k: v for k, v in asdict(self.uplift).items() if np.isfinite(v)},
+            "significant": self.uplift.significant,
+            "extra_customers": dict(zip(("estimate", "low", "high"), self.extra_customers,
+                                        strict=True))}
+        if self.forecast is not None:
+            out["forecast"] = self.forecast
+        return out
+
+
+def readout(assignment: str | Path, observed: str | Path, *, start: int | None = None,
+            end: int | None = None) -> Readout:
+    """Read a pilot out (see the module); ``start``: the pilot's first week (default:
+    the design's)."""
+    arms = read_assignment(assignment)
+    design = read_design(assignment)
+    where = f"{observed} (observed)"
+    if start is None:
+        if design is None:
+            raise InputError(f"{assignment}: no design beside it gives the pilot's first "
+                             "week; give --start W")
+        start = int(design["pilot_weeks"][0])
+    rows = read_observed(observed, arms.index, others="drop")
+    last = int(rows["week"].max()) if end is None else end
+    if not 2 <= start <= last:
+        raise InputError(f"{where}: the pilot starts in week {start}, but the observations "
+                         f"run from week 1 to {int(rows['week'].max())}; give --start "
+                         "between 2 and the last observed week")
+    counts = rows.pivot_table(index="week", columns="community_id",
+                              values="new_customers", aggfunc="sum").reindex(
+        index=range(1, last + 1), columns=arms.index, fill_value=0.0).fillna(0.0)
+    per_adults = "adults" in arms
+    rates = counts / arms["adults"] * PER_ADULTS if per_adults else counts
+    uplift = difference_in_differences(rates, arms["arm"], start, last)
+    weeks = last - start + 1
+    scale = (float(arms.loc[arms["arm"] == "treated", "adults"].sum()) / PER_ADULTS
+             if per_adults else float((arms["arm"] == "treated").sum())) * weeks
+    forecast = None
+    if design is not None and "forecast" in design and per_adults:  # the design's unit
+        forecast = {k: float(v) for k, v in design["forecast"].items()}
+    return Readout(str(assignment), str(observed), (1, start - 1), (start, last),
+                   f"new customers per {PER_ADULTS:,} adults and week" if per_adults
+                   else "new customers per community and week", uplift,
+                   (uplift.estimate * scale, uplift.low * scale, uplift.high * scale),
+                   forecast)
+
+
+def write_readout(result: Readout, out: str | Path) -> Path:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(tomli_w.dumps(result.to_dict()))
+    return out
