@@ -30,6 +30,7 @@ from scenarios.calibration_file import (
     CalibrationFile,
     HeldOut,
     parameter_draws,
+    with_community_effects,
     write_calibration,
 )
 from simulation import (
@@ -44,7 +45,8 @@ from simulation import (
     with_values,
 )
 
-__all__ = ["calibrate", "campaigns_from_history", "community_effects", "default_parameters"]
+__all__ = ["calibrate", "campaigns_from_history", "community_effects", "default_parameters",
+           "forecast_history"]
 
 #: The prior's spread on the log scale: a default may be off by a factor e (2.7) either
 #: way at one sd (an assumption: the defaults are literature ranges, docs/simulation.md).
@@ -91,13 +93,17 @@ def default_parameters(params: SimulationParams, channels: list[str],
     return out
 
 
-def community_effects(observed: pd.Series, runs: np.ndarray) -> pd.Series:
+def community_effects(observed: pd.Series, runs: np.ndarray, *,
+                      agent_scale: float = 1.0) -> pd.Series:
     """Each community's adoption relative to the model's (``runs``: the model's totals
     per community, one run per row), shrunk towards 1: u = 1 + B (y / mu - 1), with
-    B = tau^2 / (tau^2 + v / mu^2), v the model's own variance of the total and tau^2 the
-    variance between communities beyond it (moments; 0: no effects)."""
+    B = tau^2 / (tau^2 + v / mu^2), v the count's own variance and tau^2 the variance
+    between communities beyond it (moments; 0: no effects). v is the model's variance
+    of the total over ``agent_scale`` (the residents an agent stands for: an agent's
+    adoption moves the count by that many, so the model's variance exceeds a bank's by
+    that factor), and at least Poisson (mu)."""
     mu = np.maximum(runs.mean(axis=0), 1e-9)
-    own = np.maximum(runs.var(axis=0, ddof=1), mu)  # at least Poisson
+    own = np.maximum(runs.var(axis=0, ddof=1) / agent_scale, mu)
     y = observed.to_numpy(float)
     tau2 = max(float(((y - mu) ** 2 - own).sum() / (mu ** 2).sum()), 0.0)
     shrink = tau2 / (tau2 + own / mu ** 2)
@@ -164,11 +170,13 @@ def calibrate(sc: Scenario, history_path: str | Path, observed_path: str | Path,
                          venues=setup.venues, progress=progress)
     estimated = with_values(setup.params, fit.estimate)
     seeds = replication_seeds(sc.seed + 1, EFFECT_RUNS)
-    runs = np.array([_community_totals(setup, setup.inputs, estimated, s, fitted_weeks)
+    runs = np.array([_community_totals(setup.inputs, estimated, s, fitted_weeks, setup.venues)
                      for s in seeds])
     observed_totals = fit.observed["new_customers"].iloc[:len(setup.inputs)]
     observed_totals.index = setup.inputs.index
-    effects = community_effects(observed_totals, runs)
+    adults = float(setup.inputs[["pop_18_35", "pop_36_55", "pop_56_plus"]].to_numpy().sum())
+    effects = community_effects(observed_totals, runs,
+                                agent_scale=max(adults / setup.params.max_agents, 1.0))
     result = CalibrationFile.from_fit(fit, parameters, effects, None, scenario=sc.name,
                                       weeks=fitted_weeks,
                                       files={"history": str(history_path),
@@ -189,18 +197,48 @@ def _held_out(setup: _Setup, params: SimulationParams, effects: pd.Series,
     """The fitted model's forecast of the held-out weeks against what was observed: one
     run per parameter draw of ``params``, each with a seed of its own."""
     inputs = setup.inputs.assign(adoption_effect=effects)
-    runs = np.array([_community_totals(setup, inputs, replication_params(params, i), s, weeks)
-                     for i, s in enumerate(replication_seeds(seed + 2, len(params.draws)))])
     rows = setup.observed[(setup.observed["week"] >= weeks[0])
                           & (setup.observed["week"] <= weeks[1])]
     observed = rows.groupby("community_id")["new_customers"].sum().reindex(
         inputs.index, fill_value=0.0)
-    return HeldOut.from_runs(weeks, observed, runs)
+    return HeldOut.from_runs(weeks, observed, _forecast_runs(inputs, params, setup.venues,
+                                                             weeks, seed))
 
 
-def _community_totals(setup: _Setup, inputs: pd.DataFrame, params: SimulationParams,
-                      seed: int, weeks: tuple[int, int]) -> np.ndarray:
+def _forecast_runs(inputs: pd.DataFrame, params: SimulationParams, venues: Venues | None,
+                   weeks: tuple[int, int], seed: int) -> np.ndarray:
+    """New customers per community over ``weeks``, one run per parameter draw."""
+    seeds = replication_seeds(seed + 2, len(params.draws))
+    return np.array([_community_totals(inputs, replication_params(params, i), s, weeks, venues)
+                     for i, s in enumerate(seeds)])
+
+
+def forecast_history(sc: Scenario, calibration: CalibrationFile, history: pd.DataFrame,
+                     weeks: tuple[int, int], *, observed: pd.Series | None = None,
+                     runs: int = HOLDOUT_RUNS) -> HeldOut:
+    """What the calibrated model forecasts for ``weeks`` of a spend ``history`` (rows as
+    the history file's, from week 1: the weeks before ``weeks`` give the customers the
+    forecast starts from), one run per parameter draw of the calibration, against
+    ``observed`` (new customers per community; 0 where not given)."""
+    prep = plans.prepare(sc.model_copy(update={"calibration": Calibration()}))
+    inputs = with_community_effects(
+        plans.simulation_inputs(prep, plans.open_outlets(prep, None), calibrated=False),
+        calibration)
+    params = plans.simulation_params(
+        sc, calibrated=False, weeks=weeks[1],
+        campaigns=tuple(campaigns_from_history(history, weeks[1])))
+    params = dataclasses.replace(with_values(params, calibration.estimate),
+                                 draws=parameter_draws(calibration, runs, sc.seed))
+    seen = (pd.Series(0.0, index=inputs.index) if observed is None
+            else observed.reindex(inputs.index, fill_value=0.0))
+    return HeldOut.from_runs(weeks, seen, _forecast_runs(inputs, params,
+                                                         plans.event_venues(prep), weeks,
+                                                         sc.seed))
+
+
+def _community_totals(inputs: pd.DataFrame, params: SimulationParams, seed: int,
+                      weeks: tuple[int, int], venues: Venues | None) -> np.ndarray:
     """One run's new customers per community over ``weeks`` (the first rows of
     :func:`simulation.simulated_counts`)."""
-    counts = simulated_counts(inputs, params, [seed], weeks, ["new_customers"], setup.venues)
+    counts = simulated_counts(inputs, params, [seed], weeks, ["new_customers"], venues)
     return counts.to_numpy(float)[:len(inputs), 0]
