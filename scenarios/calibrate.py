@@ -27,6 +27,7 @@ from scenarios import plans
 from scenarios._models import Calibration, Scenario
 from scenarios.bank_data import read_history, read_observed
 from scenarios.calibration_file import (
+    PRIOR_SD,
     CalibrationFile,
     HeldOut,
     parameter_draws,
@@ -39,6 +40,7 @@ from simulation import (
     SimulationParams,
     Venues,
     fit_parameters,
+    full_scale,
     replication_params,
     replication_seeds,
     simulated_counts,
@@ -48,9 +50,6 @@ from simulation import (
 __all__ = ["calibrate", "campaigns_from_history", "community_effects", "default_parameters",
            "forecast_history"]
 
-#: The prior's spread on the log scale: a default may be off by a factor e (2.7) either
-#: way at one sd (an assumption: the defaults are literature ranges, docs/simulation.md).
-PRIOR_SD = 1.0
 #: Runs for the community effects (the model's own spread of each community's total).
 EFFECT_RUNS = 8
 #: Runs for the held-out weeks' forecast (one parameter draw and seed each).
@@ -174,9 +173,9 @@ def calibrate(sc: Scenario, history_path: str | Path, observed_path: str | Path,
                      for s in seeds])
     observed_totals = fit.observed["new_customers"].iloc[:len(setup.inputs)]
     observed_totals.index = setup.inputs.index
-    adults = float(setup.inputs[["pop_18_35", "pop_36_55", "pop_56_plus"]].to_numpy().sum())
-    effects = community_effects(observed_totals, runs,
-                                agent_scale=max(adults / setup.params.max_agents, 1.0))
+    effects = community_effects(
+        observed_totals, runs,
+        agent_scale=max(_adults(setup.inputs) / setup.params.max_agents, 1.0))
     result = CalibrationFile.from_fit(fit, parameters, effects, None, scenario=sc.name,
                                       weeks=fitted_weeks,
                                       files={"history": str(history_path),
@@ -205,10 +204,17 @@ def _held_out(setup: _Setup, params: SimulationParams, effects: pd.Series,
                                                              weeks, seed))
 
 
+def _adults(inputs: pd.DataFrame) -> float:
+    return float(inputs[["pop_18_35", "pop_36_55", "pop_56_plus"]].to_numpy().sum())
+
+
 def _forecast_runs(inputs: pd.DataFrame, params: SimulationParams, venues: Venues | None,
                    weeks: tuple[int, int], seed: int) -> np.ndarray:
-    """New customers per community over ``weeks``, one run per parameter draw."""
+    """New customers per community over ``weeks``, one run per parameter draw, one agent
+    per adult (:func:`simulation.full_scale`: the interval is then a bank's noise and
+    the parameters' uncertainty, not the agents' granularity)."""
     seeds = replication_seeds(seed + 2, len(params.draws))
+    params = full_scale(params, _adults(inputs))
     return np.array([_community_totals(inputs, replication_params(params, i), s, weeks, venues)
                      for i, s in enumerate(seeds)])
 

@@ -24,11 +24,14 @@ from geo.errors import InputError
 from scenarios._fingerprint import file_digest
 from simulation import Fit, Parameter, SimulationError, SimulationParams, with_values
 
-__all__ = ["CALIBRATION_FORMAT", "CalibrationFile", "HeldOut", "calibrated_params",
-           "parameter_draws", "read_calibration", "with_community_effects",
-           "write_calibration"]
+__all__ = ["CALIBRATION_FORMAT", "PRIOR_SD", "CalibrationFile", "HeldOut",
+           "calibrated_params", "parameter_draws", "prior_draws", "read_calibration",
+           "with_community_effects", "write_calibration"]
 
 CALIBRATION_FORMAT = 1
+#: The prior's spread on the log scale: a default may be off by a factor e (2.7) either
+#: way at one sd (an assumption: the defaults are literature ranges, docs/simulation.md).
+PRIOR_SD = 1.0
 #: Parameter draws a calibrated scenario carries at least.
 MIN_DRAWS = 64
 #: The z of a two-sided 95% interval.
@@ -227,8 +230,38 @@ def calibrated_params(params: SimulationParams, calibration: CalibrationFile, *,
         return out
     # more draws than replications: a stage with more replications (the outlet options'
     # measurements) gets draws of its own before they repeat; the first are the same
-    return dataclasses.replace(out, draws=parameter_draws(
-        calibration, max(replications, MIN_DRAWS), seed))
+    count = max(replications, MIN_DRAWS)
+    fitted = parameter_draws(calibration, count, seed)
+    unfitted = prior_draws(out, set(calibration.names), count, seed)
+    return dataclasses.replace(out, draws=tuple(
+        a + b for a, b in zip(fitted, unfitted, strict=True)))
+
+
+def prior_draws(params: SimulationParams, fitted: set[str], count: int, seed: int
+                ) -> tuple[tuple[tuple[str, float], ...], ...]:
+    """``count`` draws of each channel's adoption effect and spend for 63% reach that
+    the calibration did not fit (the history never spent on the channel), from their
+    prior's width: log-normal with sd ``PRIOR_SD`` on the log scale and the default as
+    its mean (its median 0.61 x the default; the adoption effect held below 1), so the
+    channel's expected response stays the default's and only its spread widens (a
+    log-normal with the default as its median would lift the expected response of every
+    channel the bank never tried by 65%, and an optimizer would favour them for being
+    unknown). What the bank's data say nothing of keeps its width in every run, rather
+    than sitting at its default as if known."""
+    names = [f"channels.{channel}.{field}" for channel in params.channels
+             for field in ("awareness_gain", "spend_per_resident")]
+    names = [n for n in names if n not in fitted]
+    if not names:
+        return tuple(() for _ in range(count))
+    rng = np.random.default_rng([seed, 19])
+    centre = np.log([getattr(params.channels[n.split(".")[1]], n.split(".")[2])
+                     for n in names])
+    upper = np.array([0.0 if n.endswith("awareness_gain") else np.inf for n in names])
+    centre = centre - PRIOR_SD ** 2 / 2  # the default as the mean
+    rows = np.exp(np.minimum(centre + PRIOR_SD * rng.standard_normal((count, len(names))),
+                             upper))
+    return tuple(tuple((n, float(v)) for n, v in zip(names, row, strict=True))
+                 for row in rows)
 
 
 def with_community_effects(inputs: pd.DataFrame, calibration: CalibrationFile

@@ -40,7 +40,13 @@ from scenarios import plans
 from scenarios._models import Scenario
 from scenarios.bank_data import read_observed
 from scenarios.pilot_estimate import PER_ADULTS, difference_in_differences
-from simulation import Campaign, CommunityMarketModel, replication_params, replication_seeds
+from simulation import (
+    Campaign,
+    CommunityMarketModel,
+    full_scale,
+    replication_params,
+    replication_seeds,
+)
 
 __all__ = ["SMD_LIMIT", "PilotDesign", "design_pilot", "write_design"]
 
@@ -48,9 +54,6 @@ __all__ = ["SMD_LIMIT", "PilotDesign", "design_pilot", "write_design"]
 SMD_LIMIT = 0.1
 #: Matching variables from the scores: size, age, income, access, competitors, customers.
 MATCH_ON = ("adults", "youth_share", "income", "access_gap", "competition", "own_share")
-#: The design's runs use one agent per adult up to this many adults (more: the model's
-#: variance is divided by the residents an agent stands for, its Poisson part).
-FULL_SCALE_ADULTS = 500_000
 ALPHA, POWER = 0.05, 0.80
 #: Given a number N, the treated are the N of the TREATED_POOL x N best-scored that the
 #: matching balances best (the very best-scored are the area's extremes, which no set of
@@ -182,9 +185,10 @@ def _arm_rates(prep: plans.Prepared, sc: Scenario, campaigns: tuple[Campaign, ..
                ) -> tuple[list[pd.DataFrame], float]:
     """Each replication's weekly rates (per 1,000 adults) with ``campaigns``, and the
     residents an agent stands for."""
-    agents = int(min(max(sc.simulation.max_agents, adults.sum()), FULL_SCALE_ADULTS))
-    params = plans.simulation_params(sc, weeks=weeks, max_agents=agents,
-                                     campaigns=campaigns, events=())
+    # one agent per adult up to FULL_SCALE_AGENTS; beyond, the model's variance is divided
+    # by the residents an agent stands for (its Poisson part)
+    params = full_scale(plans.simulation_params(sc, weeks=weeks, campaigns=campaigns,
+                                                events=()), float(adults.sum()))
     inputs = plans.simulation_inputs(prep, plans.open_outlets(prep, None))
     venues = plans.event_venues(prep)
     out, scale = [], 1.0

@@ -93,13 +93,35 @@ def test_calibration_applied_fixed_or_drawn() -> None:
     values = {replication_params(drawn, i).base_adoption for i in range(4)}
     assert len(values) == 4  # one draw per replication
     # more draws than replications, the first the same whatever the number
-    assert len(drawn.draws) >= 64 and drawn.draws[:4] == parameter_draws(
-        calibration, 4, seed=1)
+    assert len(drawn.draws) >= 64 and tuple(d[:2] for d in drawn.draws[:4]) == (
+        parameter_draws(calibration, 4, seed=1))
     # a calibration without uncertainty draws its estimates
     exact = calibrated_params(SimulationParams(), _calibration(np.zeros((2, 2))),
                               fixed=False, replications=3, seed=1)
     assert [replication_params(exact, i).base_adoption for i in range(3)] == pytest.approx(
         [2e-4] * 3)
+
+
+def test_channels_the_history_never_spent_on_are_drawn_from_their_prior() -> None:
+    """The calibration fitted sms's adoption effect only: every other channel parameter
+    is drawn log-normal with sd 1 on the log scale and the default as its mean (the
+    closed form: median = default x exp(-1/2)); sms's fitted one is not redrawn."""
+    defaults = SimulationParams()
+    drawn = calibrated_params(defaults, _calibration(np.diag([0.04, 0.09])), fixed=False,
+                              replications=20_000, seed=2)
+    names = {n for n, _ in drawn.draws[0]}
+    assert "channels.sms.spend_per_resident" in names
+    assert "channels.kol_live.awareness_gain" in names
+    assert sum(n == "channels.sms.awareness_gain" for n, _ in drawn.draws[0]) == 1
+    spend = np.array([replication_params(drawn, i).channels["social_media"].spend_per_resident
+                      for i in range(20_000)])
+    default = defaults.channels["social_media"].spend_per_resident
+    assert spend.mean() == pytest.approx(default, rel=0.03)
+    assert np.median(spend) == pytest.approx(default * np.exp(-0.5), rel=0.03)
+    assert np.log(spend).std() == pytest.approx(1.0, rel=0.03)
+    gains = [replication_params(drawn, i).channels["kol_live"].awareness_gain
+             for i in range(2_000)]
+    assert max(gains) <= 1.0 and len(set(gains)) > 1000
 
 
 def test_calibration_file_round_trip_and_bad_files(tmp_path: Path) -> None:
