@@ -110,3 +110,29 @@ def test_nothing_observed_is_refused() -> None:
     with pytest.raises(SimulationError, match="nothing to fit"):
         fit_parameters(inputs, SimulationParams(weeks=4), observed,
                        [Parameter("base_adoption", 1e-4)], weeks=(1, 4))
+
+
+@pytest.mark.slow
+def test_churn_intervals_cover_the_truth_over_seeds() -> None:
+    """Churn observed too: over 10 data sets of the model's own, organic adoption and the
+    base churn are fitted together, and each one's 95% interval covers its truth in at
+    least 8 (measured: see docs/calibration.md)."""
+    truth = {"base_adoption": 4e-4, "churn_base": 1.2e-3}
+    priors = [Parameter("base_adoption", 1e-4, upper=1.0),
+              Parameter("churn_base", 6e-4, upper=1.0)]
+    inputs = city(24, 1500)
+    params = SimulationParams(weeks=20)
+    z: dict[str, list[float]] = {name: [] for name in truth}
+    for k in range(10):
+        ts = CommunityMarketModel(inputs, with_values(params, truth), seed=3000 + k).run(
+            ).timeseries()
+        observed = ts.groupby(["week", "community_id"])[["new_customers", "churned"]].sum(
+            ).reset_index()
+        fit = fit_parameters(inputs, params, observed, priors, weeks=(1, 20),
+                             columns=["new_customers", "churned"], seed=k)
+        for name in truth:
+            assert fit.identified[name], (name, fit.sd_log)
+            z[name].append(float(np.log(fit.estimate[name] / truth[name]) / fit.sd_log[name]))
+    print(z)
+    for name, scores in z.items():
+        assert (np.abs(scores) < 1.96).sum() >= 8, (name, scores)
