@@ -110,12 +110,16 @@ def standardized_mean_differences(features: pd.DataFrame, treated: list[str],
     """Each variable's treated and control means and their standardized mean difference
     (the difference over the pooled sd of the two groups, sqrt((s_t^2 + s_c^2) / 2), as
     in Austin 2009, Stat Med 28:3083; a group of one has no sd, and all communities' sd
-    stands in)."""
+    stands in, as it does where both groups are constant)."""
     t, c = features.loc[treated], features.loc[controls]
+    everyone = features.std(ddof=1)
     if len(treated) > 1 and len(controls) > 1:
         sd = np.sqrt((t.var(ddof=1) + c.var(ddof=1)) / 2)
+        sd = sd.where(sd > 0, everyone)  # two constant groups: all communities' sd
     else:
-        sd = features.std(ddof=1)
+        sd = everyone
     diff = t.mean() - c.mean()
-    smd = (diff / sd.where(sd > 0)).fillna(0.0)
+    smd = diff / sd.where(sd > 0)
+    # no sd anywhere: equal means are balanced, different ones are not
+    smd = smd.where(sd > 0, np.where(diff.abs() > 0, np.inf, 0.0))
     return pd.DataFrame({"treated_mean": t.mean(), "control_mean": c.mean(), "smd": smd})

@@ -15,17 +15,6 @@ from scenarios._console import console, guarded
 __all__ = ["pilot_design", "pilot_readout"]
 
 
-def _treated(value: str) -> int | list[str]:
-    text = value.strip()
-    if text.isdigit():
-        return int(text)
-    ids = [part.strip() for part in text.split(",") if part.strip()]
-    if not ids:
-        raise InputError(f"--treated {value!r}: give a number of communities or their ids, "
-                         "comma-separated")
-    return ids
-
-
 @guarded
 def pilot_design(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file (its area, scoring "
@@ -66,7 +55,7 @@ def pilot_design(
 
     if channel not in CHANNELS:
         raise InputError(f"--channel {channel!r}: expected one of {', '.join(CHANNELS)}")
-    design = design_pilot(load_scenario(scenario), treated=_treated(treated), weeks=weeks,
+    design = design_pilot(load_scenario(scenario), treated=treated, weeks=weeks,
                           pre_weeks=pre_weeks, controls_per=controls_per, channel=channel,
                           spend=spend, effect=effect, observed=observed, pool=pool,
                           progress=_progress)
@@ -91,8 +80,12 @@ def pilot_design(
     if "treated_communities" in n:
         weeks_said = (f"or {n['pilot_weeks']} pilot weeks" if n.get("pilot_weeks")
                       else "(more weeks alone do not reach it)")
+        more = n["treated_communities"] + n["control_communities"]
+        beyond = (f" (more than the area's {n['communities_available']} communities that "
+                  "can take part)" if more > n["communities_available"] else "")
         lines.append(f"to detect {n['effect_relative']:+.1%}: {n['treated_communities']} "
-                     f"treated and {n['control_communities']} controls {weeks_said}")
+                     f"treated and {n['control_communities']} controls{beyond} "
+                     f"{weeks_said}")
     lines += [f"note: {note}" for note in design.notes + ([n["note"]] if "note" in n else [])]
     lines.append("wrote " + ", ".join(str(path) for path in paths.values()))
     for line in lines:
@@ -132,7 +125,7 @@ def pilot_readout(
         f"  extra new customers in the treated communities: {result.extra_customers[0]:,.0f}"
         f" ({result.extra_customers[1]:,.0f} to {result.extra_customers[2]:,.0f})",
     ]
-    if result.forecast is not None:
+    if result.forecast is not None and "did" in result.forecast:
         f = result.forecast
         inside = u.low <= f["did"] <= u.high
         lines.append(f"  the design forecast {f['did']:+.3f}: "

@@ -61,7 +61,7 @@ def read_table(path: str | Path, where: str, columns: Sequence[str],
     for column in text:
         if column in frame:
             frame[column] = frame[column].astype(str)
-    return frame
+    return frame.reset_index(drop=True)  # rows numbered as in the file (a Parquet index too)
 
 
 def _first_row(path: str | Path) -> int:
@@ -157,7 +157,14 @@ def read_observed(path: str | Path, communities: pd.Index, *,
     where = f"{path} (observed)"
     raw = read_table(path, where, OBSERVED_COLUMNS, text=("community_id",))
     if others == "drop":
-        raw = raw[raw["community_id"].isin(set(map(str, communities)))]
+        kept = raw["community_id"].isin(set(map(str, communities)))
+        if len(raw) and not kept.any():
+            theirs = ", ".join(raw["community_id"].drop_duplicates().head(3))
+            ours = ", ".join(map(str, communities[:3]))
+            raise InputError(f"{where}: none of its community ids ({theirs}, ...) is one "
+                             f"of the {len(communities)} asked for ({ours}, ...); give the "
+                             "observations of the same area, with the same ids")
+        raw = raw[kept]
     columns = [*OBSERVED_COLUMNS, *(c for c in OBSERVED_OPTIONAL if c in raw.columns)]
     first = _first_row(path)
     frame, problems = _check_numbers(raw[columns], [c for c in columns if c != "community_id"],

@@ -30,7 +30,7 @@ from scenarios.calibration_file import (
     PRIOR_SD,
     CalibrationFile,
     HeldOut,
-    parameter_draws,
+    calibrated_params,
     with_community_effects,
     write_calibration,
 )
@@ -182,8 +182,7 @@ def calibrate(sc: Scenario, history_path: str | Path, observed_path: str | Path,
                                              "observed": str(observed_path)})
     if held:
         progress(f"calibration: forecasting the {held} held-out weeks")
-        drawn = dataclasses.replace(estimated, draws=parameter_draws(result, HOLDOUT_RUNS,
-                                                                     sc.seed))
+        drawn = _drawn(setup.params, result, HOLDOUT_RUNS, sc.seed)
         result = dataclasses.replace(result, held_out=_held_out(
             setup, drawn, effects, (weeks - held + 1, weeks), sc.seed))
     if out is not None:
@@ -206,6 +205,15 @@ def _held_out(setup: _Setup, params: SimulationParams, effects: pd.Series,
 
 def _adults(inputs: pd.DataFrame) -> float:
     return float(inputs[["pop_18_35", "pop_36_55", "pop_56_plus"]].to_numpy().sum())
+
+
+def _drawn(params: SimulationParams, calibration: CalibrationFile, runs: int,
+           seed: int) -> SimulationParams:
+    """``params`` at the calibration with ``runs`` draws: the fitted parameters' and, for
+    channels it did not fit, their prior's (as a calibrated scenario's runs draw)."""
+    drawn = calibrated_params(params, calibration, fixed=False, replications=runs,
+                              seed=seed)
+    return dataclasses.replace(drawn, draws=drawn.draws[:runs])
 
 
 def _forecast_runs(inputs: pd.DataFrame, params: SimulationParams, venues: Venues | None,
@@ -233,8 +241,7 @@ def forecast_history(sc: Scenario, calibration: CalibrationFile, history: pd.Dat
     params = plans.simulation_params(
         sc, calibrated=False, weeks=weeks[1],
         campaigns=tuple(campaigns_from_history(history, weeks[1])))
-    params = dataclasses.replace(with_values(params, calibration.estimate),
-                                 draws=parameter_draws(calibration, runs, sc.seed))
+    params = _drawn(params, calibration, runs, sc.seed)
     seen = (pd.Series(0.0, index=inputs.index) if observed is None
             else observed.reindex(inputs.index, fill_value=0.0))
     return HeldOut.from_runs(weeks, seen, _forecast_runs(inputs, params,

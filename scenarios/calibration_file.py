@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import tomli_w
+from scipy import optimize, special
 
 from geo.errors import InputError
 from scenarios._fingerprint import file_digest
@@ -237,16 +238,35 @@ def calibrated_params(params: SimulationParams, calibration: CalibrationFile, *,
         a + b for a, b in zip(fitted, unfitted, strict=True)))
 
 
+def _centre(mean: float, upper: float | None) -> float:
+    """The log-scale centre c of a log-normal X (sd ``PRIOR_SD``) whose mean, held at
+    ``upper`` (min(X, upper)), is ``mean``: E[min(X, u)] = e^(c + s^2/2) Phi((ln u - c -
+    s^2) / s) + u (1 - Phi((ln u - c) / s)), solved for c."""
+    s = PRIOR_SD
+    if upper is None:
+        return float(np.log(mean) - s ** 2 / 2)
+    if mean >= upper:
+        raise SimulationError(f"a default of {mean} at its upper bound {upper} has no "
+                              "spread below it")
+    log_u = np.log(upper)
+
+    def gap(c: float) -> float:
+        return float(np.exp(c + s ** 2 / 2) * special.ndtr((log_u - c - s ** 2) / s)
+                     + upper * (1 - special.ndtr((log_u - c) / s)) - mean)
+
+    return float(optimize.brentq(gap, np.log(mean) - 10, log_u + 10 * s))
+
+
 def prior_draws(params: SimulationParams, fitted: set[str], count: int, seed: int
                 ) -> tuple[tuple[tuple[str, float], ...], ...]:
     """``count`` draws of each channel's adoption effect and spend for 63% reach that
     the calibration did not fit (the history never spent on the channel), from their
     prior's width: log-normal with sd ``PRIOR_SD`` on the log scale and the default as
-    its mean (its median 0.61 x the default; the adoption effect held below 1), so the
-    channel's expected response stays the default's and only its spread widens (a
-    log-normal with the default as its median would lift the expected response of every
-    channel the bank never tried by 65%, and an optimizer would favour them for being
-    unknown). What the bank's data say nothing of keeps its width in every run, rather
+    its mean (the adoption effect held at 1, its mean with the hold the default), so the
+    parameter's expected value stays the default's and only its spread widens (a
+    log-normal with the default as its median would lift the mean of every channel
+    parameter the bank never tried by 65%, and an optimizer would favour those channels
+    for being unknown). What the bank's data say nothing of keeps its width in every run, rather
     than sitting at its default as if known."""
     names = [f"channels.{channel}.{field}" for channel in params.channels
              for field in ("awareness_gain", "spend_per_resident")]
@@ -254,10 +274,11 @@ def prior_draws(params: SimulationParams, fitted: set[str], count: int, seed: in
     if not names:
         return tuple(() for _ in range(count))
     rng = np.random.default_rng([seed, 19])
-    centre = np.log([getattr(params.channels[n.split(".")[1]], n.split(".")[2])
-                     for n in names])
-    upper = np.array([0.0 if n.endswith("awareness_gain") else np.inf for n in names])
-    centre = centre - PRIOR_SD ** 2 / 2  # the default as the mean
+    defaults = [getattr(params.channels[n.split(".")[1]], n.split(".")[2]) for n in names]
+    bounded = [n.endswith("awareness_gain") for n in names]
+    centre = np.array([_centre(d, 1.0 if b else None) for d, b in zip(defaults, bounded,
+                                                                     strict=True)])
+    upper = np.where(bounded, 0.0, np.inf)
     rows = np.exp(np.minimum(centre + PRIOR_SD * rng.standard_normal((count, len(names))),
                              upper))
     return tuple(tuple((n, float(v)) for n, v in zip(names, row, strict=True))

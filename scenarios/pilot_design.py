@@ -93,13 +93,19 @@ class PilotDesign:
 
 
 def _features(prep: plans.Prepared, observed: pd.DataFrame | None,
-              pre_weeks: int) -> pd.DataFrame:
+              pre_weeks: tuple[int, int]) -> pd.DataFrame:
+    """The matching variables of the communities that can take part (adults > 0 and not
+    too few to score); a variable without a value anywhere, or the same everywhere, is
+    left out (nothing to balance)."""
     scores = prep.scores
+    scores = scores[(scores["adults"] > 0) & ~scores["too_few_adults"].astype(bool)]
     out = pd.DataFrame({c: scores[c].astype(float) for c in MATCH_ON}, index=scores.index)
-    out["access_gap"] = out["access_gap"].replace(np.inf, np.nan)
+    out.index = out.index.map(str)
+    out = out.replace([np.inf, -np.inf], np.nan)
+    out = out.loc[:, out.notna().any() & (out.nunique() > 1) | (out.columns == "adults")]
     out = out.fillna(out.max())
     if observed is not None:
-        rates = _rates(observed, out["adults"], (1, pre_weeks))
+        rates = _rates(observed, out["adults"], pre_weeks)
         weeks = rates.index.to_numpy(float)
         out["pre_rate"] = rates.mean()
         centred = weeks - weeks.mean()
@@ -127,28 +133,35 @@ def _neighbours(prep: plans.Prepared, communities: list[str]) -> dict[str, set[s
     return out
 
 
-def _candidates(prep: plans.Prepared, treated: int | Sequence[str], pool: int | None
-                ) -> tuple[list[str], int]:
+def _candidates(prep: plans.Prepared, treated: int | Sequence[str], pool: int | None,
+                eligible: pd.Index) -> tuple[list[str], int]:
     """The communities the treated are chosen among, and how many to choose: the
     ``pool`` (default ``TREATED_POOL`` x N) best-scored for a number N, or the ones
     given."""
-    ids = list(map(str, prep.scores.index))
+    ids = list(eligible)
     if isinstance(treated, int):
-        if not 1 <= treated <= len(ids) // 3:
-            raise InputError(f"--treated {treated}: expected 1 to {len(ids) // 3} (a third "
+        if not 2 <= treated <= len(ids) // 3:
+            raise InputError(f"--treated {treated}: expected 2 to {len(ids) // 3} (at least 2 "
+                             "for a readout's interval; at most a third "
                              f"of the area's {len(ids)} communities, so that controls "
                              "remain that are not their neighbours)")
         size = min(TREATED_POOL * treated if pool is None else pool, len(ids))
         if size < treated:
             raise InputError(f"--pool {pool}: fewer than the {treated} treated; give at "
                              f"least {treated}")
-        ranked = prep.scores.sort_values("rank").index.map(str)
-        return list(ranked[:size]), treated
+        ranked = [c for c in prep.scores.sort_values("rank").index.map(str) if c in eligible]
+        return ranked[:size], treated
     unknown = sorted(set(treated) - set(ids))
     if unknown:
-        raise InputError(f"--treated: {', '.join(unknown)} not a community of the area; "
-                         "give ids of its communities layer, comma-separated")
+        raise InputError(f"--treated: {', '.join(unknown)} not a community of the area "
+                         "that can take part (with adults); give ids of its communities "
+                         "layer, comma-separated")
     given = list(dict.fromkeys(treated))
+    if len(given) < 2:
+        raise InputError(f"--treated {given[0]}: one community; a readout needs at least 2 "
+                         "treated communities for its interval")
+    if pool is not None:
+        raise InputError("--pool: the treated are given; leave --pool out")
     return given, len(given)
 
 
@@ -201,7 +214,7 @@ def _arm_rates(prep: plans.Prepared, sc: Scenario, campaigns: tuple[Campaign, ..
     return out, scale
 
 
-def design_pilot(sc: Scenario, *, treated: int | Sequence[str], weeks: int,
+def design_pilot(sc: Scenario, *, treated: int | str | Sequence[str], weeks: int,
                  pre_weeks: int | None = None, controls_per: int = 2,
                  channel: str = "social_media", spend: float | None = None,
                  effect: float | None = None, observed: str | Path | None = None,
@@ -217,17 +230,22 @@ def design_pilot(sc: Scenario, *, treated: int | Sequence[str], weeks: int,
     if weeks < 1 or pre < 2:
         raise InputError(f"--weeks {weeks}, --pre-weeks {pre}: the pilot needs at least 1 "
                          "week and 2 weeks before it")
+    if controls_per < 1:
+        raise InputError(f"--controls-per {controls_per}: expected at least 1")
     prep = plans.prepare(sc, progress=progress)
-    rows = None
+    rows, offset = None, 0
     if observed is not None:
         rows = read_observed(observed, prep.scores.index)
-        if rows["week"].max() < pre:
-            raise InputError(f"{observed} (observed): weeks 1 to {rows['week'].max()}, "
-                             f"fewer than the pre-period's {pre}; give --pre-weeks "
-                             f"{int(rows['week'].max())} or more observed weeks")
-    features = _features(prep, rows, pre)
+        last = int(rows["week"].max())
+        if last < pre:
+            raise InputError(f"{observed} (observed): weeks 1 to {last}, fewer than the "
+                             f"pre-period's {pre}; give --pre-weeks {max(last, 2)} or more "
+                             "observed weeks")
+        offset = last - pre  # the pre-period: the last observed weeks; the pilot: next
+    features = _features(prep, rows, (offset + 1, offset + pre))
     adults = features["adults"]
-    candidates, n_treated = _candidates(prep, treated, pool)
+    parsed = _parse_treated(treated, features.index)
+    candidates, n_treated = _candidates(prep, parsed, pool, features.index)
     neighbours = _neighbours(prep, candidates)
     notes = []
     progress(f"pilot: choosing {n_treated} treated among {len(candidates)} and "
@@ -243,10 +261,12 @@ def design_pilot(sc: Scenario, *, treated: int | Sequence[str], weeks: int,
         notes.append("not balanced: " + ", ".join(balance.index[~balance["balanced"]])
                      + (" (the treated are the best-scored, the area's extremes: a wider "
                         "--pool of candidates lets the matching balance them)"
-                        if isinstance(treated, int) else ""))
+                        if pool is None and isinstance(parsed, int) else ""))
     if rows is None:
         notes.append("the pre-period's level and trend are not matched on: give "
-                     "--observed with the weeks before the pilot to match on them")
+                     "--observed with the weeks before the pilot to match on them (the "
+                     "difference in differences assumes the groups' rates would have "
+                     "moved alike)")
     treated_adults = float(adults[chosen].sum())
     if spend is None:
         if not sc.budget.enabled or sc.budget.total <= 0:
@@ -268,8 +288,26 @@ def design_pilot(sc: Scenario, *, treated: int | Sequence[str], weeks: int,
     forecast = _forecast(with_pilot, without, assignment["arm"], pre + 1)
     power, needs = _power(without, assignment["arm"], pre, weeks, scale, forecast, effect,
                           controls_per)
-    return PilotDesign(sc.name, assignment, balance, (1, pre), (pre + 1, pre + weeks),
-                       channel, float(spend), forecast, power, needs, excluded, notes)
+    needs["communities_available"] = len(features)
+    notes.append("the forecast and the power are against no other marketing: the pilot's "
+                 "campaign alone on the organic background")
+    return PilotDesign(sc.name, assignment, balance, (offset + 1, offset + pre),
+                       (offset + pre + 1, offset + pre + weeks), channel, float(spend),
+                       forecast, power, needs, excluded, notes)
+
+
+def _parse_treated(treated: int | str | Sequence[str], ids: pd.Index) -> int | list[str]:
+    """A number of communities or their ids ("12" is an id where the area has one)."""
+    if isinstance(treated, int):
+        return treated
+    parts = ([p.strip() for p in treated.split(",") if p.strip()]
+             if isinstance(treated, str) else [str(p) for p in treated])
+    if not parts:
+        raise InputError(f"--treated {treated!r}: give a number of communities or their "
+                         "ids, comma-separated")
+    if len(parts) == 1 and parts[0].isdigit() and parts[0] not in set(ids):
+        return int(parts[0])
+    return parts
 
 
 def _forecast(with_pilot: list[pd.DataFrame], without: list[pd.DataFrame], arm: pd.Series,
@@ -297,56 +335,72 @@ def _power(without: list[pd.DataFrame], arm: pd.Series, pre: int, weeks: int, sc
            ) -> tuple[dict[str, float], dict[str, Any]]:
     """The smallest detectable uplift, the power for the forecast, and the communities
     or weeks a wanted effect needs (see the module)."""
-    start = pre + 1
-    change = pd.DataFrame([r.loc[r.index >= start].mean() - r.loc[r.index < start].mean()
-                           for r in without])
-    var = change.var(ddof=1) / scale  # each community's own variance of its change
-    treated, control = arm.index[arm == "treated"], arm.index[arm == "control"]
-    n_t, n_c = len(treated), len(control)
-    se = float(np.sqrt(var[treated].sum() / n_t ** 2 + var[control].sum() / n_c ** 2))
-    dof = n_t + n_c - 2
-    multiplier = float(stats.t.ppf(1 - ALPHA / 2, dof) + stats.t.ppf(POWER, dof))
-    mde = multiplier * se
+    placebo = [difference_in_differences(r[arm.index], arm, pre + 1) for r in without]
+    se = float(np.sqrt(np.mean([u.se ** 2 for u in placebo]) / scale))
+    dof = float(np.mean([u.dof for u in placebo]))
+    n_t = int((arm == "treated").sum())
+    power = minimum_detectable(se, dof, forecast["did"])
     base = forecast["without"]
-    crit = stats.t.ppf(1 - ALPHA / 2, dof)
-    power_of_forecast = float(stats.t.sf(crit - abs(forecast["did"]) / se, dof)) if se else 1.0
-    power = {"se": se, "mde": mde, "mde_relative": mde / base if base > 0 else float("nan"),
-             "power_of_forecast": power_of_forecast, "alpha": ALPHA, "power": POWER}
+    power["mde_relative"] = power["mde"] / base if base > 0 else float("nan")
     wanted = effect if effect is not None else forecast["did"] / base if base > 0 else 0.0
     needs: dict[str, Any] = {"effect_relative": wanted}
     target = wanted * base
-    if target <= 0:
-        needs["note"] = "no positive effect to size the pilot for"
+    if target <= 0 or se <= 0:
+        needs["note"] = ("no positive effect to size the pilot for" if target <= 0 else
+                         "the model shows no noise in the readout: any uplift is seen")
         return power, needs
-    # each community's change: weekly noise v over the pre-period and the pilot's weeks
-    per_week = var / (1 / pre + 1 / weeks)
-    a = (per_week[treated].mean() / n_t + per_week[control].mean() / n_c)
-    shrink = float((multiplier * se / target) ** 2)
-    needs["treated_communities"] = int(np.ceil(n_t * shrink))
-    needs["control_communities"] = int(np.ceil(n_t * shrink)) * per
-    room = target ** 2 / (multiplier ** 2 * a) - 1 / pre
-    needs["pilot_weeks"] = int(np.ceil(1 / room)) if room > 0 else None
-    if room <= 0:
+    # se falls as 1 / sqrt(communities) at a fixed ratio of controls to treated, and each
+    # community's before/after change has weekly noise v (1 / pre + 1 / weeks) (weeks
+    # taken as independent)
+    ratio = (power["mde"] / target) ** 2
+    needs["treated_communities"] = max(int(np.ceil(n_t * ratio)), 2)
+    needs["control_communities"] = needs["treated_communities"] * per
+    per_week = se ** 2 / (1 / pre + 1 / weeks)
+    room = target ** 2 / (power["multiplier"] ** 2 * per_week) - 1 / pre
+    if room > 0:
+        needs["pilot_weeks"] = max(int(np.ceil(1 / room)), 1)
+    else:
         needs["note"] = (f"more weeks alone cannot detect it with {pre} weeks before the "
                          "pilot: it needs more communities or a longer pre-period")
     return power, needs
 
 
+def minimum_detectable(se: float, dof: float, effect: float) -> dict[str, float]:
+    """The smallest uplift a two-sided test at ``ALPHA`` detects with ``POWER``,
+    (t_(1 - alpha/2) + t_power) x se on ``dof`` degrees of freedom, and the power for
+    ``effect`` (the far tail left out)."""
+    critical = float(stats.t.ppf(1 - ALPHA / 2, dof))
+    multiplier = critical + float(stats.t.ppf(POWER, dof))
+    power_of = float(stats.t.sf(critical - abs(effect) / se, dof)) if se > 0 else 1.0
+    return {"se": se, "dof": dof, "multiplier": multiplier, "mde": multiplier * se,
+            "power_of_forecast": power_of, "alpha": ALPHA, "power": POWER}
+
+
 def write_design(design: PilotDesign, out: str | Path) -> dict[str, Path]:
     """The assignment (``out``, CSV: community_id, arm, matched_to, adults, score), its
     balance table (``<out>-balance.csv``) and the design (``<out>.toml``, read by the
-    readout), written together or not at all."""
+    readout), each under a temporary name until all three are written."""
     out = Path(out)
+    if out.suffix.lower() != ".csv" or out.is_dir():
+        raise InputError(f"--out {out}: expected a .csv file (the design and the balance "
+                         "are written beside it, as .toml and -balance.csv)")
     paths = {"assignment": out, "balance": out.with_name(f"{out.stem}-balance.csv"),
              "design": out.with_suffix(".toml")}
-    out.parent.mkdir(parents=True, exist_ok=True)
     texts = {"assignment": design.assignment.to_csv(),
              "balance": design.balance.rename_axis("variable").round(4).to_csv(),
              "design": tomli_w.dumps(_finite(design.to_dict()))}
-    for key, path in paths.items():
-        path.with_name(path.name + ".tmp").write_text(texts[key])
-    for path in paths.values():
-        path.with_name(path.name + ".tmp").replace(path)
+    parts = {key: path.with_name(path.name + ".tmp") for key, path in paths.items()}
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        for key, part in parts.items():
+            part.write_text(texts[key])
+        for key, part in parts.items():
+            part.replace(paths[key])
+    except OSError as exc:
+        for part in parts.values():
+            part.unlink(missing_ok=True)
+        raise InputError(f"--out {out}: cannot be written ({exc.strerror}); give a file in "
+                         "a folder you can write") from None
     return paths
 
 

@@ -60,12 +60,17 @@ class Uplift:
 
 
 def difference_in_differences(rates: pd.DataFrame, arm: pd.Series, start: int,
-                              end: int | None = None) -> Uplift:
+                              end: int | None = None, first: int | None = None) -> Uplift:
     """The uplift from weekly ``rates`` (rows: weeks; columns: communities) for the
-    communities of ``arm`` (community id -> treated / control); weeks before ``start``
-    are the pre-period, ``start`` to ``end`` (default: the last) the pilot's."""
+    communities of ``arm`` (community id -> treated / control); weeks ``first``
+    (default: the first) to ``start`` - 1 are the pre-period, ``start`` to ``end``
+    (default: the last) the pilot's."""
     end = int(rates.index.max()) if end is None else end
-    before = rates.loc[rates.index < start].mean()
+    first = int(rates.index.min()) if first is None else first
+    if min((arm == "treated").sum(), (arm == "control").sum()) < 2:
+        raise InputError("a difference in differences needs at least 2 treated and 2 "
+                         "control communities")
+    before = rates.loc[(rates.index >= first) & (rates.index < start)].mean()
     after = rates.loc[(rates.index >= start) & (rates.index <= end)].mean()
     change = after - before
     treated = change[arm[arm == "treated"].index].to_numpy(float)
@@ -118,15 +123,31 @@ def read_assignment(path: str | Path) -> pd.DataFrame:
 
 def read_design(assignment: str | Path) -> dict[str, Any] | None:
     """The design written beside an assignment by ``sitesim pilot design`` (``X.toml``
-    beside ``X.csv``), or None."""
+    beside ``X.csv``), checked, or None where there is none."""
     path = Path(assignment).with_suffix(".toml")
-    if not path.is_file():
+    if not path.is_file() or path == Path(assignment):
         return None
     try:
         body = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"{path}: the pilot design beside the assignment cannot be read "
+                         f"({exc}); write it again with sitesim pilot design, or move it "
+                         "away and give --start") from None
+    if body.get("kind") != "sitesim pilot design":
         return None
-    return body if body.get("kind") == "sitesim pilot design" else None
+    for key in ("pre_weeks", "pilot_weeks"):
+        weeks = body.get(key)
+        if not (isinstance(weeks, list) and len(weeks) == 2
+                and all(isinstance(w, int) and w >= 1 for w in weeks)
+                and weeks[0] <= weeks[1]):
+            raise InputError(f"{path}: {key} = {weeks!r}: expected [first, last] weeks; "
+                             "write the design again with sitesim pilot design")
+    forecast = body.get("forecast", {})
+    if not isinstance(forecast, dict) or not all(
+            isinstance(v, int | float) for v in forecast.values()):
+        raise InputError(f"{path}: forecast = {forecast!r}: expected numbers; write the "
+                         "design again with sitesim pilot design")
+    return body
 
 
 @dataclass(frozen=True)
@@ -159,35 +180,45 @@ class Readout:
 
 def readout(assignment: str | Path, observed: str | Path, *, start: int | None = None,
             end: int | None = None) -> Readout:
-    """Read a pilot out (see the module); ``start``: the pilot's first week (default:
-    the design's)."""
+    """Read a pilot out (see the module); ``start`` and ``end``: the pilot's first and
+    last weeks (default: the design's; without one, ``start`` is needed and ``end`` is
+    the last observed week); the pre-period is the design's, or weeks 1 to start - 1."""
     arms = read_assignment(assignment)
     design = read_design(assignment)
     where = f"{observed} (observed)"
-    if start is None:
-        if design is None:
-            raise InputError(f"{assignment}: no design beside it gives the pilot's first "
-                             "week; give --start W")
-        start = int(design["pilot_weeks"][0])
+    if start is None and design is None:
+        raise InputError(f"{assignment}: no design beside it gives the pilot's first "
+                         "week; give --start W")
     rows = read_observed(observed, arms.index, others="drop")
-    last = int(rows["week"].max()) if end is None else end
-    if not 2 <= start <= last:
-        raise InputError(f"{where}: the pilot starts in week {start}, but the observations "
-                         f"run from week 1 to {int(rows['week'].max())}; give --start "
-                         "between 2 and the last observed week")
+    seen = int(rows["week"].max())
+    first = 1
+    if design is not None:
+        first = int(design["pre_weeks"][0]) if start is None else 1
+        start = int(design["pilot_weeks"][0]) if start is None else start
+        if end is None:
+            end = min(int(design["pilot_weeks"][1]), seen)
+    assert start is not None
+    last = seen if end is None else end
+    if last > seen:
+        raise InputError(f"{where}: --end {last} is after the last observed week, {seen}; "
+                         f"give --end {seen} or observations to week {last}")
+    if not first < start <= last:
+        raise InputError(f"{where}: the pilot's weeks {start} to {last} leave no week "
+                         f"before it (from week {first}) or none in it; give --start "
+                         f"between {first + 1} and --end")
     counts = rows.pivot_table(index="week", columns="community_id",
                               values="new_customers", aggfunc="sum").reindex(
         index=range(1, last + 1), columns=arms.index, fill_value=0.0).fillna(0.0)
     per_adults = "adults" in arms
     rates = counts / arms["adults"] * PER_ADULTS if per_adults else counts
-    uplift = difference_in_differences(rates, arms["arm"], start, last)
+    uplift = difference_in_differences(rates, arms["arm"], start, last, first)
     weeks = last - start + 1
     scale = (float(arms.loc[arms["arm"] == "treated", "adults"].sum()) / PER_ADULTS
              if per_adults else float((arms["arm"] == "treated").sum())) * weeks
     forecast = None
     if design is not None and "forecast" in design and per_adults:  # the design's unit
         forecast = {k: float(v) for k, v in design["forecast"].items()}
-    return Readout(str(assignment), str(observed), (1, start - 1), (start, last),
+    return Readout(str(assignment), str(observed), (first, start - 1), (start, last),
                    f"new customers per {PER_ADULTS:,} adults and week" if per_adults
                    else "new customers per community and week", uplift,
                    (uplift.estimate * scale, uplift.low * scale, uplift.high * scale),
@@ -195,7 +226,14 @@ def readout(assignment: str | Path, observed: str | Path, *, start: int | None =
 
 
 def write_readout(result: Readout, out: str | Path) -> Path:
+    """The readout as TOML, written under a temporary name and renamed when complete."""
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(tomli_w.dumps(result.to_dict()))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        part = out.with_name(out.name + ".tmp")
+        part.write_text(tomli_w.dumps(result.to_dict()))
+        part.replace(out)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot be written ({exc.strerror}); give --out a file "
+                         "in a folder you can write") from None
     return out

@@ -284,5 +284,5 @@ def replication_params(params: SimulationParams, replication: int) -> Simulation
 def full_scale(params: SimulationParams, adults: float) -> SimulationParams:
     """``params`` with one agent per adult, up to :data:`FULL_SCALE_AGENTS` (never fewer
     agents than it had)."""
-    agents = int(min(max(params.max_agents, round(adults)), FULL_SCALE_AGENTS))
+    agents = int(max(params.max_agents, min(round(adults), FULL_SCALE_AGENTS)))
     return dataclasses.replace(params, max_agents=agents)

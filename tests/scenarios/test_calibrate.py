@@ -105,7 +105,8 @@ def test_calibration_applied_fixed_or_drawn() -> None:
 def test_channels_the_history_never_spent_on_are_drawn_from_their_prior() -> None:
     """The calibration fitted sms's adoption effect only: every other channel parameter
     is drawn log-normal with sd 1 on the log scale and the default as its mean (the
-    closed form: median = default x exp(-1/2)); sms's fitted one is not redrawn."""
+    closed form: median = default x exp(-1/2); numpy's sample moments); sms's fitted one
+    is not redrawn."""
     defaults = SimulationParams()
     drawn = calibrated_params(defaults, _calibration(np.diag([0.04, 0.09])), fixed=False,
                               replications=20_000, seed=2)
@@ -122,6 +123,11 @@ def test_channels_the_history_never_spent_on_are_drawn_from_their_prior() -> Non
     gains = [replication_params(drawn, i).channels["kol_live"].awareness_gain
              for i in range(2_000)]
     assert max(gains) <= 1.0 and len(set(gains)) > 1000
+    # an adoption effect near its bound of 1: held there, its mean is still the default
+    event = np.array([replication_params(drawn, i).channels["community_event"].awareness_gain
+                      for i in range(20_000)])
+    assert event.max() == 1.0 and event.mean() == pytest.approx(
+        defaults.channels["community_event"].awareness_gain, rel=0.02)
 
 
 def test_calibration_file_round_trip_and_bad_files(tmp_path: Path) -> None:
