@@ -179,7 +179,8 @@ def calibrate(sc: Scenario, history_path: str | Path, observed_path: str | Path,
     result = CalibrationFile.from_fit(fit, parameters, effects, None, scenario=sc.name,
                                       weeks=fitted_weeks,
                                       files={"history": str(history_path),
-                                             "observed": str(observed_path)})
+                                             "observed": str(observed_path)},
+                                      spend=_spend_range(setup, fitted_weeks[1]))
     if held:
         progress(f"calibration: forecasting the {held} held-out weeks")
         drawn = _drawn(setup.params, result, HOLDOUT_RUNS, sc.seed)
@@ -201,6 +202,15 @@ def _held_out(setup: _Setup, params: SimulationParams, effects: pd.Series,
         inputs.index, fill_value=0.0)
     return HeldOut.from_runs(weeks, observed, _forecast_runs(inputs, params, setup.venues,
                                                              weeks, seed))
+
+
+def _spend_range(setup: _Setup, last: int) -> dict[str, float]:
+    """The most the history spent on each channel per adult of a community in a week,
+    up to week ``last``."""
+    adults = setup.inputs[["pop_18_35", "pop_36_55", "pop_56_plus"]].sum(axis=1)
+    rows = setup.history[setup.history["week"] <= last]
+    per = rows["spend"] / adults.reindex(rows["community_id"]).clip(lower=1.0).to_numpy()
+    return {str(k): float(v) for k, v in per.groupby(rows["channel"]).max().items()}
 
 
 def _adults(inputs: pd.DataFrame) -> float:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,18 @@ from scipy import optimize, special
 
 from geo.errors import InputError
 from scenarios._fingerprint import file_digest
-from simulation import Fit, Parameter, SimulationError, SimulationParams, with_values
+from simulation import (
+    Campaign,
+    Fit,
+    Parameter,
+    SimulationError,
+    SimulationParams,
+    with_values,
+)
 
 __all__ = ["CALIBRATION_FORMAT", "PRIOR_SD", "CalibrationFile", "HeldOut",
-           "calibrated_params", "parameter_draws", "prior_draws", "read_calibration",
-           "with_community_effects", "write_calibration"]
+           "calibrated_params", "extrapolation_warnings", "parameter_draws", "prior_draws",
+           "read_calibration", "with_community_effects", "write_calibration"]
 
 CALIBRATION_FORMAT = 1
 #: The prior's spread on the log scale: a default may be off by a factor e (2.7) either
@@ -93,11 +101,15 @@ class CalibrationFile:
     effects: pd.Series
     held_out: HeldOut | None = None
     digests: dict[str, str] = field(default_factory=dict)
+    #: The most the history spent on each channel per adult of a community in a week
+    #: (the fitted weeks): the range the fitted response has seen.
+    spend: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_fit(cls, fit: Fit, parameters: list[Parameter], effects: pd.Series,
                  held_out: HeldOut | None, *, scenario: str, weeks: tuple[int, int],
-                 files: dict[str, str]) -> CalibrationFile:
+                 files: dict[str, str], spend: dict[str, float] | None = None
+                 ) -> CalibrationFile:
         rows = []
         for p in parameters:
             estimate, sd = fit.estimate[p.name], fit.sd_log[p.name]
@@ -110,7 +122,7 @@ class CalibrationFile:
         return cls(scenario, weeks, files, rows, fit.covariance, fit.dispersion,
                    fit.simulations, effects, held_out,
                    {k: file_digest(v) if Path(v).is_file() else ""
-                    for k, v in files.items()})
+                    for k, v in files.items()}, dict(spend or {}))
 
     @property
     def names(self) -> list[str]:
@@ -141,6 +153,7 @@ def write_calibration(calibration: CalibrationFile, path: str | Path) -> Path:
         "covariance": {"names": calibration.names,
                        "log_scale": [list(map(float, row)) for row in calibration.covariance]},
         "community_effects": {str(k): float(v) for k, v in calibration.effects.items()},
+        "spend_per_adult_week": {k: float(v) for k, v in calibration.spend.items()},
     }
     held = calibration.held_out
     if held is not None:
@@ -198,13 +211,14 @@ def _read_calibration(path: str, stamp: tuple[int, int]) -> CalibrationFile:
                             name="adoption_effect")
         weeks = (int(raw["weeks"][0]), int(raw["weeks"][1]))
         files = {str(k): str(v["path"]) for k, v in raw.get("files", {}).items()}
+        spend = {str(k): float(v) for k, v in raw.get("spend_per_adult_week", {}).items()}
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, IndexError,
             SimulationError) as exc:
         raise InputError(f"{where}: not a calibration file sitesim can read ({exc}); "
                          "write it again with sitesim calibrate") from None
     return CalibrationFile(str(raw.get("scenario", "")), weeks, files, rows, cov,
                            float(raw.get("dispersion", 1.0)), int(raw.get("simulations", 0)),
-                           effects)
+                           effects, spend=spend)
 
 
 def parameter_draws(calibration: CalibrationFile, count: int, seed: int
@@ -293,3 +307,36 @@ def with_community_effects(inputs: pd.DataFrame, calibration: CalibrationFile
     return inputs.assign(adoption_effect=effects.to_numpy(float))
 
 
+#: A plan spending more than this many times the history's most per adult and week on a
+#: channel is said to stretch the calibration (an assumption: within twice the range a
+#: fitted saturating response is still near its data).
+STRETCH = 2.0
+
+
+def extrapolation_warnings(calibration: CalibrationFile, campaigns: Sequence[Campaign],
+                           adults: pd.Series) -> list[str]:
+    """What a calibrated run's campaigns ask of the calibration beyond its data: a
+    channel the history never spent on (its response is the prior's), and a channel
+    spent at more than ``STRETCH`` times the history's most per adult and week (a
+    campaign's spend spread evenly over its weeks and the adults of its communities)."""
+    most: dict[str, float] = {}
+    total = float(adults.sum())
+    for c in campaigns:
+        if c.spend <= 0:
+            continue
+        reach = float(adults.reindex(list(c.communities)).sum()) if c.communities else total
+        per = c.spend / max(c.weeks[1] - c.weeks[0] + 1, 1) / max(reach, 1.0)
+        most[c.channel] = max(most.get(c.channel, 0.0), per)
+    out = []
+    fitted = {n.split(".")[1] for n in calibration.names if n.startswith("channels.")}
+    for channel, per in sorted(most.items()):
+        seen = calibration.spend.get(channel, 0.0)
+        if channel not in fitted:
+            out.append(f"calibration: {channel}: the bank's history never spent on it, so "
+                       "its response is the prior's, drawn wide in each replication; a "
+                       "pilot would measure it (docs/calibration.md)")
+        elif seen > 0 and per > STRETCH * seen:
+            out.append(f"calibration: {channel}: the plan spends up to {per:.3g} per adult "
+                       f"a week, {per / seen:.1f} times the most the history spent "
+                       f"({seen:.3g}): the fitted response is stretched beyond its data")
+    return out

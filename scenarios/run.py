@@ -222,6 +222,11 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
             _write(checked.curves, tmp / "curves.parquet")
             summary["budget"] = checked.summary()
             campaigns, result = checked.campaigns, checked.result
+        if sc.calibration.file is not None:  # what the plan asks beyond the bank's data
+            from scenarios.calibration_file import extrapolation_warnings, read_calibration
+
+            warnings += extrapolation_warnings(read_calibration(sc.calibration.file),
+                                               campaigns, prep.area.adults)
         if sc.simulation.enabled:
             params = dataclasses.replace(base_params, campaigns=tuple(campaigns))
             if result is None:

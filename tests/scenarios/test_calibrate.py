@@ -3,6 +3,7 @@ effects, the calibration file, and a calibrated scenario's runs."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tomllib
 from pathlib import Path
@@ -18,6 +19,7 @@ from scenarios.calibrate import campaigns_from_history, community_effects
 from scenarios.calibration_file import (
     CalibrationFile,
     calibrated_params,
+    extrapolation_warnings,
     parameter_draws,
     read_calibration,
     with_community_effects,
@@ -26,7 +28,7 @@ from scenarios.calibration_file import (
 from scenarios.run import run_scenario
 from scenarios.schema import Scenario
 from scenarios.synthetic_history import Truth, generate, spend_plan
-from simulation import SimulationParams, replication_params
+from simulation import Campaign, SimulationParams, replication_params
 from tests.scenarios.test_cli import sitesim
 
 
@@ -130,6 +132,27 @@ def test_channels_the_history_never_spent_on_are_drawn_from_their_prior() -> Non
         defaults.channels["community_event"].awareness_gain, rel=0.02)
 
 
+def test_a_plan_beyond_the_history_is_said(tmp_path: Path) -> None:
+    """sms was fitted on at most 0.01 per adult a week: a plan at 3 times that is said
+    to stretch it, one at 1.5 times is not; social media, never spent, is said to be the
+    prior's; the range survives the file."""
+    calibration = dataclasses.replace(_calibration(np.diag([0.04, 0.09])),
+                                      spend={"sms": 0.01})
+    adults = pd.Series({"C1": 1000.0, "C2": 3000.0})
+    # 1,200 over 10 weeks on C1's 1,000 adults: 0.12 per adult and week, 12 times
+    said = extrapolation_warnings(calibration, [
+        Campaign("sms", 1200.0, (1, 10), communities=("C1",)),
+        Campaign("social_media", 100.0, (1, 10))], adults)
+    assert len(said) == 2
+    assert "sms" in said[0] and "12.0 times" in said[0]  # by channel name
+    assert "social_media: the bank's history never spent on it" in said[1]
+    # 600 over 10 weeks on all 4,000 adults: 0.015, 1.5 times: within the range
+    assert extrapolation_warnings(calibration, [Campaign("sms", 600.0, (1, 10))],
+                                  adults) == []
+    again = read_calibration(write_calibration(calibration, tmp_path / "c.toml"))
+    assert again.spend == {"sms": 0.01}
+
+
 def test_calibration_file_round_trip_and_bad_files(tmp_path: Path) -> None:
     calibration = _calibration(np.diag([0.04, 0.09]))
     path = write_calibration(calibration, tmp_path / "c.toml")
@@ -222,6 +245,8 @@ def test_calibrate_command_then_a_calibrated_run(small_synth: Path, tmp_path: Pa
     assert names == {"base_adoption", "word_of_mouth",
                      "channels.social_media.awareness_gain",
                      "channels.social_media.spend_per_resident"}
+    # the generator spent 0.02 per adult and week where it spent
+    assert body["spend_per_adult_week"] == {"social_media": pytest.approx(0.02, rel=1e-3)}
     held = body["held_out"]
     generated = pd.read_csv(observed)
     assert held["observed"] == generated.loc[generated["week"] >= 19, "new_customers"].sum()
