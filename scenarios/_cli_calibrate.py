@@ -25,6 +25,9 @@ def calibrate(
     holdout_weeks: Annotated[int | None, typer.Option(
         help="The last weeks kept out of the fit and forecast to check it (default: a "
              "quarter of the observed weeks, at least 4; 0: none).")] = None,
+    lift: Annotated[list[Path] | None, typer.Option(
+        help="A pilot's readout (sitesim pilot readout) to fit as a further measurement; "
+             "repeat for several.")] = None,
 ) -> None:
     """Fit organic adoption, word of mouth, churn and each spent channel's response to
     the bank's history; write the estimates, their uncertainty, what the data could not
@@ -33,7 +36,7 @@ def calibrate(
     from scenarios.schema import load_scenario
 
     result = fit(load_scenario(scenario), history, observed, holdout=holdout_weeks, out=out,
-                 progress=_progress)
+                 lifts=lift or (), progress=_progress)
     table = result.table()
     console.print(f"calibration of {scenario} on weeks {result.weeks[0]} to "
                   f"{result.weeks[1]} ({result.simulations} simulations, dispersion "
@@ -43,6 +46,10 @@ def calibrate(
         console.print(f"  {row.name}: {row.estimate:.4g} (95% {row.low:.4g} to "
                       f"{row.high:.4g}; prior {row.prior:.4g}){said}", markup=False,
                       soft_wrap=True)
+    for measured in result.lifts:
+        console.print(f"  pilot lift ({measured['file']}): observed {measured['observed']:+.3f}"
+                      f" ±{1.96 * measured['se']:.3f}, the fitted model "
+                      f"{measured['fitted']:+.3f}", markup=False, soft_wrap=True)
     effects = result.effects
     console.print(f"  community effects: {int((effects.sub(1).abs() > 0.05).sum())} of "
                   f"{len(effects)} communities differ from the model by more than 5% "

@@ -15,7 +15,7 @@ the forecasts.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +34,10 @@ from scenarios.calibration_file import (
     with_community_effects,
     write_calibration,
 )
+from scenarios.pilot_estimate import Lift, read_lift
 from simulation import (
     Campaign,
+    Moments,
     Parameter,
     SimulationParams,
     Venues,
@@ -147,9 +149,11 @@ def _setup(sc: Scenario, history_path: Path, observed_path: Path,
 
 def calibrate(sc: Scenario, history_path: str | Path, observed_path: str | Path, *,
               holdout: int | None = None, out: str | Path | None = None,
+              lifts: Sequence[str | Path] = (),
               progress: Callable[[str], None] = lambda _: None) -> CalibrationFile:
     """Fit, check on the held-out weeks (default: the last quarter, at least 4 weeks;
-    0: none) and, with ``out``, write the calibration file."""
+    0: none) and, with ``out``, write the calibration file; ``lifts``: pilot readouts
+    (``sitesim pilot readout``) fitted as further measurements."""
     setup = _setup(sc, Path(history_path), Path(observed_path), progress)
     weeks = setup.params.weeks
     held = max(weeks // 4, 4) if holdout is None else holdout
@@ -164,9 +168,11 @@ def calibrate(sc: Scenario, history_path: str | Path, observed_path: str | Path,
     parameters = default_parameters(setup.params, spent, "churned" in setup.columns)
     progress(f"calibration: {len(parameters)} parameters on weeks {fitted_weeks[0]} to "
              f"{fitted_weeks[1]}, {len(setup.params.campaigns)} campaigns from the history")
+    measured = [read_lift(p) for p in lifts]
     fit = fit_parameters(setup.inputs, setup.params, setup.observed, parameters,
                          weeks=fitted_weeks, columns=setup.columns, seed=sc.seed,
-                         venues=setup.venues, progress=progress)
+                         venues=setup.venues, progress=progress,
+                         extra=_lift_moments(measured, setup.inputs, fitted_weeks))
     estimated = with_values(setup.params, fit.estimate)
     seeds = replication_seeds(sc.seed + 1, EFFECT_RUNS)
     runs = np.array([_community_totals(setup.inputs, estimated, s, fitted_weeks, setup.venues)
@@ -180,7 +186,11 @@ def calibrate(sc: Scenario, history_path: str | Path, observed_path: str | Path,
                                       weeks=fitted_weeks,
                                       files={"history": str(history_path),
                                              "observed": str(observed_path)},
-                                      spend=_spend_range(setup, fitted_weeks[1]))
+                                      spend=_spend_range(setup, fitted_weeks[1]),
+                                      lifts=[{"file": m.path, "observed": m.estimate,
+                                              "se": m.se, "fitted": float(v)}
+                                             for m, v in zip(measured, fit.extra_fitted,
+                                                             strict=True)])
     if held:
         progress(f"calibration: forecasting the {held} held-out weeks")
         drawn = _drawn(setup.params, result, HOLDOUT_RUNS, sc.seed)
@@ -202,6 +212,36 @@ def _held_out(setup: _Setup, params: SimulationParams, effects: pd.Series,
         inputs.index, fill_value=0.0)
     return HeldOut.from_runs(weeks, observed, _forecast_runs(inputs, params, setup.venues,
                                                              weeks, seed))
+
+
+def _lift_moments(lifts: list[Lift], inputs: pd.DataFrame, weeks: tuple[int, int]
+                  ) -> Moments | None:
+    """The pilots' readouts as further measurements of the fit: each the same
+    difference in differences of the model's weekly new customers."""
+    if not lifts:
+        return None
+    for lift in lifts:
+        unknown = sorted(set(lift.treated + lift.control) - set(map(str, inputs.index)))
+        if unknown:
+            raise InputError(f"{lift.path} (lift): {len(unknown)} of its communities are "
+                             f"not the area's ({', '.join(unknown[:3])}); give a readout "
+                             "of a pilot in this area")
+        if not (weeks[0] <= lift.pre_weeks[0] and lift.pilot_weeks[1] <= weeks[1]):
+            raise InputError(f"{lift.path} (lift): weeks {lift.pre_weeks[0]} to "
+                             f"{lift.pilot_weeks[1]} are not all fitted (weeks {weeks[0]} "
+                             f"to {weeks[1]}); give fewer --holdout-weeks, or a history "
+                             "and observations that cover the pilot")
+    adults = inputs[["pop_18_35", "pop_36_55", "pop_56_plus"]].sum(axis=1)
+    adults.index = adults.index.map(str)
+
+    def of(weekly: pd.DataFrame) -> np.ndarray:
+        counts = weekly.pivot_table(index="week", columns="community_id",
+                                    values="new_customers", aggfunc="sum")
+        counts.columns = counts.columns.map(str)
+        return np.array([lift.of(counts, adults) for lift in lifts])
+
+    return Moments(of, np.array([lift.estimate for lift in lifts]),
+                   np.array([lift.se for lift in lifts]))
 
 
 def _spend_range(setup: _Setup, last: int) -> dict[str, float]:

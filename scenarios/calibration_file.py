@@ -104,12 +104,14 @@ class CalibrationFile:
     #: The most the history spent on each channel per adult of a community in a week
     #: (the fitted weeks): the range the fitted response has seen.
     spend: dict[str, float] = field(default_factory=dict)
+    #: The pilots' lifts fitted too: file, observed, se, fitted (the model's value).
+    lifts: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_fit(cls, fit: Fit, parameters: list[Parameter], effects: pd.Series,
                  held_out: HeldOut | None, *, scenario: str, weeks: tuple[int, int],
-                 files: dict[str, str], spend: dict[str, float] | None = None
-                 ) -> CalibrationFile:
+                 files: dict[str, str], spend: dict[str, float] | None = None,
+                 lifts: list[dict[str, Any]] | None = None) -> CalibrationFile:
         rows = []
         for p in parameters:
             estimate, sd = fit.estimate[p.name], fit.sd_log[p.name]
@@ -122,7 +124,7 @@ class CalibrationFile:
         return cls(scenario, weeks, files, rows, fit.covariance, fit.dispersion,
                    fit.simulations, effects, held_out,
                    {k: file_digest(v) if Path(v).is_file() else ""
-                    for k, v in files.items()}, dict(spend or {}))
+                    for k, v in files.items()}, dict(spend or {}), list(lifts or []))
 
     @property
     def names(self) -> list[str]:
@@ -154,6 +156,7 @@ def write_calibration(calibration: CalibrationFile, path: str | Path) -> Path:
                        "log_scale": [list(map(float, row)) for row in calibration.covariance]},
         "community_effects": {str(k): float(v) for k, v in calibration.effects.items()},
         "spend_per_adult_week": {k: float(v) for k, v in calibration.spend.items()},
+        "lift": calibration.lifts,
     }
     held = calibration.held_out
     if held is not None:
@@ -212,13 +215,16 @@ def _read_calibration(path: str, stamp: tuple[int, int]) -> CalibrationFile:
         weeks = (int(raw["weeks"][0]), int(raw["weeks"][1]))
         files = {str(k): str(v["path"]) for k, v in raw.get("files", {}).items()}
         spend = {str(k): float(v) for k, v in raw.get("spend_per_adult_week", {}).items()}
+        lifts = [{"file": str(x["file"]), **{k: float(x[k]) for k in ("observed", "se",
+                                                                       "fitted")}}
+                 for x in raw.get("lift", [])]
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, IndexError,
             SimulationError) as exc:
         raise InputError(f"{where}: not a calibration file sitesim can read ({exc}); "
                          "write it again with sitesim calibrate") from None
     return CalibrationFile(str(raw.get("scenario", "")), weeks, files, rows, cov,
                            float(raw.get("dispersion", 1.0)), int(raw.get("simulations", 0)),
-                           effects, spend=spend)
+                           effects, spend=spend, lifts=lifts)
 
 
 def parameter_draws(calibration: CalibrationFile, count: int, seed: int

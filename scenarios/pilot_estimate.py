@@ -27,8 +27,8 @@ from scipy import stats
 from geo.errors import InputError, Problem
 from scenarios.bank_data import read_observed, read_table
 
-__all__ = ["ARMS", "Readout", "Uplift", "difference_in_differences", "read_assignment",
-           "read_design", "readout", "write_readout"]
+__all__ = ["ARMS", "Lift", "Readout", "Uplift", "difference_in_differences", "read_assignment",
+           "read_design", "read_lift", "readout", "write_readout"]
 
 ARMS = ("treated", "control")
 #: Per how many adults the rates are given.
@@ -163,10 +163,13 @@ class Readout:
     uplift: Uplift
     extra_customers: tuple[float, float, float]
     forecast: dict[str, float] | None
+    treated: tuple[str, ...] = ()
+    control: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "kind": "sitesim pilot readout", "assignment": self.assignment,
+            "treated": list(self.treated), "control": list(self.control),
             "observed": self.observed, "pre_weeks": list(self.pre_weeks),
             "pilot_weeks": list(self.pilot_weeks), "unit": self.unit,
             "uplift": {k: v for k, v in asdict(self.uplift).items() if np.isfinite(v)},
@@ -222,7 +225,62 @@ def readout(assignment: str | Path, observed: str | Path, *, start: int | None =
                    f"new customers per {PER_ADULTS:,} adults and week" if per_adults
                    else "new customers per community and week", uplift,
                    (uplift.estimate * scale, uplift.low * scale, uplift.high * scale),
-                   forecast)
+                   forecast, tuple(arms.index[arms["arm"] == "treated"]),
+                   tuple(arms.index[arms["arm"] == "control"]))
+
+
+@dataclass(frozen=True)
+class Lift:
+    """A pilot's readout as a measurement for the calibration: its communities, weeks,
+    unit (per 1,000 adults or per community) and the uplift with its standard error."""
+
+    path: str
+    treated: tuple[str, ...]
+    control: tuple[str, ...]
+    pre_weeks: tuple[int, int]
+    pilot_weeks: tuple[int, int]
+    per_adults: bool
+    estimate: float
+    se: float
+
+    def of(self, counts: pd.DataFrame, adults: pd.Series) -> float:
+        """The same difference in differences of weekly new customers (weeks x
+        communities), as the readout computed it."""
+        ids = list(self.treated + self.control)
+        first, last = self.pre_weeks[0], self.pilot_weeks[1]
+        rates = counts.reindex(index=range(first, last + 1), columns=ids, fill_value=0.0)
+        if self.per_adults:
+            rates = rates / adults.reindex(ids).clip(lower=1.0) * PER_ADULTS
+        arm = pd.Series(["treated"] * len(self.treated) + ["control"] * len(self.control),
+                        index=ids)
+        return difference_in_differences(rates.fillna(0.0), arm, self.pilot_weeks[0],
+                                         last, first).estimate
+
+
+def read_lift(path: str | Path) -> Lift:
+    """A readout written by ``sitesim pilot readout``, checked."""
+    where = f"{path} (lift)"
+    try:
+        body = tomllib.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"{where}: cannot be read ({exc}); give a readout written by "
+                         "sitesim pilot readout") from None
+    try:
+        if body.get("kind") != "sitesim pilot readout":
+            raise ValueError("not a readout")
+        lift = Lift(str(path), tuple(map(str, body["treated"])),
+                    tuple(map(str, body["control"])),
+                    (int(body["pre_weeks"][0]), int(body["pre_weeks"][1])),
+                    (int(body["pilot_weeks"][0]), int(body["pilot_weeks"][1])),
+                    str(body["unit"]).startswith("new customers per 1,000"),
+                    float(body["uplift"]["estimate"]), float(body["uplift"]["se"]))
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise InputError(f"{where}: not a readout sitesim can use ({exc}); write it again "
+                         "with sitesim pilot readout") from None
+    if min(len(lift.treated), len(lift.control)) < 2 or not lift.se > 0:
+        raise InputError(f"{where}: {len(lift.treated)} treated, {len(lift.control)} "
+                         f"control, se {lift.se}: a lift needs 2 of each and an se > 0")
+    return lift
 
 
 def write_readout(result: Readout, out: str | Path) -> Path:

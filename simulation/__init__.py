@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from simulation.diffusion import diffusion_model
     from simulation.engine import adopted_share_of_ties, adoption_substep, bass_curve
     from simulation.errors import SimulationError
-    from simulation.inference import Fit, Parameter, fit_parameters, simulated_counts
+    from simulation.inference import Fit, Moments, Parameter, fit_parameters, simulated_counts
     from simulation.model import STAGES, CommunityMarketModel
     from simulation.params import (
         CHANNELS,
@@ -57,6 +57,7 @@ __all__ = [
     "CommunityMarketModel",
     "Envelope",
     "Fit",
+    "Moments",
     "Parameter",
     "ReplicationResult",
     "ScheduledEvent",
@@ -102,6 +103,7 @@ _WHERE: dict[str, str] = {
     "CommunityMarketModel": "simulation.model",
     "Envelope": "simulation.plausibility",
     "Fit": "simulation.inference",
+    "Moments": "simulation.inference",
     "Parameter": "simulation.inference",
     "ReplicationResult": "simulation.replications",
     "ScheduledEvent": "simulation.params",

@@ -73,7 +73,8 @@ from simulation.params import SimulationParams, with_values
 from simulation.population import Venues
 from simulation.replications import replication_seeds
 
-__all__ = ["IDENTIFIED_SHRINK", "Fit", "Parameter", "fit_parameters", "observed_counts",
+__all__ = ["IDENTIFIED_SHRINK", "Fit", "Moments", "Parameter", "fit_parameters",
+           "observed_counts",
            "simulated_counts", "until_week", "with_values"]
 
 #: A parameter is identified when the data leave at most this share of its prior's
@@ -141,10 +142,30 @@ def simulated_counts(inputs: pd.DataFrame, params: SimulationParams, seeds: Sequ
     runs = []
     short = until_week(params, weeks[1])
     for s in seeds:
-        ts = CommunityMarketModel(inputs, short, seed=s, venues=venues).run().timeseries()
-        weekly = ts.groupby(["week", "community_id"])[list(columns)].sum().reset_index()
-        runs.append(observed_counts(weekly, inputs.index, weeks, columns))
+        runs.append(observed_counts(_weekly(inputs, short, s, columns, venues),
+                                    inputs.index, weeks, columns))
     return sum(runs[1:], runs[0]) / len(runs)
+
+
+def _weekly(inputs: pd.DataFrame, params: SimulationParams, seed: int,
+            columns: Sequence[str], venues: Venues | None) -> pd.DataFrame:
+    """One run's weekly rows: week, community_id and ``columns``."""
+    ts = CommunityMarketModel(inputs, params, seed=seed, venues=venues).run().timeseries()
+    return ts.groupby(["week", "community_id"])[list(columns)].sum().reset_index()
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Measurements beyond the counts, such as a pilot's readout: ``of`` computes their
+    values from one run's weekly rows (week, community_id and the fitted columns),
+    ``observed`` holds the bank's values and ``se`` their standard errors. They enter
+    the fit as further moments with weights 1 / se^2, and the sandwich covariance takes
+    their correlation with the counts from the model's own runs (so the same weeks
+    counted in both are not counted twice as independent)."""
+
+    of: Callable[[pd.DataFrame], np.ndarray]
+    observed: np.ndarray
+    se: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -164,6 +185,8 @@ class Fit:
     observed: pd.DataFrame
     iterations: int
     simulations: int
+    #: The fitted model's values of the further measurements (:class:`Moments`).
+    extra_fitted: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
 
 
 def fit_parameters(inputs: pd.DataFrame, params: SimulationParams, observed: pd.DataFrame,
@@ -171,18 +194,27 @@ def fit_parameters(inputs: pd.DataFrame, params: SimulationParams, observed: pd.
                    columns: Sequence[str] = ("new_customers",), design_points: int = 0,
                    replications: int = 4, spread_replications: int = 24, rounds: int = 4,
                    seed: int = 0, venues: Venues | None = None,
+                   extra: Moments | None = None,
                    progress: Callable[[str], None] = lambda _: None) -> Fit:
     """Fit ``parameters`` of ``params`` (its campaigns: what the bank spent) to
     ``observed`` over ``weeks`` (see the module docstring): ``design_points`` per round
     (default 8 + 4 per parameter), each the mean of ``replications`` shared seeds, at most
-    ``rounds`` rounds; ``spread_replications`` runs measure the model's own scatter."""
+    ``rounds`` rounds; ``spread_replications`` runs measure the model's own scatter;
+    ``extra``: further measurements (:class:`Moments`)."""
     if not parameters:
         raise SimulationError("no parameters to fit")
     y = observed_counts(observed, inputs.index, weeks, columns)
     y_vec = y.to_numpy(float).ravel()
+    counts = y_vec.size
     if y_vec.sum() <= 0:
         raise SimulationError(f"no {' or '.join(columns)} observed in weeks {weeks[0]} to "
                               f"{weeks[1]}: nothing to fit")
+    se_extra = np.zeros(0)
+    if extra is not None:
+        se_extra = np.asarray(extra.se, dtype=float)
+        if se_extra.size != len(extra.observed) or not np.all(se_extra > 0):
+            raise SimulationError("each further measurement needs a standard error > 0")
+        y_vec = np.concatenate([y_vec, np.asarray(extra.observed, dtype=float)])
     size = len(parameters)
     n = 2 * ((design_points or 8 + 4 * size) // 2)
     theta0 = np.log([p.prior for p in parameters])
@@ -196,8 +228,15 @@ def fit_parameters(inputs: pd.DataFrame, params: SimulationParams, observed: pd.
         nonlocal count
         count += len(with_seeds)
         values = {p.name: float(np.exp(t)) for p, t in zip(parameters, theta, strict=True)}
-        return simulated_counts(inputs, with_values(params, values), with_seeds, weeks,
-                                columns, venues).to_numpy(float).ravel()
+        short = until_week(with_values(params, values), weeks[1])
+        out = np.zeros(y_vec.size)
+        for s in with_seeds:
+            weekly = _weekly(inputs, short, s, columns, venues)
+            got = observed_counts(weekly, inputs.index, weeks, columns).to_numpy(float)
+            out[:counts] += got.ravel()
+            if extra is not None:
+                out[counts:] += np.asarray(extra.of(weekly), dtype=float)
+        return out / len(with_seeds)
 
     def spread(theta: np.ndarray) -> np.ndarray:
         return np.array([simulate(theta, [s]) for s in own])
@@ -212,7 +251,7 @@ def fit_parameters(inputs: pd.DataFrame, params: SimulationParams, observed: pd.
         middle = np.minimum(centre, upper - box)
         points = middle + box * np.vstack([half, -half])
         surrogate = _Surrogate.fit(points, np.array([simulate(t, shared) for t in points]),
-                                   middle)
+                                   middle, counts, se_extra)
         mode = _mode(surrogate, y_vec, theta0, sd, upper, start=centre)
         if not residuals.size:  # the model's own scatter, first near the data
             residuals = spread(mode)
@@ -230,14 +269,16 @@ def fit_parameters(inputs: pd.DataFrame, params: SimulationParams, observed: pd.
     cov, phi = surrogate.covariance(centre, y_vec, sd, residuals, replications)
     names = tuple(p.name for p in parameters)
     identified = np.sqrt(np.diag(cov)) <= IDENTIFIED_SHRINK * sd
-    fitted = surrogate.mean(centre)
+    fitted_all = surrogate.mean(centre)
+    fitted = fitted_all[:counts]
     return Fit(estimate={n: float(np.exp(t)) for n, t in zip(names, centre, strict=True)},
                names=names, covariance=cov,
                sd_log={n: float(np.sqrt(cov[i, i])) for i, n in enumerate(names)},
                identified={n: bool(f) for n, f in zip(names, identified, strict=True)},
                dispersion=phi,
                fitted=pd.DataFrame(fitted.reshape(y.shape), index=y.index, columns=y.columns),
-               observed=y, iterations=done, simulations=count)
+               observed=y, iterations=done, simulations=count,
+               extra_fitted=fitted_all[counts:])
 
 
 @dataclass(frozen=True)
@@ -250,9 +291,12 @@ class _Surrogate:
     curvature: np.ndarray  # counts x parameters
     misfit: np.ndarray  # each count's residual variance around the regression
     design: np.ndarray  # (X'X)^-1 of the slopes: Cov(slopes of count j) = misfit_j x design
+    counts: int  # the first moments are counts (>= 0); the rest further measurements
+    se: np.ndarray  # the further measurements' standard errors
 
     @classmethod
-    def fit(cls, points: np.ndarray, runs: np.ndarray, centre: np.ndarray) -> _Surrogate:
+    def fit(cls, points: np.ndarray, runs: np.ndarray, centre: np.ndarray,
+            counts: int | None = None, se: np.ndarray | None = None) -> _Surrogate:
         d = points - centre
         x = np.column_stack([np.ones(len(points)), d, d ** 2])
         coef, *_ = np.linalg.lstsq(x, runs, rcond=None)
@@ -271,11 +315,20 @@ class _Surrogate:
         moves = (slopes ** 2 / noise).sum(axis=0) > len(misfit) * mean + 2 * np.sqrt(
             len(misfit) * var)
         keep = np.maximum(1 - noise / np.maximum(slopes ** 2, 1e-300), 0.0) * moves
-        return cls(centre, coef[0], slopes * keep, curvature * moves, misfit, design)
+        counts = runs.shape[1] if counts is None else counts
+        return cls(centre, coef[0], slopes * keep, curvature * moves, misfit, design, counts,
+                   np.zeros(0) if se is None else se)
 
     def mean(self, theta: np.ndarray) -> np.ndarray:
         d = theta - self.centre
-        return np.maximum(self.intercept + self.slopes @ d + self.curvature @ d ** 2, 0.0)
+        out = self.intercept + self.slopes @ d + self.curvature @ d ** 2
+        out[:self.counts] = np.maximum(out[:self.counts], 0.0)  # a measurement may be < 0
+        return out
+
+    def weights(self, m: np.ndarray, phi: float) -> np.ndarray:
+        """Quasi-Poisson 1 / mu for the counts; phi / se^2 for the further measurements
+        (divided by phi where the counts are, they weigh 1 / se^2)."""
+        return np.concatenate([1 / np.maximum(m[:self.counts], 1.0), phi / self.se ** 2])
 
     def jacobian(self, theta: np.ndarray) -> np.ndarray:
         """d mu / d theta (log scale)."""
@@ -286,16 +339,17 @@ class _Surrogate:
         """The sandwich covariance at ``theta`` (module docstring) and the dispersion;
         ``runs`` the model's counts from seeds of their own, one run per row."""
         m = self.mean(theta)
-        w = 1 / np.maximum(m, 1.0)
+        c = self.counts
+        phi = _dispersion(y[:c], m[:c], len(theta))
+        w = self.weights(m, phi)
         jac = self.jacobian(theta)
-        phi = _dispersion(y, m, len(theta))
         scatter = runs - runs.mean(axis=0)
-        model_pearson = float((scatter ** 2 * w).sum(axis=1).mean()) * len(runs) / max(
-            len(runs) - 1, 1)
+        model_pearson = float((scatter[:, :c] ** 2 * w[:c]).sum(axis=1).mean()) * len(
+            runs) / max(len(runs) - 1, 1)
         # the bank's scatter around the surrogate (its own noise and the surrogate's)
         # against the model's: S = kappa Sigma, at least the surrogate's share 1/R (the
         # model's noise exceeds the bank's when an agent stands for several residents)
-        kappa = max(float(((y - m) ** 2 * w).sum()) / max(model_pearson, 1e-12),
+        kappa = max(float(((y[:c] - m[:c]) ** 2 * w[:c]).sum()) / max(model_pearson, 1e-12),
                     1 / replications)
         a = (jac.T * w) @ jac / phi + np.diag(1 / sd ** 2)
         scores = scatter * w @ jac / phi
@@ -319,10 +373,11 @@ def _mode(surrogate: _Surrogate, y: np.ndarray, theta0: np.ndarray, sd: np.ndarr
           upper: np.ndarray, start: np.ndarray) -> np.ndarray:
     """The posterior mode on the surrogate (weights and dispersion iterated three times)."""
     theta = start.copy()
+    c = surrogate.counts
     for _ in range(3):
         m = surrogate.mean(theta)
-        w = 1 / np.maximum(m, 1.0)
-        phi = _dispersion(y, m, len(theta))
+        phi = _dispersion(y[:c], m[:c], len(theta))
+        w = surrogate.weights(m, phi)
 
         def residuals(t: np.ndarray, w: np.ndarray = w, phi: float = phi) -> np.ndarray:
             return np.concatenate([(y - surrogate.mean(t)) * np.sqrt(w / phi),

@@ -234,11 +234,31 @@ def test_calibrate_command_then_a_calibrated_run(small_synth: Path, tmp_path: Pa
     monkeypatch.setenv("SITESIM_CACHE_DIR", str(tmp_path / "cache"))
     history, observed = _bank_files(small_synth, tmp_path)
     scenario = _scenario_file(small_synth, tmp_path)
+    # a readout of weeks 10-18 (spend) against 1-9 in the communities with social media
+    spent = sorted(set(pd.read_csv(history)["community_id"]))
+    pd.DataFrame({"community_id": sorted(load_area(small_synth).communities.index)}).assign(
+        arm=lambda f: np.where(f["community_id"].isin(spent), "treated", "control")).to_csv(
+        tmp_path / "arms.csv", index=False)
+    done = sitesim("pilot", "readout", "--assignment", str(tmp_path / "arms.csv"),
+                   "--observed", str(observed), "--start", "10", "--end", "18", "--out",
+                   str(tmp_path / "readout.toml"), columns=200)
+    assert done.returncode == 0, done.stderr
     out = tmp_path / "calibration.toml"
     done = sitesim("calibrate", str(scenario), "--history", str(history), "--observed",
-                   str(observed), "--out", str(out), "--holdout-weeks", "6", columns=200)
+                   str(observed), "--out", str(out), "--holdout-weeks", "6", "--lift",
+                   str(tmp_path / "readout.toml"), columns=200)
     assert done.returncode == 0, done.stderr
     assert "held-out weeks 19 to 24" in done.stdout and "base_adoption" in done.stdout
+    assert "pilot lift" in done.stdout
+    said = tomllib.loads(out.read_text())["lift"][0]
+    readout = tomllib.loads((tmp_path / "readout.toml").read_text())
+    assert said["observed"] == readout["uplift"]["estimate"] and said["se"] > 0
+    # a readout past the fitted weeks (1-18) is refused before the fit
+    done = sitesim("calibrate", str(scenario), "--history", str(history), "--observed",
+                   str(observed), "--out", str(tmp_path / "no.toml"), "--holdout-weeks",
+                   "8", "--lift", str(tmp_path / "readout.toml"), columns=200)
+    assert done.returncode == 2 and "are not all fitted" in done.stderr, done.stderr
+    assert not (tmp_path / "no.toml").exists()
     body = tomllib.loads(out.read_text())
     assert body["weeks"] == [1, 18]
     names = {p["name"] for p in body["parameter"]}
