@@ -249,9 +249,10 @@ def test_readout_refuses_bad_assignments_with_exit_2(tmp_path: Path) -> None:
 def test_a_pilots_lift_informs_the_calibration() -> None:
     """The model's own data: social media ran only as a pilot in 8 of 24 communities in
     weeks 11-20. Fitted to the counts alone and again with the pilot's readout as a
-    further measurement, the readout narrows social media's adoption effect (measured:
-    see docs/calibration.md) and both intervals cover the truth; the fitted model
-    reproduces the readout within its interval."""
+    further measurement: both intervals cover the truth on this seed, the readout
+    narrows social media's adoption effect here (over 6 other seeds it narrowed it in 3
+    and covered the truth in 5, the counts alone in 4: docs/calibration.md), and the
+    fitted model reproduces the readout within its interval."""
     from scenarios.pilot_estimate import Lift
     from simulation import (
         Campaign,
