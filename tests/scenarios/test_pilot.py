@@ -222,7 +222,7 @@ def test_minimum_detectable_effect_has_its_power() -> None:
     """At se 1 on many degrees of freedom the multiplier is z_0.975 + z_0.80 = 2.80
     (scipy's normal quantiles); a true effect of that size is found in 80% of 40,000
     simulated readouts (numpy draws, a two-sided test at 5%)."""
-    from scenarios.pilot_design import minimum_detectable
+    from scenarios.pilot_power import minimum_detectable
 
     got = minimum_detectable(1.0, 1e7, 0.0)
     assert got["mde"] == pytest.approx(stats.norm.ppf(0.975) + stats.norm.ppf(0.8), rel=1e-5)
