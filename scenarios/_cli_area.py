@@ -59,9 +59,8 @@ def area_synth(
         from geo import load_area
         from scenarios.synthetic_history import write_synthetic_history
 
-        table = load_area(path).communities
-        adults_by = table[["pop_18_35", "pop_36_55", "pop_56_plus"]].sum(axis=1)
-        files = write_synthetic_history(Path(path) / "bank", table.index,
+        adults_by = load_area(path).adults
+        files = write_synthetic_history(Path(path) / "bank", adults_by.index,
                                         adults_by.to_numpy(float), weeks=history_weeks,
                                         seed=seed)
         console.print(f"wrote a bank's {history_weeks} weeks from a known truth: "

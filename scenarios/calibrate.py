@@ -231,14 +231,10 @@ def _lift_moments(lifts: list[Lift], inputs: pd.DataFrame, weeks: tuple[int, int
                              f"{lift.pilot_weeks[1]} are not all fitted (weeks {weeks[0]} "
                              f"to {weeks[1]}); give fewer --holdout-weeks, or a history "
                              "and observations that cover the pilot")
-    adults = inputs[["pop_18_35", "pop_36_55", "pop_56_plus"]].sum(axis=1)
-    adults.index = adults.index.map(str)
+    adults = _adults_by_community(inputs)
 
     def of(weekly: pd.DataFrame) -> np.ndarray:
-        counts = weekly.pivot_table(index="week", columns="community_id",
-                                    values="new_customers", aggfunc="sum")
-        counts.columns = counts.columns.map(str)
-        return np.array([lift.of(counts, adults) for lift in lifts])
+        return np.array([lift.of(weekly, adults) for lift in lifts])
 
     return Moments(of, np.array([lift.estimate for lift in lifts]),
                    np.array([lift.se for lift in lifts]))
@@ -247,14 +243,19 @@ def _lift_moments(lifts: list[Lift], inputs: pd.DataFrame, weeks: tuple[int, int
 def _spend_range(setup: _Setup, last: int) -> dict[str, float]:
     """The most the history spent on each channel per adult of a community in a week,
     up to week ``last``."""
-    adults = setup.inputs[["pop_18_35", "pop_36_55", "pop_56_plus"]].sum(axis=1)
+    adults = _adults_by_community(setup.inputs)
     rows = setup.history[setup.history["week"] <= last]
     per = rows["spend"] / adults.reindex(rows["community_id"]).clip(lower=1.0).to_numpy()
     return {str(k): float(v) for k, v in per.groupby(rows["channel"]).max().items()}
 
 
+def _adults_by_community(inputs: pd.DataFrame) -> pd.Series:
+    adults = inputs[["pop_18_35", "pop_36_55", "pop_56_plus"]].sum(axis=1).astype(float)
+    return adults.set_axis(adults.index.map(str))
+
+
 def _adults(inputs: pd.DataFrame) -> float:
-    return float(inputs[["pop_18_35", "pop_36_55", "pop_56_plus"]].to_numpy().sum())
+    return float(_adults_by_community(inputs).sum())
 
 
 def _drawn(params: SimulationParams, calibration: CalibrationFile, runs: int,

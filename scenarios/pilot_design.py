@@ -39,7 +39,7 @@ from optimizer import (
 from scenarios import plans
 from scenarios._models import Scenario
 from scenarios.bank_data import read_observed
-from scenarios.pilot_estimate import PER_ADULTS
+from scenarios.pilot_estimate import PER_ADULTS, weekly_counts
 from scenarios.pilot_power import forecast_pilot, pilot_power
 from simulation import (
     Campaign,
@@ -116,10 +116,7 @@ def _features(prep: plans.Prepared, observed: pd.DataFrame | None,
 
 def _rates(rows: pd.DataFrame, adults: pd.Series, weeks: tuple[int, int]) -> pd.DataFrame:
     """Weekly new customers per 1,000 adults (weeks x communities) from weekly rows."""
-    counts = rows.pivot_table(index="week", columns="community_id", values="new_customers",
-                              aggfunc="sum")
-    counts = counts.reindex(index=range(weeks[0], weeks[1] + 1), columns=adults.index)
-    return counts.fillna(0.0) / adults * PER_ADULTS
+    return weekly_counts(rows, adults.index, weeks) / adults * PER_ADULTS
 
 
 def _neighbours(prep: plans.Prepared, communities: list[str]) -> dict[str, set[str]]:

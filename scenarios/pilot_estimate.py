@@ -28,7 +28,7 @@ from geo.errors import InputError, Problem
 from scenarios.bank_data import read_observed, read_table
 
 __all__ = ["ARMS", "Lift", "Readout", "Uplift", "difference_in_differences", "read_assignment",
-           "read_design", "read_lift", "readout", "write_readout"]
+           "read_design", "read_lift", "readout", "weekly_counts", "write_readout"]
 
 ARMS = ("treated", "control")
 #: Per how many adults the rates are given.
@@ -88,6 +88,17 @@ def difference_in_differences(rates: pd.DataFrame, arm: pd.Series, start: int,
     return Uplift(estimate, se, dof, estimate - half, estimate + half, p_value,
                   estimate * scale, (estimate - half) * scale, (estimate + half) * scale,
                   n_t, n_c)
+
+
+def weekly_counts(rows: pd.DataFrame, communities: pd.Index, weeks: tuple[int, int]
+                  ) -> pd.DataFrame:
+    """Weekly new customers (weeks ``weeks`` x ``communities``) from weekly rows (week,
+    community_id, new_customers); a week or community without a row counts 0."""
+    counts = rows.pivot_table(index="week", columns="community_id", values="new_customers",
+                              aggfunc="sum")
+    counts.columns = counts.columns.map(str)
+    return counts.reindex(index=range(weeks[0], weeks[1] + 1), columns=communities,
+                          fill_value=0.0).fillna(0.0)
 
 
 def read_assignment(path: str | Path) -> pd.DataFrame:
@@ -209,9 +220,7 @@ def readout(assignment: str | Path, observed: str | Path, *, start: int | None =
         raise InputError(f"{where}: the pilot's weeks {start} to {last} leave no week "
                          f"before it (from week {first}) or none in it; give --start "
                          f"between {first + 1} and --end")
-    counts = rows.pivot_table(index="week", columns="community_id",
-                              values="new_customers", aggfunc="sum").reindex(
-        index=range(1, last + 1), columns=arms.index, fill_value=0.0).fillna(0.0)
+    counts = weekly_counts(rows, arms.index, (1, last))
     per_adults = "adults" in arms
     rates = counts / arms["adults"] * PER_ADULTS if per_adults else counts
     uplift = difference_in_differences(rates, arms["arm"], start, last, first)
@@ -243,17 +252,17 @@ class Lift:
     estimate: float
     se: float
 
-    def of(self, counts: pd.DataFrame, adults: pd.Series) -> float:
-        """The same difference in differences of weekly new customers (weeks x
-        communities), as the readout computed it."""
+    def of(self, rows: pd.DataFrame, adults: pd.Series) -> float:
+        """The same difference in differences of weekly rows (week, community_id,
+        new_customers), as the readout computed it."""
         ids = list(self.treated + self.control)
         first, last = self.pre_weeks[0], self.pilot_weeks[1]
-        rates = counts.reindex(index=range(first, last + 1), columns=ids, fill_value=0.0)
+        rates = weekly_counts(rows, pd.Index(ids), (first, last))
         if self.per_adults:
             rates = rates / adults.reindex(ids).clip(lower=1.0) * PER_ADULTS
         arm = pd.Series(["treated"] * len(self.treated) + ["control"] * len(self.control),
                         index=ids)
-        return difference_in_differences(rates.fillna(0.0), arm, self.pilot_weeks[0],
+        return difference_in_differences(rates, arm, self.pilot_weeks[0],
                                          last, first).estimate
 
 

@@ -282,9 +282,7 @@ def test_a_pilots_lift_informs_the_calibration() -> None:
                 read.estimate, read.se)
 
     def of(weekly: pd.DataFrame) -> np.ndarray:
-        return np.array([lift.of(weekly.pivot_table(
-            index="week", columns="community_id", values="new_customers",
-            aggfunc="sum"), adults)])
+        return np.array([lift.of(weekly, adults)])
 
     name = "channels.social_media.awareness_gain"
     alone = fit_parameters(inputs, params, observed, priors, weeks=(1, 20), seed=3)
