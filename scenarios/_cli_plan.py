@@ -261,7 +261,7 @@ def allocate(
     """Allocate relationship managers to outlets and events, and the marketing budget to
     communities and channels; print the plans, what binds and the marginal value of
     budget; write Parquet. Exit 3 when no plan meets the limits."""
-    from scenarios import plans
+    from scenarios import plans, plans_budget
     from scenarios.lifetime import VALUE_NAMES
     from scenarios.names import community_names, labels, place_names, with_places
 
@@ -287,10 +287,10 @@ def allocate(
         console.print("why: " + ("; ".join(staff.binding) or "no limit binds"))
         frames["plan_staff.parquet"] = named
     if sc.budget.enabled:
-        table = plans.response_curves(prep, plans.simulation_inputs(prep, outlets),
+        table = plans_budget.response_curves(prep, plans.simulation_inputs(prep, outlets),
                                       curves_file=curves, progress=_progress)
         _progress("allocating the budget")
-        budget = plans.budget_plan(prep, table)
+        budget = plans_budget.budget_plan(prep, table)
         _plan_table(f"Budget by channel: {sc.name}", budget.by_channel.reset_index(),
                     {"channel": "channel", "spend": "spend", "customers": "new customers",
                      "value": f"value ({VALUE_NAMES[sc.budget.objective]})"})

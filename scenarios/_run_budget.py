@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from optimizer import PlanInfeasibleError
-from scenarios import plans
+from scenarios import plans, plans_budget
 from scenarios.curves import curve_notes, curve_summary
 from scenarios.plan_check import (
     MARGINAL_STEP,
@@ -67,7 +67,7 @@ def budget_stage(sc: Any, prep: plans.Prepared, inputs: pd.DataFrame, *,
                 if sc.budget.previous is not None else None)
     if curves is None:
         done = stage("response curves")
-        table = plans.response_curves(prep, inputs, progress=progress)
+        table = plans_budget.response_curves(prep, inputs, progress=progress)
         done()
     else:
         table = curves
@@ -76,7 +76,7 @@ def budget_stage(sc: Any, prep: plans.Prepared, inputs: pd.DataFrame, *,
     adults = prep.area.adults
 
     def plan(curves: pd.DataFrame) -> Any:
-        return plans.budget_plan(prep, curves, total=money)
+        return plans_budget.budget_plan(prep, curves, total=money)
 
     if not sc.simulation.enabled:
         done = stage("budget plan")
@@ -119,7 +119,7 @@ def budget_stage(sc: Any, prep: plans.Prepared, inputs: pd.DataFrame, *,
     done = stage("marginal value check")
     total = money
     try:
-        bigger = (plans.budget_plan(prep, loop.curves, total=total * (1 + MARGINAL_STEP))
+        bigger = (plans_budget.budget_plan(prep, loop.curves, total=total * (1 + MARGINAL_STEP))
                   if total > 0 else None)
     except PlanInfeasibleError as exc:  # such as max_cac: more money cannot hold it
         bigger = None

@@ -32,7 +32,7 @@ from optimizer import (
     allocate_combined,
     marketing_marginal,
 )
-from scenarios import plans
+from scenarios import plans, plans_budget
 from scenarios._sweep_size import LOCAL_REPLICATIONS
 from scenarios.lifetime import lifetime_years, yearly_retention
 from scenarios.money import network_year
@@ -119,7 +119,7 @@ def combined_plan(prep: plans.Prepared, curves: pd.DataFrame,
     sc = prep.scenario
     return allocate_combined(curves, options, float(sc.budget.total),
                              rate=float(sc.finance.discount_rate),
-                             budget_options=plans.budget_rules(prep))
+                             budget_options=plans_budget.budget_rules(prep))
 
 
 def with_opened(prep: plans.Prepared, siting: SitingResult,
@@ -217,7 +217,7 @@ def combined_stage(prep: plans.Prepared, every: SitingResult, *,
                              progress=lambda m: progress(f"{sc.name}: {m}"))
     done()
     done = stage("response curves")
-    curves = plans.response_curves(
+    curves = plans_budget.response_curves(
         prep, plans.simulation_inputs(prep, plans.open_outlets(prep, every)),
         progress=progress)
     done()
@@ -266,7 +266,7 @@ def combined_report(prep: plans.Prepared, done: CombinedStage,
     # a unit more in each for the split simulated: marketing on the corrected curves
     marketing = plan.marketing_marginal if same else marketing_marginal(
         corrected_curves, plan.marketing_budget, total=float(sc.budget.total),
-        budget_options=plans.budget_rules(prep))
+        budget_options=plans_budget.budget_rules(prep))
     marginal = {**_marginals(plan), "marketing": dataclasses.asdict(marketing)}
     table = plan.outlets
     summary = {

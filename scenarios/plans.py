@@ -1,5 +1,6 @@
 """The planning stages of a scenario: from a study area and a scenario to the optimizer's
-inputs, and its plans (outlets, events, staff, budget).
+inputs, and its plans (outlets, events, staff; the budget's in
+:mod:`scenarios.plans_budget`).
 
 Each function takes what the stage before produced, so ``sitesim site``, ``sitesim
 allocate`` and the full run (``run_scenario``) share them.
@@ -11,7 +12,6 @@ import dataclasses
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -30,19 +30,15 @@ from geo.area import customers_assumed
 from geo.assumptions import EVENT_TYPES, SELF_SERVICE
 from geo.errors import InputError
 from optimizer import (
-    BudgetPlan,
     EventPlan,
     PlanInfeasibleError,
     SitingResult,
     StaffPlan,
-    allocate_budget,
     allocate_staff,
     event_staff_needs,
     plan_events,
     site_outlets,
 )
-from scenarios._sweep_size import SWEEP_AGENTS
-from scenarios.lifetime import valued_curves
 from scenarios.names import with_places
 from scenarios.preflight import event_weeks, preflight, staff_floor_reason
 from scenarios.schema import Scenario
@@ -51,9 +47,8 @@ if TYPE_CHECKING:
     from scenarios.calibration_file import CalibrationFile
 from simulation import ScheduledEvent, SimulationParams, Venues, venue_inputs
 
-__all__ = ["Prepared", "budget_plan", "budget_rules", "event_plan", "event_venues",
-           "expected_visits", "open_outlets", "outlet_plan", "outlet_table", "prepare",
-           "read_curves", "response_curves", "scheduled_events", "simulation_inputs",
+__all__ = ["Prepared", "event_plan", "event_venues", "expected_visits", "open_outlets",
+           "outlet_plan", "outlet_table", "prepare", "scheduled_events", "simulation_inputs",
            "simulation_params", "staff_plan", "travel_note"]
 
 Progress = Callable[[str], None]
@@ -218,46 +213,6 @@ def outlet_table(plan: SitingResult | None, outlets: pd.DataFrame,
     return table if places is None else with_places(table, "site_id", places)
 
 
-def read_curves(path: str | Path) -> pd.DataFrame:
-    """Response curves from CSV or Parquet (``community_id``, ``channel``, ``segment``,
-    ``form``, ``rmax``, ``k``, ``h``)."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such curves file; give a CSV or Parquet file with "
-                         "community_id, channel, segment, form, rmax, k, h")
-    try:
-        frame = (pd.read_parquet(path) if path.suffix.lower() == ".parquet"
-                 else pd.read_csv(path, dtype={"community_id": str}))
-        if "community_id" in frame:  # the area's ids are text, whatever the file holds
-            frame["community_id"] = frame["community_id"].astype(str)
-        return frame
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot be read as {path.suffix or 'CSV'} ({exc}); give a "
-                         "CSV or Parquet file") from None
-
-
-def response_curves(prep: Prepared, inputs: pd.DataFrame, *,
-                    curves_file: str | Path | None = None,
-                    progress: Progress = _quiet) -> pd.DataFrame:
-    """The budget's response curves: from ``curves_file`` or ``budget.curves`` if given,
-    else fitted to simulation sweeps around ``budget.total / 7`` a channel (cached); the
-    value per customer as ``budget.objective`` counts it (:func:`valued_curves`)."""
-    from geo.synth import cache_dir
-    from scenarios.curves import simulate_curves
-    sc = prep.scenario
-    given = curves_file if curves_file is not None else sc.budget.curves
-    if given is not None:
-        table = read_curves(given)
-    else:
-        params = simulation_params(sc, max_agents=min(sc.simulation.max_agents,
-                                                      SWEEP_AGENTS))
-        table = simulate_curves(inputs, params, reference=max(sc.budget.total, 1.0) / 7,
-                                seed=sc.seed, cache_dir=cache_dir() / "curves",
-                                venues=event_venues(prep), progress=progress)
-    return valued_curves(table, objective=sc.budget.objective,
-                         rate=sc.finance.discount_rate, horizon=sc.finance.horizon_years)
-
-
 def simulation_params(sc: Scenario, *, calibrated: bool = True,
                       **over: Any) -> SimulationParams:
     """The simulation's parameters for a scenario: horizon, agents, the events' longest
@@ -381,23 +336,3 @@ def staff_plan(prep: Prepared, outlets: pd.DataFrame, events: EventPlan | None, 
                           hours_per_week=st.hours_per_week, weeks=prep.scenario.simulation.weeks,
                           event_staff=needs, min_staff=prep.area.config.min_staff,
                           minutes_per_visit=st.minutes_per_visit, time_limit_s=time_limit_s)
-
-
-def budget_rules(prep: Prepared) -> dict[str, Any]:
-    """The scenario's rules for the budget split, as :func:`optimizer.allocate_budget`'s
-    keywords (objective, policy, shares, limits, quarters)."""
-    b = prep.scenario.budget
-    least, most = b.online_share.bounds() if b.online_share else (None, None)
-    return {"objective": "customers" if b.objective == "customers" else "value",
-            "policy": b.policy.model_dump(),
-            "online_share": least, "online_share_max": most,
-            "min_roi": b.min_roi, "max_cac": b.max_cac,
-            "inclusion": dict(b.inclusion) or None, "quarters": 4 if b.quarterly else 1}
-
-
-def budget_plan(prep: Prepared, curves: pd.DataFrame, *, total: float | None = None,
-                time_limit_s: float = 60.0) -> BudgetPlan:
-    """Split ``budget.total`` (or ``total``) on the response curves with the scenario's
-    rules."""
-    return allocate_budget(curves, prep.scenario.budget.total if total is None else total,
-                           time_limit_s=time_limit_s, **budget_rules(prep))

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from optimizer import PlanInfeasibleError, allocate_budget
-from scenarios import plans
+from scenarios import plans, plans_budget
 from scenarios.combined_budget import _value_years, with_opened
 from scenarios.plan_checks import check_cells, plan_checks
 from scenarios.run import run_scenario
@@ -109,9 +109,9 @@ def test_one_budget_is_the_best_split_over_every_subset(cheap_sites: Path,
     # holds the corrected ones, so the sweep is fitted again from the cache)
     prep = plans.prepare(sc)
     every = plans.outlet_plan(prep)
-    curves = plans.response_curves(prep, plans.simulation_inputs(
+    curves = plans_budget.response_curves(prep, plans.simulation_inputs(
         prep, plans.open_outlets(prep, every)))
-    rules = plans.budget_rules(prep)
+    rules = plans_budget.budget_rules(prep)
     gain = options.set_index("option_id")["customers"]
     cost = options.set_index("option_id")["yearly_cost"]
 

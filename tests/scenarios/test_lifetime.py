@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scenarios import plans
+from scenarios import plans_budget
 from scenarios.lifetime import (
     lifetime_kpis,
     lifetime_years,
@@ -101,11 +101,11 @@ def test_the_value_objective_counts_lifetime_value_and_margin_stays_by_name(
     spends = {}
     for objective, v_a, v_b in (("value", CLV_A, CLV_B), ("margin", 20.0, 20.0)):
         prep = _prep(objective, tmp_path)
-        curves = plans.response_curves(prep, pd.DataFrame(), curves_file=path)
+        curves = plans_budget.response_curves(prep, pd.DataFrame(), curves_file=path)
         per = curves.set_index("community_id")["value_per_customer"]
         assert per["A"] == pytest.approx(v_a, abs=1e-3)
         assert per["B"] == pytest.approx(v_b, abs=1e-3)
-        plan = plans.budget_plan(prep, curves)
+        plan = plans_budget.budget_plan(prep, curves)
         spend = plan.by_community["spend"]
         a = (1_000 + 1_000 * math.log(v_a / v_b)) / 2
 

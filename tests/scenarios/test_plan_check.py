@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from geo.errors import InputError
-from scenarios import plans
+from scenarios import plans, plans_budget
 from scenarios.curves import simulate_curves
 from scenarios.plan_check import (
     agrees,
@@ -134,7 +134,7 @@ def test_the_loop_corrects_curves_that_promise_too_much(
     prep, inputs, curves = small_plan
     sc = prep.scenario
     wrong = curves.assign(rmax=curves["rmax"] * 3)  # three times what the model does
-    loop = closed_loop(plan=lambda c: plans.budget_plan(prep, c), curves=wrong,
+    loop = closed_loop(plan=lambda c: plans_budget.budget_plan(prep, c), curves=wrong,
                        inputs=inputs, params=plans.simulation_params(sc), explicit=(),
                        adults=prep.area.adults, quarterly=False, replications=4, seed=2,
                        venues=None, rounds=3, progress=lambda _: None)
@@ -150,7 +150,7 @@ def test_the_loop_corrects_curves_that_promise_too_much(
     assert loop.budget_new.mean() == pytest.approx(last.simulated)
     # one more unit of budget: the curves' finite difference beside the simulation's
     full = loop.result.per_replication["new_customers"].to_numpy(float)
-    bigger = plans.budget_plan(prep, loop.curves, total=60_000 * 1.5)
+    bigger = plans_budget.budget_plan(prep, loop.curves, total=60_000 * 1.5)
     check = marginal_check(budget=loop.budget, bigger=bigger, total=60_000, full=full,
                            uplift=last.simulated, inputs=inputs,
                            params=plans.simulation_params(sc), explicit=(),
