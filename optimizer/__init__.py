@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     )
     from optimizer.response import (
         ResponseCurve,
+        curves_response,
         fit_response_curve,
     )
     from optimizer.siting import (
@@ -88,6 +89,7 @@ __all__ = [
     "allocate_staff",
     "annualized_cost",
     "best_closed",
+    "curves_response",
     "event_attendance",
     "event_count_reason",
     "event_staff_needs",
@@ -130,6 +132,7 @@ _WHERE: dict[str, str] = {
     "standardized_mean_differences": "optimizer.matching",
     "ResponseCurve": "optimizer.response",
     "fit_response_curve": "optimizer.response",
+    "curves_response": "optimizer.response",
     "SitingResult": "optimizer.siting",
     "read_cost_table": "optimizer.siting",
     "site_outlets": "optimizer.siting",

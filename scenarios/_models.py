@@ -178,6 +178,18 @@ class Budget(_Frozen):
     #: annualized by ``[finance]``, plus opex with staff), and the optimizer splits it
     #: (docs/scenarios.md, "One budget for outlets and marketing").
     includes_outlets: bool = False
+    #: The weeks the budget's campaigns run (default: the whole run). ``sitesim replan``
+    #: sets the weeks after the re-plan's week; the sweep then runs over these weeks on
+    #: top of the scenario's own campaigns (docs/scenarios.md, "The budget's weeks").
+    weeks: WeekRange | None = None
+
+    @model_validator(mode="after")
+    def _weeks_with_outlets(self) -> Budget:
+        if self.weeks is not None and self.includes_outlets:
+            raise ValueError("weeks is set with includes_outlets = true: the outlets' cost "
+                             "is a year's; give the whole year to one budget, or set "
+                             "includes_outlets = false")
+        return self
 
     @field_validator("online_share", mode="before")
     @classmethod
@@ -326,7 +338,8 @@ class Scenario(_Frozen):
     @model_validator(mode="after")
     def _campaign_weeks(self) -> Scenario:
         late = horizon_problems(
-            self.model_dump(mode="json", include={"simulation", "campaigns", "events"}), "")
+            self.model_dump(mode="json", include={"simulation", "campaigns", "events",
+                                                 "budget"}), "")
         if late:
             raise ValueError("; ".join(f"{p.where.removeprefix(': ')} = {p.message}, "
                                        f"{p.fix}" for p in late))
@@ -345,8 +358,9 @@ class Scenario(_Frozen):
 
 
 def horizon_problems(raw: Mapping[str, Any], where: str) -> list[Problem]:
-    """Every campaign and the events window that end after the simulation's horizon, each
-    with its own key path (checked on the raw tables, so also when other keys are wrong)."""
+    """Every campaign, and the events' and the budget's windows, that end after the
+    simulation's horizon, each with its own key path (checked on the raw tables, so also
+    when other keys are wrong)."""
     sim, campaigns = raw.get("simulation"), raw.get("campaigns")
     weeks = sim.get("weeks", 52) if isinstance(sim, dict) else 52
     if not isinstance(weeks, int):
@@ -355,8 +369,10 @@ def horizon_problems(raw: Mapping[str, Any], where: str) -> list[Problem]:
     spans = [(f"campaigns[{i}].weeks", c.get("weeks", DEFAULT_CAMPAIGN_WEEKS)
               if isinstance(c, dict) else None)
              for i, c in enumerate(campaigns if isinstance(campaigns, list | tuple) else [])]
-    spans.append(("events.weeks", (raw.get("events") or {}).get("weeks")
-                  if isinstance(raw.get("events"), dict) else None))
+    for table in ("events", "budget"):
+        section = raw.get(table)
+        spans.append((f"{table}.weeks", section.get("weeks") if isinstance(section, dict)
+                      else None))
     return [Problem("error", f"{where}: {key}",
                     f"{list(span)}{' (the default)' if span is DEFAULT_CAMPAIGN_WEEKS else ''}"
                     f" ends after the simulation's {weeks} weeks",
@@ -375,6 +391,6 @@ def _validate(raw: dict[str, Any], where: str) -> tuple[Scenario | None, list[Pr
         # the horizon check once per key, from the raw tables, not again from the model
         problems = [p for p in problems if not (
             p.where == f"{where}: (top level)" and p.message.startswith(
-                ("campaigns[", "events.weeks")))]
+                ("campaigns[", "events.weeks", "budget.weeks")))]
         return None, problems + horizon_problems(raw, where)
     return scenario, problems

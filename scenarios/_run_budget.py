@@ -3,7 +3,7 @@ round, and the simple rules it must beat (scenarios.plan_check)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,19 +59,25 @@ def budget_stage(sc: Any, prep: plans.Prepared, inputs: pd.DataFrame, *,
                  explicit: Sequence[Campaign], params: SimulationParams,
                  venues: Venues | None, stage: Stage, progress: Callable[[str], None],
                  curves: pd.DataFrame | None = None,
-                 total: float | None = None) -> BudgetStage:
+                 total: float | None = None,
+                 other_rules: Mapping[str, tuple[str, pd.DataFrame]] | None = None
+                 ) -> BudgetStage:
     """Curves, plan and, with the simulation on, the loop and the rules. ``curves``:
     already made (else fitted here); ``total``: the marketing's money (default
-    ``budget.total``; less the outlets' yearly cost when one budget pays for both)."""
+    ``budget.total``; less the outlets' yearly cost when one budget pays for both);
+    ``other_rules``: further splits to simulate beside the plan (name: description and
+    ``community_id, channel, spend``; :func:`scenarios.plan_check.simple_rules`)."""
     previous = (read_previous(sc.budget.previous, prep.area.communities.index)
                 if sc.budget.previous is not None else None)
     if curves is None:
         done = stage("response curves")
-        table = plans_budget.response_curves(prep, inputs, progress=progress)
+        table = plans_budget.response_curves(prep, inputs, progress=progress,
+                                             background=explicit)
         done()
     else:
         table = curves
     money = float(sc.budget.total if total is None else total)
+    span = plans_budget.budget_weeks(sc)
     warnings = [f"response curves: {line}" for line in curve_notes(table)]
     adults = prep.area.adults
 
@@ -82,8 +88,8 @@ def budget_stage(sc: Any, prep: plans.Prepared, inputs: pd.DataFrame, *,
         done = stage("budget plan")
         budget = plan(table)
         done()
-        planned = campaigns_from_budget(budget.plan, adults, sc.simulation.weeks,
-                                        sc.budget.quarterly)
+        planned = campaigns_from_budget(budget.plan, adults, span[1], sc.budget.quarterly,
+                                        first=span[0])
         return BudgetStage(budget, table, [*explicit, *planned], None, [], [], warnings)
     done = stage("budget plan")  # checked by its simulation: the loop runs it
     progress(f"{sc.name}: the plan is checked by its simulation "
@@ -93,7 +99,7 @@ def budget_stage(sc: Any, prep: plans.Prepared, inputs: pd.DataFrame, *,
                        explicit=explicit, adults=adults, quarterly=sc.budget.quarterly,
                        replications=sc.simulation.replications, seed=sc.seed,
                        venues=venues, rounds=sc.budget.rounds,
-                       progress=lambda m: progress(f"{sc.name}: {m}"))
+                       progress=lambda m: progress(f"{sc.name}: {m}"), span=span)
     done()
     last = loop.rounds[-1]
     if loop.note:
@@ -109,7 +115,8 @@ def budget_stage(sc: Any, prep: plans.Prepared, inputs: pd.DataFrame, *,
     rules = simple_rules(plan=loop.budget.plan, full=full,  # type: ignore[attr-defined]
                          without=full - loop.budget_new, inputs=inputs, params=params,
                          explicit=explicit, adults=adults, seed=sc.seed, venues=venues,
-                         previous=previous, progress=lambda m: progress(f"{sc.name}: {m}"))
+                         previous=previous, progress=lambda m: progress(f"{sc.name}: {m}"),
+                         span=span, others=other_rules)
     done()
     for rule in rules:
         if rule.verdict != "the plan is better":
@@ -129,7 +136,7 @@ def budget_stage(sc: Any, prep: plans.Prepared, inputs: pd.DataFrame, *,
         budget=loop.budget, bigger=bigger, total=total, full=full,
         uplift=float(loop.budget_new.mean()), inputs=inputs, params=params,
         explicit=explicit, adults=adults, quarterly=sc.budget.quarterly, seed=sc.seed,
-        venues=venues)
+        venues=venues, span=span)
     done()
     if marginal is not None and not marginal.agrees:
         warnings.append(

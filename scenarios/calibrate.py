@@ -123,7 +123,7 @@ class _Setup:
 
 
 def _setup(sc: Scenario, history_path: Path, observed_path: Path,
-           progress: Callable[[str], None]) -> _Setup:
+           progress: Callable[[str], None], last_week: int | None = None) -> _Setup:
     # the scenario's own [calibration] is not read: it may be the file being written
     prep = plans.prepare(sc.model_copy(update={"calibration": Calibration()}),
                          progress=progress)
@@ -138,6 +138,14 @@ def _setup(sc: Scenario, history_path: Path, observed_path: Path,
     if problems:
         raise InputError(f"the calibration data: {len(problems)} problem(s)", problems)
     history, observed = frames
+    if last_week is not None:  # the weeks up to now (a re-plan's): the rest is not seen
+        seen = int(observed["week"].max())
+        if seen < last_week:
+            raise InputError(f"{observed_path} (observed): the observations end at week "
+                             f"{seen}, before week {last_week}; give observations up to "
+                             f"week {last_week}, or an earlier week")
+        history = history[history["week"] <= last_week].reset_index(drop=True)
+        observed = observed[observed["week"] <= last_week].reset_index(drop=True)
     weeks = int(observed["week"].max())
     # from the defaults: a calibration the scenario already names is not the prior
     inputs = plans.simulation_inputs(prep, plans.open_outlets(prep, None), calibrated=False)
@@ -149,12 +157,13 @@ def _setup(sc: Scenario, history_path: Path, observed_path: Path,
 
 def calibrate(sc: Scenario, history_path: str | Path, observed_path: str | Path, *,
               holdout: int | None = None, out: str | Path | None = None,
-              lifts: Sequence[str | Path] = (),
+              lifts: Sequence[str | Path] = (), last_week: int | None = None,
               progress: Callable[[str], None] = lambda _: None) -> CalibrationFile:
     """Fit, check on the held-out weeks (default: the last quarter, at least 4 weeks;
     0: none) and, with ``out``, write the calibration file; ``lifts``: pilot readouts
-    (``sitesim pilot readout``) fitted as further measurements."""
-    setup = _setup(sc, Path(history_path), Path(observed_path), progress)
+    (``sitesim pilot readout``) fitted as further measurements; ``last_week``: the
+    weeks after it are left out of both files (as if it were that week now)."""
+    setup = _setup(sc, Path(history_path), Path(observed_path), progress, last_week)
     weeks = setup.params.weeks
     held = max(weeks // 4, 4) if holdout is None else holdout
     if held < 0 or weeks - held < 8:

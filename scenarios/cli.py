@@ -4,7 +4,7 @@ This module is the app: its root options, and its commands registered in the ord
 ``--help`` lists them; the commands live in ``scenarios._cli_area`` (area),
 ``scenarios._cli_plan`` (score, site, allocate), ``scenarios._cli_runs`` (demo, run, batch,
 compare), ``scenarios._cli_calibrate`` (calibrate), ``scenarios._cli_pilot`` (pilot design,
-readout) and ``scenarios._cli_tools`` (validate, serve).
+readout), ``scenarios._cli_replan`` (replan) and ``scenarios._cli_tools`` (validate, serve).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from scenarios._cli_area import area_check, area_import, area_synth
 from scenarios._cli_calibrate import calibrate
 from scenarios._cli_pilot import pilot_design, pilot_readout
 from scenarios._cli_plan import allocate, score, site
+from scenarios._cli_replan import replan
 from scenarios._cli_runs import batch, compare, demo, run
 from scenarios._cli_tools import report, serve, validate
 from scenarios._console import set_debug, setup_logging
@@ -64,6 +65,7 @@ app.command()(compare)
 app.command()(calibrate)
 pilot_app.command("design")(pilot_design)
 pilot_app.command("readout")(pilot_readout)
+app.command()(replan)
 app.command()(validate)
 app.command()(serve)
 app.command()(report)

@@ -46,8 +46,10 @@ def _quiet(message: str) -> None:
 
 def sweep_key(inputs: pd.DataFrame, params: SimulationParams, reference: float,
               levels: Sequence[float], replications: int, seed: int,
-              venues: Venues | None = None) -> str:
-    """The hash of a sweep's inputs: community inputs, venues, parameters, levels, seeds."""
+              venues: Venues | None = None, span: tuple[int, int] | None = None,
+              background: Sequence[Campaign] = ()) -> str:
+    """The hash of a sweep's inputs: community inputs, venues, parameters, levels, seeds,
+    and the weeks and background campaigns when given."""
     h = hashlib.sha256()
     frames = [inputs] if venues is None else [inputs, venues.table, venues.minutes]
     for frame in frames:
@@ -56,6 +58,8 @@ def sweep_key(inputs: pd.DataFrame, params: SimulationParams, reference: float,
     h.update(repr(params).encode())
     h.update(json.dumps([reference, list(levels), replications, seed, "v5", TARGET_SE,
                          code_fingerprint()]).encode())
+    if span is not None or background:  # (absent otherwise: earlier caches stay valid)
+        h.update(repr((span, tuple(background))).encode())
     return h.hexdigest()[:16]
 
 
@@ -63,7 +67,8 @@ def simulate_curves(inputs: pd.DataFrame, params: SimulationParams, *, reference
                     levels: Sequence[float] = LEVELS,
                     replications: int = MAX_REPLICATIONS, seed: int = 0,
                     channels: Sequence[str] = CHANNELS, cache_dir: Path | None = None,
-                    venues: Venues | None = None,
+                    venues: Venues | None = None, span: tuple[int, int] | None = None,
+                    background: Sequence[Campaign] = (),
                     progress: Callable[[str], None] = _quiet) -> pd.DataFrame:
     """Curves per community x channel x segment for :func:`optimizer.allocate_budget`.
 
@@ -72,24 +77,36 @@ def simulate_curves(inputs: pd.DataFrame, params: SimulationParams, *, reference
     agents; its campaigns are replaced by the sweep's. ``replications``: the most the sweep
     runs (it stops at :data:`MIN_REPLICATIONS` or later, as soon as every channel's uplift
     has a standard error within :data:`TARGET_SE`). ``venues``: community_event spend holds
-    events at these venues, as in the scenario's own runs.
+    events at these venues, as in the scenario's own runs. ``span``: the weeks the swept
+    campaigns run (default: all); ``background``: campaigns run in both arms (the curves
+    are then the uplift on top of them: a re-plan's spend so far).
     """
-    key = sweep_key(inputs, params, reference, levels, replications, seed, venues)
+    key = sweep_key(inputs, params, reference, levels, replications, seed, venues, span,
+                    background)
     cached = cache_dir / f"curves-{key}.parquet" if cache_dir is not None else None
+    sweep = _Sweep(span or (1, params.weeks), tuple(background))
     if cached is None:
         return _sweep_and_fit(inputs, params, reference, levels, replications, seed,
-                              channels, venues, progress)
+                              channels, venues, progress, sweep)
     cached.parent.mkdir(parents=True, exist_ok=True)
     with _locked(cached.with_suffix(".lock")):
         if cached.exists():
             progress(f"response curves from the cache ({cached.name})")
             return pd.read_parquet(cached)
         curves = _sweep_and_fit(inputs, params, reference, levels, replications, seed,
-                                channels, venues, progress)
+                                channels, venues, progress, sweep)
         tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
         curves.to_parquet(tmp, index=False)
         tmp.replace(cached)
     return pd.read_parquet(cached)  # the same types as a later cache hit
+
+
+@dataclasses.dataclass(frozen=True)
+class _Sweep:
+    """The swept campaigns' weeks and the campaigns run in both arms."""
+
+    span: tuple[int, int]
+    background: tuple[Campaign, ...]
 
 
 @contextlib.contextmanager
@@ -111,12 +128,12 @@ def _locked(path: Path) -> Iterator[None]:
 def _sweep_and_fit(inputs: pd.DataFrame, params: SimulationParams, reference: float,
                    levels: Sequence[float], replications: int, seed: int,
                    channels: Sequence[str], venues: Venues | None,
-                   progress: Callable[[str], None]) -> pd.DataFrame:
+                   progress: Callable[[str], None], sweep: _Sweep) -> pd.DataFrame:
     from simulation.model import CommunityMarketModel
 
     seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(
         max(replications, 1))]
-    base = dataclasses.replace(params, campaigns=(), events=())
+    base = dataclasses.replace(params, campaigns=sweep.background, events=())
     weeks = base.weeks
 
     def totals(model: CommunityMarketModel) -> pd.DataFrame:
@@ -137,8 +154,8 @@ def _sweep_and_fit(inputs: pd.DataFrame, params: SimulationParams, reference: fl
         for channel in channels:
             for level in levels:
                 spend = reference * level
-                p = dataclasses.replace(drawn, campaigns=(Campaign(channel, spend,
-                                                                   (1, weeks)),))
+                p = dataclasses.replace(drawn, campaigns=(
+                    *sweep.background, Campaign(channel, spend, sweep.span)))
                 t = totals(CommunityMarketModel(inputs, p, seed=s, venues=venues).run())
                 # the uplift in new customers and deposits; the campaign arm's churn and
                 # customers held (its customers' retention: scenarios.lifetime)
@@ -153,9 +170,9 @@ def _sweep_and_fit(inputs: pd.DataFrame, params: SimulationParams, reference: fl
                             f"({which})" if which else ""))
         if rep + 1 >= MIN_REPLICATIONS and worst <= TARGET_SE:
             break
-    sweep = pd.concat(rows, ignore_index=True)
+    swept = pd.concat(rows, ignore_index=True)
     adults = float(inputs[["pop_18_35", "pop_36_55", "pop_56_plus"]].to_numpy().sum())
-    curves = fit_curves(sweep, inputs, margin=base.net_interest_margin,
+    curves = fit_curves(swept, inputs, margin=base.net_interest_margin,
                         balance_base=base.balance_base, reference=reference, weeks=weeks,
                         agent_scale=adults / min(base.max_agents, round(adults)))
     return curves.assign(sweep_se=worst, sweep_se_channel=which)

@@ -18,7 +18,7 @@ with the same random numbers as the plan; the plan's paired advantage over each.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -64,12 +64,13 @@ CORRECTION_BOUNDS = (0.25, 4.0)
 MARGINAL_STEP = 0.10
 
 def campaigns_from_budget(plan: pd.DataFrame, adults: pd.Series, weeks: int,
-                          quarterly: bool) -> list[Campaign]:
+                          quarterly: bool, *, first: int = 1) -> list[Campaign]:
     """Campaigns for the simulation from a budget plan: per channel (and quarter), one
     campaign for each group of communities that spend the same per adult (within
     :data:`PER_ADULT_TOLERANCE`). The model spreads a campaign's spend evenly over its
     residents, so every community gets the spend per adult the plan gives it: a
-    community curve's spend is the spend the simulation makes there."""
+    community curve's spend is the spend the simulation makes there. The campaigns run
+    in weeks ``first`` to ``weeks`` (``budget.weeks``), quarterly in four equal parts."""
     out = []
     spend = plan[plan["spend"] > 1e-6].assign(
         community_id=lambda f: f["community_id"].astype(str))
@@ -81,18 +82,18 @@ def campaigns_from_budget(plan: pd.DataFrame, adults: pd.Series, weeks: int,
                          "(budget.curves) whose community_id are the area's")
     for (channel, quarter), g in spend.groupby(["channel", "quarter"], sort=True):
         if quarterly:
-            span, q = weeks / 4, int(str(quarter))
-            first = round(span * (q - 1)) + 1
-            last = max(first, round(span * q))
+            span, q = (weeks - first + 1) / 4, int(str(quarter))
+            start = first + round(span * (q - 1))
+            last = max(start, first - 1 + round(span * q))
         else:
-            first, last = 1, weeks
+            start, last = first, weeks
         per_adult = g["spend"].to_numpy() / np.maximum(
             adults.loc[g["community_id"]].to_numpy(float), 1.0)
         band = np.round(np.log(per_adult) / np.log1p(PER_ADULT_TOLERANCE))
         for key in np.unique(band):
             members = band == key
             out.append(Campaign(str(channel), float(g["spend"].to_numpy()[members].sum()),
-                                (first, last), (),
+                                (start, last), (),
                                 tuple(str(c) for c in g["community_id"].to_numpy()[members])))
     return out
 
@@ -147,13 +148,15 @@ def closed_loop(*, plan: Callable[[pd.DataFrame], object], curves: pd.DataFrame,
                 inputs: pd.DataFrame, params: SimulationParams, explicit: Sequence[Campaign],
                 adults: pd.Series, quarterly: bool, replications: int, seed: int,
                 venues: Venues | None, rounds: int,
-                progress: Callable[[str], None]) -> LoopResult:
+                progress: Callable[[str], None],
+                span: tuple[int, int] | None = None) -> LoopResult:
     """Plan, simulate, compare, correct and plan again (see the module docstring).
 
     ``plan(curves)`` returns an optimizer.BudgetPlan; ``params`` holds the scenario's
-    events (its campaigns are set here: ``explicit`` and the budget's).
+    events (its campaigns are set here: ``explicit`` and the budget's); ``span``: the
+    budget's weeks (default: the whole run).
     """
-    weeks = params.weeks
+    first, weeks = span or (1, params.weeks)
 
     def new_customers(campaigns: Sequence[Campaign], reps: int) -> np.ndarray:
         p = dataclasses.replace(params, campaigns=tuple(campaigns))
@@ -176,7 +179,7 @@ def closed_loop(*, plan: Callable[[pd.DataFrame], object], curves: pd.DataFrame,
             return dataclasses.replace(last, note=f"round {r} found no plan on the "
                                                   f"corrected curves: {exc}")
         planned = campaigns_from_budget(budget.plan, adults, weeks,  # type: ignore[attr-defined]
-                                        quarterly)
+                                        quarterly, first=first)
         campaigns = [*explicit, *planned]
         progress(f"simulation of the budget plan, round {r} of at most {rounds}")
         result = run_replications(inputs, dataclasses.replace(params,
@@ -279,14 +282,26 @@ def simple_rules(*, plan: pd.DataFrame, full: np.ndarray, without: np.ndarray,
                  inputs: pd.DataFrame, params: SimulationParams,
                  explicit: Sequence[Campaign], adults: pd.Series, seed: int,
                  venues: Venues | None, previous: pd.DataFrame | None,
-                 progress: Callable[[str], None]) -> list[RuleResult]:
+                 progress: Callable[[str], None], span: tuple[int, int] | None = None,
+                 others: Mapping[str, tuple[str, pd.DataFrame]] | None = None
+                 ) -> list[RuleResult]:
     """Each simple rule simulated beside the plan (``full``: the plan's new customers per
-    replication; ``without``: the scenario's without the budget's campaigns)."""
+    replication; ``without``: the scenario's without the budget's campaigns); ``others``:
+    further splits by name (a description and ``community_id, channel, spend``), each
+    scaled to the plan's money, as ``previous`` is; all in the budget's weeks ``span``."""
+    first, last = span or (1, params.weeks)
     out = []
-    for rule, (text, split) in rule_splits(plan, adults, previous).items():
+    splits = rule_splits(plan, adults, previous)
+    total = float(plan["spend"].sum())
+    for name, (text, split) in (others or {}).items():
+        given = float(split["spend"].sum())
+        if given > 0:
+            splits[name] = (f"{text}, scaled by {total / given:.3g} to the same money",
+                            split.assign(spend=split["spend"] * total / given))
+    for rule, (text, split) in splits.items():
         progress(f"simulation of a simple rule: {rule}")
-        campaigns = campaigns_from_budget(split.assign(quarter=1), adults, params.weeks,
-                                          quarterly=False)
+        campaigns = campaigns_from_budget(split.assign(quarter=1), adults, last,
+                                          quarterly=False, first=first)
         p = dataclasses.replace(params, campaigns=(*explicit, *campaigns))
         new = new_customers_by_replication(inputs, p, replications=full.size, seed=seed,
                                            venues=venues)
@@ -323,15 +338,17 @@ def marginal_check(*, budget: object, bigger: object, total: float, full: np.nda
                    uplift: float, inputs: pd.DataFrame, params: SimulationParams,
                    explicit: Sequence[Campaign], adults: pd.Series, quarterly: bool,
                    seed: int, venues: Venues | None, step: float = MARGINAL_STEP,
-                   replications: int = LOCAL_REPLICATIONS) -> MarginalCheck:
+                   replications: int = LOCAL_REPLICATIONS,
+                   span: tuple[int, int] | None = None) -> MarginalCheck:
     """The LP's marginal value of budget beside a finite-difference re-run of the
     simulation (``budget`` at ``total``, ``bigger`` at ``total x (1 + step)``; ``full``:
     the plan's new customers per replication, of which the first ``replications`` pair
     with the bigger plan's; ``uplift``: the plan's simulated uplift)."""
     delta = step * total
     full = full[:replications]
-    planned = campaigns_from_budget(bigger.plan, adults, params.weeks,  # type: ignore[attr-defined]
-                                    quarterly)
+    first, last = span or (1, params.weeks)
+    planned = campaigns_from_budget(bigger.plan, adults, last,  # type: ignore[attr-defined]
+                                    quarterly, first=first)
     p = dataclasses.replace(params, campaigns=(*explicit, *planned))
     more = new_customers_by_replication(inputs, p, replications=full.size, seed=seed,
                                         venues=venues)

@@ -4,7 +4,7 @@ and staff stages are in :mod:`scenarios.plans`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,10 @@ from optimizer import BudgetPlan, allocate_budget
 from scenarios._sweep_size import SWEEP_AGENTS
 from scenarios.lifetime import valued_curves
 from scenarios.plans import Prepared, event_venues, simulation_params
+from scenarios.schema import Scenario
+from simulation import Campaign
 
-__all__ = ["budget_plan", "budget_rules", "read_curves", "response_curves"]
+__all__ = ["budget_plan", "budget_rules", "budget_weeks", "read_curves", "response_curves"]
 
 Progress = Callable[[str], None]
 
@@ -43,12 +45,20 @@ def read_curves(path: str | Path) -> pd.DataFrame:
                          "CSV or Parquet file") from None
 
 
+def budget_weeks(sc: Scenario) -> tuple[int, int]:
+    """The weeks the budget's campaigns run: ``budget.weeks``, else the whole run."""
+    return sc.budget.weeks or (1, sc.simulation.weeks)
+
+
 def response_curves(prep: Prepared, inputs: pd.DataFrame, *,
                     curves_file: str | Path | None = None,
+                    background: Sequence[Campaign] = (),
                     progress: Progress = _quiet) -> pd.DataFrame:
     """The budget's response curves: from ``curves_file`` or ``budget.curves`` if given,
     else fitted to simulation sweeps around ``budget.total / 7`` a channel (cached); the
-    value per customer as ``budget.objective`` counts it (:func:`valued_curves`)."""
+    value per customer as ``budget.objective`` counts it (:func:`valued_curves`). With
+    ``budget.weeks``, the swept campaigns run in those weeks on top of ``background``
+    (the scenario's own campaigns), as the plan's will."""
     from geo.synth import cache_dir
     from scenarios.curves import simulate_curves
     sc = prep.scenario
@@ -58,9 +68,11 @@ def response_curves(prep: Prepared, inputs: pd.DataFrame, *,
     else:
         params = simulation_params(sc, max_agents=min(sc.simulation.max_agents,
                                                       SWEEP_AGENTS))
+        span = sc.budget.weeks
         table = simulate_curves(inputs, params, reference=max(sc.budget.total, 1.0) / 7,
                                 seed=sc.seed, cache_dir=cache_dir() / "curves",
-                                venues=event_venues(prep), progress=progress)
+                                venues=event_venues(prep), progress=progress, span=span,
+                                background=tuple(background) if span is not None else ())
     return valued_curves(table, objective=sc.budget.objective,
                          rate=sc.finance.discount_rate, horizon=sc.finance.horizon_years)
 

@@ -17,8 +17,8 @@ import os
 import platform
 import shutil
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -36,7 +36,8 @@ from scenarios.names import VENUES, community_names, place_names, with_places
 from scenarios.schema import Scenario, load_scenario
 from simulation.params import ScheduledEvent
 
-__all__ = ["RunResult", "area_hash", "named_files", "run_id", "run_scenario", "scenario_hash"]
+__all__ = ["RunExtras", "RunResult", "area_hash", "named_files", "run_id", "run_scenario",
+           "scenario_hash"]
 
 Progress = Callable[[str], None]
 RUN_FORMAT = "sitesim-run-3"
@@ -56,6 +57,18 @@ class RunResult:
     name: str
     status: str
     seconds: float
+
+
+@dataclass(frozen=True)
+class RunExtras:
+    """What a caller adds to a run (``sitesim replan``): further splits of the budget's
+    money simulated beside the plan (name: description and ``community_id, channel,
+    spend``), and ``finish(folder, summary)``, called with the run's folder before it is
+    complete, to write files of its own and add to the manifest's summary; it returns
+    warnings. The scenario must say what they depend on (its hash is the run's id)."""
+
+    other_rules: Mapping[str, tuple[str, pd.DataFrame]] = field(default_factory=dict)
+    finish: Callable[[Path, dict[str, object]], list[str]] | None = None
 
 
 def _versions() -> dict[str, str]:
@@ -111,11 +124,12 @@ def _write(frame: pd.DataFrame, path: Path) -> None:
 
 
 def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "runs",
-                 resume: bool = True, progress: Progress = _quiet) -> RunResult:
+                 resume: bool = True, progress: Progress = _quiet,
+                 extras: RunExtras | None = None) -> RunResult:
     """Run one scenario end to end; return its run folder.
 
     With ``resume`` a run folder that is already complete (same scenario, same inputs) is
-    kept and reported as ``skipped``.
+    kept and reported as ``skipped``. ``extras``: see :class:`RunExtras`.
 
     Raises
     ------
@@ -211,7 +225,8 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
                 sc, prep, inputs, explicit=campaigns, params=base_params, venues=venues,
                 stage=stage, progress=progress,
                 curves=combined.curves if combined else None,
-                total=combined.plan.marketing_budget if combined else None)
+                total=combined.plan.marketing_budget if combined else None,
+                other_rules=extras.other_rules if extras else None)
             warnings += checked.warnings
             if combined is not None:
                 summary["combined"], said = combined_report(prep, combined, checked.curves)
@@ -277,6 +292,8 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
                 {str(k): float(v) for k, v in result.summary["mean"].items()},
                 weeks=sc.simulation.weeks,
                 adults=float(prep.area.adults.sum()), channels=by_channel)
+        if extras is not None and extras.finish is not None:
+            warnings += extras.finish(tmp, summary)
         manifest = {
             "format": RUN_FORMAT, "run_id": rid, "name": sc.name, "status": "complete",
             "scenario": sc.model_dump(mode="json"),
