@@ -28,6 +28,9 @@ def calibrate(
     lift: Annotated[list[Path] | None, typer.Option(
         help="A pilot's readout (sitesim pilot readout) to fit as a further measurement; "
              "repeat for several.")] = None,
+    rounds: Annotated[int, typer.Option(
+        min=1, max=20, help="The fit's most rounds (each about 8 + 4 per parameter points "
+                            "x 4 runs); the file says whether they settled.")] = 4,
 ) -> None:
     """Fit organic adoption, word of mouth, churn and each spent channel's response to
     the bank's history; write the estimates, their uncertainty, what the data could not
@@ -36,7 +39,7 @@ def calibrate(
     from scenarios.schema import load_scenario
 
     result = fit(load_scenario(scenario), history, observed, holdout=holdout_weeks, out=out,
-                 lifts=lift or (), progress=_progress)
+                 lifts=lift or (), rounds=rounds, progress=_progress)
     table = result.table()
     console.print(f"calibration of {scenario} on weeks {result.weeks[0]} to "
                   f"{result.weeks[1]} ({result.simulations} simulations, dispersion "
@@ -46,6 +49,11 @@ def calibrate(
         console.print(f"  {row.name}: {row.estimate:.4g} (95% {row.low:.4g} to "
                       f"{row.high:.4g}; prior {row.prior:.4g}){said}", markup=False,
                       soft_wrap=True)
+    if not result.converged:
+        console.print(f"  not settled: the last of {result.rounds} rounds moved the estimate "
+                      f"{result.moved:.1f} posterior sd (settled: under 0.25); the intervals "
+                      f"are of the last round's surrogate; --rounds {result.rounds + 2} fits "
+                      "longer", markup=False, soft_wrap=True)
     for measured in result.lifts:
         console.print(f"  pilot lift ({measured['file']}): observed {measured['observed']:+.3f}"
                       f" ±{1.96 * measured['se']:.3f}, the fitted model "

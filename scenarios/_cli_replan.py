@@ -57,6 +57,11 @@ def print_replan(said: dict[str, Any], folder: Path) -> None:
     if said["events_left"]:
         line("  events re-placed after week {}: {}".format(week, ", ".join(
             f"{n} {kind}" for kind, n in sorted(said["events_left"].items()))))
+    fit = said["calibration"]
+    if not fit["converged"]:
+        line(f"  the recalibration did not settle: the last of its {fit['rounds']} rounds moved "
+             f"the estimate {fit['moved']:.1f} posterior sd; fit longer (--rounds "
+             f"{fit['rounds'] + 2}) before acting on the re-plan")
     margin = said.get("marginal_value")
     if margin is not None:
         line(f"  at the re-plan, its last 1,000 brings {1000 * margin:.2f} new customers"
@@ -85,6 +90,9 @@ def replan(
     = None,
     holdout_weeks: Annotated[int, typer.Option(
         help="Weeks before --week kept out of the fit to check its forecast.")] = 0,
+    rounds: Annotated[int, typer.Option(
+        min=1, max=20, help="The recalibration's most rounds (as sitesim calibrate's).")]
+    = 4,
 ) -> None:
     """Recalibrate on the weeks so far, keep what was spent, and re-optimize the rest of
     the year's budget and events; the run folder says what changed and why."""
@@ -96,7 +104,7 @@ def replan(
 
     done = run_replan(load_scenario(scenario), history, observed, week=week, runs_dir=runs,
                       calibration=calibration, original=original, holdout=holdout_weeks,
-                      progress=_progress)
+                      rounds=rounds, progress=_progress)
     manifest = json.loads((done.run.path / "manifest.json").read_text(encoding="utf-8"))
     print_replan(manifest["summary"]["replan"], done.run.path)
     print_plan_checks([done.run.path])

@@ -56,6 +56,8 @@ __all__ = ["calibrate", "campaigns_from_history", "community_effects", "default_
 EFFECT_RUNS = 8
 #: Runs for the held-out weeks' forecast (one parameter draw and seed each).
 HOLDOUT_RUNS = 24
+#: The fit's most rounds of design, surrogate and mode (simulation.fit_parameters).
+ROUNDS = 4
 
 
 def campaigns_from_history(history: pd.DataFrame, weeks: int) -> list[Campaign]:
@@ -158,11 +160,13 @@ def _setup(sc: Scenario, history_path: Path, observed_path: Path,
 def calibrate(sc: Scenario, history_path: str | Path, observed_path: str | Path, *,
               holdout: int | None = None, out: str | Path | None = None,
               lifts: Sequence[str | Path] = (), last_week: int | None = None,
-              progress: Callable[[str], None] = lambda _: None) -> CalibrationFile:
+              rounds: int = ROUNDS, progress: Callable[[str], None] = lambda _: None
+              ) -> CalibrationFile:
     """Fit, check on the held-out weeks (default: the last quarter, at least 4 weeks;
     0: none) and, with ``out``, write the calibration file; ``lifts``: pilot readouts
     (``sitesim pilot readout``) fitted as further measurements; ``last_week``: the
-    weeks after it are left out of both files (as if it were that week now)."""
+    weeks after it are left out of both files (as if it were that week now);
+    ``rounds``: the fit's most rounds (the file says whether they settled)."""
     setup = _setup(sc, Path(history_path), Path(observed_path), progress, last_week)
     weeks = setup.params.weeks
     held = max(weeks // 4, 4) if holdout is None else holdout
@@ -180,7 +184,7 @@ def calibrate(sc: Scenario, history_path: str | Path, observed_path: str | Path,
     measured = [read_lift(p) for p in lifts]
     fit = fit_parameters(setup.inputs, setup.params, setup.observed, parameters,
                          weeks=fitted_weeks, columns=setup.columns, seed=sc.seed,
-                         venues=setup.venues, progress=progress,
+                         venues=setup.venues, progress=progress, rounds=rounds,
                          extra=_lift_moments(measured, setup.inputs, fitted_weeks))
     estimated = with_values(setup.params, fit.estimate)
     seeds = replication_seeds(sc.seed + 1, EFFECT_RUNS)

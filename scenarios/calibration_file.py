@@ -106,6 +106,10 @@ class CalibrationFile:
     spend: dict[str, float] = field(default_factory=dict)
     #: The pilots' lifts fitted too: file, observed, se, fitted (the model's value).
     lifts: list[dict[str, Any]] = field(default_factory=list)
+    #: Whether the fit's rounds settled, and the last round's move (posterior sd).
+    converged: bool = True
+    moved: float = 0.0
+    rounds: int = 0
 
     @classmethod
     def from_fit(cls, fit: Fit, parameters: list[Parameter], effects: pd.Series,
@@ -124,7 +128,8 @@ class CalibrationFile:
         return cls(scenario, weeks, files, rows, fit.covariance, fit.dispersion,
                    fit.simulations, effects, held_out,
                    {k: file_digest(v) if Path(v).is_file() else ""
-                    for k, v in files.items()}, dict(spend or {}), list(lifts or []))
+                    for k, v in files.items()}, dict(spend or {}), list(lifts or []),
+                   fit.converged, fit.moved, fit.iterations)
 
     @property
     def names(self) -> list[str]:
@@ -150,6 +155,8 @@ def write_calibration(calibration: CalibrationFile, path: str | Path) -> Path:
         "method": "surrogate-assisted quasi-likelihood with log-normal priors; "
                   "docs/calibration.md",
         "dispersion": calibration.dispersion, "simulations": calibration.simulations,
+        "rounds": calibration.rounds, "converged": calibration.converged,
+        "last_move_sd": calibration.moved if np.isfinite(calibration.moved) else 1e9,
         "parameter": [{k: (v if k != "upper" or np.isfinite(v) else 0.0)
                        for k, v in p.items()} for p in calibration.parameters],
         "covariance": {"names": calibration.names,
@@ -224,7 +231,10 @@ def _read_calibration(path: str, stamp: tuple[int, int]) -> CalibrationFile:
                          "write it again with sitesim calibrate") from None
     return CalibrationFile(str(raw.get("scenario", "")), weeks, files, rows, cov,
                            float(raw.get("dispersion", 1.0)), int(raw.get("simulations", 0)),
-                           effects, spend=spend, lifts=lifts)
+                           effects, spend=spend, lifts=lifts,
+                           converged=bool(raw.get("converged", True)),
+                           moved=float(raw.get("last_move_sd", 0.0)),
+                           rounds=int(raw.get("rounds", 0)))
 
 
 def parameter_draws(calibration: CalibrationFile, count: int, seed: int

@@ -32,7 +32,7 @@ import pandas as pd
 from geo import load_area
 from geo.errors import InfeasibleError, InputError, Problem
 from scenarios.bank_data import read_history, read_observed
-from scenarios.calibrate import calibrate, campaigns_from_history
+from scenarios.calibrate import ROUNDS, calibrate, campaigns_from_history
 from scenarios.calibration_file import read_calibration
 from scenarios.plan_check import campaigns_from_budget
 from scenarios.plans_budget import budget_weeks
@@ -232,12 +232,13 @@ def _read_bank(history_path: str | Path, observed_path: str | Path, communities:
 
 def replan(sc: Scenario, history_path: str | Path, observed_path: str | Path, *, week: int,
            runs_dir: str | Path = "runs", calibration: str | Path | None = None,
-           original: str | None = None, holdout: int = 0,
+           original: str | None = None, holdout: int = 0, rounds: int = ROUNDS,
            progress: Progress = _quiet) -> Replanned:
     """Re-plan ``sc`` at ``week`` on the bank's history and observations (see the
     module). ``calibration``: a calibration already fitted on weeks up to ``week`` (else
-    fitted here, ``holdout`` weeks held out); ``original``: the run to re-plan (default:
-    the scenario's latest complete run, made now if there is none).
+    fitted here, ``holdout`` weeks held out, at most ``rounds`` rounds); ``original``:
+    the run to re-plan (default: the scenario's latest complete run, made now if there
+    is none).
 
     Raises
     ------
@@ -267,7 +268,7 @@ def replan(sc: Scenario, history_path: str | Path, observed_path: str | Path, *,
         path = runs / f"{name}.calibration.toml"
         progress(f"replan: calibrating on weeks 1 to {week}")
         calibrate(sc, history_path, observed_path, holdout=holdout, last_week=week, out=path,
-                  progress=progress)
+                  rounds=rounds, progress=progress)
     else:
         path = Path(calibration)
         fitted = read_calibration(path)

@@ -201,8 +201,11 @@ def finish_replan(folder: Path, summary: dict[str, Any], *, facts: ReplanFacts,
     seen = read_observed(observed, area.communities.index)
     so_far = (1, facts.week)
     rest = facts.weeks
+    fitted = read_calibration(calibration)
     summary["replan"] = {
         "week": facts.week, "weeks": list(rest), "original_run": facts.original_run,
+        "calibration": {"weeks": list(fitted.weeks), "converged": fitted.converged,
+                        "moved": fitted.moved, "rounds": fitted.rounds},
         "money": {"total": facts.total, "spent": facts.spent,
                   "spent_from_budget": facts.spent_from_budget,
                   "original_planned_by_week": facts.planned_before,

@@ -84,6 +84,9 @@ IDENTIFIED_SHRINK = 0.5
 FIRST_BOX = 0.7
 #: The smallest box (a parameter within +-15%): the surrogate's slopes need a spread.
 SMALLEST_BOX = 0.15
+#: The rounds stop when the estimate moves less than this many posterior sd (inside
+#: the box): a move the estimate's own uncertainty dwarfs.
+SETTLED = 0.25
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,11 @@ class Fit:
     simulations: int
     #: The fitted model's values of the further measurements (:class:`Moments`).
     extra_fitted: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    #: How far the last round moved the estimate, in posterior sd, and whether the
+    #: rounds stopped because it settled (inside the box, under a quarter of an sd)
+    #: rather than at the most rounds.
+    moved: float = 0.0
+    converged: bool = True
 
 
 def fit_parameters(inputs: pd.DataFrame, params: SimulationParams, observed: pd.DataFrame,
@@ -244,6 +252,7 @@ def fit_parameters(inputs: pd.DataFrame, params: SimulationParams, observed: pd.
     centre, box = theta0.copy(), np.minimum(sd, FIRST_BOX)
     design = qmc.LatinHypercube(size, seed=seed)
     done, residuals = 0, np.zeros((0, y_vec.size))
+    moved, converged = float("inf"), False
     for done in range(1, rounds + 1):
         half = 2 * design.random(n // 2) - 1  # fold-over: each point and its mirror
         # a box that would cross an upper bound is moved below it (clipped points would
@@ -263,7 +272,8 @@ def fit_parameters(inputs: pd.DataFrame, params: SimulationParams, observed: pd.
         inside = bool(np.all(np.abs(mode - centre) <= box))
         centre = mode
         box = np.clip(3 * post, SMALLEST_BOX, box)
-        if inside and moved < 0.25:
+        if inside and moved < SETTLED:
+            converged = True
             break
     residuals = spread(centre)  # and again at the estimate, for its covariance
     cov, phi = surrogate.covariance(centre, y_vec, sd, residuals, replications)
@@ -278,7 +288,7 @@ def fit_parameters(inputs: pd.DataFrame, params: SimulationParams, observed: pd.
                dispersion=phi,
                fitted=pd.DataFrame(fitted.reshape(y.shape), index=y.index, columns=y.columns),
                observed=y, iterations=done, simulations=count,
-               extra_fitted=fitted_all[counts:])
+               extra_fitted=fitted_all[counts:], moved=moved, converged=converged)
 
 
 @dataclass(frozen=True)

@@ -160,6 +160,10 @@ def test_calibration_file_round_trip_and_bad_files(tmp_path: Path) -> None:
     assert again.estimate == calibration.estimate and again.weeks == (1, 20)
     assert again.covariance == pytest.approx(calibration.covariance)
     assert again.effects.to_dict() == {"C1": 1.2}
+    # whether the fit settled is kept (an unsettled fit's last move, in posterior sd)
+    unsettled = dataclasses.replace(calibration, converged=False, moved=2.6, rounds=4)
+    again = read_calibration(write_calibration(unsettled, tmp_path / "u.toml"))
+    assert (again.converged, again.moved, again.rounds) == (False, 2.6, 4)
     with pytest.raises(InputError, match="no such file; write one with sitesim calibrate"):
         read_calibration(tmp_path / "missing.toml")
     (tmp_path / "bad.toml").write_text("format = 1\n[covariance]\nnames = ['x']\n")

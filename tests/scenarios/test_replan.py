@@ -12,12 +12,14 @@ import pytest
 
 from geo import load_area
 from geo.errors import InfeasibleError, InputError
+from scenarios.curves import simulate_curves
 from scenarios.replan import replan_scenario, spend_split
 from scenarios.replan_report import change_table, marginal_per_unit
 from scenarios.schema import Scenario
 from scenarios.synthetic_history import Truth, generate, spend_plan
-from simulation import Campaign
+from simulation import Campaign, SimulationParams
 from tests.scenarios.test_cli import sitesim
+from tests.simulation.cities import city
 
 ADULTS = pd.Series([100.0, 300.0, 600.0], index=["A", "B", "C"])
 
@@ -123,6 +125,19 @@ def test_changes_and_marginal_returns_by_hand() -> None:
     got = marginal_per_unit(curves, original)
     assert got["sms"] == pytest.approx(gain / 1.3)
     assert "social_media" not in got  # no curve for it
+
+
+def test_a_sweep_on_top_of_a_background_measures_what_it_adds() -> None:
+    """Next to a large campaign in weeks 1-5, a sweep of weeks 6-10 that spends next to
+    nothing adds nothing: every curve is zero (the reference arm runs the background
+    too, with the same random numbers; without it, the background's own uplift would
+    be taken for the swept channels')."""
+    inputs = city(8, 600)
+    background = (Campaign("social_media", 50_000.0, (1, 5)),)
+    curves = simulate_curves(inputs, SimulationParams(weeks=10, max_agents=4_800),
+                             reference=1e-6, channels=("sms", "kol_live"), levels=(1.0, 2.0),
+                             span=(6, 10), background=background)
+    assert (curves["rmax"] == 0).all() and (curves["fit"] == "no response").all()
 
 
 def _bank(area: Path, folder: Path, weeks: int) -> tuple[Path, Path]:

@@ -16,7 +16,7 @@ from simulation import (
     replication_params,
     with_values,
 )
-from simulation.inference import IDENTIFIED_SHRINK, observed_counts, until_week
+from simulation.inference import IDENTIFIED_SHRINK, SETTLED, observed_counts, until_week
 from tests.simulation.cities import city
 
 
@@ -136,3 +136,16 @@ def test_churn_intervals_cover_the_truth_over_seeds() -> None:
     print(z)
     for name, scores in z.items():
         assert (np.abs(scores) < 1.96).sum() >= 8, (name, scores)
+
+
+def test_a_fit_stopped_before_it_settles_says_so() -> None:
+    """From a prior a factor 4 off, one round cannot settle (the estimate moves many
+    posterior sd); the fit says so rather than passing its last step as the answer."""
+    inputs = city(12, 1000)
+    params = SimulationParams(weeks=10)
+    ts = CommunityMarketModel(inputs, with_values(params, {"base_adoption": 4e-4}),
+                              seed=3).run().timeseries()
+    observed = ts.groupby(["week", "community_id"])[["new_customers"]].sum().reset_index()
+    fit = fit_parameters(inputs, params, observed, PRIORS[:1], weeks=(1, 10), seed=1,
+                         rounds=1, spread_replications=6)
+    assert fit.iterations == 1 and not fit.converged and fit.moved > SETTLED
