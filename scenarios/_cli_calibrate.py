@@ -4,12 +4,28 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from scenarios._cli_progress import _progress
 from scenarios._console import console, guarded
+
+if TYPE_CHECKING:
+    from scenarios.calibration_file import CalibrationFile
+
+
+def unsettled(fit: CalibrationFile) -> str:
+    """What a calibration whose rounds did not settle says of itself."""
+    if fit.averaged > 1:
+        return (f"not settled: the last of {fit.rounds} rounds moved the estimate "
+                f"{fit.moved:.1f} posterior sd (settled: under 0.25), scattering by the "
+                f"simulations' noise; the estimate is the mean of the last {fit.averaged} "
+                f"rounds' and their scatter is added to its intervals (--rounds "
+                f"{fit.rounds + 2} fits longer)")
+    return (f"not settled: the last of {fit.rounds} rounds moved the estimate "
+            f"{fit.moved:.1f} posterior sd (settled: under 0.25) and was still moving; "
+            f"fit longer (--rounds {fit.rounds + 2})")
 
 
 @guarded
@@ -50,10 +66,7 @@ def calibrate(
                       f"{row.high:.4g}; prior {row.prior:.4g}){said}", markup=False,
                       soft_wrap=True)
     if not result.converged:
-        console.print(f"  not settled: the last of {result.rounds} rounds moved the estimate "
-                      f"{result.moved:.1f} posterior sd (settled: under 0.25); the intervals "
-                      f"are of the last round's surrogate; --rounds {result.rounds + 2} fits "
-                      "longer", markup=False, soft_wrap=True)
+        console.print(f"  {unsettled(result)}", markup=False, soft_wrap=True)
     for measured in result.lifts:
         console.print(f"  pilot lift ({measured['file']}): observed {measured['observed']:+.3f}"
                       f" ±{1.96 * measured['se']:.3f}, the fitted model "

@@ -287,8 +287,9 @@ def allocate(
         console.print("why: " + ("; ".join(staff.binding) or "no limit binds"))
         frames["plan_staff.parquet"] = named
     if sc.budget.enabled:
-        table = plans_budget.response_curves(prep, plans.simulation_inputs(prep, outlets),
-                                      curves_file=curves, progress=_progress)
+        table = plans_budget.response_curves(
+            prep, plans.simulation_inputs(prep, outlets), curves_file=curves,
+            progress=_progress, background=plans.scenario_campaigns(sc))
         _progress("allocating the budget")
         budget = plans_budget.budget_plan(prep, table)
         _plan_table(f"Budget by channel: {sc.name}", budget.by_channel.reset_index(),

@@ -12,20 +12,25 @@ from scenarios._cli_progress import _progress
 from scenarios._console import console, guarded
 
 
-def _interval(figure: dict[str, float] | None) -> str:
+def _interval(figure: dict[str, float] | None, outcome: bool = False) -> str:
+    """A simulated figure: its mean with the 95% interval of the mean, or with
+    ``outcome`` the 95% range of one year's outcome."""
     if not figure:
         return "not simulated"
-    return f"{figure['mean']:,.0f} ({figure['low']:,.0f} to {figure['high']:,.0f})"
+    low, high = ("outcome_low", "outcome_high") if outcome else ("low", "high")
+    said = "95% of years " if outcome else ""
+    return f"{figure['mean']:,.0f} ({said}{figure[low]:,.0f} to {figure[high]:,.0f})"
 
 
 def _pace(observed: float, forecast: dict[str, float] | None) -> str:
+    """One observed year against the range of the forecast's years."""
     if not forecast:
         return ""
-    if observed < forecast["low"]:
+    if observed < forecast["outcome_low"]:
         return ": behind it"
-    if observed > forecast["high"]:
+    if observed > forecast["outcome_high"]:
         return ": ahead of it"
-    return ": on course"
+    return ": within its range"
 
 
 def print_replan(said: dict[str, Any], folder: Path) -> None:
@@ -38,14 +43,16 @@ def print_replan(said: dict[str, Any], folder: Path) -> None:
 
     line(f"re-plan at week {week} of {said['original_run']}, into {folder}:")
     line(f"  money: spent {money['spent']:,.0f} by week {week} (the original plan "
-         f"{money['original_planned_by_week']:,.0f} by then); {money['remaining']:,.0f} of "
-         f"budget.total {money['total']:,.0f} left for weeks {first} to {last} (the "
-         f"original plan had {money['original_remaining']:,.0f} for them)")
+         f"{money['original_planned_by_week']:,.0f} by then); of budget.total "
+         f"{money['total']:,.0f}, {money['remaining']:,.0f} is left to spend in weeks "
+         f"{first} to {last} (the year's reserve of {money['reserve']:,.0f} held back; the "
+         f"original plan had {money['original_remaining']:,.0f} for them); the re-plan "
+         f"spends {money['replan_spend']:,.0f}")
     observed = so_far["observed"]
     line(f"  new customers in weeks 1 to {week}: observed {observed:,.0f}; the original "
-         f"plan forecast {_interval(so_far['original_forecast'])}"
+         f"plan forecast {_interval(so_far['original_forecast'], outcome=True)}"
          f"{_pace(observed, so_far['original_forecast'])}; the recalibrated model "
-         f"{_interval(so_far['recalibrated'])}")
+         f"{_interval(so_far['recalibrated'], outcome=True)}")
     text = (f"  weeks {first} to {last}: the re-plan brings "
             f"{_interval(rest['replan'])} new customers")
     rule = rest.get("original_split_same_money")
@@ -57,16 +64,19 @@ def print_replan(said: dict[str, Any], folder: Path) -> None:
     if said["events_left"]:
         line("  events re-placed after week {}: {}".format(week, ", ".join(
             f"{n} {kind}" for kind, n in sorted(said["events_left"].items()))))
-    fit = said["calibration"]
-    if not fit["converged"]:
-        line(f"  the recalibration did not settle: the last of its {fit['rounds']} rounds moved "
-             f"the estimate {fit['moved']:.1f} posterior sd; fit longer (--rounds "
-             f"{fit['rounds'] + 2}) before acting on the re-plan")
-    margin = said.get("marginal_value")
+    if not said["calibration"]["converged"]:
+        from scenarios._cli_calibrate import unsettled
+        from scenarios.calibration_file import read_calibration
+
+        line(f"  the recalibration: {unsettled(read_calibration(folder / 'calibration.toml'))}")
+    margin = said.get("marginal_new_customers_per_unit")
+    binds = (f"the scenario's rules that bind: {', '.join(said['binding'])}"
+             if said["binding"] else "")
     if margin is not None:
-        line(f"  at the re-plan, its last 1,000 brings {1000 * margin:.2f} new customers"
-             + (f"; the scenario's rules that bind: {', '.join(said['binding'])}"
-                if said["binding"] else ""))
+        line(f"  at the re-plan, its last 1,000 spent brings {1000 * margin:.2f} new customers"
+             + (f"; {binds}" if binds else ""))
+    elif binds:
+        line(f"  {binds}")
     line("  what changed and why (replan_changes.parquet per community):")
     for why in said["why"]:
         line(f"    {why}")

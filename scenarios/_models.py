@@ -180,15 +180,20 @@ class Budget(_Frozen):
     includes_outlets: bool = False
     #: The weeks the budget's campaigns run (default: the whole run). ``sitesim replan``
     #: sets the weeks after the re-plan's week; the sweep then runs over these weeks on
-    #: top of the scenario's own campaigns (docs/scenarios.md, "The budget's weeks").
+    #: top of the scenario's own campaigns (docs/scenarios.md, "Writing a scenario").
     weeks: WeekRange | None = None
 
     @model_validator(mode="after")
-    def _weeks_with_outlets(self) -> Budget:
-        if self.weeks is not None and self.includes_outlets:
+    def _weeks(self) -> Budget:
+        if self.weeks is None:
+            return self
+        if self.includes_outlets:
             raise ValueError("weeks is set with includes_outlets = true: the outlets' cost "
                              "is a year's; give the whole year to one budget, or set "
                              "includes_outlets = false")
+        if self.quarterly and self.weeks[1] - self.weeks[0] < 3:
+            raise ValueError(f"weeks {list(self.weeks)} with quarterly = true: four quarters "
+                             "need at least 4 weeks; give more weeks or quarterly = false")
         return self
 
     @field_validator("online_share", mode="before")

@@ -58,6 +58,9 @@ EFFECT_RUNS = 8
 HOLDOUT_RUNS = 24
 #: The fit's most rounds of design, surrogate and mode (simulation.fit_parameters).
 ROUNDS = 4
+#: The fewest weeks a calibration fits (fewer tell organic adoption from word of mouth
+#: too poorly: an assumption).
+MIN_FITTED_WEEKS = 8
 
 
 def campaigns_from_history(history: pd.DataFrame, weeks: int) -> list[Campaign]:
@@ -170,10 +173,10 @@ def calibrate(sc: Scenario, history_path: str | Path, observed_path: str | Path,
     setup = _setup(sc, Path(history_path), Path(observed_path), progress, last_week)
     weeks = setup.params.weeks
     held = max(weeks // 4, 4) if holdout is None else holdout
-    if held < 0 or weeks - held < 8:
+    if held < 0 or weeks - held < MIN_FITTED_WEEKS:
         raise InputError(f"{observed_path}: {weeks} observed week(s) with {held} held out "
-                         "leave fewer than 8 weeks to fit; give more weeks of observations "
-                         "or a smaller --holdout-weeks")
+                         f"leave fewer than {MIN_FITTED_WEEKS} weeks to fit; give more weeks "
+                         "of observations or a smaller --holdout-weeks")
     fitted_weeks = (1, weeks - held)
     spent = sorted(set(setup.history.loc[(setup.history["spend"] > 0)
                                          & (setup.history["week"] <= weeks - held),

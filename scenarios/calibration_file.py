@@ -110,6 +110,8 @@ class CalibrationFile:
     converged: bool = True
     moved: float = 0.0
     rounds: int = 0
+    #: Unsettled, the rounds whose modes were averaged (simulation.Fit.averaged).
+    averaged: int = 1
 
     @classmethod
     def from_fit(cls, fit: Fit, parameters: list[Parameter], effects: pd.Series,
@@ -129,7 +131,7 @@ class CalibrationFile:
                    fit.simulations, effects, held_out,
                    {k: file_digest(v) if Path(v).is_file() else ""
                     for k, v in files.items()}, dict(spend or {}), list(lifts or []),
-                   fit.converged, fit.moved, fit.iterations)
+                   fit.converged, fit.moved, fit.iterations, fit.averaged)
 
     @property
     def names(self) -> list[str]:
@@ -156,6 +158,7 @@ def write_calibration(calibration: CalibrationFile, path: str | Path) -> Path:
                   "docs/calibration.md",
         "dispersion": calibration.dispersion, "simulations": calibration.simulations,
         "rounds": calibration.rounds, "converged": calibration.converged,
+        "averaged_rounds": calibration.averaged,
         "last_move_sd": calibration.moved if np.isfinite(calibration.moved) else 1e9,
         "parameter": [{k: (v if k != "upper" or np.isfinite(v) else 0.0)
                        for k, v in p.items()} for p in calibration.parameters],
@@ -225,16 +228,23 @@ def _read_calibration(path: str, stamp: tuple[int, int]) -> CalibrationFile:
         lifts = [{"file": str(x["file"]), **{k: float(x[k]) for k in ("observed", "se",
                                                                        "fitted")}}
                  for x in raw.get("lift", [])]
+        held = raw.get("held_out")
+        held_out = None if held is None else HeldOut(
+            (int(held["weeks"][0]), int(held["weeks"][1])), float(held["observed"]),
+            float(held["forecast"]), float(held["low"]), float(held["high"]),
+            pd.DataFrame(held.get("community", []),
+                         columns=["community_id", "observed", "forecast", "error"]))
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, IndexError,
             SimulationError) as exc:
         raise InputError(f"{where}: not a calibration file sitesim can read ({exc}); "
                          "write it again with sitesim calibrate") from None
     return CalibrationFile(str(raw.get("scenario", "")), weeks, files, rows, cov,
                            float(raw.get("dispersion", 1.0)), int(raw.get("simulations", 0)),
-                           effects, spend=spend, lifts=lifts,
+                           effects, held_out=held_out, spend=spend, lifts=lifts,
                            converged=bool(raw.get("converged", True)),
                            moved=float(raw.get("last_move_sd", 0.0)),
-                           rounds=int(raw.get("rounds", 0)))
+                           rounds=int(raw.get("rounds", 0)),
+                           averaged=int(raw.get("averaged_rounds", 1)))
 
 
 def parameter_draws(calibration: CalibrationFile, count: int, seed: int

@@ -81,10 +81,9 @@ def campaigns_from_budget(plan: pd.DataFrame, adults: pd.Series, weeks: int,
                          f"does not have ({', '.join(unknown[:5])}); give curves "
                          "(budget.curves) whose community_id are the area's")
     for (channel, quarter), g in spend.groupby(["channel", "quarter"], sort=True):
-        if quarterly:
-            span, q = (weeks - first + 1) / 4, int(str(quarter))
-            start = first + round(span * (q - 1))
-            last = max(start, first - 1 + round(span * q))
+        if quarterly:  # four parts as equal as whole weeks allow (at least 4 weeks)
+            part = np.array_split(np.arange(first, weeks + 1), 4)[int(str(quarter)) - 1]
+            start, last = int(part[0]), int(part[-1])
         else:
             start, last = first, weeks
         per_adult = g["spend"].to_numpy() / np.maximum(

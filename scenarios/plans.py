@@ -45,10 +45,11 @@ from scenarios.schema import Scenario
 
 if TYPE_CHECKING:
     from scenarios.calibration_file import CalibrationFile
-from simulation import ScheduledEvent, SimulationParams, Venues, venue_inputs
+from simulation import Campaign, ScheduledEvent, SimulationParams, Venues, venue_inputs
 
 __all__ = ["Prepared", "event_plan", "event_venues", "expected_visits", "open_outlets",
-           "outlet_plan", "outlet_table", "prepare", "scheduled_events", "simulation_inputs",
+           "outlet_plan", "outlet_table", "prepare", "scenario_campaigns", "scheduled_events",
+           "simulation_inputs",
            "simulation_params", "staff_plan", "travel_note"]
 
 Progress = Callable[[str], None]
@@ -211,6 +212,12 @@ def outlet_table(plan: SitingResult | None, outlets: pd.DataFrame,
     table = decisions.merge(outlets[["x", "y"]], left_on="site_id", right_index=True,
                             how="left")
     return table if places is None else with_places(table, "site_id", places)
+
+
+def scenario_campaigns(sc: Scenario) -> list[Campaign]:
+    """The scenario's own ``[[campaigns]]`` as the simulation's campaigns."""
+    return [Campaign(c.channel, c.spend, c.weeks, c.segments, c.communities)
+            for c in sc.campaigns]
 
 
 def simulation_params(sc: Scenario, *, calibrated: bool = True,

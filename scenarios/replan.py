@@ -22,6 +22,7 @@ re-plan:
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,10 +32,12 @@ import pandas as pd
 
 from geo import load_area
 from geo.errors import InfeasibleError, InputError, Problem
+from scenarios._fingerprint import file_digest
 from scenarios.bank_data import read_history, read_observed
-from scenarios.calibrate import ROUNDS, calibrate, campaigns_from_history
+from scenarios.calibrate import MIN_FITTED_WEEKS, ROUNDS, calibrate, campaigns_from_history
 from scenarios.calibration_file import read_calibration
 from scenarios.plan_check import campaigns_from_budget
+from scenarios.plans import scenario_campaigns
 from scenarios.plans_budget import budget_weeks
 from scenarios.preflight import event_weeks
 from scenarios.replan_report import ReplanFacts, finish_replan
@@ -111,50 +114,67 @@ def _own_after(sc: Scenario, week: int) -> list[Campaign]:
     return out
 
 
+def _policy_left(sc: Scenario, total: float) -> dict[str, float]:
+    """The policy's shares of the re-plan's ``total`` (what is left to spend plus the
+    year's whole reserve): the reserve held back is the year's, ``policy.reserve`` x
+    ``budget.total``, and the rest splits by purpose as the year's policy says."""
+    policy = sc.budget.policy.model_dump()
+    reserve = float(sc.budget.total) * policy["reserve"] / total
+    rest = 1 - policy["reserve"]
+    out = {k: v * (1 - reserve) / rest for k, v in policy.items() if k != "reserve"}
+    return {**out, "reserve": 1 - sum(out.values())}
+
+
 def replan_scenario(sc: Scenario, history: pd.DataFrame, week: int, *,
                     original_budget: Sequence[Campaign], original_events: pd.DataFrame | None,
-                    adults: pd.Series, calibration: str,
-                    original_run: str) -> tuple[Scenario, ReplanFacts]:
+                    adults: pd.Series, calibration: str, original_run: str,
+                    note: str = "") -> tuple[Scenario, ReplanFacts]:
     """The re-plan as a scenario of its own, and the figures it rests on (see the
-    module): weeks 1 to ``week`` are the ``history``'s campaigns; the budget left runs in
-    the weeks after; ``original_budget``: the original plan's budget campaigns;
-    ``original_events``: its event schedule (None: no events)."""
+    module): weeks 1 to ``week`` are the ``history``'s campaigns; what is left to spend
+    runs in the weeks after; ``original_budget``: the original plan's budget campaigns;
+    ``original_events``: its event schedule (None: no events); ``note``: added to the
+    description (what the re-plan read, so that the run's hash changes with it)."""
     first, last = budget_weeks(sc)
     if last <= week:
         raise InputError(f"--week {week}: the budget's weeks ({first} to {last}) end by "
                          "then, so there is nothing left to re-plan; give an earlier week")
-    own = [Campaign(c.channel, c.spend, c.weeks, c.segments, c.communities)
-           for c in sc.campaigns]
+    own = scenario_campaigns(sc)
     own_before, _ = spend_split(own, adults, week)
     planned_before, original_after = spend_split(original_budget, adults, week)
     spent = float(history.loc[history["week"] <= week, "spend"].sum())
     from_budget = max(spent - own_before, 0.0)
-    remaining = float(sc.budget.total) - from_budget
-    if remaining <= 0:
+    total = float(sc.budget.total)
+    reserve = total * sc.budget.policy.reserve
+    left = total - reserve - from_budget  # the year's spendable less what it spent
+    if left <= 0:
         raise InfeasibleError(
             f"by week {week} the history spent {spent:,.0f}, of which {from_budget:,.0f} "
             f"beyond the scenario's own campaigns ({own_before:,.0f}): budget.total = "
-            f"{sc.budget.total:,.0f} has nothing left for weeks {week + 1} to {last}; raise "
-            "budget.total to what the year may still spend")
+            f"{total:,.0f} less its reserve ({reserve:,.0f}) has nothing left for weeks "
+            f"{week + 1} to {last}; raise budget.total to what the year may still spend")
+    span = [max(first, week + 1), last]
     raw = sc.model_dump(mode="json")
     raw["name"] = f"{sc.name}-replan-w{week}"
     raw["description"] = (f"{sc.name} re-planned at week {week} (original run "
                           f"{original_run}): the history's spend in weeks 1 to {week}, "
-                          f"the {remaining:,.0f} left re-optimized over weeks "
-                          f"{max(first, week + 1)} to {last}")
+                          f"the {left:,.0f} left to spend re-optimized over weeks "
+                          f"{span[0]} to {span[1]}{note}")
     raw["campaigns"] = (_schema_campaigns(campaigns_from_history(history, week))
                         + _schema_campaigns(_own_after(sc, week)))
-    raw["budget"] = {**raw["budget"], "total": remaining,
-                     "weeks": [max(first, week + 1), last]}
+    # the curves are swept again on the recalibrated model (a curves file is a year's)
+    raw["budget"] = {**raw["budget"], "total": left + reserve, "weeks": span,
+                     "curves": None, "policy": _policy_left(sc, left + reserve),
+                     "quarterly": sc.budget.quarterly and span[1] - span[0] >= 3}
     raw["outlets"] = {**raw["outlets"], "enabled": False}
     raw["calibration"] = {"file": calibration, "fixed": sc.calibration.fixed}
     raw["sweep"] = {}
     events_left = _events_after(sc, original_events, week)
     raw["events"] = {**raw["events"], **events_left}
-    facts = ReplanFacts(week=week, weeks=(max(first, week + 1), last), spent=spent,
-                        spent_from_budget=from_budget, planned_before=planned_before
-                        + own_before, remaining=remaining, total=float(sc.budget.total),
-                        original_run=original_run, original_after=original_after,
+    facts = ReplanFacts(week=week, weeks=(span[0], span[1]), spent=spent,
+                        spent_from_budget=from_budget,
+                        planned_before=planned_before + own_before, remaining=left,
+                        reserve=reserve, total=total, original_run=original_run,
+                        original_after=original_after,
                         events_left=dict(events_left.get("count") or {}))
     return Scenario.model_validate(raw), facts
 
@@ -209,9 +229,10 @@ def _original_budget(sc: Scenario, folder: Path, adults: pd.Series) -> list[Camp
 
 
 def _read_bank(history_path: str | Path, observed_path: str | Path, communities: pd.Index,
-               week: int) -> pd.DataFrame:
+               week: int) -> tuple[pd.DataFrame, list[str]]:
     """The history, with both files checked (every problem at once) and the observations
-    reaching ``week``, before any work starts."""
+    reaching ``week``, before any work starts; a history whose spend stops before
+    ``week`` is said (its last weeks spent nothing, or were not exported)."""
     problems: list[Problem] = []
     frames = []
     for read, path in ((read_history, history_path), (read_observed, observed_path)):
@@ -227,7 +248,11 @@ def _read_bank(history_path: str | Path, observed_path: str | Path, communities:
         raise InputError(f"{observed_path} (observed): the observations end at week {seen}, "
                          f"before week {week}; give observations up to week {week}, or an "
                          "earlier --week")
-    return history
+    last = int(history["week"].max()) if len(history) else 0
+    if last < week:
+        return history, [f"the history's last spend is in week {last}: weeks {last + 1} to "
+                         f"{week} are taken as spending nothing"]
+    return history, []
 
 
 def replan(sc: Scenario, history_path: str | Path, observed_path: str | Path, *, week: int,
@@ -255,45 +280,69 @@ def replan(sc: Scenario, history_path: str | Path, observed_path: str | Path, *,
         raise InputError(f"{sc.name}: budget.includes_outlets = true: a re-plan keeps the "
                          "outlets and re-splits the marketing money; give a scenario with "
                          "includes_outlets = false and budget.total the marketing's money")
-    if not 1 <= week < sc.simulation.weeks:
-        raise InputError(f"--week {week}: not a week before the run's last "
-                         f"({sc.simulation.weeks}); give a week from 8 (the fewest a "
-                         f"calibration fits) to {sc.simulation.weeks - 1}")
+    fewest = MIN_FITTED_WEEKS + (holdout if calibration is None else 0)
+    if not fewest <= week < sc.simulation.weeks:
+        raise InputError(f"--week {week}: give a week from {fewest} (a calibration fits "
+                         f"at least {MIN_FITTED_WEEKS} weeks, and --holdout-weeks {holdout} "
+                         f"more) to {sc.simulation.weeks - 1} (before the run's last)")
     area = load_area(sc.area)
-    history = _read_bank(history_path, observed_path, area.communities.index, week)
-    folder, notes = _original(sc, original, runs, progress)
-    adults = area.adults
-    name = f"{sc.name}-replan-w{week}"
-    if calibration is None:
-        path = runs / f"{name}.calibration.toml"
-        progress(f"replan: calibrating on weeks 1 to {week}")
-        calibrate(sc, history_path, observed_path, holdout=holdout, last_week=week, out=path,
-                  rounds=rounds, progress=progress)
-    else:
+    history, notes = _read_bank(history_path, observed_path, area.communities.index, week)
+    if calibration is not None:  # checked before any long work
         path = Path(calibration)
-        fitted = read_calibration(path)
-        seen = fitted.held_out.weeks[1] if fitted.held_out else fitted.weeks[1]
-        if seen > week:
-            raise InputError(f"{path}: fitted on weeks up to {seen}, after the re-plan's "
-                             f"week {week}; give a calibration of weeks 1 to {week} "
-                             "(sitesim calibrate ... or leave --calibration out)")
-        if seen < week:
-            notes.append(f"the calibration {path.name} saw weeks 1 to {seen}, not the "
-                         f"{week - seen} week(s) since")
+        notes += _check_calibration(path, week)
+    folder, said = _original(sc, original, runs, progress)
+    notes += said
+    adults = area.adults
+    if calibration is None:
+        progress(f"replan: calibrating on weeks 1 to {week}")
+        path = _fitted(sc, history_path, observed_path, week, runs, holdout, rounds, progress)
     events = (pd.read_parquet(folder / "plan_events.parquet")
               if (folder / "plan_events.parquet").exists() else None)
     scenario, facts = replan_scenario(
         sc, history, week, original_budget=_original_budget(sc, folder, adults),
         original_events=events, adults=adults, calibration=str(path.resolve()),
-        original_run=folder.name)
+        original_run=folder.name,
+        note=f"; observations sha256 {file_digest(Path(observed_path))[:16]}")
     facts = facts.with_notes(notes)
     extras = RunExtras(
         other_rules={"original": (f"the original plan's split of weeks {facts.weeks[0]} to "
                                   f"{facts.weeks[1]}", facts.original_after)},
         finish=lambda tmp, summary: finish_replan(tmp, summary, facts=facts, original=folder,
                                                   observed=Path(observed_path),
-                                                  calibration=path, area=area))
-    progress(f"replan: {facts.remaining:,.0f} left for weeks {facts.weeks[0]} to "
+                                                  calibration=path, area=area,
+                                                  objective=sc.budget.objective))
+    progress(f"replan: {facts.remaining:,.0f} left to spend in weeks {facts.weeks[0]} to "
              f"{facts.weeks[1]}; re-planning")
     result = run_scenario(scenario, runs_dir=runs, progress=progress, extras=extras)
     return Replanned(result, folder, path, facts)
+
+
+def _check_calibration(path: Path, week: int) -> list[str]:
+    """A given calibration must not have seen weeks after ``week``; one that stops before
+    it is said."""
+    fitted = read_calibration(path)
+    seen = fitted.held_out.weeks[1] if fitted.held_out else fitted.weeks[1]
+    if fitted.weeks[1] > week:
+        raise InputError(f"{path}: fitted on weeks up to {fitted.weeks[1]}, after the "
+                         f"re-plan's week {week}; give a calibration of weeks 1 to {week} "
+                         "(sitesim calibrate ... or leave --calibration out)")
+    if seen < week:
+        return [f"the calibration {path.name} saw weeks 1 to {seen}, not the "
+                f"{week - seen} week(s) since"]
+    return []
+
+
+def _fitted(sc: Scenario, history: str | Path, observed: str | Path, week: int, runs: Path,
+            holdout: int, rounds: int, progress: Progress) -> Path:
+    """Calibrate on weeks 1 to ``week`` into ``runs``, named by its content (a later
+    re-plan never overwrites the calibration an earlier re-plan's run names)."""
+    runs.mkdir(parents=True, exist_ok=True)
+    tmp = runs / f".{sc.name}-replan-w{week}.calibration.{os.getpid()}.toml"
+    try:
+        calibrate(sc, history, observed, holdout=holdout, last_week=week, out=tmp,
+                  rounds=rounds, progress=progress)
+        path = runs / f"{sc.name}-replan-w{week}.calibration-{file_digest(tmp)[:8]}.toml"
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

@@ -9,9 +9,9 @@
   plan's forecast of them, the recalibrated model's), the rest of the year (the
   re-plan against the original plan's split at the same money, paired), the scenario's
   rules that bind, and per channel the change with its reasons: what 1,000 more brings
-  at the margin on the re-plan's curves at the original split (scaled to the money left)
-  against the original plan's curves at its own, and the recalibrated response against
-  the original's (``why``: one line per channel).
+  at the margin on the re-plan's curves at the original split (scaled to the re-plan's
+  spend) against the original plan's curves at its own, and the recalibrated response
+  against the original's (``why``: one line per channel).
 """
 
 from __future__ import annotations
@@ -43,9 +43,10 @@ KEPT = 0.01
 @dataclass(frozen=True)
 class ReplanFacts:
     """The figures a re-plan rests on: the week, the weeks re-planned, the money (spent
-    by the week, of it from the budget, what the original plan had spent by then, left,
-    the year's total), the original run, its split of the weeks re-planned
-    (``community_id, channel, spend``), the events left by type, and notes."""
+    by the week, of it from the budget, what the original plan had spent by then, left to
+    spend, the year's reserve held back, the year's total), the original run, its split
+    of the weeks re-planned (``community_id, channel, spend``), the events left by type,
+    and notes."""
 
     week: int
     weeks: tuple[int, int]
@@ -53,6 +54,7 @@ class ReplanFacts:
     spent_from_budget: float
     planned_before: float
     remaining: float
+    reserve: float
     total: float
     original_run: str
     original_after: pd.DataFrame
@@ -97,9 +99,9 @@ def marginal_per_unit(curves: pd.DataFrame, split: pd.DataFrame,
 
 def channel_changes(changes: pd.DataFrame, parameters: pd.DataFrame, *,
                     original_curves: pd.DataFrame, original_split: pd.DataFrame,
-                    curves: pd.DataFrame, remaining: float) -> pd.DataFrame:
+                    curves: pd.DataFrame, spend: float) -> pd.DataFrame:
     """Per channel: the spend in the weeks re-planned, before (``original``; and scaled
-    to the money left, ``scaled``) and after (``replan``), the ``change``; the new
+    to the re-plan's ``spend``, ``scaled``) and after (``replan``), the ``change``; the new
     customers a unit brings at the margin on the original plan's curves at its own split
     (``original_marginal``) and on the re-plan's curves at the original split scaled
     (``replan_marginal``); and the recalibrated adoption effect and spend for 63% reach
@@ -107,7 +109,7 @@ def channel_changes(changes: pd.DataFrame, parameters: pd.DataFrame, *,
     channel the calibration did not fit has none)."""
     by = changes.groupby("channel")[["original", "replan", "change"]].sum()
     before = float(by["original"].sum())
-    scale = remaining / before if before > 0 else 0.0
+    scale = spend / before if before > 0 else 0.0
     by.insert(1, "scaled", by["original"] * scale)
     scaled = changes.assign(spend=changes["original"] * scale)
     by["original_marginal"] = marginal_per_unit(original_curves, original_split).reindex(
@@ -122,13 +124,13 @@ def channel_changes(changes: pd.DataFrame, parameters: pd.DataFrame, *,
     return by.reset_index()
 
 
-def _why(row: Any, remaining: float, weeks: tuple[int, int]) -> str:
-    moved = abs(row.change) >= KEPT * max(remaining, 1.0)
+def _why(row: Any, spend: float, weeks: tuple[int, int]) -> str:
+    moved = abs(row.change) >= KEPT * max(spend, 1.0)
     verb = ("kept" if not moved else "raised" if row.change > 0 else "cut")
     parts = [f"{row.channel}: {verb}, {row.original:,.0f} -> {row.replan:,.0f} "
              f"({row.change:+,.0f}) in weeks {weeks[0]} to {weeks[1]}, "
              f"{row.replan - row.scaled:+,.0f} against the original split scaled to the "
-             f"money left ({row.scaled:,.0f})"]
+             f"re-plan's money ({row.scaled:,.0f})"]
     if np.isfinite(row.replan_marginal):
         was = (f" (the original plan's curves at its own split: "
                f"{1000 * row.original_marginal:.2f})"
@@ -146,16 +148,21 @@ def _why(row: Any, remaining: float, weeks: tuple[int, int]) -> str:
 
 
 def _new_customers(folder: Path, weeks: tuple[int, int]) -> dict[str, float] | None:
-    """A run's simulated new customers in ``weeks`` (mean and 95% interval over its
-    replications; None without a time series)."""
+    """A run's simulated new customers in ``weeks`` over its replications (None without a
+    time series): the mean with its 95% interval (``low``, ``high``), and the 95%
+    prediction interval of one year's outcome (``outcome_low``, ``outcome_high``: mean
+    +- t sd sqrt(1 + 1/n)), against which one observed year is judged."""
     path = folder / "timeseries.parquet"
     if not path.exists():
         return None
     ts = pd.read_parquet(path, columns=["arm", "replication", "week", "new_customers"])
     ts = ts[(ts["arm"] == "campaign") & ts["week"].between(*weeks)]
-    mean, _, low, high, _ = t_interval(
+    mean, _, low, high, n = t_interval(
         ts.groupby("replication")["new_customers"].sum().to_numpy(float))
-    return {"mean": mean, "low": low, "high": high}
+    # the mean's half-width t sd / sqrt(n) times sqrt(n + 1): t sd sqrt(1 + 1/n)
+    half = (high - mean) * np.sqrt(n + 1) if n > 1 else float("nan")
+    return {"mean": mean, "low": low, "high": high, "outcome_low": mean - half,
+            "outcome_high": mean + half}
 
 
 def _parameters(calibration: Path, original: dict[str, Any]) -> pd.DataFrame:
@@ -181,7 +188,7 @@ def _rule(summary: dict[str, Any], name: str) -> dict[str, Any] | None:
 
 def finish_replan(folder: Path, summary: dict[str, Any], *, facts: ReplanFacts,
                   original: Path, observed: Path, calibration: Path,
-                  area: StudyArea) -> list[str]:
+                  area: StudyArea, objective: str) -> list[str]:
     """Write what changed and why into the re-plan's run ``folder`` and ``summary``
     (see the module); return the notes as warnings."""
     shutil.copyfile(calibration, folder / "calibration.toml")
@@ -192,12 +199,18 @@ def finish_replan(folder: Path, summary: dict[str, Any], *, facts: ReplanFacts,
         folder / "replan_changes.parquet", index=False)
     manifest = json.loads((original / "manifest.json").read_text(encoding="utf-8"))
     parameters = _parameters(calibration, manifest)
+    spend = float(plan["spend"].sum())
     channels = channel_changes(
         changes, parameters, original_curves=pd.read_parquet(original / "curves.parquet"),
         original_split=original_plan, curves=pd.read_parquet(folder / "curves.parquet"),
-        remaining=facts.remaining)
+        spend=spend)
     said = summary.get("budget")
     budget: dict[str, Any] = said if isinstance(said, dict) else {}
+    # the LP's marginal value is per unit of budget.total (the reserve in it), in the
+    # objective's units: per unit spent, in new customers, only when it counts them
+    lp = budget.get("marginal_value")
+    per_spent = (float(lp) * (facts.remaining + facts.reserve) / spend
+                 if lp is not None and spend > 0 and objective == "customers" else None)
     seen = read_observed(observed, area.communities.index)
     so_far = (1, facts.week)
     rest = facts.weeks
@@ -205,11 +218,13 @@ def finish_replan(folder: Path, summary: dict[str, Any], *, facts: ReplanFacts,
     summary["replan"] = {
         "week": facts.week, "weeks": list(rest), "original_run": facts.original_run,
         "calibration": {"weeks": list(fitted.weeks), "converged": fitted.converged,
-                        "moved": fitted.moved, "rounds": fitted.rounds},
+                        "moved": fitted.moved, "rounds": fitted.rounds,
+                        "averaged": fitted.averaged},
         "money": {"total": facts.total, "spent": facts.spent,
                   "spent_from_budget": facts.spent_from_budget,
                   "original_planned_by_week": facts.planned_before,
-                  "remaining": facts.remaining,
+                  "remaining": facts.remaining, "reserve": facts.reserve,
+                  "replan_spend": spend,
                   "original_remaining": float(facts.original_after["spend"].sum())},
         "new_customers_so_far": {
             "observed": float(seen.loc[seen["week"] <= facts.week, "new_customers"].sum()),
@@ -221,9 +236,9 @@ def finish_replan(folder: Path, summary: dict[str, Any], *, facts: ReplanFacts,
         "events_left": facts.events_left,
         "parameters": parameters.to_dict("records"),
         "channels": channels.replace({np.nan: None}).to_dict("records"),
-        "marginal_value": budget.get("marginal_value"),
+        "marginal_new_customers_per_unit": per_spent,
         "binding": list(budget.get("binding") or []),
-        "why": [_why(row, facts.remaining, rest) for row in channels.sort_values(
+        "why": [_why(row, spend, rest) for row in channels.sort_values(
             "change", key=lambda c: -c.abs()).itertuples()],
         "notes": list(facts.notes),
     }

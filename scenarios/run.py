@@ -138,7 +138,7 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
     InfeasibleError
         No plan meets the scenario's limits (exit code 3).
     """
-    from simulation import Campaign, community_uplift, plausibility_warnings, run_replications
+    from simulation import community_uplift, plausibility_warnings, run_replications
 
     start = time.perf_counter()
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
@@ -212,8 +212,7 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
                                 "unserved_visits": staff.unserved_visits,
                                 "binding": list(staff.binding)}
         inputs = plans.simulation_inputs(prep, outlets)
-        campaigns = [Campaign(c.channel, c.spend, c.weeks, c.segments, c.communities)
-                     for c in sc.campaigns]
+        campaigns = plans.scenario_campaigns(sc)
         venues = plans.event_venues(prep)
         base_params = plans.simulation_params(sc, events=plans.scheduled_events(events))
         calibration = plans.calibration_summary(sc)  # the bank's own parameters, if any

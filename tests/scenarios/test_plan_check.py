@@ -49,6 +49,18 @@ def test_campaigns_give_each_community_its_planned_spend() -> None:
                                      quarterly=True)
     assert {c.communities: c.weeks for c in quarters if c.channel == "sms"} == {
         ("A",): (1, 13), ("B",): (40, 52), ("C",): (14, 26)}
+    # within budget.weeks: weeks 27-52 whole, or in four parts of 7, 7, 6 and 6 weeks
+    later = campaigns_from_budget(plan, adults, weeks=52, quarterly=False, first=27)
+    assert {c.weeks for c in later} == {(27, 52)}
+    parts = campaigns_from_budget(plan.assign(quarter=[1, 4, 2, 1, 3]), adults, weeks=52,
+                                  quarterly=True, first=27)
+    assert {(c.channel, c.communities): c.weeks for c in parts} == {
+        ("sms", ("A",)): (27, 33), ("sms", ("B",)): (47, 52), ("sms", ("C",)): (34, 40),
+        ("kol_live", ("C",)): (41, 46)}
+    # the four fewest weeks: one each
+    assert sorted(c.weeks for c in campaigns_from_budget(
+        plan.assign(quarter=[1, 4, 2, 1, 3]), adults, weeks=52, quarterly=True,
+        first=49)) == [(49, 49), (50, 50), (51, 51), (52, 52)]
 
 
 def test_a_plan_in_communities_the_area_lacks_is_an_error_not_lost_spend() -> None:

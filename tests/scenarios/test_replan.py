@@ -14,7 +14,7 @@ from geo import load_area
 from geo.errors import InfeasibleError, InputError
 from scenarios.curves import simulate_curves
 from scenarios.replan import replan_scenario, spend_split
-from scenarios.replan_report import change_table, marginal_per_unit
+from scenarios.replan_report import change_table, channel_changes, marginal_per_unit
 from scenarios.schema import Scenario
 from scenarios.synthetic_history import Truth, generate, spend_plan
 from simulation import Campaign, SimulationParams
@@ -71,10 +71,12 @@ def test_replan_scenario_keeps_the_past_and_re_plans_what_is_left_by_hand() -> N
                                     original_events=events, adults=ADULTS,
                                     calibration="/x/calibration.toml", original_run="bank-1")
     # spent by week 6: 450; the scenario's own campaign was to spend 600 by then, so the
-    # budget has paid nothing yet: all 10,000 left for weeks 7 to 20
+    # budget has paid nothing yet: all 9,000 of it that may be spent (the policy holds
+    # back 10%) is left for weeks 7 to 20
     assert facts.spent == 450 and facts.spent_from_budget == 0
-    assert facts.remaining == 10_000 and replan.budget.total == 10_000
-    assert replan.budget.weeks == (7, 20)
+    assert facts.remaining == 9_000 and facts.reserve == 1_000
+    assert replan.budget.total == 10_000 and replan.budget.weeks == (7, 20)
+    assert replan.budget.curves is None  # swept again on the recalibrated model
     assert facts.planned_before == pytest.approx(2000 * 6 / 20 + 600)
     assert facts.original_after["spend"].sum() == pytest.approx(2000 * 14 / 20 + 500)
     # the past is the history's campaigns (week 9 is not the past); the own campaign's
@@ -88,6 +90,18 @@ def test_replan_scenario_keeps_the_past_and_re_plans_what_is_left_by_hand() -> N
     assert replan.events.weeks == (7, 12) and replan.events.budget == pytest.approx(2400)
     assert not replan.outlets.enabled and replan.calibration.file == "/x/calibration.toml"
     assert replan.name == "bank-replan-w6"
+    # spending more: the reserve held back is still the year's 1,000, and what is left
+    # splits by purpose as the year's policy does (maintenance 0.2 of the 0.9 spendable)
+    more = history.assign(spend=history["spend"] * 10)  # 4,500 spent, 3,900 beyond own
+    replan, facts = replan_scenario(sc, more, 6, original_budget=original,
+                                    original_events=None, adults=ADULTS, calibration="c",
+                                    original_run="r")
+    assert facts.spent_from_budget == pytest.approx(3_900)
+    assert facts.remaining == pytest.approx(9_000 - 3_900)
+    policy = replan.budget.policy
+    assert replan.budget.total * policy.reserve == pytest.approx(1_000)
+    assert replan.budget.total * policy.maintenance == pytest.approx(5_100 * 0.2 / 0.9)
+    assert replan.budget.total * policy.brand == pytest.approx(5_100 * 0.3 / 0.9)
     # overspent: nothing left is a plan that cannot be made (exit 3), with the figures
     rich = history.assign(spend=history["spend"] * 100)
     with pytest.raises(InfeasibleError, match="has nothing left for weeks 7 to 20"):
@@ -125,6 +139,19 @@ def test_changes_and_marginal_returns_by_hand() -> None:
     got = marginal_per_unit(curves, original)
     assert got["sms"] == pytest.approx(gain / 1.3)
     assert "social_media" not in got  # no curve for it
+    # per channel, the original split scaled to the re-plan's spend (130 of 180)
+    params = pd.DataFrame({"name": ["channels.sms.awareness_gain",
+                                    "channels.sms.spend_per_resident"],
+                           "original": [0.02, 10.0], "estimate": [0.05, 5.0],
+                           "identified": [True, False]})
+    by = channel_changes(change_table(original, plan), params, original_curves=curves,
+                         original_split=original, curves=curves, spend=130.0).set_index(
+        "channel")
+    assert by.loc["sms", "scaled"] == pytest.approx(130 * 130 / 180)
+    assert by.loc["social_media", "scaled"] == pytest.approx(50 * 130 / 180)
+    assert by.loc["sms", "adoption_ratio"] == pytest.approx(2.5)
+    assert by.loc["sms", "reach_spend_ratio"] == pytest.approx(0.5)
+    assert np.isnan(by.loc["kol_live", "adoption_ratio"])  # never fitted
 
 
 def test_a_sweep_on_top_of_a_background_measures_what_it_adds() -> None:
@@ -173,7 +200,8 @@ def test_replan_command_end_to_end(small_synth: Path, tmp_path: Path) -> None:
     said = manifest["summary"]["replan"]
     spent = pd.read_csv(history)
     assert said["money"]["spent"] == pytest.approx(spent.loc[spent["week"] <= 8, "spend"].sum())
-    assert said["money"]["remaining"] == pytest.approx(30000 - said["money"]["spent"])
+    # the year's policy holds back 10%: 27,000 may be spent in all
+    assert said["money"]["remaining"] == pytest.approx(27000 - said["money"]["spent"])
     assert said["new_customers_so_far"]["observed"] == pd.read_csv(observed).query(
         "week <= 8")["new_customers"].sum()
     assert said["rest_of_year"]["original_split_same_money"]["rule"] == "original"
@@ -189,15 +217,20 @@ def test_replan_command_end_to_end(small_synth: Path, tmp_path: Path) -> None:
     changes = pd.read_parquet(folder / "replan_changes.parquet")
     assert changes["replan"].sum() == pytest.approx(weekly.loc[9:].sum())
     assert (folder / "calibration.toml").exists()
-    assert manifest["scenario"]["calibration"]["file"].endswith("bank-replan-w8"
-                                                                ".calibration.toml")
+    [fitted] = runs.glob("bank-replan-w8.calibration-*.toml")  # named by its content
+    assert manifest["scenario"]["calibration"]["file"] == str(fitted.resolve())
     # with that calibration given, the re-plan is the same run (resumed, not fitted again)
-    again = sitesim(*args, "--week", "8", "--calibration",
-                    str(runs / "bank-replan-w8.calibration.toml"), columns=200)
+    again = sitesim(*args, "--week", "8", "--calibration", str(fitted), columns=200)
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip().splitlines()[-1] == str(folder)
     assert "calibrating" not in again.stderr
     # a calibration that saw weeks after the re-plan's is refused
-    late = sitesim(*args, "--week", "6", "--calibration",
-                   str(runs / "bank-replan-w8.calibration.toml"), columns=200)
-    assert late.returncode == 2 and "after the re-plan's week 6" in late.stderr, late.stderr
+    seen = tmp_path / "later.toml"
+    seen.write_text(fitted.read_text().replace("weeks = [\n    1,\n    8,\n]",
+                                               "weeks = [\n    1,\n    9,\n]"))
+    late = sitesim(*args, "--week", "8", "--calibration", str(seen), columns=200)
+    assert late.returncode == 2 and "after the re-plan's week 8" in late.stderr, late.stderr
+    # too few weeks to fit is refused at once, before any run
+    early = sitesim(*args, "--week", "5", "--runs", str(tmp_path / "none"), columns=200)
+    assert early.returncode == 2 and "give a week from 8" in early.stderr, early.stderr
+    assert not (tmp_path / "none").exists()

@@ -119,6 +119,26 @@ def test_events_within_the_horizon(tmp_path: Path) -> None:
     assert "events.weeks: [1, 20] ends after the simulation's 8 weeks" in line
 
 
+def test_the_budgets_weeks_are_checked(tmp_path: Path) -> None:
+    """budget.weeks within the run, not with one budget for outlets (a year's cost), and
+    at least four weeks when quarterly; each one line with its key path."""
+    for body, said in (
+            ("[budget]\nweeks = [30, 60]\n", "budget.weeks: [30, 60] ends after the "
+                                               "simulation's 52 weeks"),
+            ("[budget]\nweeks = [30, 52]\nincludes_outlets = true\n",
+             "budget: weeks is set with includes_outlets = true"),
+            ("[budget]\nweeks = [50, 52]\nquarterly = true\n",
+             "budget: weeks [50, 52] with quarterly = true: four quarters need at least 4")):
+        path = write(tmp_path, "b.toml", f'name = "b"\n{body}')
+        with pytest.raises(ScenarioError) as info:
+            load_scenario(path)
+        [line] = info.value.lines()
+        assert said in line, line
+    ok = write(tmp_path, "ok.toml", 'name = "ok"\n[budget]\nweeks = [49, 52]\n'
+               "quarterly = true\n")
+    assert load_scenario(ok).budget.weeks == (49, 52)
+
+
 def test_a_campaigns_default_weeks_past_a_short_run_are_named(tmp_path: Path) -> None:
     """A campaign without weeks runs weeks 1-52; in an 8-week run that is one problem with
     its key path (it was refused with "0 problem(s)" and nothing said)."""
