@@ -17,15 +17,10 @@ if TYPE_CHECKING:
 
 def unsettled(fit: CalibrationFile) -> str:
     """What a calibration whose rounds did not settle says of itself."""
-    if fit.averaged > 1:
-        return (f"not settled: the last of {fit.rounds} rounds moved the estimate "
-                f"{fit.moved:.1f} posterior sd (settled: under 0.25), scattering by the "
-                f"simulations' noise; the estimate is the mean of the last {fit.averaged} "
-                f"rounds' and their scatter is added to its intervals (--rounds "
-                f"{fit.rounds + 2} fits longer)")
     return (f"not settled: the last of {fit.rounds} rounds moved the estimate "
-            f"{fit.moved:.1f} posterior sd (settled: under 0.25) and was still moving; "
-            f"fit longer (--rounds {fit.rounds + 2})")
+            f"{fit.moved:.1f} posterior sd (settled: under 0.25); its intervals do not hold "
+            f"that move (--rounds {fit.rounds + 2} fits longer; on the sample city's "
+            "synthetic bank the moves are the simulations' noise and do not shrink)")
 
 
 @guarded

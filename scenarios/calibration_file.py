@@ -110,8 +110,6 @@ class CalibrationFile:
     converged: bool = True
     moved: float = 0.0
     rounds: int = 0
-    #: Unsettled, the rounds whose modes were averaged (simulation.Fit.averaged).
-    averaged: int = 1
 
     @classmethod
     def from_fit(cls, fit: Fit, parameters: list[Parameter], effects: pd.Series,
@@ -131,7 +129,7 @@ class CalibrationFile:
                    fit.simulations, effects, held_out,
                    {k: file_digest(v) if Path(v).is_file() else ""
                     for k, v in files.items()}, dict(spend or {}), list(lifts or []),
-                   fit.converged, fit.moved, fit.iterations, fit.averaged)
+                   fit.converged, fit.moved, fit.iterations)
 
     @property
     def names(self) -> list[str]:
@@ -158,7 +156,6 @@ def write_calibration(calibration: CalibrationFile, path: str | Path) -> Path:
                   "docs/calibration.md",
         "dispersion": calibration.dispersion, "simulations": calibration.simulations,
         "rounds": calibration.rounds, "converged": calibration.converged,
-        "averaged_rounds": calibration.averaged,
         "last_move_sd": calibration.moved if np.isfinite(calibration.moved) else 1e9,
         "parameter": [{k: (v if k != "upper" or np.isfinite(v) else 0.0)
                        for k, v in p.items()} for p in calibration.parameters],
@@ -243,8 +240,7 @@ def _read_calibration(path: str, stamp: tuple[int, int]) -> CalibrationFile:
                            effects, held_out=held_out, spend=spend, lifts=lifts,
                            converged=bool(raw.get("converged", True)),
                            moved=float(raw.get("last_move_sd", 0.0)),
-                           rounds=int(raw.get("rounds", 0)),
-                           averaged=int(raw.get("averaged_rounds", 1)))
+                           rounds=int(raw.get("rounds", 0)))
 
 
 def parameter_draws(calibration: CalibrationFile, count: int, seed: int

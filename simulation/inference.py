@@ -25,11 +25,11 @@ methodology, Box and Draper 2007; the synthetic-likelihood idea of Wood 2010, Na
    dispersion phi (the Pearson statistic over its degrees of freedom, at least 1) and
    a log-normal prior around each default (prior sd on the log scale), is the next centre;
    the box shrinks to three posterior sd, and the rounds stop when the centre moves
-   less than a quarter of a posterior sd inside the box (at most ``rounds``). Where
-   they do not settle, the last rounds' modes (up to three, after the first round's)
-   scatter around a point by the surrogate's Monte Carlo noise (measured on the sample
-   city's synthetic bank: 1 to 5 posterior sd a round over ten rounds, with no drift):
-   the estimate is their mean, and their covariance is added to the estimate's.
+   less than a quarter of a posterior sd inside the box (at most ``rounds``); a fit
+   stopped by the count says so (``Fit.converged``, ``Fit.moved``): its estimate is the
+   last round's mode, and the interval does not hold how far the next round would move
+   it (on the sample city's synthetic bank the rounds kept moving it 1 to 5 posterior
+   sd over ten rounds, without drifting: the surrogate's Monte Carlo noise).
 
 The uncertainty is the simulated-moments sandwich (Gourieroux and Monfort 1996,
 "Simulation-Based Econometric Methods", ch. 2): with A = B' W B / phi + diag(1 / sd^2)
@@ -91,9 +91,6 @@ SMALLEST_BOX = 0.15
 #: The rounds stop when the estimate moves less than this many posterior sd (inside
 #: the box): a move the estimate's own uncertainty dwarfs.
 SETTLED = 0.25
-#: Unsettled after the most rounds, the estimate averages the modes of at most this many
-#: last rounds (the first round's, from the prior, never).
-AVERAGED = 3
 
 
 @dataclass(frozen=True)
@@ -202,9 +199,6 @@ class Fit:
     #: rather than at the most rounds.
     moved: float = 0.0
     converged: bool = True
-    #: Unsettled, the estimate is the mean of this many last rounds' modes (after the
-    #: first round's), and their scatter is added to the covariance; else 1.
-    averaged: int = 1
 
 
 def fit_parameters(inputs: pd.DataFrame, params: SimulationParams, observed: pd.DataFrame,
@@ -263,7 +257,6 @@ def fit_parameters(inputs: pd.DataFrame, params: SimulationParams, observed: pd.
     design = qmc.LatinHypercube(size, seed=seed)
     done, residuals = 0, np.zeros((0, y_vec.size))
     moved, converged = float("inf"), False
-    modes: list[np.ndarray] = []  # each round's mode
     for done in range(1, rounds + 1):
         half = 2 * design.random(n // 2) - 1  # fold-over: each point and its mirror
         # a box that would cross an upper bound is moved below it (clipped points would
@@ -281,18 +274,13 @@ def fit_parameters(inputs: pd.DataFrame, params: SimulationParams, observed: pd.
         progress(f"calibration: round {done} of at most {rounds}, {count} simulations, "
                  f"the estimate moved {moved:.1f} posterior sd")
         inside = bool(np.all(np.abs(mode - centre) <= box))
-        modes.append(mode)
         centre = mode
         box = np.clip(3 * post, SMALLEST_BOX, box)
         if inside and moved < SETTLED:
             converged = True
             break
-    scatter, averaged = np.zeros((size, size)), 1
-    if not converged and len(modes) >= 3:  # the first round's, from the prior, left out
-        centre, scatter, averaged = settle(modes[1:])
     residuals = spread(centre)  # and again at the estimate, for its covariance
     cov, phi = surrogate.covariance(centre, y_vec, sd, residuals, replications)
-    cov = cov + scatter
     names = tuple(p.name for p in parameters)
     identified = np.sqrt(np.diag(cov)) <= IDENTIFIED_SHRINK * sd
     fitted_all = surrogate.mean(centre)
@@ -304,16 +292,7 @@ def fit_parameters(inputs: pd.DataFrame, params: SimulationParams, observed: pd.
                dispersion=phi,
                fitted=pd.DataFrame(fitted.reshape(y.shape), index=y.index, columns=y.columns),
                observed=y, iterations=done, simulations=count,
-               extra_fitted=fitted_all[counts:], moved=moved, converged=converged,
-               averaged=averaged)
-
-
-def settle(modes: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, int]:
-    """An unsettled fit's estimate: the mean of the last :data:`AVERAGED` rounds' modes
-    (they scatter around a point by the surrogate's Monte Carlo noise), their covariance
-    (ddof 1: one round's scatter, added to the estimate's) and how many were averaged."""
-    tail = np.array(modes[-AVERAGED:], dtype=float)
-    return tail.mean(axis=0), np.atleast_2d(np.cov(tail.T, ddof=1)), len(tail)
+               extra_fitted=fitted_all[counts:], moved=moved, converged=converged)
 
 
 @dataclass(frozen=True)

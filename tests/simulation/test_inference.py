@@ -16,13 +16,7 @@ from simulation import (
     replication_params,
     with_values,
 )
-from simulation.inference import (
-    IDENTIFIED_SHRINK,
-    SETTLED,
-    observed_counts,
-    settle,
-    until_week,
-)
+from simulation.inference import IDENTIFIED_SHRINK, SETTLED, observed_counts, until_week
 from tests.simulation.cities import city
 
 
@@ -156,11 +150,3 @@ def test_a_fit_stopped_before_it_settles_says_so() -> None:
                          rounds=1, spread_replications=6)
     assert fit.iterations == 1 and not fit.converged and fit.moved > SETTLED
 
-
-def test_an_unsettled_fit_averages_its_last_rounds_by_hand() -> None:
-    modes = [np.array([9.0, 9.0]), np.array([1.0, 2.0]), np.array([2.0, 2.0]),
-             np.array([3.0, 5.0])]
-    centre, scatter, averaged = settle(modes)  # the last three
-    assert averaged == 3 and centre.tolist() == [2.0, 3.0]
-    # sample covariance: deviations (-1, -1), (0, -1), (1, 2) over 2
-    assert scatter.tolist() == [[1.0, 1.5], [1.5, 3.0]]
