@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         off_network_communities,
         off_network_note,
         travel_times,
+        travel_times_to,
     )
     from geo.area import StudyArea, check_area, inspect_area, load_area
     from geo.area_index import AreaIndex, index_of_area, read_area_index
@@ -89,6 +90,7 @@ __all__ = [
     "synthesize_area",
     "travel_time_matrix",
     "travel_times",
+    "travel_times_to",
 ]
 
 #: Where each public name lives.
@@ -134,6 +136,7 @@ _WHERE: dict[str, str] = {
     "synthesize_area": "geo.synth",
     "travel_time_matrix": "geo.travel",
     "travel_times": "geo.access",
+    "travel_times_to": "geo.access",
 }
 
 

@@ -3,6 +3,7 @@ circle, enhanced two-step floating catchment (E2SFCA), and isochrones."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ __all__ = [
     "off_network_communities",
     "off_network_note",
     "travel_times",
+    "travel_times_to",
 ]
 
 
@@ -207,6 +209,30 @@ def travel_times(area: StudyArea, sites: gpd.GeoDataFrame | None = None, *,
                        sites=pd.Index(sites.index), minutes=minutes,
                        communities=pd.Index(area.communities.index, name="community_id"),
                        mode=mode, fallback=fallback)
+
+
+def travel_times_to(area: StudyArea, layers: Sequence[gpd.GeoDataFrame], *,
+                    mode: Mode = "walk", points_per_community: int = 5,
+                    cutoff_min: float | None = None) -> list[TravelTimes]:
+    """:func:`travel_times` to several layers of points (sites, venues) in one pass: each
+    search from a demand point fills the minutes to every layer at once, so two layers
+    cost what one does. One :class:`TravelTimes` per layer, in order (ids may repeat
+    across layers)."""
+    if not layers:
+        return []
+    sizes = [len(layer) for layer in layers]
+    crs = layers[0].crs
+    joined = gpd.GeoDataFrame(geometry=pd.concat(
+        [layer.geometry.to_crs(crs) if layer.crs != crs and crs is not None
+         else layer.geometry for layer in layers], ignore_index=True), crs=crs)
+    together = travel_times(area, joined, mode=mode, points_per_community=points_per_community,
+                            cutoff_min=cutoff_min)
+    out, start = [], 0
+    for layer, size in zip(layers, sizes, strict=True):
+        out.append(dataclasses.replace(together, sites=pd.Index(layer.index),
+                                       minutes=together.minutes[:, start:start + size]))
+        start += size
+    return out
 
 
 def nearest_outlet_min(travel: TravelTimes, *, sites: Sequence[object] | None = None

@@ -145,6 +145,12 @@ class RoutingGraph:
             speed = np.where(straight > 0, straight / coo.data, 0.0)
         return float(speed.max()) if speed.size else 0.0
 
+    @cached_property
+    def reversed_matrix(self) -> csr_matrix:
+        """The graph with every edge turned round: a search from a node on it gives the
+        minutes from every node to that node on the graph."""
+        return self.matrix.T.tocsr()
+
     def tiling(self, tile_m: float) -> _Tiling:
         """The graph with nodes sorted by square tiles of ``tile_m`` (built once per size)."""
         cache = self.__dict__.setdefault("_tilings", {})
@@ -358,6 +364,17 @@ def _network_minutes(rg: RoutingGraph, rows: np.ndarray, cols: np.ndarray,
             block = np.full((unique_rows.size, cols.size), np.inf, dtype=np.float32)
             block[hits["o"].to_numpy(), hits["j"].to_numpy()] = hits["t"].to_numpy()
             out[:] = block[inverse]
+        return out
+    unique_cols, col_of = np.unique(cols, return_inverse=True)
+    if unique_cols.size < unique_rows.size:
+        # fewer destinations than origins: search from each destination on the reversed
+        # graph (the same minutes, fewer searches: 600 sites and venues against 2,500
+        # demand points on a city of 500 communities)
+        for start in range(0, unique_cols.size, CHUNK):
+            block = unique_cols[start:start + CHUNK]
+            dist = dijkstra(rg.reversed_matrix, directed=True, indices=block)
+            sel = np.flatnonzero((col_of >= start) & (col_of < start + block.size))
+            out[:, sel] = dist[col_of[sel] - start][:, rows].T
         return out
     for start in range(0, unique_rows.size, CHUNK):
         block_rows = unique_rows[start:start + CHUNK]

@@ -24,7 +24,7 @@ from geo import (
     index_of_area,
     load_area,
     score_communities,
-    travel_times,
+    travel_times_to,
 )
 from geo.area import customers_assumed
 from geo.assumptions import EVENT_TYPES, SELF_SERVICE
@@ -95,18 +95,17 @@ def prepare(scenario: Scenario, *, progress: Progress = _quiet) -> Prepared:
                          " give candidates their own site_id values")
     sites = gpd.GeoDataFrame(geometry=pd.concat([area.outlets.geometry,
                                                  area.candidates.geometry]), crs=area.crs)
-    progress(f"walking times from {len(area.communities)} communities to {len(sites)} sites")
-    travel = travel_times(area, sites, mode="walk")
+    layers = [sites] if area.venues.empty else [sites, area.venues]
+    progress(f"walking times from {len(area.communities)} communities to {len(sites)} sites"
+             + ("" if area.venues.empty else f" and {len(area.venues)} venues") + " (one pass)")
+    travel, *to_venues = travel_times_to(area, layers, mode="walk")
     progress("scoring communities")
     scores = score_communities(area, scenario.scoring.weights, travel=travel,
                                normalization=scenario.scoring.normalization,
                                coverage_minutes=scenario.outlets.coverage_minutes,
                                min_adults=scenario.scoring.min_adults)
-    if area.venues.empty:
-        venue_minutes = pd.DataFrame(index=area.communities.index)
-    else:
-        progress(f"walking times to {len(area.venues)} venues")
-        venue_minutes = travel_times(area, area.venues, mode="walk").community_minutes()
+    venue_minutes = (to_venues[0].community_minutes() if to_venues
+                     else pd.DataFrame(index=area.communities.index))
     return Prepared(scenario, area, scores, travel, venue_minutes)
 
 

@@ -348,6 +348,13 @@ class CommunityMarketModel(mesa.Model):
             "deposits": np.concatenate([w[4] for w in self._weekly]),
         })
 
+    def new_customers_total(self) -> float:
+        """The run's new customers in all (the sum of :meth:`timeseries`'
+        ``new_customers``, without building the table)."""
+        if not self._weekly:
+            return 0.0
+        return float(np.concatenate([w[2] for w in self._weekly]).sum())
+
     def channel_series(self) -> pd.DataFrame:
         """Weekly spend (in all and by channel), residents reached per channel (for
         referral schemes: customers reached as referrers), and new customers credited to

@@ -180,7 +180,7 @@ def new_customers_by_replication(inputs: pd.DataFrame, params: SimulationParams,
     for i, s in enumerate(replication_seeds(seed, replications)):
         model = CommunityMarketModel(inputs, replication_params(params, i), capacity=capacity,
                                      seed=s, venues=venues).run()
-        out.append(float(model.timeseries()["new_customers"].sum()))
+        out.append(model.new_customers_total())
     return np.asarray(out)
 
 

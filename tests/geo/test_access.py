@@ -22,6 +22,7 @@ from geo import (
     load_area,
     nearest_outlet_min,
     travel_times,
+    travel_times_to,
 )
 
 
@@ -116,6 +117,20 @@ def test_sample_city_coverage_is_consistent() -> None:
     nearest = nearest_outlet_min(travel, sites=own)
     assert (nearest[cov15 == 1] <= 15).all()
     assert len(travel.fallback_communities) == 0
+
+
+def test_one_pass_to_several_layers_equals_one_pass_each(small_synth: Path) -> None:
+    """Sites and venues in one pass (each search fills both) give exactly the minutes of
+    two passes, ids shared across the layers included."""
+    area = load_area(small_synth)
+    venues = area.venues.set_axis(area.outlets.index[:len(area.venues)].append(
+        area.venues.index[len(area.outlets):]))  # some ids the same as outlets'
+    both = travel_times_to(area, [area.outlets, venues])
+    for got, layer in zip(both, (area.outlets, venues), strict=True):
+        alone = travel_times(area, layer)
+        assert got.sites.equals(alone.sites)
+        np.testing.assert_array_equal(got.minutes, alone.minutes)
+        pd.testing.assert_frame_equal(got.community_minutes(), alone.community_minutes())
 
 
 def test_isochrones_grow_with_time() -> None:

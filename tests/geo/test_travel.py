@@ -44,6 +44,27 @@ def test_equals_networkx_dijkstra(n: int, p: float, seed: int, cutoff: float | N
             assert row[d] == pytest.approx(minutes, rel=1e-6, abs=1e-5)
 
 
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(3, 25), p=st.floats(0.05, 0.4), seed=st.integers(0, 10_000),
+       few=st.integers(1, 3))
+def test_few_destinations_searched_backwards_equal_networkx(n: int, p: float, seed: int,
+                                                             few: int) -> None:
+    """With fewer destinations than origins the searches run from the destinations on
+    the reversed graph: on a directed graph (one-way streets) the minutes are still
+    those from each origin to each destination."""
+    G = random_graph(n, p, seed)
+    nodes = list(G.nodes)
+    targets = nodes[:few]
+    result = travel_time_matrix(G, nodes, targets).minutes
+    for o in nodes:
+        ref = nx.single_source_dijkstra_path_length(G, o, weight="travel_min")
+        for d in targets:
+            if d in ref:
+                assert result.loc[o, d] == pytest.approx(ref[d], rel=1e-6, abs=1e-5)
+            else:
+                assert np.isinf(result.loc[o, d])
+
+
 def test_sample_city_against_networkx() -> None:
     area = load_area("builtin:sample-city")
     G = area.network("walk")

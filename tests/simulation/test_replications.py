@@ -8,7 +8,11 @@ import pytest
 from scipy import stats
 
 from simulation import Campaign, SimulationParams
-from simulation.replications import run_replications, summarize
+from simulation.replications import (
+    new_customers_by_replication,
+    run_replications,
+    summarize,
+)
 
 PARAMS = SimulationParams(weeks=26, campaigns=(Campaign("social_media", 40_000, (1, 10),
                                                          ("18-35",)),))
@@ -68,6 +72,10 @@ def test_same_seed_same_replications(small_inputs: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(a.per_replication, b.per_replication)
     c = run_replications(small_inputs, PARAMS, replications=3, seed=12)
     assert not a.per_replication.equals(c.per_replication)
+    # the new customers alone, without the tables, are the campaign runs' own
+    alone = new_customers_by_replication(small_inputs, PARAMS, replications=3, seed=11)
+    assert alone.tolist() == a.per_replication["new_customers"].tolist()
+    assert alone.tolist() == a.timeseries.groupby("replication")["new_customers"].sum().tolist()
 
 
 def test_summary_is_a_student_t_interval() -> None:
