@@ -1,8 +1,8 @@
 """Benchmark: budget allocation with 500 communities x 7 channels x 10 segments (issue 5).
 
-Target: under 2 s (issue 19; 5 s before) with every rule on (policy shares, online share, ROI, CAC, inclusion
-floors), the marginal value of budget included. Baseline in the same run: the new
-customers of an equal split of each policy group's money over its cells.
+Target: under 2 s (issue 19; 5 s before) with every rule on (policy shares, online share,
+ROI, CAC, inclusion floors), the marginal value of budget included. Baseline in the same
+run: the new customers of an equal split of each policy group's money over its cells.
 """
 
 from __future__ import annotations
