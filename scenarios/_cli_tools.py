@@ -24,6 +24,7 @@ def validate(
     from scenarios.batch import expand_sweep
     from scenarios.estimate import estimate_runs
     from scenarios.preflight import preflight
+    from scenarios.scale import scale_note, scaled_to_area
     from scenarios.schema import load_scenario
 
     resolved = load_scenario(scenario)
@@ -52,6 +53,10 @@ def validate(
     adults = [indexes[r.area].adults for r in runs]
     console.print(f"ok: {scenario} ({resolved.name}){sweep}; "
                   f"{estimate_runs(runs, adults).text()}")
+    scaled = scale_note(scaled_to_area(resolved, indexes[resolved.area].adults))
+    if scaled is not None:
+        console.print(f"{resolved.name}: {scaled}", markup=False, highlight=False,
+                      soft_wrap=True)
 
 
 @guarded

@@ -25,7 +25,7 @@ from scenarios._money_models import Budget, Finance, OnlineShare, Policy, Target
 from simulation.params import SEGMENT_HELP, unknown_segments
 
 __all__ = ["NAME_PATTERN", "Budget", "Calibration", "Campaign", "Channel", "EventKind",
-           "Events", "Finance", "Money", "OnlineShare", "Outlets", "Policy", "Scenario",
+           "Events", "Finance", "Money", "OnlineShare", "Outlets", "Policy", "Scale", "Scenario",
            "Scoring", "Share", "Simulation", "Staff", "Targets", "WeekRange",
            "horizon_problems"]
 
@@ -141,6 +141,16 @@ class Simulation(_Frozen):
     customer_share: Share | None = None
 
 
+class Scale(_Frozen):
+    """The adults a scenario's staff, budgets, campaign spend and event counts are written
+    for: on an area with another number of adults they scale with its adults
+    (:func:`scenarios.scale.scaled_to_area`; docs/scenarios.md, "On another area").
+    ``written_for``: set on a scaled scenario, to the adults it was written for."""
+
+    adults: Annotated[float, Field(gt=0)] | None = None
+    written_for: Annotated[float, Field(gt=0)] | None = None
+
+
 class Calibration(_Frozen):
     """The model's parameters fitted to the bank's own history by ``sitesim calibrate``
     (docs/calibration.md): ``file`` the calibration it wrote; with ``fixed`` the runs use
@@ -167,6 +177,7 @@ class Scenario(_Frozen):
     targets: Targets = Field(default_factory=Targets)
     finance: Finance = Field(default_factory=Finance)
     calibration: Calibration = Field(default_factory=Calibration)
+    scale: Scale = Field(default_factory=Scale)
     sweep: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="before")

@@ -41,6 +41,7 @@ from optimizer import (
 )
 from scenarios.names import with_places
 from scenarios.preflight import event_weeks, preflight, staff_floor_reason
+from scenarios.scale import scaled_to_area
 from scenarios.schema import Scenario
 
 if TYPE_CHECKING:
@@ -86,6 +87,8 @@ def prepare(scenario: Scenario, *, progress: Progress = _quiet) -> Prepared:
                 else p for p in area.warnings]
         area = dataclasses.replace(area, config=area.config.model_copy(
             update={"customer_share": share}), warnings=tuple(said))
+    # a scenario written for another number of adults scales to this area's
+    scenario = scaled_to_area(scenario, float(area.adults.sum()))
     # what needs no travel time is checked first: a wrong id or an impossible count
     # fails here, in seconds, as it does in sitesim validate
     preflight(scenario, index_of_area(area)).raise_first(scenario.name)

@@ -141,7 +141,11 @@ def _community_problems(sc: Scenario, index: AreaIndex) -> list[Problem]:
 
 
 def preflight(sc: Scenario, index: AreaIndex) -> Preflight:
-    """Every problem of ``sc`` on ``index`` that needs no travel time or model."""
+    """Every problem of ``sc`` on ``index`` that needs no travel time or model (its
+    ``[scale]`` applied to the area's adults first, as a run applies it)."""
+    from scenarios.scale import scaled_to_area
+
+    sc = scaled_to_area(sc, index.adults)
     problems = _community_problems(sc, index)
     infeasible: list[str] = []
     ev = sc.events

@@ -33,6 +33,7 @@ from scenarios.combined_budget import combined_report, combined_stage
 from scenarios.estimate import estimate_scenarios
 from scenarios.lifetime import lifetime_kpis, value_check
 from scenarios.names import VENUES, community_names, place_names, with_places
+from scenarios.scale import scale_note
 from scenarios.schema import Scenario, load_scenario
 from simulation.params import ScheduledEvent
 
@@ -144,7 +145,8 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     runs = Path(runs_dir)
     digest = area_hash(sc.area)
-    rid = run_id(sc, digest)
+    hashed = scenario_hash(sc, digest)  # of the scenario as asked, before any [scale]
+    rid = f"{sc.name}-{hashed[:8]}"  # as run_id
     final = runs / rid
     if resume and (final / "manifest.json").exists():
         return RunResult(final, rid, sc.name, "skipped", time.perf_counter() - start)
@@ -169,6 +171,11 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
     try:
         done = stage("area, travel times and scores")
         prep = plans.prepare(sc, progress=progress)
+        sc = prep.scenario  # with its [scale] applied to the area's adults
+        scaled = scale_note(sc)
+        if scaled is not None:
+            summary["scale"] = scaled
+            progress(f"{sc.name}: {scaled}")
         # what the pack leaves to assumptions changes the numbers: said with the run's
         warnings += [f"area: {p.message}" for p in prep.area.warnings]
         note = plans.travel_note(prep)
@@ -297,7 +304,7 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
             "format": RUN_FORMAT, "run_id": rid, "name": sc.name, "status": "complete",
             "scenario": sc.model_dump(mode="json"),
             "inputs": {"area": sc.area, "area_hash": digest, "files": named_files(sc),
-                       "scenario_hash": scenario_hash(sc, digest),
+                       "scenario_hash": hashed,
                        "code_fingerprint": code_fingerprint()},
             "seed": sc.seed, "versions": _versions(), "timings": timings,
             "seconds": round(time.perf_counter() - start, 3), "summary": summary,
