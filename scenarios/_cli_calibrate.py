@@ -10,6 +10,7 @@ import typer
 
 from scenarios._cli_progress import _progress
 from scenarios._console import console, guarded
+from scenarios._fit_size import ROUNDS
 
 if TYPE_CHECKING:
     from scenarios.calibration_file import CalibrationFile
@@ -23,14 +24,23 @@ def unsettled(fit: CalibrationFile) -> str:
             "synthetic bank the moves are the simulations' noise and do not shrink)")
 
 
+#: The bank's two files, as calibrate and replan take them (docs/calibration.md, "Data").
+History = Annotated[Path, typer.Option(
+    help="What was spent: CSV or Parquet with week, community_id, channel, spend.")]
+Observed = Annotated[Path, typer.Option(
+    help="What came of it: CSV or Parquet with week, community_id, new_customers "
+         "(and churned, where known).")]
+#: The fit's most rounds, as calibrate and replan take them.
+Rounds = Annotated[int, typer.Option(
+    min=1, max=20, help="The fit's most rounds (each about 8 + 4 per parameter points x 4 "
+                        "runs); the calibration file says whether they settled.")]
+
+
 @guarded
 def calibrate(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file (its area and seed).")],
-    history: Annotated[Path, typer.Option(
-        help="What was spent: CSV or Parquet with week, community_id, channel, spend.")],
-    observed: Annotated[Path, typer.Option(
-        help="What came of it: CSV or Parquet with week, community_id, new_customers "
-             "(and churned, where known).")],
+    history: History,
+    observed: Observed,
     out: Annotated[Path, typer.Option(help="The calibration file to write (TOML).")]
     = Path("calibration.toml"),
     holdout_weeks: Annotated[int | None, typer.Option(
@@ -39,9 +49,7 @@ def calibrate(
     lift: Annotated[list[Path] | None, typer.Option(
         help="A pilot's readout (sitesim pilot readout) to fit as a further measurement; "
              "repeat for several.")] = None,
-    rounds: Annotated[int, typer.Option(
-        min=1, max=20, help="The fit's most rounds (each about 8 + 4 per parameter points "
-                            "x 4 runs); the file says whether they settled.")] = 4,
+    rounds: Rounds = ROUNDS,
 ) -> None:
     """Fit organic adoption, word of mouth, churn and each spent channel's response to
     the bank's history; write the estimates, their uncertainty, what the data could not

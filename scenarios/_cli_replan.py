@@ -8,8 +8,10 @@ from typing import Annotated, Any
 
 import typer
 
+from scenarios._cli_calibrate import History, Observed, Rounds
 from scenarios._cli_progress import _progress
 from scenarios._console import console, guarded
+from scenarios._fit_size import ROUNDS
 
 
 def _interval(figure: dict[str, float] | None, outcome: bool = False) -> str:
@@ -85,10 +87,8 @@ def print_replan(said: dict[str, Any], folder: Path) -> None:
 @guarded
 def replan(
     scenario: Annotated[Path, typer.Argument(help="The scenario being carried out.")],
-    history: Annotated[Path, typer.Option(
-        help="What was spent: CSV or Parquet with week, community_id, channel, spend.")],
-    observed: Annotated[Path, typer.Option(
-        help="What came of it: CSV or Parquet with week, community_id, new_customers.")],
+    history: History,
+    observed: Observed,
     week: Annotated[int, typer.Option(
         help="The week now: weeks 1 to it are the past, the rest is re-planned.")],
     runs: Annotated[Path, typer.Option("--runs", help="Folder of run folders.")] = Path("runs"),
@@ -100,9 +100,7 @@ def replan(
     = None,
     holdout_weeks: Annotated[int, typer.Option(
         help="Weeks before --week kept out of the fit to check its forecast.")] = 0,
-    rounds: Annotated[int, typer.Option(
-        min=1, max=20, help="The recalibration's most rounds (as sitesim calibrate's).")]
-    = 4,
+    rounds: Rounds = ROUNDS,
 ) -> None:
     """Recalibrate on the weeks so far, keep what was spent, and re-optimize the rest of
     the year's budget and events; the run folder says what changed and why."""

@@ -22,8 +22,8 @@ import pandas as pd
 from geo.errors import InputError, Problem
 from simulation import CHANNELS
 
-__all__ = ["HISTORY_COLUMNS", "OBSERVED_COLUMNS", "OBSERVED_OPTIONAL", "read_history",
-           "read_observed", "read_table"]
+__all__ = ["HISTORY_COLUMNS", "OBSERVED_COLUMNS", "OBSERVED_OPTIONAL", "read_bank",
+           "read_history", "read_observed", "read_table"]
 
 HISTORY_COLUMNS = ("week", "community_id", "channel", "spend")
 OBSERVED_COLUMNS = ("week", "community_id", "new_customers")
@@ -188,3 +188,30 @@ def read_observed(path: str | Path, communities: pd.Index, *,
     _raise(where, problems)
     return frame.astype({"week": int}).sort_values(["week", "community_id"]).reset_index(
         drop=True)
+
+
+def read_bank(history_path: str | Path, observed_path: str | Path, communities: pd.Index,
+              *, last_week: int | None = None, what: str = "the calibration data"
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The history and the observations, both checked before either is refused (every
+    problem of both at once, under ``what``); with ``last_week``, the observations must
+    reach it and both are cut there (as if it were that week now)."""
+    problems: list[Problem] = []
+    frames: list[pd.DataFrame] = []
+    for read, path in ((read_history, history_path), (read_observed, observed_path)):
+        try:
+            frames.append(read(path, communities))
+        except InputError as exc:
+            problems += exc.problems or [Problem("error", str(path), str(exc), "")]
+    if problems:
+        raise InputError(f"{what}: {len(problems)} problem(s)", problems)
+    history, observed = frames
+    if last_week is None:
+        return history, observed
+    seen = int(observed["week"].max())
+    if seen < last_week:
+        raise InputError(f"{observed_path} (observed): the observations end at week {seen}, "
+                         f"before week {last_week}; give observations up to week "
+                         f"{last_week}, or an earlier week")
+    return (history[history["week"] <= last_week].reset_index(drop=True),
+            observed[observed["week"] <= last_week].reset_index(drop=True))

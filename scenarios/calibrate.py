@@ -22,10 +22,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo.errors import InputError, Problem
+from geo.errors import InputError
 from scenarios import plans
+from scenarios._fit_size import MIN_FITTED_WEEKS, ROUNDS
 from scenarios._models import Calibration, Scenario
-from scenarios.bank_data import read_history, read_observed
+from scenarios.bank_data import read_bank
 from scenarios.calibration_file import (
     PRIOR_SD,
     CalibrationFile,
@@ -56,11 +57,6 @@ __all__ = ["calibrate", "campaigns_from_history", "community_effects", "default_
 EFFECT_RUNS = 8
 #: Runs for the held-out weeks' forecast (one parameter draw and seed each).
 HOLDOUT_RUNS = 24
-#: The fit's most rounds of design, surrogate and mode (simulation.fit_parameters).
-ROUNDS = 4
-#: The fewest weeks a calibration fits (fewer tell organic adoption from word of mouth
-#: too poorly: an assumption).
-MIN_FITTED_WEEKS = 8
 
 
 def campaigns_from_history(history: pd.DataFrame, weeks: int) -> list[Campaign]:
@@ -132,25 +128,8 @@ def _setup(sc: Scenario, history_path: Path, observed_path: Path,
     # the scenario's own [calibration] is not read: it may be the file being written
     prep = plans.prepare(sc.model_copy(update={"calibration": Calibration()}),
                          progress=progress)
-    communities = prep.area.communities.index
-    problems: list[Problem] = []
-    frames: list[pd.DataFrame] = []
-    for read, path in ((read_history, history_path), (read_observed, observed_path)):
-        try:  # both files are checked before either is refused
-            frames.append(read(path, communities))
-        except InputError as exc:
-            problems += exc.problems or [Problem("error", str(path), str(exc), "")]
-    if problems:
-        raise InputError(f"the calibration data: {len(problems)} problem(s)", problems)
-    history, observed = frames
-    if last_week is not None:  # the weeks up to now (a re-plan's): the rest is not seen
-        seen = int(observed["week"].max())
-        if seen < last_week:
-            raise InputError(f"{observed_path} (observed): the observations end at week "
-                             f"{seen}, before week {last_week}; give observations up to "
-                             f"week {last_week}, or an earlier week")
-        history = history[history["week"] <= last_week].reset_index(drop=True)
-        observed = observed[observed["week"] <= last_week].reset_index(drop=True)
+    history, observed = read_bank(history_path, observed_path, prep.area.communities.index,
+                                  last_week=last_week)
     weeks = int(observed["week"].max())
     # from the defaults: a calibration the scenario already names is not the prior
     inputs = plans.simulation_inputs(prep, plans.open_outlets(prep, None), calibrated=False)

@@ -255,11 +255,13 @@ class RuleResult:
         return {**dataclasses.asdict(self), "verdict": self.verdict}
 
 
-def rule_splits(plan: pd.DataFrame, adults: pd.Series,
-                previous: pd.DataFrame | None) -> dict[str, tuple[str, pd.DataFrame]]:
+def rule_splits(plan: pd.DataFrame, adults: pd.Series, previous: pd.DataFrame | None,
+                others: Mapping[str, tuple[str, pd.DataFrame]] | None = None
+                ) -> dict[str, tuple[str, pd.DataFrame]]:
     """The simple rules' splits of the plan's spend (``community_id``, ``channel``,
     ``spend``): equal over the plan's channels and communities; equal over the channels
-    and by adults within each; last year's (``previous``) scaled to the same total."""
+    and by adults within each; last year's (``previous``) and ``others`` (by name: a
+    description and a split), each scaled to the same total."""
     total = float(plan["spend"].sum())
     channels = sorted(plan["channel"].unique())
     communities = adults.index
@@ -270,10 +272,14 @@ def rule_splits(plan: pd.DataFrame, adults: pd.Series,
     share = adults.reindex(grid["community_id"]).to_numpy(float) / float(adults.sum())
     out["adults"] = ("the same money split equally over channels, by adults within each",
                      grid.assign(spend=total / len(channels) * share))
-    if previous is not None and float(previous["spend"].sum()) > 0:
-        scale = total / float(previous["spend"].sum())
-        out["previous"] = (f"last year's split (budget.previous), scaled by {scale:.3g} to "
-                           "the same money", previous.assign(spend=previous["spend"] * scale))
+    given = dict(others or {})
+    if previous is not None:
+        given = {"previous": ("last year's split (budget.previous)", previous), **given}
+    for name, (text, split) in given.items():
+        if float(split["spend"].sum()) > 0:
+            scale = total / float(split["spend"].sum())
+            out[name] = (f"{text}, scaled by {scale:.3g} to the same money",
+                         split.assign(spend=split["spend"] * scale))
     return out
 
 
@@ -286,18 +292,10 @@ def simple_rules(*, plan: pd.DataFrame, full: np.ndarray, without: np.ndarray,
                  ) -> list[RuleResult]:
     """Each simple rule simulated beside the plan (``full``: the plan's new customers per
     replication; ``without``: the scenario's without the budget's campaigns); ``others``:
-    further splits by name (a description and ``community_id, channel, spend``), each
-    scaled to the plan's money, as ``previous`` is; all in the budget's weeks ``span``."""
+    further splits (:func:`rule_splits`); all in the budget's weeks ``span``."""
     first, last = span or (1, params.weeks)
     out = []
-    splits = rule_splits(plan, adults, previous)
-    total = float(plan["spend"].sum())
-    for name, (text, split) in (others or {}).items():
-        given = float(split["spend"].sum())
-        if given > 0:
-            splits[name] = (f"{text}, scaled by {total / given:.3g} to the same money",
-                            split.assign(spend=split["spend"] * total / given))
-    for rule, (text, split) in splits.items():
+    for rule, (text, split) in rule_splits(plan, adults, previous, others).items():
         progress(f"simulation of a simple rule: {rule}")
         campaigns = campaigns_from_budget(split.assign(quarter=1), adults, last,
                                           quarterly=False, first=first)

@@ -21,6 +21,7 @@ re-plan:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -31,10 +32,11 @@ from typing import Any
 import pandas as pd
 
 from geo import load_area
-from geo.errors import InfeasibleError, InputError, Problem
+from geo.errors import InfeasibleError, InputError
 from scenarios._fingerprint import file_digest
-from scenarios.bank_data import read_history, read_observed
-from scenarios.calibrate import MIN_FITTED_WEEKS, ROUNDS, calibrate, campaigns_from_history
+from scenarios._fit_size import MIN_FITTED_WEEKS, ROUNDS
+from scenarios.bank_data import read_bank
+from scenarios.calibrate import calibrate, campaigns_from_history
 from scenarios.calibration_file import read_calibration
 from scenarios.plan_check import campaigns_from_budget
 from scenarios.plans import scenario_campaigns
@@ -65,6 +67,17 @@ class Replanned:
     facts: ReplanFacts
 
 
+def _after(campaign: Campaign, week: int) -> Campaign | None:
+    """The part of ``campaign`` in the weeks after ``week``, its spend prorated by weeks
+    (a campaign spreads its spend evenly over its weeks); None when it is over."""
+    first, last = campaign.weeks
+    start = max(first, week + 1)
+    if start > last:
+        return None
+    return dataclasses.replace(campaign, spend=campaign.spend * (last - start + 1)
+                               / (last - first + 1), weeks=(start, last))
+
+
 def spend_split(campaigns: Sequence[Campaign], adults: pd.Series, week: int
                 ) -> tuple[float, pd.DataFrame]:
     """What ``campaigns`` spend in weeks 1 to ``week`` in all, and in the weeks after it
@@ -75,18 +88,15 @@ def spend_split(campaigns: Sequence[Campaign], adults: pd.Series, week: int
     rows: list[pd.DataFrame] = []
     every = adults.set_axis(adults.index.astype(str)).astype(float)
     for c in campaigns:
-        first, last = c.weeks
-        length = last - first + 1
-        after = max(0, last - max(first, week + 1) + 1)
-        before += c.spend * (length - after) / length
-        if after == 0:
+        part = _after(c, week)
+        before += c.spend - (part.spend if part is not None else 0.0)
+        if part is None:
             continue
         members = every.reindex(list(c.communities)).fillna(0.0) if c.communities else every
         if members.sum() <= 0:
             continue
         rows.append(pd.DataFrame({"community_id": members.index, "channel": c.channel,
-                                  "spend": c.spend * after / length
-                                  * (members / members.sum()).to_numpy()}))
+                                  "spend": part.spend * (members / members.sum()).to_numpy()}))
     if not rows:
         return before, pd.DataFrame(columns=["community_id", "channel", "spend"])
     split = pd.concat(rows, ignore_index=True).groupby(
@@ -94,24 +104,10 @@ def spend_split(campaigns: Sequence[Campaign], adults: pd.Series, week: int
     return before, split
 
 
-def _schema_campaigns(campaigns: Sequence[Campaign]) -> list[dict[str, Any]]:
+def _schema_campaigns(campaigns: Sequence[Campaign | None]) -> list[dict[str, Any]]:
     return [{"channel": c.channel, "spend": c.spend, "weeks": list(c.weeks),
              "segments": list(c.segments), "communities": list(c.communities)}
-            for c in campaigns]
-
-
-def _own_after(sc: Scenario, week: int) -> list[Campaign]:
-    """The scenario's own campaigns' weeks after ``week``, their spend prorated."""
-    out = []
-    for c in sc.campaigns:
-        first, last = c.weeks
-        if last <= week:
-            continue
-        start = max(first, week + 1)
-        share = (last - start + 1) / (last - first + 1)
-        out.append(Campaign(c.channel, c.spend * share, (start, last), c.segments,
-                            c.communities))
-    return out
+            for c in campaigns if c is not None]
 
 
 def _policy_left(sc: Scenario, total: float) -> dict[str, float]:
@@ -159,8 +155,9 @@ def replan_scenario(sc: Scenario, history: pd.DataFrame, week: int, *,
                           f"{original_run}): the history's spend in weeks 1 to {week}, "
                           f"the {left:,.0f} left to spend re-optimized over weeks "
                           f"{span[0]} to {span[1]}{note}")
+    # the past as the history spent it; the scenario's own campaigns' weeks after it
     raw["campaigns"] = (_schema_campaigns(campaigns_from_history(history, week))
-                        + _schema_campaigns(_own_after(sc, week)))
+                        + _schema_campaigns([_after(c, week) for c in own]))
     # the curves are swept again on the recalibrated model (a curves file is a year's)
     raw["budget"] = {**raw["budget"], "total": left + reserve, "weeks": span,
                      "curves": None, "policy": _policy_left(sc, left + reserve),
@@ -197,9 +194,9 @@ def _events_after(sc: Scenario, schedule: pd.DataFrame | None, week: int) -> dic
 
 
 def _original(sc: Scenario, original: str | None, runs_dir: Path,
-              progress: Progress) -> tuple[Path, list[str]]:
-    """The original plan's run folder: ``original`` (a run id, name or folder), else
-    the scenario's latest complete run, else a run made now."""
+              progress: Progress) -> tuple[Path, dict[str, Any], list[str]]:
+    """The original plan's run folder and manifest: ``original`` (a run id, name or
+    folder), else the scenario's latest complete run, else a run made now."""
     notes: list[str] = []
     try:
         folder = resolve_run(original or sc.name, runs_dir)
@@ -216,12 +213,12 @@ def _original(sc: Scenario, original: str | None, runs_dir: Path,
         raise InputError(f"run {folder.name}: no budget plan (plan_budget.parquet) to "
                          "re-plan; give a scenario whose budget is planned "
                          "(budget.enabled = true)")
-    return folder, notes
+    return folder, manifest, notes
 
 
-def _original_budget(sc: Scenario, folder: Path, adults: pd.Series) -> list[Campaign]:
+def _original_budget(manifest: dict[str, Any], folder: Path, adults: pd.Series
+                     ) -> list[Campaign]:
     """The original run's budget plan as the campaigns its simulation ran."""
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     ran = Scenario.model_validate(manifest["scenario"])
     plan = pd.read_parquet(folder / "plan_budget.parquet")
     first, last = budget_weeks(ran)
@@ -229,30 +226,18 @@ def _original_budget(sc: Scenario, folder: Path, adults: pd.Series) -> list[Camp
 
 
 def _read_bank(history_path: str | Path, observed_path: str | Path, communities: pd.Index,
-               week: int) -> tuple[pd.DataFrame, list[str]]:
-    """The history, with both files checked (every problem at once) and the observations
-    reaching ``week``, before any work starts; a history whose spend stops before
-    ``week`` is said (its last weeks spent nothing, or were not exported)."""
-    problems: list[Problem] = []
-    frames = []
-    for read, path in ((read_history, history_path), (read_observed, observed_path)):
-        try:
-            frames.append(read(path, communities))
-        except InputError as exc:
-            problems += exc.problems or [Problem("error", str(path), str(exc), "")]
-    if problems:
-        raise InputError(f"the re-plan's data: {len(problems)} problem(s)", problems)
-    history, observed = frames
-    seen = int(observed["week"].max())
-    if seen < week:
-        raise InputError(f"{observed_path} (observed): the observations end at week {seen}, "
-                         f"before week {week}; give observations up to week {week}, or an "
-                         "earlier --week")
+               week: int) -> tuple[pd.DataFrame, float, list[str]]:
+    """The history to ``week`` and the new customers observed by then, both files
+    checked before any work starts; a history whose spend stops before ``week`` is said
+    (its last weeks spent nothing, or were not exported)."""
+    history, observed = read_bank(history_path, observed_path, communities, last_week=week,
+                                  what="the re-plan's data")
+    seen = float(observed["new_customers"].sum())
     last = int(history["week"].max()) if len(history) else 0
     if last < week:
-        return history, [f"the history's last spend is in week {last}: weeks {last + 1} to "
-                         f"{week} are taken as spending nothing"]
-    return history, []
+        return history, seen, [f"the history's last spend is in week {last}: weeks "
+                               f"{last + 1} to {week} are taken as spending nothing"]
+    return history, seen, []
 
 
 def replan(sc: Scenario, history_path: str | Path, observed_path: str | Path, *, week: int,
@@ -286,11 +271,12 @@ def replan(sc: Scenario, history_path: str | Path, observed_path: str | Path, *,
                          f"at least {MIN_FITTED_WEEKS} weeks, and --holdout-weeks {holdout} "
                          f"more) to {sc.simulation.weeks - 1} (before the run's last)")
     area = load_area(sc.area)
-    history, notes = _read_bank(history_path, observed_path, area.communities.index, week)
+    history, observed_so_far, notes = _read_bank(history_path, observed_path,
+                                                 area.communities.index, week)
     if calibration is not None:  # checked before any long work
         path = Path(calibration)
         notes += _check_calibration(path, week)
-    folder, said = _original(sc, original, runs, progress)
+    folder, manifest, said = _original(sc, original, runs, progress)
     notes += said
     adults = area.adults
     if calibration is None:
@@ -299,18 +285,17 @@ def replan(sc: Scenario, history_path: str | Path, observed_path: str | Path, *,
     events = (pd.read_parquet(folder / "plan_events.parquet")
               if (folder / "plan_events.parquet").exists() else None)
     scenario, facts = replan_scenario(
-        sc, history, week, original_budget=_original_budget(sc, folder, adults),
+        sc, history, week, original_budget=_original_budget(manifest, folder, adults),
         original_events=events, adults=adults, calibration=str(path.resolve()),
         original_run=folder.name,
         note=f"; observations sha256 {file_digest(Path(observed_path))[:16]}")
-    facts = facts.with_notes(notes)
+    facts = dataclasses.replace(facts, observed_so_far=observed_so_far).with_notes(notes)
     extras = RunExtras(
         other_rules={"original": (f"the original plan's split of weeks {facts.weeks[0]} to "
                                   f"{facts.weeks[1]}", facts.original_after)},
-        finish=lambda tmp, summary: finish_replan(tmp, summary, facts=facts, original=folder,
-                                                  observed=Path(observed_path),
-                                                  calibration=path, area=area,
-                                                  objective=sc.budget.objective))
+        finish=lambda tmp, summary: finish_replan(
+            tmp, summary, facts=facts, original=folder, original_manifest=manifest,
+            calibration=path, area=area, objective=sc.budget.objective))
     progress(f"replan: {facts.remaining:,.0f} left to spend in weeks {facts.weeks[0]} to "
              f"{facts.weeks[1]}; re-planning")
     result = run_scenario(scenario, runs_dir=runs, progress=progress, extras=extras)

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,8 +27,7 @@ import pandas as pd
 
 from geo import StudyArea
 from optimizer import curves_response
-from scenarios.bank_data import read_observed
-from scenarios.calibration_file import read_calibration
+from scenarios.calibration_file import CalibrationFile, read_calibration
 from scenarios.names import community_names
 from simulation import t_interval
 
@@ -46,7 +44,7 @@ class ReplanFacts:
     by the week, of it from the budget, what the original plan had spent by then, left to
     spend, the year's reserve held back, the year's total), the original run, its split
     of the weeks re-planned (``community_id, channel, spend``), the events left by type,
-    and notes."""
+    notes, and the new customers observed so far."""
 
     week: int
     weeks: tuple[int, int]
@@ -60,6 +58,8 @@ class ReplanFacts:
     original_after: pd.DataFrame
     events_left: dict[str, int]
     notes: tuple[str, ...] = field(default=())
+    #: The new customers the bank observed in weeks 1 to ``week``.
+    observed_so_far: float = 0.0
 
     def with_notes(self, notes: list[str]) -> ReplanFacts:
         return dataclasses.replace(self, notes=(*self.notes, *notes))
@@ -147,30 +147,36 @@ def _why(row: Any, spend: float, weeks: tuple[int, int]) -> str:
     return "; ".join(parts)
 
 
-def _new_customers(folder: Path, weeks: tuple[int, int]) -> dict[str, float] | None:
-    """A run's simulated new customers in ``weeks`` over its replications (None without a
-    time series): the mean with its 95% interval (``low``, ``high``), and the 95%
-    prediction interval of one year's outcome (``outcome_low``, ``outcome_high``: mean
-    +- t sd sqrt(1 + 1/n)), against which one observed year is judged."""
+def _new_customers(folder: Path, *spans: tuple[int, int]
+                   ) -> list[dict[str, float] | None]:
+    """A run's simulated new customers in each of ``spans`` of weeks over its
+    replications (None without a time series; the file is read once): the mean with its
+    95% interval (``low``, ``high``), and the 95% prediction interval of one year's
+    outcome (``outcome_low``, ``outcome_high``: mean +- t sd sqrt(1 + 1/n)), against
+    which one observed year is judged."""
     path = folder / "timeseries.parquet"
     if not path.exists():
-        return None
-    ts = pd.read_parquet(path, columns=["arm", "replication", "week", "new_customers"])
-    ts = ts[(ts["arm"] == "campaign") & ts["week"].between(*weeks)]
-    mean, _, low, high, n = t_interval(
-        ts.groupby("replication")["new_customers"].sum().to_numpy(float))
-    # the mean's half-width t sd / sqrt(n) times sqrt(n + 1): t sd sqrt(1 + 1/n)
-    half = (high - mean) * np.sqrt(n + 1) if n > 1 else float("nan")
-    return {"mean": mean, "low": low, "high": high, "outcome_low": mean - half,
-            "outcome_high": mean + half}
+        return [None] * len(spans)
+    ts = pd.read_parquet(path, columns=["arm", "replication", "week", "new_customers"],
+                         filters=[("arm", "==", "campaign")])
+    out: list[dict[str, float] | None] = []
+    for weeks in spans:
+        within = ts[ts["week"].between(*weeks)]
+        mean, _, low, high, n = t_interval(
+            within.groupby("replication")["new_customers"].sum().to_numpy(float))
+        # the mean's half-width t sd / sqrt(n) times sqrt(n + 1): t sd sqrt(1 + 1/n)
+        half = (high - mean) * np.sqrt(n + 1) if n > 1 else float("nan")
+        out.append({"mean": mean, "low": low, "high": high, "outcome_low": mean - half,
+                    "outcome_high": mean + half})
+    return out
 
 
-def _parameters(calibration: Path, original: dict[str, Any]) -> pd.DataFrame:
+def _parameters(calibration: CalibrationFile, original: dict[str, Any]) -> pd.DataFrame:
     """Each recalibrated parameter against the original's value: the original run's
     calibration where it had one, else the default (the new calibration's prior)."""
     before = ((original.get("summary") or {}).get("calibration") or {}).get("parameters", {})
     rows = []
-    for p in read_calibration(calibration).parameters:
+    for p in calibration.parameters:
         known = before.get(p["name"], {}).get("estimate")
         rows.append({"name": p["name"], "original": float(known if known is not None
                                                           else p["prior"]),
@@ -187,7 +193,7 @@ def _rule(summary: dict[str, Any], name: str) -> dict[str, Any] | None:
 
 
 def finish_replan(folder: Path, summary: dict[str, Any], *, facts: ReplanFacts,
-                  original: Path, observed: Path, calibration: Path,
+                  original: Path, original_manifest: dict[str, Any], calibration: Path,
                   area: StudyArea, objective: str) -> list[str]:
     """Write what changed and why into the re-plan's run ``folder`` and ``summary``
     (see the module); return the notes as warnings."""
@@ -197,8 +203,8 @@ def finish_replan(folder: Path, summary: dict[str, Any], *, facts: ReplanFacts,
     changes = change_table(facts.original_after, plan)
     changes.assign(community=changes["community_id"].map(community_names(area))).to_parquet(
         folder / "replan_changes.parquet", index=False)
-    manifest = json.loads((original / "manifest.json").read_text(encoding="utf-8"))
-    parameters = _parameters(calibration, manifest)
+    fitted = read_calibration(calibration)
+    parameters = _parameters(fitted, original_manifest)
     spend = float(plan["spend"].sum())
     channels = channel_changes(
         changes, parameters, original_curves=pd.read_parquet(original / "curves.parquet"),
@@ -211,10 +217,9 @@ def finish_replan(folder: Path, summary: dict[str, Any], *, facts: ReplanFacts,
     lp = budget.get("marginal_value")
     per_spent = (float(lp) * (facts.remaining + facts.reserve) / spend
                  if lp is not None and spend > 0 and objective == "customers" else None)
-    seen = read_observed(observed, area.communities.index)
-    so_far = (1, facts.week)
-    rest = facts.weeks
-    fitted = read_calibration(calibration)
+    so_far, rest = (1, facts.week), facts.weeks
+    original_so_far, original_rest = _new_customers(original, so_far, rest)
+    replan_so_far, replan_rest = _new_customers(folder, so_far, rest)
     summary["replan"] = {
         "week": facts.week, "weeks": list(rest), "original_run": facts.original_run,
         "calibration": {"weeks": list(fitted.weeks), "converged": fitted.converged,
@@ -225,12 +230,10 @@ def finish_replan(folder: Path, summary: dict[str, Any], *, facts: ReplanFacts,
                   "remaining": facts.remaining, "reserve": facts.reserve,
                   "replan_spend": spend,
                   "original_remaining": float(facts.original_after["spend"].sum())},
-        "new_customers_so_far": {
-            "observed": float(seen.loc[seen["week"] <= facts.week, "new_customers"].sum()),
-            "original_forecast": _new_customers(original, so_far),
-            "recalibrated": _new_customers(folder, so_far)},
-        "rest_of_year": {"replan": _new_customers(folder, rest),
-                         "original_on_its_model": _new_customers(original, rest),
+        "new_customers_so_far": {"observed": facts.observed_so_far,
+                                 "original_forecast": original_so_far,
+                                 "recalibrated": replan_so_far},
+        "rest_of_year": {"replan": replan_rest, "original_on_its_model": original_rest,
                          "original_split_same_money": _rule(summary, "original")},
         "events_left": facts.events_left,
         "parameters": parameters.to_dict("records"),

@@ -107,6 +107,11 @@ def test_simple_rules_spend_the_same_money() -> None:
     assert by_adults[("B", "kol_live")] == pytest.approx(750)
     assert rules["previous"][1]["spend"].tolist() == [1_000, 1_000]
     assert "scaled by 10" in rules["previous"][0]
+    # further splits (a re-plan's original split) are scaled the same way
+    more = rule_splits(plan, adults, None, {"original": ("the original", previous)})
+    assert set(more) == {"equal", "adults", "original"}
+    assert more["original"][0] == "the original, scaled by 10 to the same money"
+    assert more["original"][1]["spend"].tolist() == [1_000, 1_000]
 
 
 def test_last_years_split_reports_every_problem(tmp_path: Path) -> None:
