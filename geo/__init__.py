@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from geo.market import HuffFit, calibrate_huff, huff_shares, own_share
     from geo.network import load_network
     from geo.repair import repair_area
+    from geo.routing import RoutingGraph, routing_graph
     from geo.scoring import (
         community_indicators,
         rank_stability,
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
         score_indicators,
     )
     from geo.synth import synthesize_area
-    from geo.travel import RoutingGraph, TravelTimeMatrix, routing_graph, travel_time_matrix
+    from geo.travel import TravelTimeMatrix, travel_time_matrix
 
 __all__ = [
     "INDICATORS",
@@ -104,7 +105,7 @@ _WHERE: dict[str, str] = {
     "InputError": "geo.errors",
     "NetworkError": "geo.errors",
     "Problem": "geo.errors",
-    "RoutingGraph": "geo.travel",
+    "RoutingGraph": "geo.routing",
     "SitesimError": "geo.errors",
     "SitesimWarning": "geo.errors",
     "StudyArea": "geo.area",
@@ -130,7 +131,7 @@ _WHERE: dict[str, str] = {
     "rank_stability": "geo.scoring",
     "read_area_index": "geo.area_index",
     "repair_area": "geo.repair",
-    "routing_graph": "geo.travel",
+    "routing_graph": "geo.routing",
     "score_communities": "geo.scoring",
     "score_indicators": "geo.scoring",
     "synthesize_area": "geo.synth",
