@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from geo._pydantic import read_toml, validation_problems
 from geo.assumptions import CUSTOMER_SHARE
 from geo.errors import AreaError
+from geo.street_rules import DEFAULT_DRIVE_SPEEDS_KMH
 
 __all__ = ["AreaConfig", "KindCosts", "Source", "read_area_config"]
 
@@ -68,17 +69,7 @@ class AreaConfig(BaseModel):
     own_brand: str = ""
     walk_speed_kmh: Positive = 4.8
     drive_speed_kmh: dict[str, Positive] = Field(
-        default_factory=lambda: {
-            "motorway": 90.0,
-            "trunk": 70.0,
-            "primary": 50.0,
-            "secondary": 40.0,
-            "tertiary": 40.0,
-            "residential": 30.0,
-            "living_street": 20.0,
-            "service": 20.0,
-            "unclassified": 30.0,
-        }
+        default_factory=lambda: dict(DEFAULT_DRIVE_SPEEDS_KMH)
     )
     drive_fallback_kmh: Positive = 30.0
     detour_factor: Annotated[float, Field(ge=1.0)] = 1.3

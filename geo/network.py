@@ -13,6 +13,13 @@ import geopandas as gpd
 import networkx as nx
 
 from geo.errors import NetworkError
+from geo.street_rules import (
+    DEFAULT_DRIVE_SPEEDS_KMH,
+    AnyMode,
+    first_value,
+    road_speed_kmh,
+    usable,
+)
 
 __all__ = [
     "DEFAULT_DRIVE_SPEEDS_KMH", "Mode", "load_network", "network_from_gdfs", "read_streets",
@@ -21,31 +28,7 @@ __all__ = [
 log = logging.getLogger("sitesim.geo")
 
 Mode = Literal["walk", "drive"]
-_AnyMode = Literal["walk", "drive", "all"]  # "all": what import stores, filtered at load
-
-DEFAULT_DRIVE_SPEEDS_KMH: dict[str, float] = {
-    "motorway": 90.0, "trunk": 70.0, "primary": 50.0, "secondary": 40.0, "tertiary": 40.0,
-    "residential": 30.0, "living_street": 20.0, "service": 20.0, "unclassified": 30.0,
-}
-
-# Ways a pedestrian cannot use, and ways a car cannot use (osmnx's own filters, in short).
-_NOT_WALK = {"motorway", "motorway_link", "trunk", "trunk_link", "construction", "proposed",
-             "raceway", "bus_guideway", "abandoned", "platform", "escape", "busway"}
-_NOT_DRIVE = {"footway", "pedestrian", "path", "steps", "cycleway", "bridleway", "corridor",
-              "track", "construction", "proposed", "raceway", "bus_guideway", "abandoned",
-              "platform", "elevator", "escape", "busway", "sidewalk", "crossing"}
-_NO_ACCESS = {"private", "no"}
-
-
-def _usable(tags: Mapping[str, str], mode: _AnyMode) -> bool:
-    highway = tags.get("highway")
-    if highway is None or tags.get("area") == "yes":
-        return False
-    if tags.get("access") in _NO_ACCESS:
-        return False
-    walk = highway not in _NOT_WALK and tags.get("foot") not in _NO_ACCESS
-    drive = highway not in _NOT_DRIVE and tags.get("motor_vehicle") not in _NO_ACCESS
-    return walk if mode == "walk" else drive if mode == "drive" else walk or drive
+_AnyMode = AnyMode  # "all": what import stores, filtered at load
 
 
 def _osm_to_filtered_xml(path: Path, mode: _AnyMode, out: Path) -> int:
@@ -62,7 +45,7 @@ def _osm_to_filtered_xml(path: Path, mode: _AnyMode, out: Path) -> int:
         if not isinstance(way, osmium.osm.Way):
             continue
         tags = {t.k: t.v for t in way.tags}
-        if _usable(tags, mode):
+        if usable(tags, mode):
             refs = [n.ref for n in way.nodes]
             needed.update(refs)
             ways.append((way.id, tags, refs))
@@ -131,8 +114,8 @@ def _read_gpkg(path: Path, mode: _AnyMode) -> nx.MultiDiGraph:
 
 def _read_graph_filtered(G: nx.MultiDiGraph, mode: _AnyMode) -> nx.MultiDiGraph:
     drop = [(u, v, k) for u, v, k, d in G.edges(keys=True, data=True)
-            if not _usable({"highway": _first(d.get("highway", "road")),
-                            "access": _first(d.get("access", ""))}, mode)]
+            if not usable({"highway": first_value(d.get("highway", "road")),
+                            "access": first_value(d.get("access", ""))}, mode)]
     if drop:
         G.remove_edges_from(drop)
         G.remove_nodes_from([n for n, deg in dict(G.degree()).items() if deg == 0])
@@ -166,12 +149,6 @@ def network_from_gdfs(
     return G
 
 
-def _first(value: object) -> str:
-    if isinstance(value, list | tuple):
-        return str(value[0]) if value else ""
-    return str(value)
-
-
 def _bidirectional(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
     """Walking ignores one-way streets: add the reverse of every edge that lacks one."""
     missing = [(v, u, d) for u, v, d in G.edges(data=True) if not G.has_edge(v, u)]
@@ -180,28 +157,6 @@ def _bidirectional(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
         for v, u, d in missing:
             G.add_edge(v, u, **{**d, "reversed": True})
     return G
-
-
-def _speed_kmh(highway: str, maxspeed: object, speeds: Mapping[str, float],
-               fallback: float) -> float:
-    parsed = _parse_maxspeed(maxspeed)
-    if parsed is not None:
-        return parsed
-    base = highway.removesuffix("_link")
-    return float(speeds.get(highway, speeds.get(base, fallback)))
-
-
-def _parse_maxspeed(value: object) -> float | None:
-    if value is None:
-        return None
-    text = _first(value).strip().lower()
-    try:
-        if text.endswith("mph"):
-            return float(text[:-3].strip()) * 1.609344
-        speed = float(text)
-    except ValueError:
-        return None
-    return speed if speed > 0 else None
 
 
 def load_network(
@@ -262,8 +217,8 @@ def load_network(
         if mode == "walk":
             speed = walk_speed_kmh
         else:
-            speed = _speed_kmh(_first(data.get("highway", "")), data.get("maxspeed"), speeds,
-                               drive_fallback_kmh)
+            speed = road_speed_kmh(first_value(data.get("highway", "")),
+                                   data.get("maxspeed"), speeds, drive_fallback_kmh)
         data["speed_kph"] = float(speed)
         data["travel_min"] = float(data["length"]) / (speed * 1000.0 / 60.0)
     G.graph["mode"] = mode
