@@ -21,7 +21,7 @@ import pandas as pd
 from scipy.sparse.csgraph import dijkstra
 
 from dashboard import data
-from geo import RoutingGraph, StudyArea, load_area, routing_graph
+from geo import RoutingGraph, StudyArea, load_area
 from scenarios.store import format_kpi, resolve_run
 
 __all__ = ["COLOUR_BY", "DIFFERENCE_BY", "KIND_LABELS", "Bin", "MapLayers",
@@ -90,7 +90,7 @@ def _base(area_ref: str) -> _Base:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         area = load_area(area_ref)
-    rg = routing_graph(area.network("walk"))
+    rg = area.routing("walk")
     coo = rg.matrix.tocoo()
     keep = coo.row < coo.col
     pairs = np.unique(np.column_stack([coo.row[keep], coo.col[keep]]), axis=0)

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
         score_communities,
         score_indicators,
     )
+    from geo.streets import read_routing
     from geo.synth import synthesize_area
     from geo.travel import TravelTimeMatrix, travel_time_matrix
 
@@ -84,6 +85,7 @@ __all__ = [
     "own_share",
     "rank_stability",
     "read_area_index",
+    "read_routing",
     "repair_area",
     "routing_graph",
     "score_communities",
@@ -124,6 +126,7 @@ _WHERE: dict[str, str] = {
     "lazy_names": "geo._lazy",
     "load_area": "geo.area",
     "load_network": "geo.network",
+    "read_routing": "geo.streets",
     "nearest_outlet_min": "geo.access",
     "off_network_communities": "geo.access",
     "off_network_note": "geo.access",

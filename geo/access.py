@@ -158,7 +158,7 @@ def off_network_communities(area: StudyArea, *, mode: Mode = "walk",
     if area.network_file is None:
         return pd.Index(area.communities.index, name="community_id")
     points = demand_points(area.communities, points_per_community=points_per_community)
-    _, dist = routing_graph(area.network(mode)).snap(
+    _, dist = area.routing(mode).snap(
         np.column_stack([points.geometry.x, points.geometry.y]))
     off = points["community_id"].to_numpy()[dist > SNAP_TOLERANCE_M]
     return area.communities.index[area.communities.index.isin(off)]
@@ -197,7 +197,7 @@ def travel_times(area: StudyArea, sites: gpd.GeoDataFrame | None = None, *,
             minutes[minutes > cutoff_min] = np.inf
         fallback = np.ones(len(points), dtype=bool)
     else:
-        matrix = travel_time_matrix(area.network(mode), points.geometry, sites,
+        matrix = travel_time_matrix(area.routing(mode), points.geometry, sites,
                                     cutoff_min=cutoff_min,
                                     access_speed_kmh=cfg.walk_speed_kmh,
                                     detour_factor=cfg.detour_factor,

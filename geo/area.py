@@ -28,6 +28,8 @@ from geo.config import AreaConfig, read_area_config
 from geo.contract import CONTRACT_COLUMNS, LAYERS, NETWORK_FILES
 from geo.errors import AreaError, NetworkError, Problem, SitesimWarning
 from geo.network import Mode, load_network
+from geo.routing import RoutingGraph
+from geo.streets import read_routing
 from geo.synth import builtin_area_path
 
 __all__ = ["StudyArea", "check_area", "inspect_area", "load_area", "resolve_area_path"]
@@ -55,6 +57,8 @@ class StudyArea:
     network_file: Path | None
     notes: tuple[str, ...] = ()
     warnings: tuple[Problem, ...] = ()
+    _routings: dict[str, RoutingGraph] = field(default_factory=dict, repr=False,
+                                               compare=False)
     _networks: dict[str, nx.MultiDiGraph] = field(default_factory=dict, repr=False,
                                                   compare=False)
 
@@ -80,8 +84,30 @@ class StudyArea:
             return c["customers"].astype(float).fillna(0.0).rename("customers")
         return (self.adults.astype(float) * self.customer_share).rename("customers")
 
+    def routing(self, mode: Mode = "walk") -> RoutingGraph:
+        """The street network for ``mode`` as a routing graph in the area's CRS (read once,
+        cached, straight into arrays: what every travel time of a run uses).
+
+        Raises
+        ------
+        AreaError
+            When the pack has no network file.
+        NetworkError
+            When the file cannot be read.
+        """
+        if self.network_file is None:
+            raise AreaError(f"{self.source}: the pack has no network file "
+                            f"({', '.join(NETWORK_FILES)})")
+        if mode not in self._routings:
+            self._routings[mode] = read_routing(
+                self.network_file, mode=mode, walk_speed_kmh=self.config.walk_speed_kmh,
+                drive_speeds_kmh=self.config.drive_speed_kmh,
+                drive_fallback_kmh=self.config.drive_fallback_kmh, crs=self.crs)
+        return self._routings[mode]
+
     def network(self, mode: Mode = "walk") -> nx.MultiDiGraph:
-        """The street network for ``mode``, projected to the area's CRS (read once, cached).
+        """The street network for ``mode`` as an osmnx graph, projected to the area's CRS
+        (read once, cached); runs use :meth:`routing`, which reads it without networkx.
 
         Raises
         ------
@@ -133,9 +159,9 @@ class StudyArea:
             inc = c["median_income"]
             out["median_income_range"] = (float(inc.min()), float(inc.max()))
         if with_network and self.network_file is not None:
-            G = self.network("walk")
-            out["network"] = {"file": self.network_file.name, "nodes": len(G),
-                              "edges": G.number_of_edges()}
+            routing = self.routing("walk")
+            out["network"] = {"file": self.network_file.name,
+                              "nodes": len(routing.node_ids), "edges": routing.edge_count}
             out["communities_off_network"] = len(self.communities_off_network("walk"))
         return out
 
@@ -295,7 +321,7 @@ def inspect_area(path_or_builtin: str | Path,
     if network_file is not None:  # read whatever else is wrong: a garbage file is reported too
         try:
             if area is not None:
-                area.network("walk")
+                area.routing("walk")
             else:
                 load_network(network_file, mode="walk")
         except NetworkError as exc:

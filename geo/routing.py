@@ -51,6 +51,8 @@ class RoutingGraph:
     weight: str
     #: the CRS the graph came in, where it was geographic (``xy`` is then projected)
     source_crs: str | None = None
+    #: directed edges as read, parallel ones included (the matrix keeps the fastest)
+    edge_count: int = 0
 
     @classmethod
     def from_arrays(cls, node_ids: np.ndarray, xy: np.ndarray, u: np.ndarray, v: np.ndarray,
@@ -88,7 +90,7 @@ class RoutingGraph:
             xy = np.column_stack([projected.x.to_numpy(), projected.y.to_numpy()])
             crs = metric.to_string()
         return cls(matrix=matrix, node_ids=node_ids, xy=xy, crs=crs, weight=weight,
-                   source_crs=source_crs)
+                   source_crs=source_crs, edge_count=int(np.asarray(u).size))
 
     @classmethod
     def from_networkx(cls, G: nx.MultiDiGraph, *, weight: str = "travel_min") -> RoutingGraph:
