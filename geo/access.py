@@ -20,7 +20,8 @@ from geo._validate import require_projected
 from geo.area import StudyArea
 from geo.errors import InputError
 from geo.network import Mode
-from geo.travel import SNAP_TOLERANCE_M, routing_graph, travel_time_matrix
+from geo.routing import RoutingGraph, routing_graph
+from geo.travel import SNAP_TOLERANCE_M, travel_time_matrix
 
 __all__ = [
     "TravelTimes",
@@ -312,18 +313,19 @@ def e2sfca(travel: TravelTimes, supply: pd.Series, demand: pd.Series, *,
     return travel.aggregate(w @ ratio, "e2sfca")
 
 
-def isochrones(G: nx.MultiDiGraph, sites: gpd.GeoDataFrame, *,
+def isochrones(G: nx.MultiDiGraph | RoutingGraph, sites: gpd.GeoDataFrame, *,
                minutes: Sequence[float] = (5, 10, 15), weight: str = "travel_min",
                buffer_m: float = 60.0) -> gpd.GeoDataFrame:
     """Areas reachable from each site within each time budget, for display.
 
     Each polygon is the union of the nodes reached (buffered by ``buffer_m``), wrapped in
     a concave hull. Returns one row per site and budget: ``site_id``, ``minutes``,
-    geometry, in the graph's CRS.
+    geometry, in the graph's CRS. ``G``: an osmnx graph or a routing graph (such as
+    ``StudyArea.routing()``).
     """
-    rg = routing_graph(G, weight=weight)
+    rg = G if isinstance(G, RoutingGraph) else routing_graph(G, weight=weight)
     if rg.crs is None or not gpd.GeoSeries(crs=rg.crs).crs.is_projected:
-        raise InputError("isochrones need a graph in a projected CRS; use StudyArea.network()")
+        raise InputError("isochrones need a graph in a projected CRS; use StudyArea.routing()")
     pts = sites.to_crs(rg.crs) if sites.crs is not None else sites
     rows, _ = rg.snap(np.column_stack([pts.geometry.x, pts.geometry.y]))
     top = max(minutes)

@@ -154,3 +154,6 @@ def test_isochrones_grow_with_time() -> None:
     assert list(iso["minutes"]) == [2.0, 4.0, 8.0]
     assert areas[0] < areas[1] < areas[2]
     assert iso.geometry.iloc[0].contains(shapely.Point(450, 450))
+    from geo import routing_graph  # a routing graph (StudyArea.routing()) gives the same
+    same = isochrones(routing_graph(G), sites, minutes=(2, 4, 8))
+    assert same.geometry.geom_equals(iso.geometry).all()
