@@ -17,7 +17,7 @@ import os
 import platform
 import shutil
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -33,9 +33,9 @@ from scenarios.combined_budget import combined_report, combined_stage
 from scenarios.estimate import estimate_scenarios
 from scenarios.lifetime import lifetime_kpis, value_check
 from scenarios.names import VENUES, community_names, place_names, with_places
+from scenarios.run_tables import weekly_spend, write_timeseries
 from scenarios.scale import scale_note
 from scenarios.schema import Scenario, load_scenario
-from simulation.params import ScheduledEvent
 
 __all__ = ["RunExtras", "RunResult", "area_hash", "named_files", "run_id", "run_scenario",
            "scenario_hash"]
@@ -258,14 +258,9 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
                         f"{sc.name}: simulation, replication {i} of {n}")) if estimate.long
                     else None)
                 done()
-            ts = pd.concat([result.timeseries.assign(arm="campaign"),
-                            result.counterfactual.assign(arm="counterfactual")],
-                           ignore_index=True)
-            ts = ts.merge(_weekly_spend(campaigns, params.events, sc.simulation.weeks, prep),
-                          on=["week", "community_id"], how="left")
-            ts.loc[ts["arm"] == "counterfactual", "spend"] = 0.0
-            ts["spend"] = ts["spend"].fillna(0.0) / 9  # per segment row: a ninth each
-            _write(ts, tmp / "timeseries.parquet")
+            write_timeseries(result.timeseries, result.counterfactual,
+                             weekly_spend(campaigns, params.events, sc.simulation.weeks, prep),
+                             tmp / "timeseries.parquet")
             _write(community_uplift(result.timeseries, result.counterfactual).reset_index()
                    .assign(community=lambda f: f["community_id"].map(
                        community_names(prep.area))), tmp / "uplift_by_community.parquet")
@@ -369,28 +364,3 @@ def _remove_stale(runs: Path, rid: str) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
         except PermissionError:
             continue  # another user's live process
-
-
-def _weekly_spend(campaigns: list, events: Sequence[ScheduledEvent], weeks: int,
-                  prep: plans.Prepared) -> pd.DataFrame:
-    """Spend per week and community: campaigns split by adults within a campaign; an
-    event's cost to the community nearest its venue."""
-    adults = prep.area.adults.astype(float)
-    every = adults.index
-    total = np.zeros((weeks, len(every)))
-    for c in campaigns:
-        members = every if not c.communities else pd.Index(c.communities)
-        w = adults.reindex(members).fillna(0.0)
-        if w.sum() <= 0:
-            continue
-        cols = every.get_indexer(members)
-        first, last = c.weeks
-        per_week = c.spend / (last - first + 1)
-        total[first - 1:last, cols] += per_week * (w / w.sum()).to_numpy()[None, :]
-    if events:
-        home = prep.venue_minutes.reindex(index=every).idxmin(axis=0)
-        for e in events:
-            total[e.week - 1, every.get_loc(home[e.venue_id])] += e.cost
-    frame = pd.DataFrame(total, columns=every)
-    frame["week"] = np.arange(1, weeks + 1)
-    return frame.melt(id_vars="week", var_name="community_id", value_name="spend")
