@@ -35,7 +35,7 @@ from scenarios._curve_fit import fit_curves
 from scenarios._fingerprint import code_fingerprint
 from scenarios._sweep_size import LEVELS, MAX_REPLICATIONS, MIN_REPLICATIONS
 from scenarios.lifetime import customers_held
-from simulation import CHANNELS, Campaign, SimulationParams, Venues
+from simulation import CHANNELS, Campaign, SimulationParams, Venues, release_freed_memory
 
 __all__ = ["LEVELS", "MAX_REPLICATIONS", "POOR_FIT_R2", "TARGET_SE", "curve_notes",
            "curve_summary", "simulate_curves", "sweep_key"]
@@ -158,9 +158,12 @@ def _sweep_and_fit(inputs: pd.DataFrame, params: SimulationParams, reference: fl
     rows: list[pd.DataFrame] = []
     for rep, s in enumerate(seeds):
         # the reference arm: no campaign at all, or the background's campaigns alone
-        cf = totals(CommunityMarketModel(inputs, base, seed=s,
-                                         counterfactual=not sweep.background,
-                                         venues=venues).run())
+        reference_run = CommunityMarketModel(inputs, base, seed=s,
+                                             counterfactual=not sweep.background,
+                                             venues=venues).run()
+        agents = reference_run.residents.customer.size
+        cf = totals(reference_run)
+        del reference_run
         for channel in channels:
             for level in levels:
                 spend = reference * level
@@ -174,6 +177,7 @@ def _sweep_and_fit(inputs: pd.DataFrame, params: SimulationParams, reference: fl
                 uplift["channel"], uplift["spend"], uplift["replication"] = (
                     channel, spend, rep)
                 rows.append(uplift)
+        release_freed_memory(agents)
         worst, which = _worst_error(pd.concat(rows, ignore_index=True))
         progress(f"response sweep: replication {rep + 1} ({len(channels) * len(levels)} "
                  "runs)" + (f", largest standard error {worst:.1%} of a channel's uplift "

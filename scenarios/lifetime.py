@@ -116,12 +116,14 @@ def lifetime_kpis(kpis: pd.DataFrame, timeseries: pd.DataFrame,
     replications (for the manifest)."""
     out = kpis.copy()
     tables = []
-    runs = dict(tuple(timeseries.groupby("replication", sort=False)))  # split once
-    bases = dict(tuple(counterfactual.groupby("replication", sort=False)))
+    # the rows of each replication, found once; its table is taken one at a time (a
+    # city's weekly tables are a gigabyte: split whole they would be copied at once)
+    runs = timeseries.groupby("replication", sort=False).indices
+    bases = counterfactual.groupby("replication", sort=False).indices
     for i, row in out.iterrows():
         rep = int(row["replication"])
-        seg = segment_lifetime(runs[rep], bases[rep], margin=margin, rate=rate,
-                               horizon=horizon)
+        seg = segment_lifetime(timeseries.iloc[runs[rep]], counterfactual.iloc[bases[rep]],
+                               margin=margin, rate=rate, horizon=horizon)
         tables.append(seg.assign(replication=rep))
         value = float((seg["uplift_new"] * seg["clv"]).sum())
         won = float(seg["uplift_new"].sum())

@@ -332,21 +332,26 @@ class CommunityMarketModel(mesa.Model):
 
     def timeseries(self) -> pd.DataFrame:
         """Weekly counts by community x segment x stage, new customers, churn, deposits."""
+        columns = self.timeseries_columns()
+        return pd.DataFrame(columns, copy=False) if columns else pd.DataFrame()
+
+    def timeseries_columns(self) -> dict[str, np.ndarray]:
+        """:meth:`timeseries` as a dict of columns (empty before the first week)."""
         if not self._weekly:
-            return pd.DataFrame()
+            return {}
         r = self.residents
         nc, weeks = len(r.community_ids), len(self._weekly)
         cells = nc * 9
         stages = np.concatenate([w[1] for w in self._weekly])
-        return pd.DataFrame({
+        return {
             "week": np.repeat([w[0] for w in self._weekly], cells),
             "community_id": np.tile(np.repeat(r.community_ids.to_numpy(), 9), weeks),
             "segment": np.tile(np.array(SEGMENTS), nc * weeks),
-            **{stage: stages[:, k] for k, stage in enumerate(STAGES)},
+            **{stage: np.ascontiguousarray(stages[:, k]) for k, stage in enumerate(STAGES)},
             "new_customers": np.concatenate([w[2] for w in self._weekly]),
             "churned": np.concatenate([w[3] for w in self._weekly]),
             "deposits": np.concatenate([w[4] for w in self._weekly]),
-        })
+        }
 
     def new_customers_total(self) -> float:
         """The run's new customers in all (the sum of :meth:`timeseries`'

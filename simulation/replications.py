@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,7 +18,8 @@ from simulation.params import CHANNELS, CUSTOMER_STAGES, SimulationParams, repli
 from simulation.population import Venues
 
 __all__ = ["KPI_NAMES", "ReplicationResult", "channel_totals", "community_uplift", "kpis",
-           "new_customers_by_replication", "replication_seeds", "run_replications",
+           "new_customers_by_replication", "release_freed_memory", "replication_seeds",
+           "run_replications",
            "summarize", "t_interval"]
 
 KPI_NAMES: tuple[str, ...] = (
@@ -31,7 +36,8 @@ _BAND_KPIS = (("18-35", "uplift_18_35"), ("36-55", "uplift_36_55"), ("56+", "upl
 _TIERS = ("low", "middle", "high")
 
 
-def kpis(model: object, counterfactual: object, adults: float) -> dict[str, float]:
+def kpis(model: object, counterfactual: object, adults: float,
+         tables: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> dict[str, float]:
     """KPIs of one replication from a campaign run and its counterfactual.
 
     ``cost_per_acquisition`` = spend / uplift in new customers (NaN without uplift);
@@ -44,9 +50,11 @@ def kpis(model: object, counterfactual: object, adults: float) -> dict[str, floa
     (community_event campaigns and planned events) over the horizon; ``uplift_18_35``,
     ``uplift_36_55``, ``uplift_56_plus`` = the uplift in new customers per age band;
     ``uplift_income_low``, ``_middle``, ``_high`` per income tier; ``uplift_18_35_low``
-    and so on per segment, their crossing.
+    and so on per segment, their crossing. ``tables``: the two runs' timeseries where
+    the caller has them already.
     """
-    ts, cf = model.timeseries(), counterfactual.timeseries()  # type: ignore[attr-defined]
+    ts, cf = tables if tables is not None else (
+        model.timeseries(), counterfactual.timeseries())  # type: ignore[attr-defined]
     weekly = model.channel_series()  # type: ignore[attr-defined]
     spend = float(weekly["spend"].sum())
     new, new_cf = float(ts["new_customers"].sum()), float(cf["new_customers"].sum())
@@ -181,6 +189,9 @@ def new_customers_by_replication(inputs: pd.DataFrame, params: SimulationParams,
         model = CommunityMarketModel(inputs, replication_params(params, i), capacity=capacity,
                                      seed=s, venues=venues).run()
         out.append(model.new_customers_total())
+        agents = model.residents.customer.size
+        del model
+        release_freed_memory(agents)
     return np.asarray(out)
 
 
@@ -198,21 +209,76 @@ def run_replications(inputs: pd.DataFrame, params: SimulationParams, *, replicat
 
     seeds = replication_seeds(seed, replications)
     adults = float(inputs[["pop_18_35", "pop_36_55", "pop_56_plus"]].to_numpy().sum())
-    rows, series, series_cf, channels = [], [], [], []
+    rows: list[dict[str, float]] = []
+    series: list[dict[str, np.ndarray]] = []
+    series_cf: list[dict[str, np.ndarray]] = []
+    channels = []
     for i, s in enumerate(seeds):
         drawn = replication_params(params, i)  # a calibration's draw: both arms alike
         model = CommunityMarketModel(inputs, drawn, capacity=capacity, seed=s,
                                      venues=venues).run()
         cf = CommunityMarketModel(inputs, drawn, capacity=capacity, seed=s,
                                   counterfactual=True, venues=venues).run()
-        rows.append({"replication": i, **kpis(model, cf, adults)})
-        series.append(model.timeseries().assign(replication=i))
-        series_cf.append(cf.timeseries().assign(replication=i))
+        columns, columns_cf = model.timeseries_columns(), cf.timeseries_columns()
+        tables = (pd.DataFrame(columns, copy=False), pd.DataFrame(columns_cf, copy=False))
+        rows.append({"replication": i, **kpis(model, cf, adults, tables)})
+        for kept, cols in ((series, columns), (series_cf, columns_cf)):
+            if cols:
+                cols["replication"] = np.full(len(cols["week"]), i)
+                kept.append(cols)
         channels.append(channel_totals(model).assign(replication=i))
+        agents = model.residents.customer.size
+        del model, cf, tables
+        release_freed_memory(agents)
         if on_replication is not None:
             on_replication(i + 1, replications)
     per = pd.DataFrame(rows).set_index("replication")
     return ReplicationResult(per_replication=per, summary=summarize(per),
-                             timeseries=pd.concat(series, ignore_index=True),
-                             counterfactual=pd.concat(series_cf, ignore_index=True),
+                             timeseries=_joined(series), counterfactual=_joined(series_cf),
                              channels=pd.concat(channels, ignore_index=True))
+
+
+def _joined(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """The replications' tables one under another, a column at a time: each part's column
+    is let go once joined, so the whole is never held twice."""
+    if not parts:
+        return pd.DataFrame()
+    names = list(parts[0])
+    columns = {name: np.concatenate([part.pop(name) for part in parts]) for name in names}
+    return pd.DataFrame(columns, copy=False)
+
+
+#: Models at least this large (agents) are collected as soon as they are done with
+#: (each holds about 40 MB at 50,000 agents; smaller ones are left to Python's collector,
+#: since a forced collection costs about as much as a small model's run).
+COLLECT_FROM_AGENTS = 50_000
+
+
+def release_freed_memory(agents: int = COLLECT_FROM_AGENTS) -> None:
+    """Free what the last model (of ``agents`` agents) left and hand it back to the
+    system; nothing for small models.
+
+    A model and its agents refer to each other, so they are freed only by Python's cycle
+    collector, which runs when it sees fit: over a city's 20 replications (200,000
+    agents) the resident size grew by 0.23 GB a replication, to 4.7 GB for 1 GB of
+    tables. The collection is forced here, and glibc's ``malloc_trim`` returns the freed
+    pages (nothing elsewhere)."""
+    if agents < COLLECT_FROM_AGENTS:
+        return
+    gc.collect()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim  # noqa: B018 - musl has none
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+_LIBC = _libc()
