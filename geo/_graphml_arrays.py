@@ -4,9 +4,9 @@ osmnx's GraphML (written by networkx) has one start tag per node and edge and on
 ``<data key="dN">value</data>`` per attribute. Each attribute is found by one regular
 expression over the whole file and given to its node or edge by position, so nothing
 is built per element in Python: a 44 MB city reads in about half a second, against 7 s
-for ``osmnx.load_graphml``. A file laid out otherwise (attributes in another order,
-comments, CDATA) is read element by element with the standard library's parser instead,
-to the same arrays.
+for ``osmnx.load_graphml``. A file laid out otherwise (attributes in another order or
+quoting, comments, CDATA, one attribute under several keys) is read element by element
+with the standard library's parser instead, to the same arrays.
 """
 
 from __future__ import annotations
@@ -54,18 +54,27 @@ def read_graphml_arrays(path: Path, edge_attributes: tuple[str, ...]) -> Graphml
         raise NetworkError(f"{path}: cannot read as GraphML: {exc}") from None
 
 
-def _keys(data: bytes) -> dict[tuple[str, str], str]:
-    """(for, attr.name) -> key id."""
-    out = {}
+def _keys(data: bytes) -> dict[str, list[tuple[str, str]]]:
+    """attr.name -> its (for, key id) declarations."""
+    out: dict[str, list[tuple[str, str]]] = {}
     for match in _KEY_TAG.finditer(data):
         attrs = {k.decode(): html.unescape(v.decode()) for k, v in _ATTR.findall(match.group(1))}
         if "id" in attrs and "attr.name" in attrs:
-            out[(attrs.get("for", "all"), attrs["attr.name"])] = attrs["id"]
+            out.setdefault(attrs["attr.name"], []).append((attrs.get("for", "all"),
+                                                          attrs["id"]))
     return out
 
 
-def _key(keys: dict[tuple[str, str], str], kind: str, name: str) -> str | None:
-    return keys.get((kind, name), keys.get(("all", name)))
+def _key(keys: dict[str, list[tuple[str, str]]], kind: str, name: str
+         ) -> tuple[str, bool] | None:
+    """The one key id of ``name`` for ``kind`` elements, and whether it is declared for
+    that kind alone; None when there is none. Several (networkx declares one per value
+    type where the types differ) are left to the element parser."""
+    found = [(key, scope == kind) for scope, key in keys.get(name, [])
+             if scope in (kind, "all")]
+    if len(found) > 1:
+        raise _UnusualLayoutError
+    return found[0] if found else None
 
 
 def _text(raw: bytes) -> str:
@@ -89,13 +98,16 @@ def _fast(data: bytes, edge_attributes: tuple[str, ...]) -> GraphmlArrays | None
         """Raw values (bytes) and the element each belongs to (None: one per element,
         in order)."""
         nonlocal starts, kinds, index_in_kind
-        key = _key(keys, kind, name)
-        if key is None:
+        declared = _key(keys, kind, name)
+        if declared is None:
             return np.zeros(0, dtype="S1"), np.zeros(0, dtype=np.int64)
+        key, own_kind = declared
         pattern = re.compile(rb'<data\s+key="' + re.escape(key.encode())
                              + rb'"\s*>([^<]*)</data>')
         hits = pattern.findall(data)
-        if len(hits) == count:  # a key is declared for one kind: one value per element
+        if data.count(b'key="' + key.encode() + b'"') != len(hits):
+            raise _UnusualLayoutError  # a <data> of this key written some other way
+        if own_kind and len(hits) == count:  # one value per element, in order
             return np.array(hits, dtype="S"), None
         if starts is None:  # an element owns the data up to the next element's start
             node_at = [m.start() for m in _NODE.finditer(data)]
@@ -108,7 +120,13 @@ def _fast(data: bytes, edge_attributes: tuple[str, ...]) -> GraphmlArrays | None
             starts, kinds, index_in_kind = starts[order], kinds[order], index_in_kind[order]
         at = np.array([m.start() for m in pattern.finditer(data)], dtype=np.int64)
         owner = np.searchsorted(starts, at) - 1
-        if (owner < 0).any() or (kinds[owner] != (kind == "edge")).any():
+        if (owner < 0).any():
+            raise _UnusualLayoutError
+        mine = kinds[owner] == (kind == "edge")  # a key for "all" serves both kinds
+        if not own_kind:
+            hits = [hit for hit, keep in zip(hits, mine.tolist(), strict=True) if keep]
+            owner = owner[mine]
+        elif not mine.all():
             raise _UnusualLayoutError
         return np.array(hits, dtype="S"), index_in_kind[owner]
 
@@ -121,12 +139,12 @@ def _fast(data: bytes, edge_attributes: tuple[str, ...]) -> GraphmlArrays | None
         for name in edge_attributes:
             raw, at = column("edge", name, len(edges))
             edge_text[name] = _decoded(raw, at, len(edges))
+        crs_key = _key(keys, "graph", "crs")
     except _UnusualLayoutError:
         return None
-    crs_key = _key(keys, "graph", "crs")
     crs = None
     if crs_key is not None:
-        match = re.search(rb'<data\s+key="' + re.escape(crs_key.encode())
+        match = re.search(rb'<data\s+key="' + re.escape(crs_key[0].encode())
                           + rb'"\s*>([^<]*)</data>', data)
         crs = _text(match.group(1)).strip() if match else None
     directed = b'edgedefault="undirected"' not in data
@@ -215,7 +233,8 @@ def _int_ids(values: np.ndarray, what: str) -> np.ndarray:
     try:
         return values.astype(np.int64)
     except (ValueError, OverflowError):
-        bad = next(v for v in values.astype("U").tolist()
-                   if not v.strip().lstrip("-").isdigit())
+        bad = next((v for v in values.astype("U").tolist()
+                    if not v.strip().lstrip("-").isdigit() or abs(int(v)) >= 2 ** 63),
+                   str(values[0]))
         raise ValueError(f"{what} {bad!r} is not a whole number (osmnx GraphML uses OSM "
                          "node ids)") from None

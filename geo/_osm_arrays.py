@@ -70,8 +70,9 @@ def read_osm_arrays(path: Path, mode: str,
     import osmium  # imported here: only OSM inputs need it
     import osmium.filter
 
-    ways: list[tuple[dict[str, str], list[int]]] = []
-    needed: set[int] = set()
+    # by way id: a way given twice (extracts merged) counts once, the last copy, in the
+    # place of the first (as osmnx keeps them)
+    by_id: dict[int, tuple[dict[str, str], list[int]]] = {}
     try:
         # the filter runs in osmium's C++: only ways with a highway tag reach Python
         for way in (osmium.FileProcessor(str(path), osmium.osm.WAY)
@@ -80,9 +81,9 @@ def read_osm_arrays(path: Path, mode: str,
                 continue
             tags = {t.k: t.v for t in way.tags if t.k in _TAGS}
             if usable(tags, mode):  # type: ignore[arg-type]
-                refs = [n.ref for n in way.nodes]
-                needed.update(refs)
-                ways.append((tags, refs))
+                by_id[way.id] = (tags, [n.ref for n in way.nodes])
+        ways = list(by_id.values())
+        needed = {ref for _, refs in ways for ref in refs}
         ids: list[int] = []
         xs: list[int] = []
         ys: list[int] = []
@@ -132,15 +133,20 @@ def read_osm_arrays(path: Path, mode: str,
         for chunk in np.split(order, bounds):
             minutes[chunk] = segment_minutes(ways[int(way_idx[chunk[0]])][0], length[chunk])
     nodes_kept, edges_kept = largest_part(len(ids), u, v)
-    graph = _simplify(nodes_kept, u[edges_kept], v[edges_kept], length[edges_kept],
-                      None if minutes is None else minutes[edges_kept])
-    node_rows, su, sv, slen, smin = graph
+    try:
+        graph = _simplify(nodes_kept, u[edges_kept], v[edges_kept], length[edges_kept],
+                          None if minutes is None else minutes[edges_kept])
+    except _ChainError as exc:
+        raise NetworkError(f"{path}: node {ids[exc.row]} is inside a chain of streets yet "
+                           "leads several ways; the extract is malformed") from None
+    node_rows, from_row, to_row, merged_length, merged_minutes = graph
     if node_rows.size == 0:  # a ring on its own, dropped as osmnx does
         raise NetworkError(f"{path}: no streets usable for mode '{mode}'")
     return OsmArrays(node_ids=np.asarray(ids, dtype=np.int64)[node_rows],
                      lon=lon[node_rows], lat=lat[node_rows],
-                     u=np.searchsorted(node_rows, su), v=np.searchsorted(node_rows, sv),
-                     length_m=slen, minutes=smin)
+                     u=np.searchsorted(node_rows, from_row),
+                     v=np.searchsorted(node_rows, to_row),
+                     length_m=merged_length, minutes=merged_minutes)
 
 
 def _great_circle(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
@@ -228,6 +234,14 @@ def _simplify(nodes: np.ndarray, u: np.ndarray, v: np.ndarray, length: np.ndarra
             None if all_min is None else all_min[keep_edge])
 
 
+class _ChainError(Exception):
+    """A node inside a chain with several ways on (osmnx: "impossible pattern")."""
+
+    def __init__(self, row: int) -> None:
+        super().__init__(row)
+        self.row = row
+
+
 def _chain(succ: list[dict[int, int]], is_end: np.ndarray, end: int, first: int
            ) -> list[int]:
     """The nodes from ``end`` through ``first`` to the next node that ends an edge."""
@@ -249,7 +263,6 @@ def _chain(succ: list[dict[int, int]], is_end: np.ndarray, end: int, first: int
                 # back to where it started (a loop), else a dead end mid-chain
                 return [*path, end] if end in succ[node] else path
             else:
-                raise NetworkError(f"node {node}: a chain node with several ways on; "
-                                   "the extract is malformed")
+                raise _ChainError(node)
         return path
     return path

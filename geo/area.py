@@ -322,8 +322,8 @@ def inspect_area(path_or_builtin: str | Path,
         try:
             if area is not None:
                 area.routing("walk")
-            else:
-                load_network(network_file, mode="walk")
+            else:  # the same reader, so that a file is judged alike either way
+                read_routing(network_file, mode="walk")
         except NetworkError as exc:
             problems.append(Problem("error", str(network_file),
                                     str(exc).removeprefix(f"{network_file}: "),

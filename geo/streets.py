@@ -89,7 +89,7 @@ def read_routing(
             assert osm.minutes is not None
             minutes = osm.minutes[edges]
         return _routing(osm.node_ids, np.column_stack([osm.lon, osm.lat]), "epsg:4326",
-                        nodes, u, v, minutes, crs)
+                        nodes, u, v, minutes, crs, path)
     if kind == "graphml":
         graph = read_graphml_arrays(path, ("highway", "access", "maxspeed", "length"))
         text = graph.edge_text
@@ -104,9 +104,8 @@ def read_routing(
     else:
         node_ids, xy, source, target, length, text, file_crs = _gpkg(path)
         lists = False
-    order = np.argsort(node_ids, kind="stable")
-    u = order[np.searchsorted(node_ids[order], source)]
-    v = order[np.searchsorted(node_ids[order], target)]
+    u, v = _rows(node_ids, source, path), _rows(node_ids, target, path)
+    length = _lengths(length, path)
     highway = _firsts(text["highway"], lists)
     access = _firsts(text["access"], lists)
     keep = _usable_edges(highway, access, mode)
@@ -125,18 +124,41 @@ def read_routing(
         minutes = length / (_speeds(highway, maxspeed, speeds, drive_fallback_kmh)
                             * 1000.0 / 60.0)
     nodes, edges = largest_part(node_ids.size, u, v)
-    return _routing(node_ids, xy, file_crs, nodes, u[edges], v[edges], minutes[edges], crs)
+    return _routing(node_ids, xy, file_crs, nodes, u[edges], v[edges], minutes[edges], crs,
+                    path)
+
+
+def _rows(node_ids: np.ndarray, ids: np.ndarray, path: Path) -> np.ndarray:
+    """The node row of each id; NetworkError naming an edge end the nodes do not have."""
+    order = np.argsort(node_ids, kind="stable")
+    at = np.clip(np.searchsorted(node_ids[order], ids), 0, max(len(order) - 1, 0))
+    unknown = node_ids[order][at] != ids if len(order) else np.ones(len(ids), dtype=bool)
+    if unknown.any():
+        raise NetworkError(f"{path}: an edge ends at node {ids[unknown][0]}, which is not "
+                           f"among the file's nodes ({int(unknown.sum())} edge end(s) so); "
+                           "export the network again with osmnx")
+    return order[at]
+
+
+def _lengths(length: np.ndarray, path: Path) -> np.ndarray:
+    bad = ~np.isfinite(length) | (length < 0)
+    if bad.any():
+        raise NetworkError(f"{path}: {int(bad.sum())} edge length(s) are negative or not a "
+                           f"number, such as {length[bad][0]}; lengths are metres >= 0")
+    return length
 
 
 def _routing(node_ids: np.ndarray, xy: np.ndarray, file_crs: str | None, nodes: np.ndarray,
-             u: np.ndarray, v: np.ndarray, minutes: np.ndarray, crs: object) -> RoutingGraph:
+             u: np.ndarray, v: np.ndarray, minutes: np.ndarray, crs: object,
+             path: Path) -> RoutingGraph:
+    if file_crs is None:  # positions in an unknown CRS would snap every point wrongly
+        raise NetworkError(f"{path}: the network names no CRS (GraphML graph attribute "
+                           "'crs', a GeoPackage layer's CRS); export it again with osmnx")
     xy = xy[nodes]
     out_crs: str | None = file_crs
-    if crs is not None and file_crs is not None and CRS(file_crs) != CRS(crs):
+    if crs is not None and CRS(file_crs) != CRS(crs):
         to = Transformer.from_crs(CRS(file_crs), CRS(crs), always_xy=True)
         xy = np.column_stack(to.transform(xy[:, 0], xy[:, 1]))
-        out_crs = CRS(crs).to_string()
-    elif crs is not None and file_crs is None:
         out_crs = CRS(crs).to_string()
     return RoutingGraph.from_arrays(node_ids[nodes], xy, node_ids[u], node_ids[v], minutes,
                                     crs=out_crs)

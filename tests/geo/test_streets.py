@@ -207,3 +207,115 @@ def test_random_extracts_equal_the_osmnx_reader(extract: str, mode: str,
         return
     assert_same_graph(read_routing(path, mode=mode), old, rtol=1e-9)
     shutil.rmtree(path.parent)
+
+
+# -- files read alike by both paths, or refused with a reason -------------------------
+
+def graphml(keys: str, nodes: str, edges: str, crs: str = "EPSG:3067") -> str:
+    return ('<?xml version="1.0" encoding="utf-8"?>\n'
+            '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">\n'
+            '<key id="g0" for="graph" attr.name="crs" attr.type="string"/>\n'
+            '<key id="n0" for="node" attr.name="x" attr.type="string"/>\n'
+            '<key id="n1" for="node" attr.name="y" attr.type="string"/>\n'
+            '<key id="e0" for="edge" attr.name="length" attr.type="string"/>\n'
+            f'{keys}<graph edgedefault="directed">\n{nodes}{edges}'
+            + (f'<data key="g0">{crs}</data>\n' if crs else "") + "</graph></graphml>\n")
+
+
+def node(i: int, x: float) -> str:
+    return f'<node id="{i}"><data key="n0">{x}</data><data key="n1">0.0</data></node>\n'
+
+
+def street(a: int, b: int, length: float, extra: str = "") -> str:
+    return (f'<edge source="{a}" target="{b}" id="0"><data key="e0">{length}</data>'
+            f'{extra}</edge>\n')
+
+
+NODES = node(1, 0.0) + node(2, 100.0) + node(3, 200.0)
+
+
+def test_an_attribute_under_two_keys_is_read_from_both(tmp_path: Path) -> None:
+    """networkx writes one key per value type: maxspeed 10 (an int) and "50" (text)."""
+    keys = ('<key id="e1" for="edge" attr.name="maxspeed" attr.type="long"/>\n'
+            '<key id="e2" for="edge" attr.name="maxspeed" attr.type="string"/>\n'
+            '<key id="e3" for="edge" attr.name="highway" attr.type="string"/>\n')
+    road = '<data key="e3">residential</data>'
+    path = tmp_path / "two-keys.graphml"
+    path.write_text(graphml(keys, NODES,
+                            street(1, 2, 100.0, '<data key="e1">10</data>' + road)
+                            + street(2, 3, 100.0, '<data key="e2">50</data>' + road)))
+    rg = read_routing(path, mode="drive")
+    minutes = {(int(rg.node_ids[a]), int(rg.node_ids[b])): w for a, b, w in
+               zip(*rg.matrix.nonzero(), rg.matrix.data, strict=True)}
+    assert minutes[1, 2] == pytest.approx(100.0 / (10 * 1000 / 60))
+    assert minutes[2, 3] == pytest.approx(100.0 / (50 * 1000 / 60))
+
+
+def test_a_key_for_all_elements_stays_with_its_own(tmp_path: Path) -> None:
+    """A node's highway=crossing under a key declared for "all" is not an edge's."""
+    keys = '<key id="a0" for="all" attr.name="highway" attr.type="string"/>\n'
+    nodes = ('<node id="1"><data key="n0">0.0</data><data key="n1">0.0</data>'
+             '<data key="a0">crossing</data></node>\n' + node(2, 100.0) + node(3, 200.0))
+    path = tmp_path / "all.graphml"
+    path.write_text(graphml(keys, nodes, street(1, 2, 100.0)
+                            + street(2, 3, 100.0, '<data key="a0">footway</data>')))
+    assert read_routing(path, mode="drive").edge_count == 1  # the footway only is dropped
+    assert read_routing(path, mode="walk").edge_count == 4
+
+
+def test_data_written_otherwise_is_not_missed(tmp_path: Path) -> None:
+    keys = '<key id="e1" for="edge" attr.name="access" attr.type="string"/>\n'
+    path = tmp_path / "space.graphml"
+    path.write_text(graphml(keys, NODES, street(1, 2, 100.0) + street(
+        2, 3, 100.0, '<data key="e1" xml:space="preserve">private</data>')))
+    assert read_routing(path, mode="walk").edge_count == 2  # the private way is left out
+
+
+@pytest.mark.parametrize(("edges", "crs", "message"), [
+    (street(1, 2, float("nan")), "EPSG:3067", "negative or not a number"),
+    (street(1, 2, -5.0), "EPSG:3067", "negative or not a number"),
+    (street(1, 2, 100.0), "", "names no CRS"),
+    (street(1, 9, 100.0), "EPSG:3067", "names node 9"),
+])
+def test_broken_graphml_is_refused_with_its_reason(tmp_path: Path, edges: str, crs: str,
+                                                   message: str) -> None:
+    path = tmp_path / "broken.graphml"
+    path.write_text(graphml("", NODES, edges, crs=crs))
+    with pytest.raises(NetworkError, match=message):
+        read_routing(path)
+
+
+def test_node_ids_beyond_64_bits_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "huge.graphml"
+    path.write_text(graphml("", node(99999999999999999999, 0.0) + node(2, 1.0),
+                            street(2, 2, 1.0)))
+    with pytest.raises(NetworkError, match="not a whole number"):
+        read_routing(path)
+
+
+def test_a_geopackage_edge_to_a_missing_node_is_refused(tmp_path: Path) -> None:
+    import geopandas as gpd
+    from shapely.geometry import LineString, Point
+
+    nodes = gpd.GeoDataFrame({"osmid": [10, 20, 30, 40]},
+                             geometry=[Point(i * 100.0, 0.0) for i in range(4)],
+                             crs="EPSG:3067")
+    edges = gpd.GeoDataFrame({"u": [10, 30], "v": [20, 35], "key": [0, 0],
+                              "length": [100.0, 100.0], "highway": ["residential"] * 2},
+                             geometry=[LineString([(0, 0), (100, 0)])] * 2, crs="EPSG:3067")
+    path = tmp_path / "net.gpkg"
+    nodes.to_file(path, layer="nodes")
+    edges.to_file(path, layer="edges")
+    with pytest.raises(NetworkError, match="ends at node 35, which is not among"):
+        read_routing(path)
+
+
+def test_a_way_given_twice_counts_once(tmp_path: Path) -> None:
+    """Two extracts merged give some ways twice: osmnx keeps one; so does the reader."""
+    text = TINY.read_text(encoding="utf-8")
+    first_way = text.index("<way ")
+    way = text[first_way:text.index("</way>", first_way) + len("</way>")]
+    path = tmp_path / "twice.osm"
+    path.write_text(text.replace("</osm>", way + "\n</osm>"), encoding="utf-8")
+    for mode in ("walk", "drive"):
+        assert_same_graph(read_routing(path, mode=mode), old_reader(path, mode))
