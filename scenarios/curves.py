@@ -164,12 +164,14 @@ def _sweep_and_fit(inputs: pd.DataFrame, params: SimulationParams, reference: fl
         agents = reference_run.residents.customer.size
         cf = totals(reference_run)
         del reference_run
+        release_freed_memory(agents)
         for channel in channels:
             for level in levels:
                 spend = reference * level
                 p = dataclasses.replace(base, campaigns=(
                     *sweep.background, Campaign(channel, spend, sweep.span)))
                 t = totals(CommunityMarketModel(inputs, p, seed=s, venues=venues).run())
+                release_freed_memory(agents)  # the model just run, at once
                 # the uplift in new customers and deposits; the campaign arm's churn and
                 # customers held (its customers' retention: scenarios.lifetime)
                 uplift = (t[["new", "deposits"]] - cf[["new", "deposits"]]).assign(
@@ -177,7 +179,6 @@ def _sweep_and_fit(inputs: pd.DataFrame, params: SimulationParams, reference: fl
                 uplift["channel"], uplift["spend"], uplift["replication"] = (
                     channel, spend, rep)
                 rows.append(uplift)
-        release_freed_memory(agents)
         worst, which = _worst_error(pd.concat(rows, ignore_index=True))
         progress(f"response sweep: replication {rep + 1} ({len(channels) * len(levels)} "
                  "runs)" + (f", largest standard error {worst:.1%} of a channel's uplift "

@@ -84,13 +84,16 @@ def network_year(inputs: pd.DataFrame, params: Any, seeds: Sequence[int], *,
     """Per replication (``seeds``), with no campaign on the network of ``inputs``: new
     customers, churn events, deposits at the horizon's end, and the mean customers held
     over the weeks. Replication i runs a calibration's draw i, as the run's do."""
-    from simulation import CommunityMarketModel, replication_params
+    from simulation import CommunityMarketModel, release_freed_memory, replication_params
 
     rows = []
     for i, s in enumerate(seeds):
-        ts = CommunityMarketModel(inputs, replication_params(params, i), seed=s,
-                                  counterfactual=True, venues=venues).run().timeseries()
-        rows.append(_year(ts))
+        model = CommunityMarketModel(inputs, replication_params(params, i), seed=s,
+                                     counterfactual=True, venues=venues).run()
+        agents = model.residents.customer.size
+        rows.append(_year(model.timeseries()))
+        del model
+        release_freed_memory(agents)
     return np.asarray(rows)
 
 

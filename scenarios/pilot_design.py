@@ -45,6 +45,7 @@ from simulation import (
     Campaign,
     CommunityMarketModel,
     full_scale,
+    release_freed_memory,
     replication_params,
     replication_seeds,
 )
@@ -206,8 +207,10 @@ def _arm_rates(prep: plans.Prepared, sc: Scenario, campaigns: tuple[Campaign, ..
         model = CommunityMarketModel(inputs, replication_params(params, i), seed=seed,
                                      venues=venues)
         scale = float(model.residents.scale)
-        ts = model.run().timeseries()
-        out.append(_rates(ts, adults, (1, weeks)))
+        agents = model.residents.customer.size
+        out.append(_rates(model.run().timeseries(), adults, (1, weeks)))
+        del model
+        release_freed_memory(agents)
     return out, scale
 
 

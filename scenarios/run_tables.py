@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from scenarios import plans
-from simulation.params import ScheduledEvent
+from simulation import ScheduledEvent
 
 __all__ = ["weekly_spend", "write_timeseries"]
 

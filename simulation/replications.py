@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import sys
 from collections.abc import Callable
@@ -240,7 +239,7 @@ def run_replications(inputs: pd.DataFrame, params: SimulationParams, *, replicat
 
 def _joined(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
     """The replications' tables one under another, a column at a time: each part's column
-    is let go once joined, so the whole is never held twice."""
+    is let go once joined (so at most one column is held twice)."""
     if not parts:
         return pd.DataFrame()
     names = list(parts[0])
@@ -274,7 +273,7 @@ def _libc() -> ctypes.CDLL | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc = ctypes.CDLL("libc.so.6")
         libc.malloc_trim  # noqa: B018 - musl has none
     except (OSError, AttributeError):
         return None
