@@ -170,7 +170,8 @@ def _solve_or_explain(model: _Model, solver: Solver, time_limit_s: float,
                                   "and weeks; lower events.count or add venues or weeks")
     if outcome.status not in ("optimal", "feasible"):
         raise PlanInfeasibleError(f"the solver stopped without an event plan "
-                                  f"({outcome.status}); raise the time limit")
+                                  f"({outcome.status}); raise the time limit",
+                                  timed_out=True)
     return outcome
 
 

@@ -12,4 +12,10 @@ class OptimizerInputError(InputError):
 
 
 class PlanInfeasibleError(InfeasibleError):
-    """No plan meets every constraint; the message names the binding one in user units."""
+    """No plan meets every constraint; the message names the binding one in user units.
+    ``timed_out``: the solver ran out of time before it found any plan (not proven
+    infeasible)."""
+
+    def __init__(self, *args: object, timed_out: bool = False) -> None:
+        super().__init__(*args)
+        self.timed_out = timed_out

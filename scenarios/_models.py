@@ -95,6 +95,9 @@ class Events(_Frozen):
     staff_per_week: Annotated[float, Field(ge=0)] | None = None
     max_walk_minutes: Annotated[float, Field(gt=0, le=120)] = EVENT_MAX_WALK_MIN
     communities: tuple[str, ...] = ()
+    #: how long the solver may look for the plan (seconds): a large city's many events
+    #: may need more than the default
+    time_limit_s: Annotated[float, Field(gt=0, le=86_400)] = 60.0
 
 
 class Staff(_Frozen):

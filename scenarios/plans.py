@@ -283,9 +283,10 @@ def scheduled_events(plan: EventPlan | None) -> tuple[ScheduledEvent, ...]:
 
 
 def event_plan(prep: Prepared, outlets: pd.DataFrame, *,
-               time_limit_s: float = 60.0) -> EventPlan | None:
+               time_limit_s: float | None = None) -> EventPlan | None:
     """Plan the scenario's ``[events]``; staff per week defaults to the RMs the outlets'
-    minimum staffing leaves free. None when no events are asked for."""
+    minimum staffing leaves free; the solver has ``time_limit_s`` (default
+    ``events.time_limit_s``). None when no events are asked for."""
     ev = prep.scenario.events
     if not ev.enabled or not any(ev.count.values()):
         return None
@@ -308,10 +309,19 @@ def event_plan(prep: Prepared, outlets: pd.DataFrame, *,
         "income_low_share": (c["income_low_share"] if "income_low_share" in c
                              else pd.Series(0.0, index=c.index)).fillna(0.0)})
     counts = {str(k): n for k, n in ev.count.items()}
-    return plan_events(area.venues, communities, travel, events=counts,
-                       weeks=event_weeks(prep.scenario), budget=ev.budget,
-                       staff_per_week=staff, max_walk_min=ev.max_walk_minutes,
-                       time_limit_s=time_limit_s, gap=0.005)
+    limit = ev.time_limit_s if time_limit_s is None else time_limit_s
+    try:
+        return plan_events(area.venues, communities, travel, events=counts,
+                           weeks=event_weeks(prep.scenario), budget=ev.budget,
+                           staff_per_week=staff, max_walk_min=ev.max_walk_minutes,
+                           time_limit_s=limit, gap=0.005)
+    except PlanInfeasibleError as exc:
+        if not exc.timed_out:
+            raise
+        raise PlanInfeasibleError(
+            f"events: no plan for {sum(counts.values())} events found within "
+            f"events.time_limit_s = {limit:g}; raise it, or plan fewer events "
+            "(events.count) or weeks", timed_out=True) from None
 
 
 def expected_visits(prep: Prepared, outlets: pd.DataFrame) -> pd.Series:

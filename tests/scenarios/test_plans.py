@@ -207,6 +207,39 @@ def test_events_without_free_staff_name_the_minimum_staffing(prepared: plans.Pre
         plans.event_plan(tight, outlets)
 
 
+def test_an_event_plan_out_of_time_names_its_time_limit(
+        prepared: plans.Prepared, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The solver found no plan in its time (a large city's many events): the scenario's
+    own key to raise is named, with its value; a plan proven infeasible is left as it is."""
+    from dataclasses import replace
+
+    from optimizer import PlanInfeasibleError
+
+    seen: dict[str, float] = {}
+
+    def out_of_time(*args: object, **kwargs: object) -> None:
+        seen["limit"] = float(kwargs["time_limit_s"])  # type: ignore[arg-type]
+        raise PlanInfeasibleError("the solver stopped without an event plan (not solved); "
+                                  "raise the time limit", timed_out=True)
+
+    slow = replace(prepared, scenario=prepared.scenario.model_copy(
+        update={"events": prepared.scenario.events.model_copy(
+            update={"time_limit_s": 240.0})}))
+    outlets = plans.open_outlets(prepared, None)
+    monkeypatch.setattr(plans, "plan_events", out_of_time)
+    with pytest.raises(PlanInfeasibleError, match=r"no plan for \d+ events found within "
+                                                  r"events.time_limit_s = 240; raise it"):
+        plans.event_plan(slow, outlets)
+    assert seen["limit"] == 240.0
+
+    def proven(*args: object, **kwargs: object) -> None:
+        raise PlanInfeasibleError("events.budget = 10 is too small")
+
+    monkeypatch.setattr(plans, "plan_events", proven)
+    with pytest.raises(PlanInfeasibleError, match=r"events\.budget = 10 is too small"):
+        plans.event_plan(slow, outlets)
+
+
 def test_events_for_some_communities_go_near_them(prepared: plans.Prepared) -> None:
     from dataclasses import replace
 
