@@ -325,8 +325,10 @@ def inspect_area(path_or_builtin: str | Path,
             else:  # the same reader, so that a file is judged alike either way
                 read_routing(network_file, mode="walk")
         except NetworkError as exc:
-            problems.append(Problem("error", str(network_file),
-                                    str(exc).removeprefix(f"{network_file}: "),
+            text = str(exc).removeprefix(f"{network_file}: ")
+            # the reader's own fix, where it names one, then the pack's way out
+            text = text.removesuffix("; export it again with osmnx")
+            problems.append(Problem("error", str(network_file), text,
                                     "export it again (osmnx GraphML, GeoPackage or an OSM "
                                     "extract), or remove it to use straight-line distances"))
             area = None

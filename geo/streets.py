@@ -136,7 +136,7 @@ def _rows(node_ids: np.ndarray, ids: np.ndarray, path: Path) -> np.ndarray:
     if unknown.any():
         raise NetworkError(f"{path}: an edge ends at node {ids[unknown][0]}, which is not "
                            f"among the file's nodes ({int(unknown.sum())} edge end(s) so); "
-                           "export the network again with osmnx")
+                           "export it again with osmnx")
     return order[at]
 
 

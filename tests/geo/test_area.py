@@ -264,3 +264,18 @@ def test_an_empty_communities_layer_in_lon_lat_is_an_error(tmp_path: Path) -> No
     layers["communities"] = layers["communities"].iloc[:0].to_crs("EPSG:4326")
     errors = errors_of(write_pack(tmp_path / "empty", layers))
     assert any("the layer has no communities" in e for e in errors), errors
+
+
+def test_a_network_without_a_crs_is_an_error_with_one_fix(small_synth: Path,
+                                                           tmp_path: Path) -> None:
+    import re
+    import shutil
+
+    pack = tmp_path / "pack"
+    shutil.copytree(small_synth, pack)
+    graphml = pack / "network.graphml"
+    graphml.write_text(re.sub(r'<data key="d0">[^<]*</data>', "",
+                              graphml.read_text(encoding="utf-8")), encoding="utf-8")
+    [line] = errors_of(pack)
+    assert "network.graphml: the network names no CRS" in line
+    assert line.count("export it again") == 1
