@@ -17,6 +17,7 @@ from geo.street_rules import (
     DEFAULT_DRIVE_SPEEDS_KMH,
     AnyMode,
     first_value,
+    network_format,
     road_speed_kmh,
     usable,
 )
@@ -245,18 +246,9 @@ def read_streets(paths: Sequence[str | Path], *, mode: _AnyMode = "all") -> nx.M
 def _read_one(path: Path, mode: _AnyMode) -> nx.MultiDiGraph:
     if not path.exists():
         raise NetworkError(f"{path}: network file not found")
-    name = path.name.lower()
-    if name.endswith((".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")):
-        G = _read_osm(path, mode)
-    elif name.endswith(".graphml"):
-        G = _read_graphml(path, mode)
-    elif name.endswith(".gpkg"):
-        G = _read_gpkg(path, mode)
-    else:
-        raise NetworkError(
-            f"{path}: unknown network format; expected .osm.pbf, .osm, .osm.bz2, .graphml "
-            "or an osmnx .gpkg export"
-        )
+    kind = network_format(path)
+    G = (_read_osm(path, mode) if kind == "osm" else _read_graphml(path, mode)
+         if kind == "graphml" else _read_gpkg(path, mode))
     if len(G) == 0:
         raise NetworkError(f"{path}: no streets usable for mode '{mode}'")
     return G

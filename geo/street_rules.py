@@ -1,4 +1,4 @@
-"""Which streets a mode may use and how fast: the rules both network readers share.
+"""Which files hold streets, which streets a mode may use and how fast: shared rules.
 
 ``geo.network`` (street files into osmnx graphs) and ``geo.streets`` (street files
 straight into routing arrays) apply these same rules, so that their graphs are equal.
@@ -7,10 +7,13 @@ straight into routing arrays) apply these same rules, so that their graphs are e
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Literal
 
-__all__ = ["DEFAULT_DRIVE_SPEEDS_KMH", "AnyMode", "first_value", "parse_maxspeed",
-           "road_speed_kmh", "usable"]
+from geo.errors import NetworkError
+
+__all__ = ["DEFAULT_DRIVE_SPEEDS_KMH", "AnyMode", "first_value", "network_format",
+           "parse_maxspeed", "road_speed_kmh", "usable"]
 
 #: "walk" or "drive"; "all": every street either may use (what a pack import stores)
 AnyMode = Literal["walk", "drive", "all"]
@@ -72,3 +75,19 @@ def parse_maxspeed(value: object) -> float | None:
     except ValueError:
         return None
     return speed if speed > 0 else None
+
+
+_OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")
+
+
+def network_format(path: Path) -> str:
+    """"osm", "graphml" or "gpkg" by the file's name; NetworkError otherwise."""
+    name = path.name.lower()
+    if name.endswith(_OSM_SUFFIXES):
+        return "osm"
+    if name.endswith(".graphml"):
+        return "graphml"
+    if name.endswith(".gpkg"):
+        return "gpkg"
+    raise NetworkError(f"{path}: unknown network format; expected .osm.pbf, .osm, .osm.bz2, "
+                       ".graphml or an osmnx .gpkg export")

@@ -25,27 +25,12 @@ from geo.routing import RoutingGraph
 from geo.street_rules import (
     DEFAULT_DRIVE_SPEEDS_KMH,
     first_value,
+    network_format,
     road_speed_kmh,
     usable,
 )
 
-__all__ = ["network_format", "read_routing"]
-
-_OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")
-
-
-def network_format(path: Path) -> str:
-    """"osm", "graphml" or "gpkg" by the file's name; NetworkError otherwise."""
-    name = path.name.lower()
-    if name.endswith(_OSM_SUFFIXES):
-        return "osm"
-    if name.endswith(".graphml"):
-        return "graphml"
-    if name.endswith(".gpkg"):
-        return "gpkg"
-    raise NetworkError(f"{path}: unknown network format; expected .osm.pbf, .osm, .osm.bz2, "
-                       ".graphml or an osmnx .gpkg export")
-
+__all__ = ["read_routing"]
 
 def read_routing(
     path: str | Path,
@@ -189,9 +174,8 @@ def _per_pair(a: np.ndarray, b: np.ndarray, rule: Callable[[Any, Any], Any]) -> 
     """``rule(a, b)`` per edge, worked out once per distinct pair."""
     codes_a, uniques_a = pd.factorize(a, use_na_sentinel=False)
     codes_b, uniques_b = pd.factorize(b, use_na_sentinel=False)
-    pair = codes_a.astype(np.int64) * max(len(uniques_b), 1) + codes_b
-    pairs, inverse = np.unique(pair, return_inverse=True)
     nb = max(len(uniques_b), 1)
+    pairs, inverse = np.unique(codes_a.astype(np.int64) * nb + codes_b, return_inverse=True)
     results = np.array([rule(uniques_a[p // nb], uniques_b[p % nb]) for p in pairs.tolist()])
     return results[inverse]
 
