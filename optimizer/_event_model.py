@@ -16,6 +16,10 @@ from optimizer._elastic import Soft, explain_infeasible
 from optimizer._solve import SolveOutcome, Solver, solve
 from optimizer.errors import PlanInfeasibleError
 
+#: Events of a type reaching a community each modelled as their own piece of the repeat
+#: decay; a community reached more often than this is planned again with all its pieces.
+PIECES = 4
+
 
 @dataclass(frozen=True)
 class _Data:
@@ -38,10 +42,15 @@ class _Model:
     x: dict[tuple[object, int, str], pulp.LpVariable]
     y: list[tuple[pulp.LpVariable, object, object, str]]
     soft: list[Soft]
+    #: per (community, type): the events reaching it, and the repeat pieces (how many
+    #: exact, the variables); a community reached more than exact + 1 times is overstated
+    reach: dict[tuple[object, str], list[pulp.LpVariable]]
+    pieces: dict[tuple[object, str], tuple[int, list[pulp.LpVariable]]]
 
 
 def _build(data: _Data, slots: list[tuple[object, int, int]], *,
-           aggregate_staff: int) -> _Model:
+           aggregate_staff: int, pieces: Mapping[tuple[object, str], int] | None = None
+           ) -> _Model:
     """The model over ``slots`` (venue, week, how many events it may hold). Week 0 with a
     count above 1 stands for every week alike; ``aggregate_staff`` is then the number of
     weeks, and staff is one row over the horizon (each event must fit a week's staff)."""
@@ -93,15 +102,22 @@ def _build(data: _Data, slots: list[tuple[object, int, int]], *,
         prob += pulp.lpSum(ys) <= float(data.capacity[v]) * pulp.lpSum(
             var for _, var in held[v, t])
     a_count = 0
+    piece_vars: dict[tuple[object, str], tuple[int, list[pulp.LpVariable]]] = {}
     for (c, t), ys in y_by_ct.items():
-        pieces = min(events[t], sum(int(v.upBound or 0) for v in x_by_ct[c, t]))
-        if pieces <= 1 or data.repeat_decay >= 1:
+        reach = min(events[t], sum(int(v.upBound or 0) for v in x_by_ct[c, t]))
+        if reach <= 1 or data.repeat_decay >= 1:
             continue  # one event at most, or no repeat loss: the draw rows suffice
-        a = [prob.add_variable(f"a{a_count}_{k}", lowBound=0, upBound=1) for k in range(pieces)]
+        # the first ``exact`` events each their own piece; the rest share a last piece at
+        # the next event's value, which overstates only a community reached more often
+        exact = min(reach, pieces.get((c, t), PIECES) if pieces is not None else PIECES)
+        a = [prob.add_variable(f"a{a_count}_{k}", lowBound=0,
+                               upBound=1 if k < exact else reach - exact)
+             for k in range(exact + (reach > exact))]
         a_count += 1
+        piece_vars[c, t] = (exact, a)
         prob += pulp.lpSum(a) <= pulp.lpSum(x_by_ct[c, t])
-        prob += pulp.lpSum(ys) <= pulp.lpSum(best_draw[c, t] * data.repeat_decay ** k * a[k]
-                                             for k in range(pieces))
+        prob += pulp.lpSum(ys) <= pulp.lpSum(best_draw[c, t] * data.repeat_decay ** k * a_k
+                                             for k, a_k in enumerate(a))
     budget = data.budget
     if budget is not None:
         prob += pulp.lpSum((float(data.cost_v[v]) + types[t].cost) * var
@@ -121,7 +137,7 @@ def _build(data: _Data, slots: list[tuple[object, int, int]], *,
             soft.append(Soft(name, max(cap, 1.0), _staff_text(w, cap),
                              f"events.staff_per_week (week {w}) = {cap:g}"))
     prob += pulp.lpSum(var for var, *_ in y_meta)
-    return _Model(prob, x, y_meta, soft)
+    return _Model(prob, x, y_meta, soft, x_by_ct, piece_vars)
 
 
 def _week_patterns(prob: pulp.LpProblem, x: Mapping[tuple[object, int, str], pulp.LpVariable],

@@ -14,13 +14,14 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 import highspy
+import numpy as np
 import pulp
 
 from geo.errors import SitesimWarning
 from optimizer._banner import quiet_highs
 from optimizer.errors import OptimizerInputError
 
-__all__ = ["SolveOutcome", "Solver", "check_solver", "row_duals", "solve"]
+__all__ = ["SolveOutcome", "Solver", "check_solver", "relaxation_bound", "row_duals", "solve"]
 
 Solver = Literal["cbc", "highs"]
 
@@ -68,7 +69,8 @@ def _solve(problem: pulp.LpProblem, solver: Solver, time_limit_s: float, gap: fl
         engine = pulp.COIN_CMD(path=_cbc_path(), msg=False, timeLimit=time_limit_s,
                                gapRel=gap or None, warmStart=warm_start, threads=1)
     else:
-        engine = pulp.HiGHS(msg=False, timeLimit=time_limit_s, gapRel=gap or None, threads=1)
+        kind = _HighsFromStart if warm_start else pulp.HiGHS
+        engine = kind(msg=False, timeLimit=time_limit_s, gapRel=gap or None, threads=1)
     start = time.perf_counter()
     problem.solve(engine)
     seconds = time.perf_counter() - start
@@ -93,6 +95,35 @@ def _solve(problem: pulp.LpProblem, solver: Solver, time_limit_s: float, gap: fl
             bound = objective + slack if problem.sense == pulp.LpMaximize else objective - slack
         proven = abs(bound - objective) <= 1e-9 * max(1.0, abs(objective))
     return SolveOutcome("optimal" if proven else "feasible", proven, objective, bound, seconds)
+
+
+class _HighsFromStart(pulp.HiGHS):
+    """HiGHS given the variables' current values as its first solution (PuLP passes a
+    start only to CBC); variables without a value are left for HiGHS to complete."""
+
+    def callSolver(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP's name)
+        given = [(v.index, float(v.varValue)) for v in lp.variables() if v.varValue is not None]
+        if given:
+            index, value = zip(*given, strict=True)
+            lp.solverModel.setSolution(len(index), np.asarray(index, np.int32),
+                                       np.asarray(value, float))
+        super().callSolver(lp)
+
+
+def relaxation_bound(problem: pulp.LpProblem, *, time_limit_s: float) -> float | None:
+    """The optimum of ``problem`` with integrality dropped: a bound on its best objective.
+    HiGHS's interior point method without crossover (large degenerate models defeat the
+    simplex), widened by a millionth for its tolerance; None when not solved in time. The
+    variables keep the relaxation's values."""
+    quiet_highs()
+    engine = pulp.HiGHS(mip=False, msg=False, timeLimit=max(time_limit_s, 0.1), threads=1,
+                        solver="ipm", run_crossover="off")
+    problem.solve(engine)
+    value = pulp.value(problem.objective)
+    if problem.status != pulp.LpStatusOptimal or value is None:
+        return None
+    margin = 1e-6 * max(1.0, abs(float(value)))
+    return float(value) + (margin if problem.sense == pulp.LpMaximize else -margin)
 
 
 def _cbc_path() -> str:

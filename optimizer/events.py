@@ -23,7 +23,6 @@ This module is the public entry point (``plan_events``, ``event_attendance``,
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,7 +30,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pulp
 
 from geo.assumptions import (
     ATTENDEES_PER_STAFF,
@@ -43,9 +41,9 @@ from geo.assumptions import (
     EventType,
 )
 from optimizer._event_checks import AGE_COLUMNS, _check, _precheck, _staff_caps
-from optimizer._event_layout import _lay_out
-from optimizer._event_model import _alike_weeks, _build, _Data, _Model, _solve_or_explain
-from optimizer._solve import SolveOutcome, Solver, check_solver
+from optimizer._event_model import _alike_weeks, _Data
+from optimizer._event_search import Found, find_plan
+from optimizer._solve import Solver, check_solver
 from optimizer.errors import OptimizerInputError
 
 __all__ = ["EVENT_TYPES", "EventPlan", "EventType", "event_attendance", "plan_events"]
@@ -56,7 +54,9 @@ class EventPlan:
     """An event plan. ``schedule``: one row per event (``venue_id``, ``week``,
     ``event_type``, ``attendance``, ``capacity``, ``cost``, ``staff``); ``by_community``:
     expected attendance per community and type; ``staff_by_week``: staff the events need
-    each week; ``gap``: 0 when proven optimal, None when the solver gave no bound."""
+    each week; ``gap``: how far the plan may be from the best (its attendance against the
+    bound of the model's relaxation or the solver's), 0 when proven optimal, None when no
+    bound was found in time."""
 
     status: str
     proven_optimal: bool
@@ -70,6 +70,8 @@ class EventPlan:
     build_seconds: float
     solve_seconds: float
     solver: str
+    #: "solver", or "greedy" when the solver found no better plan in its time
+    found_by: str = "solver"
 
 
 def event_attendance(communities: pd.DataFrame, travel: pd.DataFrame,
@@ -174,43 +176,17 @@ def plan_events(
                  staff_vt,
                  repeat_decay, budget, ", ".join(limits))
     alike = _alike_weeks(week_list, factor, staff_cap, blocked)
-    schedule_weeks: dict[tuple[object, str], list[int]] | None = None
-    if len(alike) == 1 and len(alike[0]) == len(week_list):
-        # every week alike: count events per venue and type, then lay them out in weeks;
-        # the count model is a relaxation of the weekly one with the same objective, so a
-        # count plan that fits the weeks is optimal for the weekly model too
-        agg = [(v, 0, len(week_list)) for v in venues.index
-               if sum((v, w) not in blocked for w in week_list) == len(week_list)]
-        model = _build(data, agg, aggregate_staff=len(week_list))
-        outcome = _solve_or_explain(model, solver, time_limit_s, gap)
-        counts = {key: round(var.value() or 0) for key, var in model.x.items()}
-        schedule_weeks = _lay_out(counts, staff_vt, week_list, staff_cap)
-        if schedule_weeks is not None:
-            return _result(outcome, model, schedule_weeks, data, week_list,
-                           time.perf_counter() - start - outcome.solve_seconds, solver)
-    model = _build(data, [(v, w, 1) for v, w in slots], aggregate_staff=0)
-    for group in alike:  # interchangeable weeks: order them by events held
-        load = {w: pulp.lpSum(var for (_, w_, _), var in model.x.items() if w_ == w)
-                for w in group}
-        for w, w_next in itertools.pairwise(group):
-            model.prob += load[w] >= load[w_next]
-    build = time.perf_counter() - start
-    outcome = _solve_or_explain(model, solver, time_limit_s, gap)
-    held: dict[tuple[object, str], list[int]] = {}
-    for (v, w, t), var in model.x.items():
-        if round(var.value() or 0) == 1:
-            held.setdefault((v, t), []).append(w)
-    return _result(outcome, model, held, data, week_list, build, solver)
+    found = find_plan(data, slots, week_list, alike, blocked, solver=solver,
+                      time_limit_s=time_limit_s, gap=gap)
+    return _result(found, data, week_list, time.perf_counter() - start - found.solve_seconds)
 
 
-def _result(outcome: SolveOutcome, model: _Model, held: Mapping[tuple[object, str], list[int]],
-            data: _Data, weeks: list[int], build: float, solver: str) -> EventPlan:
-    rows_c = [(c, t, float(var.value() or 0.0), v) for var, c, v, t in model.y]
+def _result(found: Found, data: _Data, weeks: list[int], build: float) -> EventPlan:
     per_vt: dict[tuple[object, str], float] = {}
-    for _, t, a, v in rows_c:
+    for _, v, t, a in found.rows:
         per_vt[v, t] = per_vt.get((v, t), 0.0) + a
     rows = []
-    for (v, t), ws in held.items():
+    for (v, t), ws in found.held.items():
         weight = sum(data.factor[w] for w in ws)
         for w in ws:
             # a venue's attendance over the horizon, shared by its events as their weeks draw
@@ -222,7 +198,7 @@ def _result(outcome: SolveOutcome, model: _Model, held: Mapping[tuple[object, st
     schedule = pd.DataFrame(rows, columns=["venue_id", "week", "event_type", "attendance",
                                            "capacity", "cost", "staff"])
     schedule = schedule.sort_values(["week", "venue_id", "event_type"], ignore_index=True)
-    by_community = (pd.DataFrame([r[:3] for r in rows_c if r[2] > 1e-9],
+    by_community = (pd.DataFrame([(c, t, a) for c, _, t, a in found.rows if a > 1e-9],
                                  columns=["community_id", "event_type", "attendance"])
                     .groupby(["community_id", "event_type"])["attendance"].sum().reset_index())
     staff_by_week = schedule.groupby("week")["staff"].sum().reindex(weeks, fill_value=0)
@@ -241,11 +217,12 @@ def _result(outcome: SolveOutcome, model: _Model, held: Mapping[tuple[object, st
     if full:
         binding.append(f"venue capacity ({full} of {len(schedule)} events full)")
     value = float(schedule["attendance"].sum())
-    proven = outcome.proven_optimal
-    gap = 0.0 if proven else (None if outcome.bound is None or value == 0
-                              else abs(outcome.bound - value) / abs(value))
-    return EventPlan(status=outcome.status, proven_optimal=proven, gap=gap,
-                     attendance=value, cost=cost, schedule=schedule, by_community=by_community,
-                     staff_by_week=staff_by_week.rename("staff"), binding=tuple(binding),
-                     build_seconds=build, solve_seconds=outcome.solve_seconds,
-                     solver=solver)
+    proven = found.proven_optimal
+    gap = 0.0 if proven else (None if found.bound is None or value <= 0
+                              else max(found.bound - value, 0.0) / value)
+    return EventPlan(status="optimal" if proven else "feasible", proven_optimal=proven,
+                     gap=gap, attendance=value, cost=cost, schedule=schedule,
+                     by_community=by_community, staff_by_week=staff_by_week.rename("staff"),
+                     binding=tuple(binding), build_seconds=build,
+                     solve_seconds=found.solve_seconds, solver=found.solver,
+                     found_by=found.found_by)

@@ -169,8 +169,12 @@ def _optimality(result: object) -> str:
     gap = getattr(result, "gap", None)
     if proven:
         return "proven optimal"
-    return (f"within {gap:.2%} of the best possible (proven bound)" if gap is not None
+    said = (f"within {gap:.2%} of the best possible (proven bound)" if gap is not None
             else "optimality not proven (no bound)")
+    if getattr(result, "found_by", "solver") == "greedy":
+        said += ("; the greedy plan: the solver found no better one in its time "
+                 "(events.time_limit_s)")
+    return said
 
 
 def _site_and_events(scenario: Path

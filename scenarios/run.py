@@ -207,6 +207,7 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
                         prefix="venue_"),
                    tmp / "plan_events.parquet")
             summary["events"] = {"status": events.status, "gap": events.gap,
+                                 "found_by": events.found_by,
                                  "events": len(events.schedule),
                                  "attendance": events.attendance, "cost": events.cost,
                                  "binding": list(events.binding)}

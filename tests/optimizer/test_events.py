@@ -122,9 +122,8 @@ def _independent_value(events_held: list[tuple[str, str]], venues: pd.DataFrame,
     return float(-res.fun)
 
 
-@settings(max_examples=20, deadline=None)
-@given(st.integers(0, 10_000), st.integers(1, 2), st.integers(1, 3), st.booleans())
-def test_equals_brute_force(seed: int, weeks: int, n_events: int, with_staff: bool) -> None:
+def small_instance(seed: int, weeks: int, n_events: int, with_staff: bool) -> dict:
+    """A random instance small enough for brute force: 4 communities, 3 venues."""
     rng = np.random.default_rng(seed)
     n_c, n_v = 4, 3
     communities = pd.DataFrame(rng.integers(0, 500, size=(n_c, 3)).astype(float),
@@ -137,20 +136,24 @@ def test_equals_brute_force(seed: int, weeks: int, n_events: int, with_staff: bo
                            for v in venues.index], columns=["origin_id", "dest_id", "cost"])
     types = {"financial_literacy": EVENT_TYPES["financial_literacy"],
              "anti_fraud": EVENT_TYPES["anti_fraud"]}
-    counts = {"financial_literacy": n_events, "anti_fraud": 1}
-    budget = float(rng.integers(4, 12) * 100 + 300 * (n_events + 1))
-    staff = 3.0 if with_staff else None
-    try:
-        plan = plan_events(venues, communities, travel, events=counts, weeks=weeks,
-                           budget=budget, staff_per_week=staff, event_types=types,
-                           attendees_per_staff=20)
-    except PlanInfeasibleError:
-        plan = None
-    draws = event_attendance(communities, travel, types)
+    return {"venues": venues, "communities": communities, "travel": travel,
+            "events": {"financial_literacy": n_events, "anti_fraud": 1}, "weeks": weeks,
+            "budget": float(rng.integers(4, 12) * 100 + 300 * (n_events + 1)),
+            "staff_per_week": 3.0 if with_staff else None, "event_types": types,
+            "attendees_per_staff": 20}
+
+
+def brute_force(case: dict) -> float | None:
+    """The best attendance over every assignment of types to venue-weeks within the rules
+    (None when none is allowed), each valued by :func:`_independent_value`."""
+    venues, types, counts = case["venues"], case["event_types"], case["events"]
+    weeks, budget, staff = case["weeks"], case["budget"], case["staff_per_week"]
+    draws = event_attendance(case["communities"], case["travel"], types)
     draws = draws[draws["draw"] > 0].reset_index(drop=True)
     full = draws.groupby(["venue_id", "event_type"])["draw"].sum()
+    per = case["attendees_per_staff"]
     staff_vt = {(v, t): types[t].staff + math.ceil(min(venues.loc[v, "capacity"],
-                                                       full.get((v, t), 0.0)) / 20 - 1e-9)
+                                                       full.get((v, t), 0.0)) / per - 1e-9)
                 for v in venues.index for t in types}
     best = None
     slots = [(v, w) for v in venues.index for w in range(1, weeks + 1)]
@@ -166,12 +169,24 @@ def test_equals_brute_force(seed: int, weeks: int, n_events: int, with_staff: bo
             continue
         value = _independent_value([(v, t) for v, _, t in held], venues, draws, 0.5)
         best = value if best is None else max(best, value)
+    return best
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 2), st.integers(1, 3), st.booleans())
+def test_equals_brute_force(seed: int, weeks: int, n_events: int, with_staff: bool) -> None:
+    case = small_instance(seed, weeks, n_events, with_staff)
+    try:
+        plan = plan_events(**case)
+    except PlanInfeasibleError:
+        plan = None
+    best = brute_force(case)
     if best is None:
         assert plan is None
         return
     assert plan is not None and plan.proven_optimal
     assert plan.attendance == pytest.approx(best, rel=1e-6, abs=1e-6)
-    _assert_rules_hold(plan, counts, budget, staff)
+    _assert_rules_hold(plan, case["events"], case["budget"], case["staff_per_week"])
 
 
 def _assert_rules_hold(plan: events_module.EventPlan, counts: dict[str, int],
