@@ -40,6 +40,11 @@ class SitingResult:
     build_seconds: float
     solve_seconds: float
     solver: str
+    #: max_share: where each new site's customers come from (``optimizer._share_plan``)
+    share_sources: pd.DataFrame | None = None
+    #: max_share: "greedy" when no solver plan beat the greedy one; rounds of cuts
+    found_by: str = "solver"
+    rounds: int = 0
 
 
 PLURAL = {"branch": "branches", "micro_branch": "micro-branches", "smart_atm": "smart ATMs",

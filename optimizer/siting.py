@@ -9,7 +9,10 @@ Objectives (``objective``):
   charged ``unserved_minutes``);
 * ``max_capture``: the competitive location problem: residents patronise the most
   attractive outlet they can reach (attractiveness x minutes^-beta, the Huff utility of
-  geo.market), and the plan maximizes the demand weight whose best outlet is an own one.
+  geo.market), and the plan maximizes the demand weight whose best outlet is an own one;
+* ``max_share``: the same utility as shares (the Huff rule the simulation uses): the plan
+  maximizes the expected demand weight the own outlets capture against the competitors,
+  exactly or with a proven gap (optimizer._share).
 
 Limits: capex budget, yearly opex budget (kept existing outlets count; a closure saves
 its opex), the most new outlets per kind (kinds not listed are not opened) or in total,
@@ -30,6 +33,7 @@ import pulp
 
 from geo.market import DEFAULT_ATTRACTIVENESS
 from optimizer._elastic import Soft, explain_infeasible
+from optimizer._share_plan import share_plan
 from optimizer._siting_inputs import build_options, check_inputs, read_cost_table
 from optimizer._siting_plan import (
     SitingResult,
@@ -43,7 +47,7 @@ from optimizer.errors import OptimizerInputError, PlanInfeasibleError
 
 __all__ = ["Objective", "SitingResult", "read_cost_table", "site_outlets"]
 
-Objective = Literal["max_coverage", "p_median", "max_capture"]
+Objective = Literal["max_coverage", "p_median", "max_capture", "max_share"]
 
 
 def site_outlets(
@@ -147,7 +151,7 @@ def site_outlets(
             return np.unique(di[o_pairs][ok & within[o_pairs]])
         return np.unique(di[o_pairs][within[o_pairs]])
 
-    simple = (objective != "p_median" and visits_per_adult is None
+    simple = (objective in ("max_coverage", "max_capture") and visits_per_adult is None
               and min_coverage_share is None and min_spacing_m <= 0 and not allow_closures
               and opex_budget is None
               and (objective == "max_coverage" or len(set(opts.site)) == opts.site.size))
@@ -180,7 +184,11 @@ def site_outlets(
     cover_rows: dict[int, list[pulp.LpVariable]] = {}
     served_within: dict[int, list[pulp.LpVariable]] = {}  # assignments within reach
     fixed_cover = np.zeros(len(ids), dtype=bool)
-    if objective != "p_median":
+    if objective == "max_share":
+        if visits_per_adult is not None:
+            raise OptimizerInputError("max_share does not take visits_per_adult (capacity "
+                                      "rows serve covered demand); use max_coverage")
+    elif objective != "p_median":
         for o in range(opts.site.size):
             for d in covers(option_pairs(o), opts.kind[o]):
                 cover_rows.setdefault(int(d), []).append(x[o])
@@ -314,6 +322,14 @@ def site_outlets(
     if min_spacing_m > 0:
         spacing_constraints(prob, sites, x, by_site, keep, min_spacing_m)
     build = time.perf_counter() - start
+    if objective == "max_share":
+        assert competitors is not None
+        return share_plan(prob, x, keep, sites, opts, ids, (di, si, t), competitors, adults,
+                          w, fixed_existing, existing_kind, soft,
+                          attractiveness=attractiveness, beta=beta, min_spacing_m=min_spacing_m,
+                          limits=(capex_budget, opex_budget, max_new),
+                          coverage=(coverage_minutes, coverage_before, min_coverage_share),
+                          solver=solver, time_limit_s=time_limit_s, gap=gap, start=start)
     outcome = solve(prob, solver=solver, time_limit_s=time_limit_s, gap=gap)
     if outcome.status == "infeasible":
         lines = explain_infeasible(prob, soft, solver=solver, time_limit_s=time_limit_s)

@@ -164,6 +164,19 @@ def _why_sites(decisions: pd.DataFrame, adults: float) -> pd.DataFrame:
         only_here=decisions["adults_only_here"])
 
 
+def _share_lines(siting: SitingResult) -> None:
+    """max_share: the demand captured, and where each new site's customers come from."""
+    src = siting.share_sources
+    assert src is not None
+    console.print(f"expected demand captured under the Huff rule: {siting.objective:,.0f}")
+    for site, rows in src.groupby("site_id", sort=False):
+        total = float(rows["captured"].sum())
+        parts = ", ".join(f"{source} {value / total:.0%}" for source, value in zip(
+            rows["source"], rows["captured"].astype(float), strict=True)
+            if total > 0 and value > 0.005 * total)
+        console.print(f"  {site} ({rows['kind'].iloc[0]}): {total:,.0f}, taken from {parts}")
+
+
 def _optimality(result: object) -> str:
     proven = getattr(result, "proven_optimal", False)
     gap = getattr(result, "gap", None)
@@ -231,6 +244,9 @@ def site(
         console.print("why: " + ("; ".join(siting.binding)
                                  or "no limit binds: every worthwhile site is open"))
         frames["plan_outlets.parquet"] = table
+        if siting.share_sources is not None and not siting.share_sources.empty:
+            _share_lines(siting)
+            frames["plan_share_sources.parquet"] = siting.share_sources
     else:
         console.print("outlets.enabled = false: the current outlets are kept as they are")
     if events is not None:

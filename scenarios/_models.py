@@ -56,7 +56,7 @@ class Outlets(_Frozen):
     """Outlet siting: objective and limits (money in the area's currency)."""
 
     enabled: bool = True
-    objective: Literal["max_coverage", "p_median", "max_capture"] = "max_coverage"
+    objective: Literal["max_coverage", "p_median", "max_capture", "max_share"] = "max_coverage"
     capex_budget: Money = 3_000_000
     opex_budget: Money | None = None
     max_new: dict[str, Annotated[int, Field(ge=0)]] = Field(

@@ -158,10 +158,16 @@ def outlet_plan(prep: Prepared, *, time_limit_s: float = 60.0) -> SitingResult:
     site_cols = travel.sites.get_indexer(sites.index)
     table = _long(travel.minutes[:, site_cols], ids, sites.index, REACH_CUTOFF_MIN)
     competitors = None
-    if sc.objective == "max_capture":
+    if sc.objective in ("max_capture", "max_share"):
+        # max_share weighs every outlet reached, as geo.huff_shares (the simulation's) does
+        cutoff = REACH_CUTOFF_MIN if sc.objective == "max_capture" else np.inf
+        if sc.objective == "max_share":
+            table = _long(travel.minutes[:, site_cols], ids, sites.index, cutoff)
         comp_cols = travel.sites.get_indexer(comp.index)
-        competitors = _long(travel.minutes[:, comp_cols], ids, comp.index, REACH_CUTOFF_MIN)
-        competitors["kind"] = comp["kind"].reindex(competitors["dest_id"]).to_numpy()
+        competitors = _long(travel.minutes[:, comp_cols], ids, comp.index, cutoff)
+        for column in ("kind", "brand"):
+            if column in comp:
+                competitors[column] = comp[column].reindex(competitors["dest_id"]).to_numpy()
     return site_outlets(demand, sites, table, objective=sc.objective,
                         coverage_minutes=sc.coverage_minutes, kinds=kinds,
                         capex_budget=sc.capex_budget, opex_budget=sc.opex_budget,

@@ -191,11 +191,15 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
             if sc.budget.includes_outlets:  # its sites are options: one budget decides
                 combined = combined_stage(prep, siting, stage=stage, progress=progress)
                 siting = combined.siting
-            summary["outlets"] = {
+            outlet_summary: dict[str, object] = {
                 "status": siting.status, "proven_optimal": siting.proven_optimal,
                 "gap": siting.gap, "coverage_before": siting.coverage_before,
                 "coverage_after": siting.coverage_after, "capex": siting.capex,
                 "opex_per_year": siting.opex_per_year, "binding": list(siting.binding)}
+            summary["outlets"] = outlet_summary
+            if siting.share_sources is not None:  # max_share: whom the new sites draw from
+                outlet_summary["share_captured"] = siting.objective
+                _write(siting.share_sources, tmp / "plan_share_sources.parquet")
         outlets = plans.open_outlets(prep, siting)
         places = place_names(prep.area)
         _write(plans.outlet_table(siting, outlets, places), tmp / "plan_outlets.parquet")
