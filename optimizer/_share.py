@@ -34,8 +34,8 @@ from optimizer._solve import SolveOutcome, Solver, solve
 #: (the solvers' own feasibility tolerances are about 1e-7).
 TOL = 1e-6
 
-__all__ = ["ShareData", "ShareSolution", "greedy_share", "limits_check", "solve_share",
-           "utilities"]
+__all__ = ["ShareData", "ShareSolution", "greedy_share", "greedy_target", "limits_check",
+           "solve_share", "solve_target", "utilities"]
 
 
 def utilities(kind: Sequence[str] | np.ndarray, minutes: np.ndarray, beta: float,
@@ -128,6 +128,23 @@ def greedy_share(data: ShareData, fits: Callable[[np.ndarray, int], bool],
         y[best] = 1.0
 
 
+def greedy_target(data: ShareData, fits: Callable[[np.ndarray, int], bool], start: np.ndarray,
+                  cost: np.ndarray, target: float) -> np.ndarray | None:
+    """Open, one at a time, the decision adding most share per unit of cost among those
+    ``fits`` allows until the share reaches ``target``; None if it never does."""
+    y = start.astype(float).copy()
+    while data.value(y) < target:
+        gains = marginal_gains(data, y)
+        ratio = np.full(y.size, -np.inf)
+        for j in np.flatnonzero((y < 0.5) & (gains > 0)):
+            if fits(y, int(j)):
+                ratio[j] = gains[j] / max(float(cost[j]), 1e-9)
+        if not np.isfinite(ratio).any():
+            return None
+        y[int(np.argmax(ratio))] = 1.0
+    return y
+
+
 def limits_check(site: np.ndarray, kind: np.ndarray, capex: np.ndarray, opex: np.ndarray,
                  *, capex_budget: float | None, opex_left: float | None,
                  max_new: Mapping[str, int] | int | None, options: int,
@@ -161,81 +178,104 @@ def limits_check(site: np.ndarray, kind: np.ndarray, capex: np.ndarray, opex: np
     return fits
 
 
-def solve_share(prob: pulp.LpProblem, decisions: Sequence[pulp.LpVariable], data: ShareData,
-                greedy: np.ndarray | None, *, solver: Solver, time_limit_s: float,
-                gap: float) -> tuple[ShareSolution, SolveOutcome | None]:
-    """Add the share objective to ``prob`` (its limits on ``decisions`` already in) and
-    solve it by outer approximation; the last solver outcome is returned for its status
-    (None when the greedy plan is already within the gap of the first bound)."""
-    deadline = time.perf_counter() + time_limit_s
-    best = ShareSolution(solver=solver)
-    n = len(decisions)
-    util = data.utility.tocsr()
-    reach = np.diff(util.indptr) > 0
-    contested = reach & (data.rival > 0)
-    covering = reach & (data.rival <= 0) & (data.fixed <= 0)
-    constant = float(data.weight[~contested & ~covering] @ data.shares(np.zeros(n))[
-        ~contested & ~covering])
-    theta: dict[int, pulp.LpVariable] = {}
-    for i in np.flatnonzero(contested | covering):
-        theta[int(i)] = prob.add_variable(f"share{i}", lowBound=0, upBound=1)
-    for i in np.flatnonzero(covering):
-        lo, hi = util.indptr[i], util.indptr[i + 1]
-        prob += theta[int(i)] <= pulp.lpSum(decisions[j] for j in util.indices[lo:hi])
-    prob += pulp.lpSum(float(data.weight[i]) * v for i, v in theta.items()) + constant
+class _ShareRows:
+    """The share's rows in a model: theta_i per point a decision reaches (covering rows
+    where no competitor is), the total share as an expression, and the cuts."""
 
-    def tangents(y: np.ndarray, only_over: Mapping[int, float] | None = None) -> int:
+    def __init__(self, prob: pulp.LpProblem, decisions: Sequence[pulp.LpVariable],
+                 data: ShareData) -> None:
+        self.prob, self.decisions, self.data = prob, decisions, data
+        self.util = util = data.utility.tocsr()
+        reach = np.diff(util.indptr) > 0
+        self.contested = reach & (data.rival > 0)
+        covering = reach & (data.rival <= 0) & (data.fixed <= 0)
+        self.fixed_points = ~self.contested & ~covering
+        rest = self.fixed_points
+        constant = float(data.weight[rest] @ data.shares(np.zeros(len(decisions)))[rest])
+        self.theta: dict[int, pulp.LpVariable] = {
+            int(i): prob.add_variable(f"share{i}", lowBound=0, upBound=1)
+            for i in np.flatnonzero(self.contested | covering)}
+        for i in np.flatnonzero(covering):
+            lo, hi = util.indptr[i], util.indptr[i + 1]
+            prob += self.theta[int(i)] <= pulp.lpSum(decisions[j] for j in util.indices[lo:hi])
+        self.total = pulp.lpSum(float(data.weight[i]) * v for i, v in self.theta.items()
+                                ) + constant
+        self.cuts = 0
+
+    def tangents(self, y: np.ndarray, only_over: Mapping[int, float] | None = None) -> int:
+        """Tangents of each contested point's share at plan ``y`` (where its theta
+        exceeds the true share, when ``only_over`` gives the thetas)."""
+        data, util = self.data, self.util
         own = data.own(y)
         added = 0
-        for i in np.flatnonzero(contested):
+        for i in np.flatnonzero(self.contested):
             u_, c_, x_ = data.fixed[i], data.rival[i], own[i] - data.fixed[i]
             g = (u_ + x_) / (u_ + x_ + c_)
             if only_over is not None and only_over.get(int(i), 0.0) <= g + TOL:
                 continue
             slope = c_ / (u_ + x_ + c_) ** 2
             lo, hi = util.indptr[i], util.indptr[i + 1]
-            prob.addConstraint(theta[int(i)] <= pulp.lpSum(
-                float(slope * a) * decisions[j] for j, a in zip(
+            self.prob.addConstraint(self.theta[int(i)] <= pulp.lpSum(
+                float(slope * a) * self.decisions[j] for j, a in zip(
                     util.indices[lo:hi], util.data[lo:hi], strict=True)) + float(g - slope * x_))
             added += 1
+        self.cuts += added
         return added
 
-    share_total = pulp.lpSum(float(data.weight[i]) * v for i, v in theta.items()) + constant
-
-    def submodular(y: np.ndarray) -> None:
-        # f monotone submodular in the set opened: f(T) <= f(S) + sum over j in T - S of
-        # what j adds to S (Nemhauser, Wolsey & Fisher 1978)
-        gains = marginal_gains(data, y)
+    def submodular(self, y: np.ndarray) -> None:
+        """f is monotone submodular in the set opened: f(T) <= f(S) + the sum over j in
+        T - S of what j adds to S (Nemhauser, Wolsey & Fisher 1978)."""
+        gains = marginal_gains(self.data, y)
         adds = map(int, np.flatnonzero((y < 0.5) & (gains > 0)))
-        prob.addConstraint(share_total <= data.value(y) + pulp.lpSum(
-            float(gains[j]) * decisions[j] for j in adds))
-        best.cuts += 1
+        self.prob.addConstraint(self.total <= self.data.value(y) + pulp.lpSum(
+            float(gains[j]) * self.decisions[j] for j in adds))
+        self.cuts += 1
 
-    zero = np.zeros(n)
-    if not contested.any() and not covering.any():  # nothing to choose changes any share
+    def learn(self, y: np.ndarray) -> int:
+        """Cuts at the plan the solver just gave (its thetas are read from the model)."""
+        added = self.tangents(y, {i: float(v.value() or 0.0) for i, v in self.theta.items()})
+        self.submodular(y)
+        return added
+
+    def start_from(self, y: np.ndarray | None) -> None:
+        for var in self.prob.variables():
+            var.varValue = None
+        if y is not None:  # the solver starts from this plan
+            for var, v in zip(self.decisions, y, strict=True):
+                var.varValue = float(v)
+
+    @property
+    def trivial(self) -> bool:
+        """No decision changes any point's share."""
+        return bool(self.fixed_points.all())
+
+
+def solve_share(prob: pulp.LpProblem, decisions: Sequence[pulp.LpVariable], data: ShareData,
+                greedy: np.ndarray | None, *, solver: Solver, time_limit_s: float,
+                gap: float) -> tuple[ShareSolution, SolveOutcome | None]:
+    """Add the share objective to ``prob`` (its limits on ``decisions`` already in) and
+    solve it by outer approximation; the last solver outcome is returned for its status
+    (None when no decision changes any share)."""
+    deadline = time.perf_counter() + time_limit_s
+    best = ShareSolution(solver=solver)
+    rows = _ShareRows(prob, decisions, data)
+    prob += rows.total
+    zero = np.zeros(len(decisions))
+    if rows.trivial:
         best.offer(zero if greedy is None else greedy, data.value(zero), "greedy")
         best.bound = best.value
         return best, None
-    best.cuts += tangents(zero)
-    submodular(zero)
+    rows.tangents(zero)
+    rows.submodular(zero)
     if greedy is not None:
         best.offer(greedy, data.value(greedy), "greedy")
-        best.cuts += tangents(greedy)
-        submodular(greedy)
+        rows.tangents(greedy)
+        rows.submodular(greedy)
     outcome: SolveOutcome | None = None
     seen: list[np.ndarray] = []
     while time.perf_counter() < deadline:
-        for var in prob.variables():
-            var.varValue = None
-        if best.y is not None:  # the solver starts from the best plan so far
-            for var, v in zip(decisions, best.y, strict=True):
-                var.varValue = float(v)
-        outcome = solve(prob, solver=solver, time_limit_s=max(deadline - time.perf_counter(),
-                                                              1.0),
-                        gap=gap, warm_start=best.y is not None)
-        best.seconds += outcome.solve_seconds
-        best.solver = outcome.solver or solver
-        best.rounds += 1
+        rows.start_from(best.y)
+        outcome = _round(prob, solver, deadline, gap, best)
         if outcome.status not in ("optimal", "feasible"):
             break
         y = np.array([round(v.value() or 0) for v in decisions], float)
@@ -249,10 +289,60 @@ def solve_share(prob: pulp.LpProblem, decisions: Sequence[pulp.LpVariable], data
         best.history.append((best.value, best.bound))
         if best.within(gap):
             break
-        over = {i: float(v.value() or 0.0) for i, v in theta.items()}
-        added = tangents(y, over)
-        best.cuts += added
-        submodular(y)
-        if added == 0 or seen_before:
+        if rows.learn(y) == 0 or seen_before:
             break  # the model is exact at its own plan (its tangents are in): no more to learn
+    best.cuts = rows.cuts
     return best, outcome
+
+
+def solve_target(prob: pulp.LpProblem, decisions: Sequence[pulp.LpVariable], data: ShareData,
+                 cost: np.ndarray, target: float, greedy: np.ndarray | None, *,
+                 solver: Solver, time_limit_s: float, gap: float
+                 ) -> tuple[ShareSolution, SolveOutcome | None]:
+    """The cheapest plan whose share is at least ``target`` (demand weight), by the same
+    outer approximation: the model over tangents overstates shares, so its least cost is a
+    bound; a plan it gives that truly reaches the target at that cost is optimal, one that
+    falls short gets its tangents. ``value`` is the cost negated (so "better" is higher);
+    ``bound`` likewise."""
+    deadline = time.perf_counter() + time_limit_s
+    best = ShareSolution(solver=solver)
+    rows = _ShareRows(prob, decisions, data)
+    prob += pulp.lpSum(float(c) * v for c, v in zip(cost, decisions, strict=True))
+    prob += rows.total >= target, "target_share"
+    zero = np.zeros(len(decisions))
+    rows.tangents(zero)
+    reached = target - TOL * max(1.0, abs(target))
+    if greedy is not None:
+        rows.tangents(greedy)
+        if data.value(greedy) >= reached:
+            best.offer(greedy, -float(cost @ greedy), "greedy")
+    outcome: SolveOutcome | None = None
+    while time.perf_counter() < deadline:
+        rows.start_from(best.y)
+        outcome = _round(prob, solver, deadline, gap, best)
+        if outcome.status not in ("optimal", "feasible"):
+            break
+        y = np.array([round(v.value() or 0) for v in decisions], float)
+        if outcome.bound is not None:
+            best.bound = min(best.bound, -outcome.bound)
+        elif outcome.proven_optimal and outcome.objective is not None:
+            best.bound = min(best.bound, -outcome.objective)
+        if data.value(y) >= reached:
+            best.offer(y, -float(cost @ y), "solver")
+            best.history.append((best.value, best.bound))
+            if best.within(gap):
+                break
+        if rows.tangents(y, {i: float(v.value() or 0.0) for i, v in rows.theta.items()}) == 0:
+            break  # the model's shares are true at its plan: nothing more to learn
+    best.cuts = rows.cuts
+    return best, outcome
+
+
+def _round(prob: pulp.LpProblem, solver: Solver, deadline: float, gap: float,
+           best: ShareSolution) -> SolveOutcome:
+    outcome = solve(prob, solver=solver, time_limit_s=max(deadline - time.perf_counter(), 1.0),
+                    gap=gap, warm_start=best.y is not None)
+    best.seconds += outcome.solve_seconds
+    best.solver = outcome.solver or solver
+    best.rounds += 1
+    return outcome

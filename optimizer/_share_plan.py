@@ -16,7 +16,15 @@ from scipy.spatial import cKDTree
 
 from geo.market import DEFAULT_ATTRACTIVENESS
 from optimizer._elastic import Soft, explain_infeasible
-from optimizer._share import ShareData, greedy_share, limits_check, solve_share, utilities
+from optimizer._share import (
+    ShareData,
+    greedy_share,
+    greedy_target,
+    limits_check,
+    solve_share,
+    solve_target,
+    utilities,
+)
 from optimizer._siting_inputs import Options
 from optimizer._siting_plan import SitingResult, plan_result
 from optimizer._solve import Solver
@@ -32,7 +40,8 @@ def share_plan(prob: pulp.LpProblem, x: list[pulp.LpVariable], keep: dict[object
                existing_kind: pd.Series, soft: list[Soft], *,
                attractiveness: Mapping[str, float] | None, beta: float, min_spacing_m: float,
                limits: tuple[float | None, float | None, Mapping[str, int] | int | None],
-               coverage: tuple[float, float, float | None], solver: Solver,
+               coverage: tuple[float, float, float | None], target_share: float | None,
+               solver: Solver,
                time_limit_s: float, gap: float, start: float) -> SitingResult:
     di, si, t = pairs
     table = {**DEFAULT_ATTRACTIVENESS, **(attractiveness or {})}
@@ -74,16 +83,31 @@ def share_plan(prob: pulp.LpProblem, x: list[pulp.LpVariable], keep: dict[object
                         opex_left=None if opex_budget is None else opex_budget - opex_fixed,
                         max_new=max_new, options=len(x), conflicts=conflicts,
                         always_open=always)
-    first = greedy_share(data, fits, np.r_[np.zeros(len(x)), np.ones(len(closable))])
-    greedy: np.ndarray | None = first
-    if min_share is not None and _covered(first, dec_site, fixed_existing, site_pos,
-                                          pairs, adults, coverage_minutes) < min_share - 1e-9:
+    start_y = np.r_[np.zeros(len(x)), np.ones(len(closable))]
+    first = greedy_share(data, fits, start_y) if target_share is None else start_y
+    cost = np.concatenate([opts.capex + opts.opex, dec_opex[len(x):]])
+    goal = None if target_share is None else target_share * float(weight.sum())
+    greedy: np.ndarray | None = (first if goal is None else
+                                 greedy_target(data, fits, start_y, cost, goal))
+    if greedy is not None and min_share is not None and _covered(
+            greedy, dec_site, fixed_existing, site_pos, pairs, adults,
+            coverage_minutes) < min_share - 1e-9:
         greedy = None  # the greedy plan misses the coverage asked: the solver's task
-    left = time_limit_s - (time.perf_counter() - start)
-    best, outcome = solve_share(prob, decisions, data, greedy, solver=solver,
-                                time_limit_s=max(left, 1.0), gap=gap)
+    left = max(time_limit_s - (time.perf_counter() - start), 1.0)
+    if goal is None:
+        best, outcome = solve_share(prob, decisions, data, greedy, solver=solver,
+                                    time_limit_s=left, gap=gap)
+    else:
+        best, outcome = solve_target(prob, decisions, data, cost, goal, greedy, solver=solver,
+                                     time_limit_s=left, gap=gap)
     if best.y is None:
         if outcome is not None and outcome.status == "infeasible":
+            if goal is not None:
+                most = data.value(np.ones(len(decisions))) / max(float(weight.sum()), 1e-12)
+                raise PlanInfeasibleError(
+                    f"outlets.target_share = {target_share:.1%} is out of reach within the "
+                    f"limits (opening every candidate allowed captures at most {most:.1%}); "
+                    "lower it, raise the budgets or max_new, or add candidate sites")
             lines = explain_infeasible(prob, soft, solver=solver, time_limit_s=time_limit_s)
             raise PlanInfeasibleError("; ".join(lines) if lines else
                                       "no outlet plan meets the limits")
@@ -94,15 +118,19 @@ def share_plan(prob: pulp.LpProblem, x: list[pulp.LpVariable], keep: dict[object
     kept = {e: bool(y[len(x) + k] > 0.5) for k, e in enumerate(closable)}
     proven = best.within(0.0)
     bound = best.bound if np.isfinite(best.bound) else None
-    result = plan_result("optimal" if proven else "feasible", proven, best.value, bound,
-                         "max_share", sites, opts, chosen, kept, adults, pairs,
-                         coverage_minutes, coverage_before, limits,
+    value = best.value
+    if goal is not None:  # the cost, and its bound, positive again
+        value, bound = -value, None if bound is None else -bound
+    result = plan_result("optimal" if proven else "feasible", proven, value, bound,
+                         "max_share" if goal is None else "target_share", sites, opts,
+                         chosen, kept, adults, pairs, coverage_minutes, coverage_before, limits,
                          time.perf_counter() - start - best.seconds, best.seconds,
                          best.solver)
     sources = share_sources(data, y, len(x), opts, rival_by_brand,
                             sorted(set(competitors.get("brand", competitors["kind"]).astype(str))))
     return dataclasses.replace(result, share_sources=sources, found_by=best.found_by,
-                               rounds=best.rounds)
+                               rounds=best.rounds, share_captured=data.value(y),
+                               share_of_demand=data.value(y) / max(float(weight.sum()), 1e-12))
 
 
 def share_sources(data: ShareData, y: np.ndarray, options: int, opts: Options,

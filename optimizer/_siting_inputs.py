@@ -90,9 +90,10 @@ def check_inputs(demand: pd.DataFrame, sites: pd.DataFrame, travel: pd.DataFrame
            coverage_minutes: float, min_coverage_share: float | None,
            capex_budget: float | None, opex_budget: float | None,
            competitors: pd.DataFrame | None) -> None:
-    if objective not in ("max_coverage", "p_median", "max_capture", "max_share"):
+    if objective not in ("max_coverage", "p_median", "max_capture", "max_share",
+                         "target_share"):
         raise OptimizerInputError(f"objective = {objective!r}: expected max_coverage, "
-                                  "p_median, max_capture or max_share")
+                                  "p_median, max_capture, max_share or target_share")
     require_columns(("demand", demand, ("weight", "adults")),
                     ("sites", sites, ("status", "capex", "opex_per_year")),
                     ("travel", travel, ("origin_id", "dest_id", "cost")))
@@ -112,7 +113,7 @@ def check_inputs(demand: pd.DataFrame, sites: pd.DataFrame, travel: pd.DataFrame
             raise OptimizerInputError(f"{name} = {v}: expected >= 0")
     if (demand["weight"] < 0).any() or (demand["adults"] < 0).any():
         raise OptimizerInputError("demand weight and adults must be >= 0")
-    if objective in ("max_capture", "max_share") and (competitors is None
+    if objective in ("max_capture", "max_share", "target_share") and (competitors is None
                                                       or "kind" not in competitors):
         raise OptimizerInputError(f"{objective} needs competitors: origin_id, dest_id, cost "
                                   "and kind of each competitor outlet")

@@ -45,6 +45,10 @@ class SitingResult:
     #: max_share: "greedy" when no solver plan beat the greedy one; rounds of cuts
     found_by: str = "solver"
     rounds: int = 0
+    #: max_share and target_share: the expected demand weight the own outlets capture
+    share_captured: float | None = None
+    #: the same as a share of all the demand weight
+    share_of_demand: float | None = None
 
 
 PLURAL = {"branch": "branches", "micro_branch": "micro-branches", "smart_atm": "smart ATMs",

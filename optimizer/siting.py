@@ -12,7 +12,9 @@ Objectives (``objective``):
   geo.market), and the plan maximizes the demand weight whose best outlet is an own one;
 * ``max_share``: the same utility as shares (the Huff rule the simulation uses): the plan
   maximizes the expected demand weight the own outlets capture against the competitors,
-  exactly or with a proven gap (optimizer._share).
+  exactly or with a proven gap (optimizer._share);
+* ``target_share``: the cheapest plan (capex + a year's opex) whose expected capture is at
+  least ``target_share`` of the demand weight, by the same method.
 
 Limits: capex budget, yearly opex budget (kept existing outlets count; a closure saves
 its opex), the most new outlets per kind (kinds not listed are not opened) or in total,
@@ -47,7 +49,7 @@ from optimizer.errors import OptimizerInputError, PlanInfeasibleError
 
 __all__ = ["Objective", "SitingResult", "read_cost_table", "site_outlets"]
 
-Objective = Literal["max_coverage", "p_median", "max_capture", "max_share"]
+Objective = Literal["max_coverage", "p_median", "max_capture", "max_share", "target_share"]
 
 
 def site_outlets(
@@ -60,6 +62,7 @@ def site_outlets(
     visits_per_adult: float | None = None, competitors: pd.DataFrame | None = None,
     beta: float = 2.0, attractiveness: Mapping[str, float] | None = None,
     nearest_k: int = 10, unserved_minutes: float | None = None,
+    target_share: float | None = None,
     solver: Solver = "cbc", time_limit_s: float = 60.0, gap: float = 0.0,
 ) -> SitingResult:
     """Choose sites and kinds for new own outlets (and, if allowed, outlets to close).
@@ -89,7 +92,12 @@ def site_outlets(
     check_solver(solver)
     check_inputs(demand, sites, travel, objective, coverage_minutes, min_coverage_share,
            capex_budget, opex_budget, competitors)
-    if max_new is None and capex_budget is None and opex_budget is None:
+    if objective == "target_share" and not (target_share is not None
+                                            and 0 < target_share <= 1):
+        raise OptimizerInputError(f"target_share = {target_share}: target_share needs the "
+                                  "share of the demand to capture, in (0, 1]")
+    if (max_new is None and capex_budget is None and opex_budget is None
+            and objective != "target_share"):
         # every objective gains from one more outlet: without a limit every site opens
         raise OptimizerInputError(f"{objective} without max_new or a budget opens every "
                                   "candidate; give outlets.max_new (max_new=) or "
@@ -160,8 +168,8 @@ def site_outlets(
                      site_pos, pairs_by_site, objective, max_new, capex_budget, solver,
                      time_limit_s, gap, coverage_minutes, coverage_before, adults, (di, si, t))
 
-    prob = pulp.LpProblem("site_outlets",
-                          pulp.LpMinimize if objective == "p_median" else pulp.LpMaximize)
+    prob = pulp.LpProblem("site_outlets", pulp.LpMinimize if objective in (
+        "p_median", "target_share") else pulp.LpMaximize)
     x = [prob.add_variable(f"x{o}", cat="Binary") for o in range(opts.site.size)]
     keep = {e: prob.add_variable(f"keep{i}", cat="Binary") for i, e in enumerate(closable)}
     by_site: dict[object, list[int]] = {}
@@ -184,9 +192,9 @@ def site_outlets(
     cover_rows: dict[int, list[pulp.LpVariable]] = {}
     served_within: dict[int, list[pulp.LpVariable]] = {}  # assignments within reach
     fixed_cover = np.zeros(len(ids), dtype=bool)
-    if objective == "max_share":
+    if objective in ("max_share", "target_share"):
         if visits_per_adult is not None:
-            raise OptimizerInputError("max_share does not take visits_per_adult (capacity "
+            raise OptimizerInputError(f"{objective} does not take visits_per_adult (capacity "
                                       "rows serve covered demand); use max_coverage")
     elif objective != "p_median":
         for o in range(opts.site.size):
@@ -322,13 +330,14 @@ def site_outlets(
     if min_spacing_m > 0:
         spacing_constraints(prob, sites, x, by_site, keep, min_spacing_m)
     build = time.perf_counter() - start
-    if objective == "max_share":
+    if objective in ("max_share", "target_share"):
         assert competitors is not None
         return share_plan(prob, x, keep, sites, opts, ids, (di, si, t), competitors, adults,
                           w, fixed_existing, existing_kind, soft,
                           attractiveness=attractiveness, beta=beta, min_spacing_m=min_spacing_m,
                           limits=(capex_budget, opex_budget, max_new),
                           coverage=(coverage_minutes, coverage_before, min_coverage_share),
+                          target_share=target_share if objective == "target_share" else None,
                           solver=solver, time_limit_s=time_limit_s, gap=gap, start=start)
     outcome = solve(prob, solver=solver, time_limit_s=time_limit_s, gap=gap)
     if outcome.status == "infeasible":

@@ -168,7 +168,9 @@ def _share_lines(siting: SitingResult) -> None:
     """max_share: the demand captured, and where each new site's customers come from."""
     src = siting.share_sources
     assert src is not None
-    console.print(f"expected demand captured under the Huff rule: {siting.objective:,.0f}")
+    console.print(f"expected demand captured under the Huff rule: "
+                  f"{siting.share_captured or 0.0:,.0f} ({siting.share_of_demand or 0.0:.1%} "
+                  "of the demand weight)")
     for site, rows in src.groupby("site_id", sort=False):
         total = float(rows["captured"].sum())
         parts = ", ".join(f"{source} {value / total:.0%}" for source, value in zip(
@@ -185,8 +187,7 @@ def _optimality(result: object) -> str:
     said = (f"within {gap:.2%} of the best possible (proven bound)" if gap is not None
             else "optimality not proven (no bound)")
     if getattr(result, "found_by", "solver") == "greedy":
-        said += ("; the greedy plan: the solver found no better one in its time "
-                 "(events.time_limit_s)")
+        said += "; the greedy plan (the solver found none better)"
     return said
 
 
@@ -241,10 +242,12 @@ def site(
             f"{siting.coverage_before:.1%} -> {siting.coverage_after:.1%} of adults; "
             f"{kept} outlets kept; capex {siting.capex:,.0f}, opex "
             f"{siting.opex_per_year:,.0f} a year; {_optimality(siting)}")
-        console.print("why: " + ("; ".join(siting.binding)
-                                 or "no limit binds: every worthwhile site is open"))
+        idle = ("no limit binds: the cheapest plan that captures the target"
+                if siting.objective_name == "target_share"
+                else "no limit binds: every worthwhile site is open")
+        console.print("why: " + ("; ".join(siting.binding) or idle))
         frames["plan_outlets.parquet"] = table
-        if siting.share_sources is not None and not siting.share_sources.empty:
+        if siting.share_sources is not None:
             _share_lines(siting)
             frames["plan_share_sources.parquet"] = siting.share_sources
     else:

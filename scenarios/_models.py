@@ -56,7 +56,10 @@ class Outlets(_Frozen):
     """Outlet siting: objective and limits (money in the area's currency)."""
 
     enabled: bool = True
-    objective: Literal["max_coverage", "p_median", "max_capture", "max_share"] = "max_coverage"
+    objective: Literal["max_coverage", "p_median", "max_capture", "max_share",
+                       "target_share"] = "max_coverage"
+    #: objective "target_share": the share of the demand weight to capture (Huff rule)
+    target_share: Share | None = None
     capex_budget: Money = 3_000_000
     opex_budget: Money | None = None
     max_new: dict[str, Annotated[int, Field(ge=0)]] = Field(
@@ -65,6 +68,13 @@ class Outlets(_Frozen):
     min_coverage_share: Share | None = None
     min_spacing_m: Annotated[float, Field(ge=0)] = 0
     allow_closures: bool = False
+
+    @model_validator(mode="after")
+    def _target_given(self) -> Outlets:
+        if self.objective == "target_share" and not self.target_share:
+            raise ValueError("objective = \"target_share\" needs target_share, the share "
+                             "of the demand to capture (such as target_share = 0.3)")
+        return self
 
     @field_validator("max_new")
     @classmethod

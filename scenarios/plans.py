@@ -158,10 +158,10 @@ def outlet_plan(prep: Prepared, *, time_limit_s: float = 60.0) -> SitingResult:
     site_cols = travel.sites.get_indexer(sites.index)
     table = _long(travel.minutes[:, site_cols], ids, sites.index, REACH_CUTOFF_MIN)
     competitors = None
-    if sc.objective in ("max_capture", "max_share"):
-        # max_share weighs every outlet reached, as geo.huff_shares (the simulation's) does
+    if sc.objective in ("max_capture", "max_share", "target_share"):
+        # the share objectives weigh every outlet reached, as geo.huff_shares does
         cutoff = REACH_CUTOFF_MIN if sc.objective == "max_capture" else np.inf
-        if sc.objective == "max_share":
+        if sc.objective != "max_capture":
             table = _long(travel.minutes[:, site_cols], ids, sites.index, cutoff)
         comp_cols = travel.sites.get_indexer(comp.index)
         competitors = _long(travel.minutes[:, comp_cols], ids, comp.index, cutoff)
@@ -173,7 +173,8 @@ def outlet_plan(prep: Prepared, *, time_limit_s: float = 60.0) -> SitingResult:
                         capex_budget=sc.capex_budget, opex_budget=sc.opex_budget,
                         max_new=dict(sc.max_new), min_coverage_share=sc.min_coverage_share,
                         min_spacing_m=sc.min_spacing_m, allow_closures=sc.allow_closures,
-                        competitors=competitors, time_limit_s=time_limit_s, gap=0.005)
+                        competitors=competitors, target_share=sc.target_share,
+                        time_limit_s=time_limit_s, gap=0.005)
 
 
 def open_outlets(prep: Prepared, plan: SitingResult | None) -> pd.DataFrame:

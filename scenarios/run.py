@@ -198,7 +198,8 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
                 "opex_per_year": siting.opex_per_year, "binding": list(siting.binding)}
             summary["outlets"] = outlet_summary
             if siting.share_sources is not None:  # max_share: whom the new sites draw from
-                outlet_summary["share_captured"] = siting.objective
+                outlet_summary["share_captured"] = siting.share_captured
+                outlet_summary["share_of_demand"] = siting.share_of_demand
                 _write(siting.share_sources, tmp / "plan_share_sources.parquet")
         outlets = plans.open_outlets(prep, siting)
         places = place_names(prep.area)

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import optimizer._share as share_module
-from optimizer import site_outlets
+from optimizer import PlanInfeasibleError, site_outlets
 from optimizer._solve import SolveOutcome
 
 ATTRACT = {"branch": 1.0, "micro_branch": 0.6, "smart_atm": 0.25}
@@ -142,3 +142,43 @@ def test_stopped_solver_keeps_the_greedy_plan_and_claims_nothing(
     assert plan.found_by == "greedy" and not plan.proven_optimal
     assert plan.status == "feasible" and plan.gap is None
     assert plan.objective <= brute_force(case, max_new, None) + 1e-9
+
+
+def cheapest_brute_force(case: dict, max_new: dict[str, int], goal: float) -> float | None:
+    """Least capex + a year's opex of an allowed set whose Huff capture reaches ``goal``."""
+    cand = case["sites"][case["sites"]["status"] == "candidate"]
+    choices = [[None, *r.split("|")] for r in cand["kinds"]]
+    best = None
+    for pick in itertools.product(*choices):
+        opened = [(s, k) for s, k in zip(cand.index, pick, strict=True) if k is not None]
+        if any(sum(k == kind for _, k in opened) > n for kind, n in max_new.items()):
+            continue
+        if any(k not in max_new for _, k in opened):
+            continue
+        cost = sum(cand.loc[s, "capex"] + KINDS[k]["capex"] + KINDS[k]["opex_per_year"]
+                   for s, k in opened)
+        if huff_value(case, opened) >= goal - 1e-9 and (best is None or cost < best):
+            best = cost
+    return best
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 100_000), st.floats(0.05, 0.9))
+def test_target_share_equals_brute_force(seed: int, target: float) -> None:
+    case = instance(seed)
+    max_new = {"micro_branch": 2, "smart_atm": 3}
+    goal = target * float(case["demand"]["weight"].sum())
+    best = cheapest_brute_force(case, max_new, goal)
+    try:
+        plan = site_outlets(case["demand"], case["sites"], case["travel"],
+                            objective="target_share", target_share=target, kinds=KINDS,
+                            max_new=max_new, competitors=case["competitors"])
+    except PlanInfeasibleError as exc:
+        assert best is None and "out of reach" in str(exc)
+        return
+    assert best is not None
+    opened = plan.decisions[plan.decisions["action"] == "open"]
+    assert huff_value(case, list(zip(opened["site_id"], opened["kind"], strict=True))
+                      ) >= goal - 1e-6
+    assert plan.share_captured is not None and plan.share_captured >= goal - 1e-6
+    assert plan.proven_optimal and plan.objective == pytest.approx(best)

@@ -247,3 +247,14 @@ def test_the_model_checks_a_sweep_built_in_python() -> None:
     ok = Scenario.model_validate({"name": "s", "sweep": {
         "latin_hypercube": {"samples": 3, "budget.total": [1, 2]}}})
     assert ok.sweep["latin_hypercube"]["samples"] == 3
+
+
+def test_target_share_needs_its_share() -> None:
+    base = {"name": "t", "area": "builtin:sample-city"}
+    with pytest.raises(ScenarioError) as info:
+        load_scenario({**base, "outlets": {"objective": "target_share"}})
+    assert "needs target_share" in str(info.value.problems[0])
+    with pytest.raises(ScenarioError):
+        load_scenario({**base, "outlets": {"objective": "target_share", "target_share": 1.5}})
+    sc = load_scenario({**base, "outlets": {"objective": "target_share", "target_share": 0.3}})
+    assert sc.outlets.target_share == 0.3
