@@ -12,7 +12,9 @@ right-hand side). The split is a mixed-integer programme: open outlet ``j`` or n
 ``levels + 1`` budgets from the least the options can leave to ``total``, and at
 ``total - a_j`` for each option (so a plan that opens one outlet or none is valued
 exactly; with more, the interpolation is a lower bound of ``V`` within the grid's
-spacing); budgets closer than a thousandth of the range count as one, and points below
+spacing; beyond ``EACH_OPTION_UP_TO`` options, at the grid and then at the budget each
+split leaves, solved again until a split lands on a budget already valued); budgets
+closer than a thousandth of the range count as one, and points below
 the upper concave hull are dropped (the LP's tolerance, not ``V``). An option whose gain
 is below its cost times marketing's marginal value just above ``total`` (the least slope
 ``V`` has below it, ``V`` being concave) is held closed (``screened``): whatever else
@@ -34,9 +36,16 @@ import pandas as pd
 import pulp
 
 from optimizer._budget_inputs import check_total, require
-from optimizer._solve import Solver, check_solver, solve
+from optimizer._solve import SolveOutcome, Solver, check_solver, solve
 from optimizer.budget import BudgetPlan, allocate_budget
 from optimizer.errors import OptimizerInputError, PlanInfeasibleError
+
+#: Up to this many options V is valued at the total less each one's cost (a plan opening
+#: one outlet or none valued exactly); beyond, a marketing plan a budget would cost too
+#: much time (a metropolis has 1,600 options), so V is valued at the grid and then where
+#: the split lands, until it lands on a budget already valued (LANDING_ROUNDS at most).
+EACH_OPTION_UP_TO = 60
+LANDING_ROUNDS = 12
 
 __all__ = ["OPTION_COLUMNS", "CombinedPlan", "Marginal", "allocate_combined",
            "annualized_cost", "best_closed", "marketing_marginal"]
@@ -154,44 +163,38 @@ def allocate_combined(curves: pd.DataFrame, options: pd.DataFrame, total: float,
         screened = gain < yearly * least - 1e-12
     live = ~screened
     floor = max(0.0, float(total) - float(yearly[live].sum()))
-    # the budgets V is valued at: the total, the total less each live option's cost, a
+    # the budgets V is valued at: the total, the total less each live option's cost (up
+    # to EACH_OPTION_UP_TO options; beyond, V is valued where the plan lands, below), a
     # grid between; budgets closer than a thousandth of the range are one (the LP's
     # values at nearly equal budgets differ by its tolerance, not by V)
     tol = 1e-3 * max(float(total) - floor, 1e-9)
+    singles = live & (yearly > 0) & (yearly < total)
+    each_option = int(singles.sum()) <= EACH_OPTION_UP_TO
     kept: list[float] = []
-    for b in [float(total), *(float(total) - yearly[live & (yearly > 0) & (yearly < total)]),
-              *np.linspace(floor, float(total), levels + 1)]:
+
+    def keep(b: float) -> bool:
         if all(abs(b - k) >= tol for k in kept):
             kept.append(b)
-    for b in sorted(kept):
-        value_at(b)
-    if not plans:
-        raise PlanInfeasibleError("no marketing budget up to the total meets the budget's "
-                                  "limits")
-    at, v = _upper_hull(np.array(sorted(b for b in plans if b in kept)),
-                        plans)
-    prob = pulp.LpProblem("combined", pulp.LpMaximize)
-    x = [prob.add_variable(f"open_{i}", lowBound=0, upBound=1, cat="Binary")
-         for i in range(len(options))]
-    for i in np.flatnonzero(screened):  # a binary's bounds are reset to 0..1: a row
-        prob += x[int(i)] == 0, f"screened_{int(i)}"
-    m = prob.add_variable("marketing", lowBound=float(at[0]), upBound=float(at[-1]))
-    t = prob.add_variable("marketing_objective")
-    prob += pulp.lpSum(float(g) * xi for g, xi in zip(gain, x, strict=True)) + t
-    prob += m + pulp.lpSum(float(a) * xi for a, xi in zip(yearly, x, strict=True)) <= total
-    for lo, hi in itertools.pairwise(range(len(at))):
-        slope = (v[hi] - v[lo]) / (at[hi] - at[lo])
-        prob += t <= float(v[lo]) + float(slope) * (m - float(at[lo]))
-    if len(at) == 1:
-        prob += t <= float(v[0])
-    outcome = solve(prob, solver=solver, time_limit_s=time_limit_s)
-    if outcome.status not in ("optimal", "feasible"):
-        raise PlanInfeasibleError(f"no split of {total:,.0f} between outlets and marketing "
-                                  f"({outcome.status})")
-    opened = np.array([(xi.value() or 0) > 0.5 for xi in x], dtype=bool)
-    outlet_cost = float(yearly[opened].sum())
-    # what the outlets leave, within what the marketing's limits allow
-    budget = min(max(float(total) - outlet_cost, float(at[0])), float(at[-1]))
+            return True
+        return False
+
+    for b in [float(total), *(float(total) - yearly[singles] if each_option else []),
+              *np.linspace(floor, float(total), levels + 1)]:
+        keep(float(b))
+    for _ in range(LANDING_ROUNDS):
+        for b in sorted(kept):
+            value_at(b)
+        if not plans:
+            raise PlanInfeasibleError("no marketing budget up to the total meets the "
+                                      "budget's limits")
+        at, v = _upper_hull(np.array(sorted(b for b in plans if b in kept)), plans)
+        outcome, opened = _split(gain, yearly, screened, at, v, float(total), solver,
+                                 time_limit_s)
+        outlet_cost = float(yearly[opened].sum())
+        # what the outlets leave, within what the marketing's limits allow
+        budget = min(max(float(total) - outlet_cost, float(at[0])), float(at[-1]))
+        if each_option or not keep(budget):
+            break  # the plan lands on a budget V is valued at
     plan = plans.get(budget) or marketing(budget)
 
     def per_unit(g: np.ndarray) -> np.ndarray:  # free and worthless: no ratio
@@ -215,6 +218,31 @@ def allocate_combined(curves: pd.DataFrame, options: pd.DataFrame, total: float,
             curves, budget, total=float(total), plan=plan, budget_options=kwargs,
             solver=solver, time_limit_s=time_limit_s),
         outlet_marginal=best[1] if best else None, best_closed_id=best[0] if best else None)
+
+
+def _split(gain: np.ndarray, yearly: np.ndarray, screened: np.ndarray, at: np.ndarray,
+           v: np.ndarray, total: float, solver: Solver, time_limit_s: float
+           ) -> tuple[SolveOutcome, np.ndarray]:
+    """The mixed-integer split on the interpolated V: which options open."""
+    prob = pulp.LpProblem("combined", pulp.LpMaximize)
+    x = [prob.add_variable(f"open_{i}", lowBound=0, upBound=1, cat="Binary")
+         for i in range(len(gain))]
+    for i in np.flatnonzero(screened):  # a binary's bounds are reset to 0..1: a row
+        prob += x[int(i)] == 0, f"screened_{int(i)}"
+    m = prob.add_variable("marketing", lowBound=float(at[0]), upBound=float(at[-1]))
+    t = prob.add_variable("marketing_objective")
+    prob += pulp.lpSum(float(g) * xi for g, xi in zip(gain, x, strict=True)) + t
+    prob += m + pulp.lpSum(float(a) * xi for a, xi in zip(yearly, x, strict=True)) <= total
+    for lo, hi in itertools.pairwise(range(len(at))):
+        slope = (v[hi] - v[lo]) / (at[hi] - at[lo])
+        prob += t <= float(v[lo]) + float(slope) * (m - float(at[lo]))
+    if len(at) == 1:
+        prob += t <= float(v[0])
+    outcome = solve(prob, solver=solver, time_limit_s=time_limit_s)
+    if outcome.status not in ("optimal", "feasible"):
+        raise PlanInfeasibleError(f"no split of {total:,.0f} between outlets and marketing "
+                                  f"({outcome.status})")
+    return outcome, np.array([(xi.value() or 0) > 0.5 for xi in x], dtype=bool)
 
 
 def _upper_hull(at: np.ndarray, plans: Mapping[float, BudgetPlan]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -151,3 +152,34 @@ def test_a_zero_budget_opens_only_what_costs_nothing() -> None:
     # the best left closed: the paid one, 50 customers for 20 + 10 a year
     assert plan.outlet_marginal is not None
     assert plan.outlet_marginal.customers == pytest.approx(50 / 30)
+
+
+@pytest.mark.parametrize("each_option_up_to", [60, 0])
+@pytest.mark.parametrize("seed", range(4))
+def test_random_options_against_brute_force(seed: int, each_option_up_to: int,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight options of random cost and gain: the best subset by brute force, whether V is
+    valued at the total less each option's cost or only where the split lands (the way
+    past EACH_OPTION_UP_TO options, as on a metropolis)."""
+    import itertools
+
+    import optimizer.combined as combined_module
+
+    monkeypatch.setattr(combined_module, "EACH_OPTION_UP_TO", each_option_up_to)
+    rng = np.random.default_rng(seed)
+    options = pd.DataFrame({"option_id": [f"o{i}" for i in range(8)], "capex": 0.0,
+                            "life_years": 5.0,
+                            "opex_per_year": rng.uniform(50, 500, 8).round(),
+                            "customers": rng.uniform(1, 40, 8).round(1)})
+    total = 2_000.0
+
+    def worth(subset: tuple[int, ...]) -> float:
+        left = total - float(options["opex_per_year"].iloc[list(subset)].sum())
+        if left < 0:
+            return -math.inf
+        return float(options["customers"].iloc[list(subset)].sum()) + 100 * (
+            1 - math.exp(-left / 1_000))
+
+    best = max((s for n in range(9) for s in itertools.combinations(range(8), n)), key=worth)
+    plan = allocate_combined(_curve(), options, total, levels=40)
+    assert plan.customers == pytest.approx(worth(best), rel=1e-4)
