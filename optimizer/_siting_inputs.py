@@ -91,9 +91,10 @@ def check_inputs(demand: pd.DataFrame, sites: pd.DataFrame, travel: pd.DataFrame
            capex_budget: float | None, opex_budget: float | None,
            competitors: pd.DataFrame | None) -> None:
     if objective not in ("max_coverage", "p_median", "max_capture", "max_share",
-                         "target_share"):
+                         "target_share", "p_center", "set_cover"):
         raise OptimizerInputError(f"objective = {objective!r}: expected max_coverage, "
-                                  "p_median, max_capture, max_share or target_share")
+                                  "p_median, max_capture, max_share, target_share, p_center "
+                                  "or set_cover")
     require_columns(("demand", demand, ("weight", "adults")),
                     ("sites", sites, ("status", "capex", "opex_per_year")),
                     ("travel", travel, ("origin_id", "dest_id", "cost")))

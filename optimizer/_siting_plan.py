@@ -49,6 +49,10 @@ class SitingResult:
     share_captured: float | None = None
     #: the same as a share of all the demand weight
     share_of_demand: float | None = None
+    #: p_center: demand points with adults no site of the travel table reaches (not
+    #: served by any plan, so not in the radius), and their adults
+    unserved_points: int = 0
+    unserved_adults: float = 0.0
 
 
 PLURAL = {"branch": "branches", "micro_branch": "micro-branches", "smart_atm": "smart ATMs",

@@ -14,7 +14,12 @@ Objectives (``objective``):
   maximizes the expected demand weight the own outlets capture against the competitors,
   exactly or with a proven gap (optimizer._share);
 * ``target_share``: the cheapest plan (capex + a year's opex) whose expected capture is at
-  least ``target_share`` of the demand weight, by the same method.
+  least ``target_share`` of the demand weight, by the same method;
+* ``set_cover``: every demand point with adults within ``coverage_minutes``, with the
+  fewest new outlets, then the cheapest; with ``backup``, the most demand weight within
+  reach of two outlets (every point still within reach of one);
+* ``p_center``: the least longest travel time from a demand point to its nearest outlet
+  (optimizer._center).
 
 Limits: capex budget, yearly opex budget (kept existing outlets count; a closure saves
 its opex), the most new outlets per kind (kinds not listed are not opened) or in total,
@@ -34,6 +39,7 @@ import pandas as pd
 import pulp
 
 from geo.market import DEFAULT_ATTRACTIVENESS
+from optimizer._center import cover_plan
 from optimizer._elastic import Soft, explain_infeasible
 from optimizer._share_plan import share_plan
 from optimizer._siting_inputs import build_options, check_inputs, read_cost_table
@@ -49,7 +55,8 @@ from optimizer.errors import OptimizerInputError, PlanInfeasibleError
 
 __all__ = ["Objective", "SitingResult", "read_cost_table", "site_outlets"]
 
-Objective = Literal["max_coverage", "p_median", "max_capture", "max_share", "target_share"]
+Objective = Literal["max_coverage", "p_median", "max_capture", "max_share", "target_share",
+                    "p_center", "set_cover"]
 
 
 def site_outlets(
@@ -62,7 +69,7 @@ def site_outlets(
     visits_per_adult: float | None = None, competitors: pd.DataFrame | None = None,
     beta: float = 2.0, attractiveness: Mapping[str, float] | None = None,
     nearest_k: int = 10, unserved_minutes: float | None = None,
-    target_share: float | None = None,
+    target_share: float | None = None, backup: bool = False,
     solver: Solver = "cbc", time_limit_s: float = 60.0, gap: float = 0.0,
 ) -> SitingResult:
     """Choose sites and kinds for new own outlets (and, if allowed, outlets to close).
@@ -96,8 +103,8 @@ def site_outlets(
                                             and 0 < target_share <= 1):
         raise OptimizerInputError(f"target_share = {target_share}: target_share needs the "
                                   "share of the demand to capture, in (0, 1]")
-    if (max_new is None and capex_budget is None and opex_budget is None
-            and objective != "target_share"):
+    needs_limit = objective not in ("target_share", "set_cover") or backup
+    if needs_limit and max_new is None and capex_budget is None and opex_budget is None:
         # every objective gains from one more outlet: without a limit every site opens
         raise OptimizerInputError(f"{objective} without max_new or a budget opens every "
                                   "candidate; give outlets.max_new (max_new=) or "
@@ -192,7 +199,7 @@ def site_outlets(
     cover_rows: dict[int, list[pulp.LpVariable]] = {}
     served_within: dict[int, list[pulp.LpVariable]] = {}  # assignments within reach
     fixed_cover = np.zeros(len(ids), dtype=bool)
-    if objective in ("max_share", "target_share"):
+    if objective in ("max_share", "target_share", "p_center", "set_cover"):
         if visits_per_adult is not None:
             raise OptimizerInputError(f"{objective} does not take visits_per_adult (capacity "
                                       "rows serve covered demand); use max_coverage")
@@ -330,6 +337,12 @@ def site_outlets(
     if min_spacing_m > 0:
         spacing_constraints(prob, sites, x, by_site, keep, min_spacing_m)
     build = time.perf_counter() - start
+    if objective in ("p_center", "set_cover"):
+        return cover_plan(prob, x, keep, sites, opts, (di, si, t), fixed_existing, adults, w,
+                          objective=objective, backup=backup,
+                          coverage=(coverage_minutes, coverage_before),
+                          limits=(capex_budget, opex_budget, max_new), solver=solver,
+                          time_limit_s=time_limit_s, gap=gap, start=start)
     if objective in ("max_share", "target_share"):
         assert competitors is not None
         return share_plan(prob, x, keep, sites, opts, ids, (di, si, t), competitors, adults,

@@ -250,6 +250,12 @@ def site(
         if siting.share_sources is not None:
             _share_lines(siting)
             frames["plan_share_sources.parquet"] = siting.share_sources
+        if siting.objective_name == "p_center":
+            console.print(f"longest travel time from a demand point to its nearest outlet: "
+                          f"{siting.objective:g} minutes" + (
+                              f" ({siting.unserved_points} demand points with "
+                              f"{siting.unserved_adults:,.0f} adults are beyond every site "
+                              "of the travel table)" if siting.unserved_points else ""))
     else:
         console.print("outlets.enabled = false: the current outlets are kept as they are")
     if events is not None:

@@ -57,7 +57,10 @@ class Outlets(_Frozen):
 
     enabled: bool = True
     objective: Literal["max_coverage", "p_median", "max_capture", "max_share",
-                       "target_share"] = "max_coverage"
+                       "target_share", "p_center", "set_cover"] = "max_coverage"
+    #: objective "set_cover": the most demand weight within reach of two outlets (each
+    #: point still within reach of one), within max_new and the budgets
+    backup: bool = False
     #: objective "target_share": the share of the demand weight to capture (Huff rule)
     target_share: Share | None = None
     capex_budget: Money = 3_000_000

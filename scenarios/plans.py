@@ -174,6 +174,7 @@ def outlet_plan(prep: Prepared, *, time_limit_s: float = 60.0) -> SitingResult:
                         max_new=dict(sc.max_new), min_coverage_share=sc.min_coverage_share,
                         min_spacing_m=sc.min_spacing_m, allow_closures=sc.allow_closures,
                         competitors=competitors, target_share=sc.target_share,
+                        backup=sc.backup,
                         time_limit_s=time_limit_s, gap=0.005)
 
 

@@ -1,0 +1,121 @@
+"""p-center and set covering (with backup) against brute force over every allowed set."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from optimizer import OptimizerInputError, PlanInfeasibleError, site_outlets
+
+KINDS = {"smart_atm": {"capex": 40.0, "opex_per_year": 5.0, "capacity_per_week": 1e6}}
+
+
+def instance(seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    n_points, n_cand = 9, 6
+    points = [f"p{i}" for i in range(n_points)]
+    demand = pd.DataFrame({"weight": rng.uniform(1, 100, n_points),
+                           "adults": rng.uniform(10, 500, n_points)}, index=points)
+    demand.iloc[0, 1] = 0.0  # a point without adults asks nothing
+    sites = pd.DataFrame({
+        "status": ["existing"] + ["candidate"] * n_cand,
+        "kinds": [None] + ["smart_atm"] * n_cand, "kind": ["branch"] + [None] * n_cand,
+        "capex": [0.0, *rng.integers(0, 5, n_cand) * 10.0], "opex_per_year": 0.0,
+        "x": 0.0, "y": 0.0}, index=["own0", *[f"s{j}" for j in range(n_cand)]])
+    travel = pd.DataFrame([(p, s, float(rng.integers(1, 31))) for p in points
+                           for s in sites.index if rng.random() < 0.75],
+                          columns=["origin_id", "dest_id", "cost"])
+    return {"demand": demand, "sites": sites, "travel": travel}
+
+
+def subsets(case: dict, p: int) -> list[tuple[str, ...]]:
+    cand = [s for s in case["sites"].index if s != "own0"]
+    return [c for n in range(p + 1) for c in itertools.combinations(cand, n)]
+
+
+def minutes_to(case: dict, point: str, open_sites: set[str]) -> float:
+    t = case["travel"]
+    rows = t[(t["origin_id"] == point) & t["dest_id"].isin(open_sites)]
+    return float(rows["cost"].min()) if len(rows) else math.inf
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 100_000), st.integers(1, 3))
+def test_p_center_equals_brute_force(seed: int, p: int) -> None:
+    case = instance(seed)
+    t = case["travel"]
+    served = [i for i, a in case["demand"]["adults"].items()
+              if a > 0 and (t["origin_id"] == i).any()]
+    best = min(max(minutes_to(case, i, {"own0", *s}) for i in served)
+               for s in subsets(case, p))
+    try:
+        plan = site_outlets(case["demand"], case["sites"], case["travel"], objective="p_center",
+                            kinds=KINDS, max_new={"smart_atm": p})
+    except PlanInfeasibleError:
+        assert math.isinf(best)
+        return
+    opened = set(plan.decisions.loc[plan.decisions["action"] == "open", "site_id"])
+    radius = max(minutes_to(case, i, {"own0", *opened}) for i in served)
+    assert plan.proven_optimal and plan.objective == radius == best
+    unserved = case["demand"][(case["demand"]["adults"] > 0)
+                              & ~case["demand"].index.isin(t["origin_id"])]
+    assert plan.unserved_points == len(unserved)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 100_000), st.sampled_from([10.0, 20.0, 30.0]))
+def test_set_cover_equals_brute_force(seed: int, minutes: float) -> None:
+    case = instance(seed)
+    want = [i for i, a in case["demand"]["adults"].items() if a > 0]
+    cost = case["sites"]["capex"] + 45.0  # the site's capex + the kind's capex and opex
+    fits = [s for s in subsets(case, 6)
+            if all(minutes_to(case, i, {"own0", *s}) <= minutes for i in want)]
+    try:
+        plan = site_outlets(case["demand"], case["sites"], case["travel"],
+                            objective="set_cover", coverage_minutes=minutes, kinds=KINDS)
+    except PlanInfeasibleError as exc:
+        assert not fits and "within" in str(exc)
+        return
+    fewest = min(len(s) for s in fits)
+    cheapest = min(sum(cost[x] for x in s) for s in fits if len(s) == fewest)
+    opened = plan.decisions.loc[plan.decisions["action"] == "open", "site_id"]
+    assert plan.proven_optimal and plan.objective == len(opened) == fewest
+    assert sum(cost[x] for x in opened) == pytest.approx(cheapest)
+    assert all(minutes_to(case, i, {"own0", *opened}) <= minutes for i in want)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 100_000), st.integers(1, 4))
+def test_backup_coverage_equals_brute_force(seed: int, p: int) -> None:
+    case = instance(seed)
+    w = case["demand"]["weight"]
+    want = [i for i, a in case["demand"]["adults"].items() if a > 0]
+    t = case["travel"]
+
+    def within(i: str, s: set[str]) -> int:
+        rows = t[(t["origin_id"] == i) & t["dest_id"].isin(s) & (t["cost"] <= 30.0)]
+        return len(rows)
+
+    fits = [s for s in subsets(case, p) if all(within(i, {"own0", *s}) >= 1 for i in want)]
+    try:
+        plan = site_outlets(case["demand"], case["sites"], case["travel"],
+                            objective="set_cover", backup=True, coverage_minutes=30.0,
+                            kinds=KINDS, max_new={"smart_atm": p})
+    except PlanInfeasibleError:
+        assert not fits
+        return
+    best = max(sum(w[i] for i in want if within(i, {"own0", *s}) >= 2) for s in fits)
+    assert plan.objective == pytest.approx(best)
+
+
+def test_backup_needs_a_limit() -> None:
+    case = instance(1)
+    with pytest.raises(OptimizerInputError, match="max_new"):
+        site_outlets(case["demand"], case["sites"], case["travel"], objective="set_cover",
+                     backup=True, kinds=KINDS)
