@@ -119,3 +119,36 @@ def test_backup_needs_a_limit() -> None:
     with pytest.raises(OptimizerInputError, match="max_new"):
         site_outlets(case["demand"], case["sites"], case["travel"], objective="set_cover",
                      backup=True, kinds=KINDS)
+
+
+def test_p_center_of_or_library_pmed1_is_the_published_127() -> None:
+    """OR-Library pmed1 (100 vertices, p = 5, shortest paths over its 200 edges, the last
+    of a repeated edge counting): the published optimal p-center radius is 127 (Pullan
+    2008; tests/data/orlib/README.md). Distances by scipy's shortest paths."""
+    from pathlib import Path
+
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import shortest_path
+
+    lines = (Path(__file__).parents[1] / "data" / "orlib" / "pmed1.txt").read_text().split("\n")
+    n, _, p = (int(v) for v in lines[0].split())
+    edges: dict[tuple[int, int], float] = {}
+    for line in lines[1:]:
+        if line.strip():
+            i, j, c = (int(v) for v in line.split())
+            edges[min(i, j) - 1, max(i, j) - 1] = float(c)
+    rows, cols = zip(*edges, strict=True)
+    graph = csr_matrix((list(edges.values()), (rows, cols)), shape=(n, n))
+    dist = shortest_path(graph, directed=False)
+    nodes = [f"v{i}" for i in range(n)]
+    demand = pd.DataFrame({"weight": 1.0, "adults": 1.0}, index=nodes)
+    sites = pd.DataFrame({"status": "candidate", "kinds": "smart_atm", "kind": None,
+                          "capex": 0.0, "opex_per_year": 0.0, "x": 0.0, "y": 0.0},
+                         index=nodes)
+    travel = pd.DataFrame([(a, b, float(dist[i, j])) for i, a in enumerate(nodes)
+                           for j, b in enumerate(nodes)],
+                          columns=["origin_id", "dest_id", "cost"])
+    plan = site_outlets(demand, sites, travel, objective="p_center", kinds=KINDS,
+                        max_new={"smart_atm": p})
+    assert plan.proven_optimal and plan.objective == 127
+    assert int((plan.decisions["action"] == "open").sum()) == p
