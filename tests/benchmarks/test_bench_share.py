@@ -70,7 +70,7 @@ def test_max_share_at_10000_points_and_1000_sites() -> None:
         greedy_seconds.append(time.perf_counter() - start)
         return out
 
-    share_module.greedy_share = timed  # type: ignore[assignment]
+    share_module.greedy_share = timed
     try:
         start = time.perf_counter()
         plan = site_outlets(region["demand"], region["sites"], region["travel"],
