@@ -56,6 +56,7 @@ if TYPE_CHECKING:
         fit_response_curve,
     )
     from optimizer.siting import (
+        CostWeights,
         SitingResult,
         read_cost_table,
         site_outlets,
@@ -74,6 +75,7 @@ __all__ = [
     "ONLINE_CHANNELS",
     "BudgetPlan",
     "CombinedPlan",
+    "CostWeights",
     "CoveringResult",
     "EventPlan",
     "EventType",
@@ -133,6 +135,7 @@ _WHERE: dict[str, str] = {
     "ResponseCurve": "optimizer.response",
     "fit_response_curve": "optimizer.response",
     "curves_response": "optimizer.response",
+    "CostWeights": "optimizer.siting",
     "SitingResult": "optimizer.siting",
     "read_cost_table": "optimizer.siting",
     "site_outlets": "optimizer.siting",

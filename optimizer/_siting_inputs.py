@@ -9,11 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pulp
 
 from optimizer._checks import require_columns
 from optimizer.errors import OptimizerInputError
 
-__all__ = ["Options", "build_options", "check_inputs", "read_cost_table"]
+__all__ = ["CostWeights", "Options", "build_options", "check_inputs", "opening_costs",
+           "read_cost_table"]
 
 
 def read_cost_table(path: str) -> pd.DataFrame:
@@ -43,6 +45,26 @@ def read_cost_table(path: str) -> pd.DataFrame:
                                   "expected a number >= 0")
     return table.assign(cost=cost.astype(float))[["origin_id", "dest_id", "cost"]]
 
+
+
+@dataclass(frozen=True)
+class CostWeights:
+    """The yearly costs ``min_cost`` weighs (in the area's currency): each adult's minute
+    of travel to the outlet serving it, each adult no outlet serves, and opening an
+    outlet (capex annualized over ``life_years`` at ``rate``, plus its opex)."""
+
+    per_adult_minute: float
+    per_unserved_adult: float
+    life_years: float = 10.0
+    rate: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("per_adult_minute", "per_unserved_adult", "rate"):
+            if not getattr(self, name) >= 0:
+                raise OptimizerInputError(f"costs.{name} = {getattr(self, name)}: expected "
+                                          ">= 0")
+        if not self.life_years > 0:
+            raise OptimizerInputError(f"costs.life_years = {self.life_years}: expected > 0")
 
 
 @dataclass(frozen=True)
@@ -91,10 +113,10 @@ def check_inputs(demand: pd.DataFrame, sites: pd.DataFrame, travel: pd.DataFrame
            capex_budget: float | None, opex_budget: float | None,
            competitors: pd.DataFrame | None) -> None:
     if objective not in ("max_coverage", "p_median", "max_capture", "max_share",
-                         "target_share", "p_center", "set_cover"):
+                         "target_share", "p_center", "set_cover", "min_cost"):
         raise OptimizerInputError(f"objective = {objective!r}: expected max_coverage, "
-                                  "p_median, max_capture, max_share, target_share, p_center "
-                                  "or set_cover")
+                                  "p_median, max_capture, max_share, target_share, p_center, "
+                                  "set_cover or min_cost")
     require_columns(("demand", demand, ("weight", "adults")),
                     ("sites", sites, ("status", "capex", "opex_per_year")),
                     ("travel", travel, ("origin_id", "dest_id", "cost")))
@@ -119,3 +141,17 @@ def check_inputs(demand: pd.DataFrame, sites: pd.DataFrame, travel: pd.DataFrame
         raise OptimizerInputError(f"{objective} needs competitors: origin_id, dest_id, cost "
                                   "and kind of each competitor outlet")
 
+
+
+def opening_costs(opts: Options, x: list[pulp.LpVariable],
+                  keep: Mapping[object, pulp.LpVariable], existing: pd.DataFrame,
+                  costs: CostWeights) -> list[pulp.LpAffineExpression]:
+    """A year's cost of each option opened (capex annualized, plus opex) and of each
+    outlet that may close and is kept (its opex), as objective terms."""
+    from optimizer.combined import annualized_cost
+
+    terms = [(annualized_cost(float(c), costs.life_years, costs.rate) + float(o)) * v
+             for c, o, v in zip(opts.capex, opts.opex, x, strict=True)]
+    opex = existing["opex_per_year"].astype(float).to_dict()
+    terms.extend(float(opex[e]) * v for e, v in keep.items())
+    return terms

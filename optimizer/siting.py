@@ -19,7 +19,10 @@ Objectives (``objective``):
   fewest new outlets, then the cheapest; with ``backup``, the most demand weight within
   reach of two outlets (every point still within reach of one);
 * ``p_center``: the least longest travel time from a demand point to its nearest outlet
-  (optimizer._center).
+  (optimizer._center);
+* ``min_cost``: capacitated facility location with opening costs: the least yearly cost
+  of opening (capex annualized, plus opex), of the adults' travel minutes and of the
+  adults left unserved (``costs``, a :class:`CostWeights`), assignments as p_median's.
 
 Limits: capex budget, yearly opex budget (kept existing outlets count; a closure saves
 its opex), the most new outlets per kind (kinds not listed are not opened) or in total,
@@ -42,7 +45,13 @@ from geo.market import DEFAULT_ATTRACTIVENESS
 from optimizer._center import cover_plan
 from optimizer._elastic import Soft, explain_infeasible
 from optimizer._share_plan import share_plan
-from optimizer._siting_inputs import build_options, check_inputs, read_cost_table
+from optimizer._siting_inputs import (
+    CostWeights,
+    build_options,
+    check_inputs,
+    opening_costs,
+    read_cost_table,
+)
 from optimizer._siting_plan import (
     SitingResult,
     count_text,
@@ -53,10 +62,10 @@ from optimizer._siting_plan import (
 from optimizer._solve import Solver, check_solver, solve
 from optimizer.errors import OptimizerInputError, PlanInfeasibleError
 
-__all__ = ["Objective", "SitingResult", "read_cost_table", "site_outlets"]
+__all__ = ["CostWeights", "Objective", "SitingResult", "read_cost_table", "site_outlets"]
 
 Objective = Literal["max_coverage", "p_median", "max_capture", "max_share", "target_share",
-                    "p_center", "set_cover"]
+                    "p_center", "set_cover", "min_cost"]
 
 
 def site_outlets(
@@ -70,6 +79,7 @@ def site_outlets(
     beta: float = 2.0, attractiveness: Mapping[str, float] | None = None,
     nearest_k: int = 10, unserved_minutes: float | None = None,
     target_share: float | None = None, backup: bool = False,
+    costs: CostWeights | None = None,
     solver: Solver = "cbc", time_limit_s: float = 60.0, gap: float = 0.0,
 ) -> SitingResult:
     """Choose sites and kinds for new own outlets (and, if allowed, outlets to close).
@@ -103,7 +113,10 @@ def site_outlets(
                                             and 0 < target_share <= 1):
         raise OptimizerInputError(f"target_share = {target_share}: target_share needs the "
                                   "share of the demand to capture, in (0, 1]")
-    needs_limit = objective not in ("target_share", "set_cover") or backup
+    if objective == "min_cost" and costs is None:
+        raise OptimizerInputError("min_cost needs costs: CostWeights(per_adult_minute=..., "
+                                  "per_unserved_adult=...)")
+    needs_limit = objective not in ("target_share", "set_cover", "min_cost") or backup
     if needs_limit and max_new is None and capex_budget is None and opex_budget is None:
         # every objective gains from one more outlet: without a limit every site opens
         raise OptimizerInputError(f"{objective} without max_new or a budget opens every "
@@ -176,7 +189,7 @@ def site_outlets(
                      time_limit_s, gap, coverage_minutes, coverage_before, adults, (di, si, t))
 
     prob = pulp.LpProblem("site_outlets", pulp.LpMinimize if objective in (
-        "p_median", "target_share") else pulp.LpMaximize)
+        "p_median", "target_share", "min_cost") else pulp.LpMaximize)
     x = [prob.add_variable(f"x{o}", cat="Binary") for o in range(opts.site.size)]
     keep = {e: prob.add_variable(f"keep{i}", cat="Binary") for i, e in enumerate(closable)}
     by_site: dict[object, list[int]] = {}
@@ -203,7 +216,7 @@ def site_outlets(
         if visits_per_adult is not None:
             raise OptimizerInputError(f"{objective} does not take visits_per_adult (capacity "
                                       "rows serve covered demand); use max_coverage")
-    elif objective != "p_median":
+    elif objective not in ("p_median", "min_cost"):
         for o in range(opts.site.size):
             for d in covers(option_pairs(o), opts.kind[o]):
                 cover_rows.setdefault(int(d), []).append(x[o])
@@ -226,6 +239,11 @@ def site_outlets(
     else:
         penalty = unserved_minutes if unserved_minutes is not None else 2 * float(
             t.max() if t.size else coverage_minutes)
+        per_minute, unserved = w, w * penalty
+        if costs is not None and objective == "min_cost":  # a year's money, not minutes
+            per_minute = adults * costs.per_adult_minute
+            unserved = adults * costs.per_unserved_adult
+            obj_terms.extend(opening_costs(opts, x, keep, existing, costs))
         by_demand = np.lexsort((t, di))
         di_s, si_s, t_s = di[by_demand], si[by_demand], t[by_demand]
         rank = np.arange(di_s.size) - np.searchsorted(di_s, di_s)
@@ -244,16 +262,16 @@ def site_outlets(
                 prob += z <= open_expr(s_row)
                 if t_s[p_] <= coverage_minutes:
                     served_within.setdefault(d, []).append(z)
-                obj_terms.append(float(w[d] * t_s[p_]) * z)
+                obj_terms.append(float(per_minute[d] * t_s[p_]) * z)
                 terms.append(z)
                 z_by_site.setdefault(s_row, []).append((z, d))
             u = prob.add_variable(f"u{d}", lowBound=0, upBound=1)
-            obj_terms.append(float(w[d] * penalty) * u)
+            obj_terms.append(float(unserved[d]) * u)
             prob += pulp.lpSum(terms) + u == 1
         prob += pulp.lpSum(obj_terms)
     if visits_per_adult is not None:
         requirements.append(f"capacity for {visits_per_adult:g} visits per adult a week")
-        if objective == "p_median":
+        if objective in ("p_median", "min_cost"):
             load = z_by_site
         else:  # serve covered demand within capacity: assignments on the cover pairs
             load = {}

@@ -250,6 +250,9 @@ def site(
         if siting.share_sources is not None:
             _share_lines(siting)
             frames["plan_share_sources.parquet"] = siting.share_sources
+        if siting.objective_name == "min_cost":
+            console.print(f"a year's cost of opening, travel and adults unserved: "
+                          f"{siting.objective:,.0f} (the outlets kept as they are not counted)")
         if siting.objective_name == "p_center":
             console.print(f"longest travel time from a demand point to its nearest outlet: "
                           f"{siting.objective:g} minutes" + (

@@ -57,10 +57,16 @@ class Outlets(_Frozen):
 
     enabled: bool = True
     objective: Literal["max_coverage", "p_median", "max_capture", "max_share",
-                       "target_share", "p_center", "set_cover"] = "max_coverage"
+                       "target_share", "p_center", "set_cover",
+                       "min_cost"] = "max_coverage"
     #: objective "set_cover": the most demand weight within reach of two outlets (each
     #: point still within reach of one), within max_new and the budgets
     backup: bool = False
+    #: objective "min_cost": a year's cost of an adult's minute of travel to the outlet
+    #: serving it, and of an adult no outlet serves (opening costs: capex annualized
+    #: over finance.capex_life_years at finance.discount_rate, plus opex)
+    cost_per_adult_minute: Money | None = None
+    cost_per_unserved_adult: Money | None = None
     #: objective "target_share": the share of the demand weight to capture (Huff rule)
     target_share: Share | None = None
     capex_budget: Money = 3_000_000
@@ -77,6 +83,10 @@ class Outlets(_Frozen):
         if self.objective == "target_share" and not self.target_share:
             raise ValueError("objective = \"target_share\" needs target_share, the share "
                              "of the demand to capture (such as target_share = 0.3)")
+        if self.objective == "min_cost" and (self.cost_per_adult_minute is None
+                                             or self.cost_per_unserved_adult is None):
+            raise ValueError("objective = \"min_cost\" needs cost_per_adult_minute and "
+                             "cost_per_unserved_adult (a year's money each)")
         return self
 
     @field_validator("max_new")

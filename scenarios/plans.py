@@ -30,6 +30,7 @@ from geo.area import customers_assumed
 from geo.assumptions import EVENT_TYPES, SELF_SERVICE
 from geo.errors import InputError
 from optimizer import (
+    CostWeights,
     EventPlan,
     PlanInfeasibleError,
     SitingResult,
@@ -174,8 +175,19 @@ def outlet_plan(prep: Prepared, *, time_limit_s: float = 60.0) -> SitingResult:
                         max_new=dict(sc.max_new), min_coverage_share=sc.min_coverage_share,
                         min_spacing_m=sc.min_spacing_m, allow_closures=sc.allow_closures,
                         competitors=competitors, target_share=sc.target_share,
-                        backup=sc.backup,
+                        backup=sc.backup, costs=_cost_weights(prep.scenario),
                         time_limit_s=time_limit_s, gap=0.005)
+
+
+def _cost_weights(sc: Scenario) -> CostWeights | None:
+    """min_cost's yearly costs from the scenario (None for other objectives)."""
+    o = sc.outlets
+    if o.objective != "min_cost" or o.cost_per_adult_minute is None \
+            or o.cost_per_unserved_adult is None:
+        return None
+    return CostWeights(per_adult_minute=o.cost_per_adult_minute,
+                       per_unserved_adult=o.cost_per_unserved_adult,
+                       life_years=sc.finance.capex_life_years, rate=sc.finance.discount_rate)
 
 
 def open_outlets(prep: Prepared, plan: SitingResult | None) -> pd.DataFrame:

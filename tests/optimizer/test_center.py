@@ -152,3 +152,29 @@ def test_p_center_of_or_library_pmed1_is_the_published_127() -> None:
                         max_new={"smart_atm": p})
     assert plan.proven_optimal and plan.objective == 127
     assert int((plan.decisions["action"] == "open").sum()) == p
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 100_000), st.floats(0.01, 2.0), st.floats(0.0, 60.0))
+def test_min_cost_equals_brute_force(seed: int, per_minute: float, per_unserved: float) -> None:
+    """Opening (capex over 10 years + opex), travel and unserved adults, each a year's
+    money: the least total over every set of candidates, each adult served by its nearest
+    open outlet or left unserved, whichever costs less."""
+    from optimizer import CostWeights
+
+    case = instance(seed)
+    costs = CostWeights(per_adult_minute=per_minute, per_unserved_adult=per_unserved)
+    plan = site_outlets(case["demand"], case["sites"], case["travel"], objective="min_cost",
+                        kinds=KINDS, costs=costs, nearest_k=20)
+
+    def total(s: tuple[str, ...]) -> float:
+        opening = sum((case["sites"].loc[x, "capex"] + 40.0) / 10.0 + 5.0 for x in s)
+        people = sum(a * min(per_minute * minutes_to(case, i, {"own0", *s}), per_unserved)
+                     for i, a in case["demand"]["adults"].items())
+        return opening + people
+
+    best = min(total(s) for s in subsets(case, 6))
+    opened = tuple(plan.decisions.loc[plan.decisions["action"] == "open", "site_id"])
+    assert plan.proven_optimal
+    assert plan.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
+    assert total(opened) == pytest.approx(best, rel=1e-6, abs=1e-6)

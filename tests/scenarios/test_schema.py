@@ -258,3 +258,14 @@ def test_target_share_needs_its_share() -> None:
         load_scenario({**base, "outlets": {"objective": "target_share", "target_share": 1.5}})
     sc = load_scenario({**base, "outlets": {"objective": "target_share", "target_share": 0.3}})
     assert sc.outlets.target_share == 0.3
+
+
+def test_min_cost_needs_its_costs() -> None:
+    base = {"name": "t", "area": "builtin:sample-city"}
+    with pytest.raises(ScenarioError) as info:
+        load_scenario({**base, "outlets": {"objective": "min_cost",
+                                           "cost_per_adult_minute": 0.5}})
+    assert "cost_per_unserved_adult" in str(info.value.problems[0])
+    sc = load_scenario({**base, "outlets": {"objective": "min_cost", "cost_per_adult_minute": 0.5,
+                                            "cost_per_unserved_adult": 20}})
+    assert sc.outlets.cost_per_unserved_adult == 20
