@@ -141,18 +141,24 @@ def set_cover(prob: pulp.LpProblem, decisions: Sequence[pulp.LpVariable], data: 
         prob.sense = pulp.LpMinimize
         prob.setObjective(_count_objective(decisions, data))
     outcome = solve(prob, solver=solver, time_limit_s=time_limit_s, gap=gap)
-    if outcome.status not in ("optimal", "feasible"):
+    if outcome.status == "infeasible":
         raise PlanInfeasibleError(
-            "set_cover: no plan covers every demand point within the limits "
-            f"({outcome.status}); raise outlets.max_new or the budgets, or coverage_minutes")
+            "set_cover: no plan covers every demand point within the limits; raise "
+            "outlets.max_new or the budgets, or coverage_minutes")
+    if outcome.status not in ("optimal", "feasible"):
+        raise PlanInfeasibleError(f"set_cover: the solver stopped without a plan "
+                                  f"({outcome.status}); raise the time limit", timed_out=True)
     y = _values(decisions)
-    if backup:
+    if backup:  # the weight within reach of two, with the points two kept outlets reach
         fixed_hits, terms = data.cover_terms(minutes)
         hits = fixed_hits + np.array([sum(y[j] for j in t) for t in terms])
         value = float(data.weight[(hits >= 2) & want].sum())
-    else:
+        always = float(data.weight[(fixed_hits >= 2) & want].sum())
+        bound = None if outcome.bound is None else outcome.bound + always
+    else:  # the count; its bound is in count-and-cost units, so only a proof carries over
         value = float(y[:data.new].sum())
-    return CoverSolution(y, value, outcome.bound, outcome.proven_optimal,
+        bound = value if outcome.proven_optimal else None
+    return CoverSolution(y, value, bound, outcome.proven_optimal,
                          outcome.solve_seconds, 1, 0, 0.0), outcome
 
 
@@ -170,8 +176,10 @@ def p_center(prob: pulp.LpProblem, decisions: Sequence[pulp.LpVariable], data: C
     nearest = np.full(data.adults.size, np.inf)
     np.minimum.at(nearest, data.point, data.minutes)
     radii = np.unique(data.minutes[data.minutes >= nearest[points].max()])
+    # bisection asks only whether a plan exists at a radius (no objective: the solver
+    # stops at the first plan); the fewest, cheapest outlets at the answer come last
     prob.sense = pulp.LpMinimize
-    prob.setObjective(_count_objective(decisions, data))
+    prob.setObjective(pulp.LpAffineExpression())
     lo, hi = 0, radii.size - 1  # the answer's index lies in [lo, hi]
     best_y: np.ndarray | None = None
     found = radii.size - 1
@@ -197,8 +205,17 @@ def p_center(prob: pulp.LpProblem, decisions: Sequence[pulp.LpVariable], data: C
     if best_y is None:
         raise PlanInfeasibleError("p_center: no plan serves every reachable demand point "
                                   "within the limits (or none was found in the time); raise "
-                                  "outlets.max_new or the budgets")
+                                  "outlets.max_new or the budgets",
+                                  timed_out=time.perf_counter() >= deadline)
     radius = float(radii[found])
+    final = prob.copy()  # at the answer: the fewest new outlets, then the cheapest
+    final.setObjective(_count_objective(decisions, data))
+    _cover_rows(final, decisions, data, radius, points, "c")
+    outcome = solve(final, solver=solver,
+                    time_limit_s=max(deadline - time.perf_counter(), 1.0))
+    seconds += outcome.solve_seconds
+    if outcome.status in ("optimal", "feasible"):
+        best_y = _values(decisions)
     bound = float(radii[settled_below + 1]) if settled_below + 1 <= found else radius
     lost = (data.adults > 0) & ~reach_all
     return CoverSolution(best_y, radius, bound, bound >= radius, seconds, rounds,
@@ -229,6 +246,7 @@ def cover_plan(prob: pulp.LpProblem, x: list[pulp.LpVariable],
                      len(x))
     decisions = [*x, *keep.values()]
     coverage_minutes, coverage_before = coverage
+    time_limit_s = max(time_limit_s - (time.perf_counter() - start), 1.0)
     if objective == "set_cover":
         found, outcome = set_cover(prob, decisions, data, coverage_minutes, backup=backup,
                                    solver=solver, time_limit_s=time_limit_s, gap=gap)

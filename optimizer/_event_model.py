@@ -83,7 +83,9 @@ def _build(data: _Data, slots: list[tuple[object, int, int]], *,
     x_by_ct: dict[tuple[object, str], list[pulp.LpVariable]] = {}
     best_draw: dict[tuple[object, str], float] = {}
     y_meta: list[tuple[pulp.LpVariable, object, object, str]] = []
-    factor = {0: 1.0, **data.factor}
+    # week 0 stands for every week alike (the count model): their common factor
+    factor = {0: next(iter(data.factor.values()), 1.0) if aggregate_staff else 1.0,
+              **data.factor}
     d_ = data.draws
     for c, v, t, d in zip(d_["community_id"], d_["venue_id"], d_["event_type"], d_["draw"],
                           strict=True):

@@ -44,7 +44,8 @@ class Found:
 
     @property
     def proven_optimal(self) -> bool:
-        return self.bound is not None and self.value >= self.bound - 1e-6 * max(1.0, self.bound)
+        # twice the relaxation bound's own widening (relaxation_bound's 1e-6)
+        return self.bound is not None and self.value >= self.bound - 2e-6 * max(1.0, self.bound)
 
 
 @dataclass
@@ -64,7 +65,7 @@ class _Best:
             self.held, self.rows, self.value, self.found_by = held, rows, value, found_by
 
     def within(self, gap: float) -> bool:
-        return self.held is not None and self.value >= self.bound * (1 - gap) - 1e-6 * max(
+        return self.held is not None and self.value >= self.bound * (1 - gap) - 2e-6 * max(
             1.0, abs(self.bound))
 
 

@@ -64,6 +64,7 @@ def share_plan(prob: pulp.LpProblem, x: list[pulp.LpVariable], keep: dict[object
                               (np.concatenate(rows) if rows else np.zeros(0, int),
                                np.concatenate(cols) if cols else np.zeros(0, int))),
                              shape=(n, len(decisions)))
+    util.eliminate_zeros()
     fixed = np.zeros(n)
     for e in fixed_existing:
         p = by_site_row.get(site_pos[e], np.zeros(0, dtype=np.int64))
@@ -78,17 +79,23 @@ def share_plan(prob: pulp.LpProblem, x: list[pulp.LpVariable], keep: dict[object
     opex_fixed = float(existing.loc[fixed_existing, "opex_per_year"].sum())
     dec_opex = np.concatenate([opts.opex, existing.loc[closable, "opex_per_year"].to_numpy(float)])
     conflicts, always = _conflicts(sites, dec_site, min_spacing_m, set(fixed_existing))
+    opex_left = None if opex_budget is None else opex_budget - opex_fixed
     fits = limits_check(dec_site, dec_kind, np.concatenate([opts.capex, np.zeros(len(closable))]),
-                        dec_opex, capex_budget=capex_budget,
-                        opex_left=None if opex_budget is None else opex_budget - opex_fixed,
+                        dec_opex, capex_budget=capex_budget, opex_left=opex_left,
                         max_new=max_new, options=len(x), conflicts=conflicts,
                         always_open=always)
+    # the greedy plans keep every outlet that may close: no greedy plan when those alone
+    # break the opex budget or the spacing (the solver then closes some)
     start_y = np.r_[np.zeros(len(x)), np.ones(len(closable))]
-    first = greedy_share(data, fits, start_y) if target_share is None else start_y
+    start_ok = ((opex_left is None or float(dec_opex @ start_y) <= opex_left + 1e-6)
+                and not any(start_y[a] > 0 and start_y[b] > 0 for a, b in conflicts)
+                and not (always & (start_y > 0)).any())
     cost = np.concatenate([opts.capex + opts.opex, dec_opex[len(x):]])
     goal = None if target_share is None else target_share * float(weight.sum())
-    greedy: np.ndarray | None = (first if goal is None else
-                                 greedy_target(data, fits, start_y, cost, goal))
+    greedy: np.ndarray | None = None
+    if start_ok:
+        greedy = (greedy_share(data, fits, start_y) if goal is None else
+                  greedy_target(data, fits, start_y, cost, goal))
     if greedy is not None and min_share is not None and _covered(
             greedy, dec_site, fixed_existing, site_pos, pairs, adults,
             coverage_minutes) < min_share - 1e-9:

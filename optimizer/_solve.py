@@ -151,6 +151,9 @@ def _best_bound(problem: pulp.LpProblem, solver: Solver) -> float | None:
             maximizing = model.getLp().sense_ == highspy.ObjSense.kMaximize
             if problem.sense == pulp.LpMaximize and not maximizing:
                 bound = -bound
+            # PuLP hands HiGHS no objective constant: the bound is without it
+            bound += float(problem.objective.constant) if problem.objective is not None \
+                else 0.0
             return bound if math.isfinite(bound) else None
     return None
 

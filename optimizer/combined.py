@@ -208,7 +208,10 @@ def allocate_combined(curves: pd.DataFrame, options: pd.DataFrame, total: float,
         table["value_per_unit"] = per_unit(value)
     best = best_closed(table, objective)
     return CombinedPlan(
-        status=outcome.status, proven_optimal=outcome.proven_optimal,
+        # past EACH_OPTION_UP_TO the split is judged on V valued where plans landed: the
+        # best on that interpolation, not proven for V itself
+        status=outcome.status if each_option else "feasible",
+        proven_optimal=outcome.proven_optimal and each_option,
         objective_name=objective,
         opened=tuple(str(o) for o in options["option_id"][opened]), outlets=table,
         outlet_cost=outlet_cost, marketing_budget=budget, marketing=plan,

@@ -123,7 +123,7 @@ def travel_note(prep: Prepared) -> str | None:
 
 def _long(minutes: np.ndarray, origins: pd.Index, dests: pd.Index,
           cutoff: float) -> pd.DataFrame:
-    rows, cols = np.nonzero(minutes <= cutoff)
+    rows, cols = np.nonzero(np.isfinite(minutes) & (minutes <= cutoff))
     return pd.DataFrame({"origin_id": origins[rows], "dest_id": dests[cols],
                          "cost": minutes[rows, cols].astype(float)})
 

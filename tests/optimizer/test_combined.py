@@ -183,3 +183,5 @@ def test_random_options_against_brute_force(seed: int, each_option_up_to: int,
     best = max((s for n in range(9) for s in itertools.combinations(range(8), n)), key=worth)
     plan = allocate_combined(_curve(), options, total, levels=40)
     assert plan.customers == pytest.approx(worth(best), rel=1e-4)
+    # valued only where splits landed, the plan is not called proven
+    assert plan.proven_optimal == (each_option_up_to > 0)

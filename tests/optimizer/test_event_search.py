@@ -107,3 +107,14 @@ def test_fallback_is_honest_against_brute_force(seed: int, weeks: int, n_events:
         assert plan.attendance == pytest.approx(best, rel=1e-6, abs=1e-6)
     elif plan.gap is not None:
         assert best <= plan.attendance * (1 + plan.gap) + 1e-6
+
+
+def test_weeks_alike_but_not_at_one_are_bounded_right() -> None:
+    """Every week at 0.5 (all alike: the count model): one session at V1 draws 75 x 0.5;
+    the bound is in the same units, so the plan is proven (with the weeks priced at 1 the
+    bound was 75 and nothing was ever proven; at 1.5 the bound fell below the plan)."""
+    venues, communities, travel = two_towns()
+    plan = plan_events(venues, communities, travel, events={"anti_fraud": 1}, weeks=3,
+                       week_factor={1: 0.5, 2: 0.5, 3: 0.5})
+    assert plan.attendance == pytest.approx(37.5)
+    assert plan.proven_optimal and plan.gap == 0.0

@@ -182,3 +182,34 @@ def test_target_share_equals_brute_force(seed: int, target: float) -> None:
                       ) >= goal - 1e-6
     assert plan.share_captured is not None and plan.share_captured >= goal - 1e-6
     assert plan.proven_optimal and plan.objective == pytest.approx(best)
+
+
+def test_highs_bound_keeps_the_objective_constant() -> None:
+    """PuLP hands HiGHS no objective constant; the bound read back must carry it."""
+    import pulp
+
+    from optimizer._solve import solve
+
+    prob = pulp.LpProblem("k", pulp.LpMaximize)
+    x = prob.add_variable("x", lowBound=0, upBound=2, cat="Integer")
+    prob += x + 100
+    outcome = solve(prob, solver="highs", gap=0.01)
+    assert outcome.objective == pytest.approx(102)
+    assert outcome.bound is not None and outcome.bound >= 102 - 1e-9
+
+
+def test_kept_outlets_over_the_opex_budget_are_not_a_greedy_plan() -> None:
+    """With closures allowed and the kept outlets alone over the opex budget, the plan
+    closes one (or says it cannot): never a plan over the budget called optimal."""
+    case = instance(3)
+    sites = case["sites"].copy()
+    extra = sites.loc[["own0"]].rename(index={"own0": "own1"})
+    sites = pd.concat([sites.iloc[:1], extra, sites.iloc[1:]])
+    sites.loc[["own0", "own1"], "opex_per_year"] = 100.0
+    travel = pd.concat([case["travel"], case["travel"][case["travel"]["dest_id"] == "own0"]
+                        .assign(dest_id="own1")])
+    plan = site_outlets(case["demand"], sites, travel, objective="max_share", kinds=KINDS,
+                        max_new={"smart_atm": 1}, opex_budget=150.0, allow_closures=True,
+                        competitors=case["competitors"])
+    assert plan.opex_per_year <= 150.0 + 1e-6
+    assert (plan.decisions["action"] == "close").any()
