@@ -26,7 +26,7 @@ import pulp
 
 from optimizer._siting_inputs import Options
 from optimizer._siting_plan import SitingResult, plan_result
-from optimizer._solve import SolveOutcome, Solver, solve
+from optimizer._solve import SolveOutcome, Solver, chosen, solve
 from optimizer.errors import PlanInfeasibleError
 
 __all__ = ["CoverData", "CoverSolution", "cover_plan", "p_center", "set_cover"]
@@ -107,10 +107,6 @@ def _served(data: CoverData, radius: float) -> np.ndarray:
     return (data.adults > 0) & ((fixed_hits > 0) | np.array([bool(t) for t in terms]))
 
 
-def _values(decisions: Sequence[pulp.LpVariable]) -> np.ndarray:
-    return np.array([round(v.value() or 0) for v in decisions], float)
-
-
 def set_cover(prob: pulp.LpProblem, decisions: Sequence[pulp.LpVariable], data: CoverData,
               minutes: float, *, backup: bool, solver: Solver, time_limit_s: float,
               gap: float) -> tuple[CoverSolution, SolveOutcome]:
@@ -148,7 +144,7 @@ def set_cover(prob: pulp.LpProblem, decisions: Sequence[pulp.LpVariable], data: 
     if outcome.status not in ("optimal", "feasible"):
         raise PlanInfeasibleError(f"set_cover: the solver stopped without a plan "
                                   f"({outcome.status}); raise the time limit", timed_out=True)
-    y = _values(decisions)
+    y = chosen(decisions)
     if backup:  # the weight within reach of two, with the points two kept outlets reach
         fixed_hits, terms = data.cover_terms(minutes)
         hits = fixed_hits + np.array([sum(y[j] for j in t) for t in terms])
@@ -196,7 +192,7 @@ def p_center(prob: pulp.LpProblem, decisions: Sequence[pulp.LpVariable], data: C
         seconds += outcome.solve_seconds
         rounds += 1
         if outcome.status in ("optimal", "feasible"):
-            best_y, hi = _values(decisions), mid - 1
+            best_y, hi = chosen(decisions), mid - 1
             found = mid
         elif outcome.status == "infeasible":
             settled_below, lo = mid, mid + 1
@@ -215,7 +211,7 @@ def p_center(prob: pulp.LpProblem, decisions: Sequence[pulp.LpVariable], data: C
                     time_limit_s=max(deadline - time.perf_counter(), 1.0))
     seconds += outcome.solve_seconds
     if outcome.status in ("optimal", "feasible"):
-        best_y = _values(decisions)
+        best_y = chosen(decisions)
     bound = float(radii[settled_below + 1]) if settled_below + 1 <= found else radius
     lost = (data.adults > 0) & ~reach_all
     return CoverSolution(best_y, radius, bound, bound >= radius, seconds, rounds,

@@ -28,7 +28,7 @@ import numpy as np
 import pulp
 from scipy import sparse
 
-from optimizer._solve import SolveOutcome, Solver, solve
+from optimizer._solve import SolveOutcome, Solver, chosen, solve
 
 #: Relative tolerance of the bound's proof and absolute tolerance of a share's tangent
 #: (the solvers' own feasibility tolerances are about 1e-7).
@@ -83,6 +83,14 @@ class ShareSolution:
     def offer(self, y: np.ndarray, value: float, found_by: str) -> None:
         if value > self.value + 1e-9:
             self.y, self.value, self.found_by = y.copy(), value, found_by
+
+    def take_bound(self, outcome: SolveOutcome, sign: float = 1.0) -> None:
+        """The bound a solver round proved, in this solution's sense (``sign`` -1 when the
+        round minimized what ``value`` holds negated)."""
+        if outcome.bound is not None:
+            self.bound = min(self.bound, sign * outcome.bound)
+        elif outcome.proven_optimal and outcome.objective is not None:
+            self.bound = min(self.bound, sign * outcome.objective)
 
     def within(self, gap: float) -> bool:
         return self.y is not None and self.bound - self.value <= gap * abs(self.value) + TOL * (
@@ -278,14 +286,11 @@ def solve_share(prob: pulp.LpProblem, decisions: Sequence[pulp.LpVariable], data
         outcome = _round(prob, solver, deadline, gap, best)
         if outcome.status not in ("optimal", "feasible"):
             break
-        y = np.array([round(v.value() or 0) for v in decisions], float)
+        y = chosen(decisions)
         seen_before = any(np.array_equal(y, s_) for s_ in seen)
         seen.append(y)
         best.offer(y, data.value(y), "solver")
-        if outcome.bound is not None:
-            best.bound = min(best.bound, outcome.bound)
-        elif outcome.proven_optimal and outcome.objective is not None:
-            best.bound = min(best.bound, outcome.objective)
+        best.take_bound(outcome)
         best.history.append((best.value, best.bound))
         if best.within(gap):
             break
@@ -322,11 +327,8 @@ def solve_target(prob: pulp.LpProblem, decisions: Sequence[pulp.LpVariable], dat
         outcome = _round(prob, solver, deadline, gap, best)
         if outcome.status not in ("optimal", "feasible"):
             break
-        y = np.array([round(v.value() or 0) for v in decisions], float)
-        if outcome.bound is not None:
-            best.bound = min(best.bound, -outcome.bound)
-        elif outcome.proven_optimal and outcome.objective is not None:
-            best.bound = min(best.bound, -outcome.objective)
+        y = chosen(decisions)
+        best.take_bound(outcome, -1.0)
         if data.value(y) >= reached:
             best.offer(y, -float(cost @ y), "solver")
             best.history.append((best.value, best.bound))

@@ -37,13 +37,14 @@ def share_plan(prob: pulp.LpProblem, x: list[pulp.LpVariable], keep: dict[object
                sites: pd.DataFrame, opts: Options, ids: pd.Index,
                pairs: tuple[np.ndarray, np.ndarray, np.ndarray], competitors: pd.DataFrame,
                adults: np.ndarray, weight: np.ndarray, fixed_existing: pd.Index,
-               existing_kind: pd.Series, soft: list[Soft], *,
+               existing_kind: pd.Series, soft: list[Soft],
+               by_site_row: Mapping[int, np.ndarray], *,
                attractiveness: Mapping[str, float] | None, beta: float, min_spacing_m: float,
                limits: tuple[float | None, float | None, Mapping[str, int] | int | None],
                coverage: tuple[float, float, float | None], target_share: float | None,
                solver: Solver,
                time_limit_s: float, gap: float, start: float) -> SitingResult:
-    di, si, t = pairs
+    di, _, t = pairs
     table = {**DEFAULT_ATTRACTIVENESS, **(attractiveness or {})}
     site_pos = {sid: i for i, sid in enumerate(sites.index)}
     closable = list(keep)
@@ -52,7 +53,6 @@ def share_plan(prob: pulp.LpProblem, x: list[pulp.LpVariable], keep: dict[object
                         dtype=np.int64)
     dec_kind = np.array([*opts.kind, *(existing_kind.get(e, "branch") for e in closable)],
                         dtype=object)
-    by_site_row = _rows_by(si)
     rows, cols, vals = [], [], []
     for j, (row, kind) in enumerate(zip(dec_site, dec_kind, strict=True)):
         p = by_site_row.get(int(row), np.zeros(0, dtype=np.int64))
@@ -172,13 +172,6 @@ def share_sources(data: ShareData, y: np.ndarray, options: int, opts: Options,
             rows.append((site, kind, b, float(value)))
         rows.append((site, kind, "no outlet", float(none[i] @ a)))
     return pd.DataFrame(rows, columns=["site_id", "kind", "source", "captured"])
-
-
-def _rows_by(codes: np.ndarray) -> dict[int, np.ndarray]:
-    order = np.argsort(codes, kind="stable")
-    uniq, starts = np.unique(codes[order], return_index=True)
-    ends = np.r_[starts[1:], order.size]
-    return {int(u): order[s:e] for u, s, e in zip(uniq, starts, ends, strict=True)}
 
 
 def _rival(competitors: pd.DataFrame, ids: pd.Index, beta: float,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -21,7 +22,8 @@ from geo.errors import SitesimWarning
 from optimizer._banner import quiet_highs
 from optimizer.errors import OptimizerInputError
 
-__all__ = ["SolveOutcome", "Solver", "check_solver", "relaxation_bound", "row_duals", "solve"]
+__all__ = ["SolveOutcome", "Solver", "check_solver", "chosen", "relaxation_bound", "row_duals",
+           "solve"]
 
 Solver = Literal["cbc", "highs"]
 
@@ -108,6 +110,11 @@ class _HighsFromStart(pulp.HiGHS):
             lp.solverModel.setSolution(len(index), np.asarray(index, np.int32),
                                        np.asarray(value, float))
         super().callSolver(lp)
+
+
+def chosen(variables: Sequence[pulp.LpVariable]) -> np.ndarray:
+    """The solved values of whole-number variables, rounded (0 where unset)."""
+    return np.array([round(v.value() or 0) for v in variables], float)
 
 
 def relaxation_bound(problem: pulp.LpProblem, *, time_limit_s: float) -> float | None:

@@ -364,7 +364,7 @@ def site_outlets(
     if objective in ("max_share", "target_share"):
         assert competitors is not None
         return share_plan(prob, x, keep, sites, opts, ids, (di, si, t), competitors, adults,
-                          w, fixed_existing, existing_kind, soft,
+                          w, fixed_existing, existing_kind, soft, pairs_by_site,
                           attractiveness=attractiveness, beta=beta, min_spacing_m=min_spacing_m,
                           limits=(capex_budget, opex_budget, max_new),
                           coverage=(coverage_minutes, coverage_before, min_coverage_share),

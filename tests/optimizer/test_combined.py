@@ -17,6 +17,16 @@ def _curve(rmax: float = 100.0, k: float = 1_000.0) -> pd.DataFrame:
                          "form": ["exponential"], "rmax": [rmax], "k": [k], "h": [1.0]})
 
 
+def _worth(options: pd.DataFrame, total: float, subset: tuple[int, ...]) -> float:
+    """A subset's customers plus the marketing its costs leave, valued exactly on the
+    curve R(s) = 100 (1 - e^-s/1000); minus infinity when it costs more than the total."""
+    left = total - float(options["opex_per_year"].iloc[list(subset)].sum())
+    if left < 0:
+        return -math.inf
+    return float(options["customers"].iloc[list(subset)].sum()) + 100 * (
+        1 - math.exp(-left / 1_000))
+
+
 def _outlet(capex: float = 2_000.0, life: float = 4.0, opex: float = 0.0,
             customers: float = 30.0) -> pd.DataFrame:
     return pd.DataFrame({"option_id": ["atm"], "capex": [capex], "life_years": [life],
@@ -105,11 +115,7 @@ def test_many_options_are_the_best_subset_found_by_brute_force() -> None:
     total = 2_000.0
 
     def worth(subset: tuple[int, ...]) -> float:
-        left = total - float(options["opex_per_year"].iloc[list(subset)].sum())
-        if left < 0:
-            return -math.inf
-        return float(options["customers"].iloc[list(subset)].sum()) + 100 * (
-            1 - math.exp(-left / 1_000))
+        return _worth(options, total, subset)
 
     subsets = [s for n in range(4) for s in itertools.combinations(range(3), n)]
     best = max(subsets, key=worth)
@@ -174,11 +180,7 @@ def test_random_options_against_brute_force(seed: int, each_option_up_to: int,
     total = 2_000.0
 
     def worth(subset: tuple[int, ...]) -> float:
-        left = total - float(options["opex_per_year"].iloc[list(subset)].sum())
-        if left < 0:
-            return -math.inf
-        return float(options["customers"].iloc[list(subset)].sum()) + 100 * (
-            1 - math.exp(-left / 1_000))
+        return _worth(options, total, subset)
 
     best = max((s for n in range(9) for s in itertools.combinations(range(8), n)), key=worth)
     plan = allocate_combined(_curve(), options, total, levels=40)

@@ -4,6 +4,7 @@ share of every allowed set of sites, computed here from the definition."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -66,17 +67,21 @@ def huff_value(case: dict, opened: list[tuple[str, str]]) -> float:
     return total
 
 
-def brute_force(case: dict, max_new: dict[str, int], capex_budget: float | None) -> float:
-    sites = case["sites"]
-    cand = sites[sites["status"] == "candidate"]
+def allowed_sets(case: dict, max_new: dict[str, int]) -> Iterator[list[tuple[str, str]]]:
+    """Every set of (site, kind) a candidate allows, one kind a site, within max_new."""
+    cand = case["sites"][case["sites"]["status"] == "candidate"]
     choices = [[None, *r.split("|")] for r in cand["kinds"]]
-    best = -1.0
     for pick in itertools.product(*choices):
         opened = [(s, k) for s, k in zip(cand.index, pick, strict=True) if k is not None]
-        if any(sum(k == kind for _, k in opened) > n for kind, n in max_new.items()):
-            continue
-        if any(k not in max_new for _, k in opened):
-            continue
+        if all(k in max_new for _, k in opened) and all(
+                sum(k == kind for _, k in opened) <= n for kind, n in max_new.items()):
+            yield opened
+
+
+def brute_force(case: dict, max_new: dict[str, int], capex_budget: float | None) -> float:
+    cand = case["sites"][case["sites"]["status"] == "candidate"]
+    best = -1.0
+    for opened in allowed_sets(case, max_new):
         capex = sum(cand.loc[s, "capex"] + KINDS[k]["capex"] for s, k in opened)
         if capex_budget is not None and capex > capex_budget + 1e-9:
             continue
@@ -147,14 +152,8 @@ def test_stopped_solver_keeps_the_greedy_plan_and_claims_nothing(
 def cheapest_brute_force(case: dict, max_new: dict[str, int], goal: float) -> float | None:
     """Least capex + a year's opex of an allowed set whose Huff capture reaches ``goal``."""
     cand = case["sites"][case["sites"]["status"] == "candidate"]
-    choices = [[None, *r.split("|")] for r in cand["kinds"]]
     best = None
-    for pick in itertools.product(*choices):
-        opened = [(s, k) for s, k in zip(cand.index, pick, strict=True) if k is not None]
-        if any(sum(k == kind for _, k in opened) > n for kind, n in max_new.items()):
-            continue
-        if any(k not in max_new for _, k in opened):
-            continue
+    for opened in allowed_sets(case, max_new):
         cost = sum(cand.loc[s, "capex"] + KINDS[k]["capex"] + KINDS[k]["opex_per_year"]
                    for s, k in opened)
         if huff_value(case, opened) >= goal - 1e-9 and (best is None or cost < best):
