@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -45,8 +45,13 @@ def check_solver(solver: str) -> None:
 
 
 def solve(problem: pulp.LpProblem, *, solver: Solver = "cbc", time_limit_s: float = 60.0,
-          gap: float = 0.0, warm_start: bool = False) -> SolveOutcome:
+          gap: float = 0.0, warm_start: bool = False,
+          highs_options: Mapping[str, str | int | float] | None = None) -> SolveOutcome:
     """Solve ``problem`` with CBC or HiGHS under a time limit; say what was proven.
+
+    ``highs_options`` are HiGHS's own options (such as ``presolve = "off"``), used when
+    HiGHS solves. A stop without a feasible point (a time limit in presolve, say) is
+    "not solved", whatever PuLP calls it.
 
     Where the solver itself fails (it crashes, or cannot read the model), the other one
     solves it and a :class:`~geo.errors.SitesimWarning` says so; only when both fail does
@@ -54,17 +59,18 @@ def solve(problem: pulp.LpProblem, *, solver: Solver = "cbc", time_limit_s: floa
     """
     check_solver(solver)
     try:
-        return replace(_solve(problem, solver, time_limit_s, gap, warm_start), solver=solver)
+        return replace(_solve(problem, solver, time_limit_s, gap, warm_start,
+                              dict(highs_options or {})), solver=solver)
     except pulp.PulpSolverError as exc:
         other: Solver = "highs" if solver == "cbc" else "cbc"
-        outcome = _solve(problem, other, time_limit_s, gap, warm_start=False)
+        outcome = _solve(problem, other, time_limit_s, gap, False, dict(highs_options or {}))
         warnings.warn(f"{solver} failed on {problem.name} ({str(exc).strip()[:200]}); "
                       f"solved with {other} instead", SitesimWarning, stacklevel=2)
         return replace(outcome, solver=other)
 
 
 def _solve(problem: pulp.LpProblem, solver: Solver, time_limit_s: float, gap: float,
-           warm_start: bool) -> SolveOutcome:
+           warm_start: bool, highs_options: dict[str, str | int | float]) -> SolveOutcome:
     if solver == "highs":
         quiet_highs()
     if solver == "cbc":
@@ -72,7 +78,8 @@ def _solve(problem: pulp.LpProblem, solver: Solver, time_limit_s: float, gap: fl
                                gapRel=gap or None, warmStart=warm_start, threads=1)
     else:
         kind = _HighsFromStart if warm_start else pulp.HiGHS
-        engine = kind(msg=False, timeLimit=time_limit_s, gapRel=gap or None, threads=1)
+        engine = kind(msg=False, timeLimit=time_limit_s, gapRel=gap or None, threads=1,
+                      **highs_options)
     start = time.perf_counter()
     problem.solve(engine)
     seconds = time.perf_counter() - start
@@ -84,6 +91,10 @@ def _solve(problem: pulp.LpProblem, solver: Solver, time_limit_s: float, gap: fl
     if sol not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         return SolveOutcome("not solved", False, None, None, seconds)
     proven = sol == pulp.LpSolutionOptimal
+    if not proven and solver == "highs" and not _has_feasible_point(problem):
+        # PuLP calls every HiGHS stop at a limit "integer feasible", even one in presolve
+        # with no point at all (the variables then read 0)
+        return SolveOutcome("not solved", False, None, None, seconds)
     objective = pulp.value(problem.objective)
     if objective is None:
         return SolveOutcome("feasible", False, None, None, seconds)
@@ -131,6 +142,14 @@ def relaxation_bound(problem: pulp.LpProblem, *, time_limit_s: float) -> float |
         return None
     margin = 1e-6 * max(1.0, abs(float(value)))
     return float(value) + (margin if problem.sense == pulp.LpMaximize else -margin)
+
+
+def _has_feasible_point(problem: pulp.LpProblem) -> bool:
+    model = getattr(problem, "solverModel", None)
+    if model is None:
+        return False
+    feasible = int(highspy.SolutionStatus.kSolutionStatusFeasible)
+    return int(model.getInfo().primal_solution_status) == feasible
 
 
 def _cbc_path() -> str:

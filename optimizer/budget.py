@@ -51,6 +51,13 @@ DEFAULT_CHANNEL_GROUPS: dict[str, tuple[str, ...]] = {
 ONLINE_CHANNELS: tuple[str, ...] = ("social_media", "kol_live", "sms", "referral_bonus")
 
 
+#: How HiGHS solves the budget LP: its presolve stalls on this LP's columns (thousands of
+#: parallel columns in a few rows: over 60 s on 2,000 communities x 7 channels without a
+#: plan), and its dual simplex takes seconds an iteration there; the interior point without
+#: presolve, then crossover to a vertex (and its duals), takes about 1 s.
+LP_OPTIONS: dict[str, str | int | float] = {"presolve": "off", "solver": "ipm"}
+
+
 @dataclass(frozen=True)
 class BudgetPlan:
     """A budget split and what the LP proved about it.
@@ -332,7 +339,7 @@ def allocate_budget(
         soft.append(Soft(name, max(1.0, float(cust.sum())), inclusion_text(key, share),
                          f"inclusion[{key!r}] = {share:.0%}"))
     build = time.perf_counter() - start
-    outcome = solve(prob, solver=solver, time_limit_s=time_limit_s)
+    outcome = solve(prob, solver=solver, time_limit_s=time_limit_s, highs_options=LP_OPTIONS)
     if outcome.status == "infeasible":
         lines = explain_infeasible(prob, soft, solver=solver, time_limit_s=time_limit_s)
         raise PlanInfeasibleError("; ".join(lines) if lines else

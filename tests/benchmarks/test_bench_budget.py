@@ -45,3 +45,31 @@ def test_budget_allocation_at_planning_size() -> None:
     assert plan.proven_optimal
     assert seconds < 2, f"{seconds:.1f} s (target under 2 s)"
     assert plan.customers >= equal
+
+
+def test_budget_allocation_at_metropolis_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """2,000 communities x 7 channels x 10 segments, the library's policy shares only (the
+    metropolis benchmark's LP). Baseline in the same run: the previous solver path
+    (HiGHS's defaults: presolve on), which stalled in presolve on this LP."""
+    import optimizer.budget as budget_module
+
+    curves = random_curves(np.random.default_rng(0), 2000, k_range=(500, 5_000))
+    total = 8_000_000.0
+    start = time.perf_counter()
+    plan = allocate_budget(curves, total, policy=POLICY)
+    seconds = time.perf_counter() - start
+    assert plan.proven_optimal
+    monkeypatch.setattr(budget_module, "LP_OPTIONS", {})
+    start = time.perf_counter()
+    try:
+        before = allocate_budget(curves, total, policy=POLICY, time_limit_s=60.0,
+                                 marginal=False)
+        said = f"{before.status}, {before.customers:,.0f} new customers"
+    except Exception as exc:  # noqa: BLE001 (the old path's failure is the figure)
+        said = f"failed: {str(exc)[:120]}"
+    old_seconds = time.perf_counter() - start
+    print(f"\nBENCH budget allocation at metropolis size: {len(curves):,} curves "
+          f"(2,000 x 7 x 10), {seconds:.2f} s (build {plan.build_seconds:.2f} s, solve "
+          f"{plan.solve_seconds:.2f} s), {plan.customers:,.0f} new customers, proven; the "
+          f"previous path (presolve on) {old_seconds:.1f} s ({said}): "
+          f"{old_seconds / seconds:.0f}x")
