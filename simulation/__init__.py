@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from simulation.errors import SimulationError
     from simulation.inference import Fit, Moments, Parameter, fit_parameters, simulated_counts
     from simulation.model import STAGES, CommunityMarketModel
+    from simulation.openings import OUTLET_COLUMNS, with_openings
     from simulation.params import (
         CHANNELS,
         CUSTOMER_STAGES,
@@ -50,6 +51,7 @@ __all__ = [
     "ENVELOPE",
     "FULL_SCALE_AGENTS",
     "KPI_NAMES",
+    "OUTLET_COLUMNS",
     "SEGMENTS",
     "STAGES",
     "AdoptionFit",
@@ -86,6 +88,7 @@ __all__ = [
     "small_world_ties",
     "t_interval",
     "venue_inputs",
+    "with_openings",
     "with_values",
 ]
 
@@ -133,6 +136,8 @@ _WHERE: dict[str, str] = {
     "small_world_ties": "simulation.ties",
     "t_interval": "simulation.replications",
     "venue_inputs": "simulation.population",
+    "OUTLET_COLUMNS": "simulation.openings",
+    "with_openings": "simulation.openings",
 }
 
 

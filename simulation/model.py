@@ -16,6 +16,7 @@ from simulation._mesa import mesa
 from simulation.engine import TieShares, adoption_substep
 from simulation.errors import SimulationError
 from simulation.exposure import ChannelExposure
+from simulation.openings import OutletPhase, outlet_phases
 from simulation.params import (
     CHANNELS,
     CUSTOMER_STAGES,
@@ -92,27 +93,19 @@ class CommunityMarketModel(mesa.Model):
         self._balance_if_customer = ((params.balance_base + params.balance_income_share
                                       * income) * AGE_BALANCE[r.age]).astype(np.float32)
         self.balance = np.where(r.customer, self._balance_if_customer, 0).astype(np.float32)
-        self._capacity = _outlet_capacity(inputs, r, capacity)
-        competition = inputs["competitor_share"].to_numpy(dtype=np.float64)[r.community]
-        # the parts of the churn hazard that do not change: age, distance, competitors
-        self._churn_static = (params.churn_base * np.asarray(params.churn_age)[r.age]
-                              * (1 + params.churn_distance * np.minimum(r.outlet_min / 30, 2))
-                              * (1 + params.churn_competition * competition)
-                              ).astype(np.float32)
+        # the own outlets of each phase of the run (one, unless outlets open during it)
+        phases = outlet_phases(inputs)
+        self._outlet_ids = pd.Index(pd.unique(np.concatenate(
+            [ph.outlet.to_numpy() for ph in phases])))
+        self._capacity = _outlet_capacity(phases, self._outlet_ids, capacity)
+        self._opening = {ph.week: ph for ph in phases[1:]}
         self._churn_stage = np.array([1.0, params.churn_early, params.churn_early, 1.0, 1.0],
                                      dtype=np.float32)
         self._cell = r.community.astype(np.int64) * 9 + r.segment  # community x segment
         self._cell_stage = self._cell * len(STAGES)
-        self._access = np.where(r.digital >= params.digital_threshold, 1.0,
-                                np.exp(-r.outlet_min / params.access_minutes)
-                                ).astype(np.float32)
-        self._response = (np.array(params.segment_response)[r.age] * self._access).astype(
-            np.float32)
-        self._organic = (params.base_adoption * self._access).astype(np.float32)
-        if "adoption_effect" in inputs.columns:  # a calibration's community effects
-            effect = inputs["adoption_effect"].to_numpy(np.float64)[r.community]
-            self._response = (self._response * effect).astype(np.float32)
-            self._organic = (self._organic * effect).astype(np.float32)
+        self._effect = (inputs["adoption_effect"].to_numpy(np.float64)[r.community]
+                        if "adoption_effect" in inputs.columns else None)
+        self._use_outlets(phases[0])
         self._shares = TieShares(r.ties, (self.stage >= NEW) & (self.stage <= MATURE))
         self._community_code: dict[object, int] | None = None
         targets = [self._target_mask(c.segments, c.communities) for c in params.campaigns]
@@ -142,6 +135,28 @@ class CommunityMarketModel(mesa.Model):
             **{stage: float(at_start[k]) for k, stage in enumerate(STAGES)},
             "deposits": float(self.balance.sum() * r.scale)}
         self.datacollector.collect(self)
+
+    def _use_outlets(self, phase: OutletPhase) -> None:
+        """Each resident's own outlet and what follows from its minutes away (access to
+        the bank, the distance and competition parts of churn), from ``phase`` on."""
+        p, r = self.params, self.residents
+        self._outlet = self._outlet_ids.get_indexer(phase.outlet)[r.community].astype(np.int32)
+        outlet_min = phase.outlet_min[r.community]
+        competition = phase.competitor_share[r.community]
+        # the parts of the churn hazard that do not change week to week: age, distance,
+        # competitors
+        self._churn_static = (p.churn_base * np.asarray(p.churn_age)[r.age]
+                              * (1 + p.churn_distance * np.minimum(outlet_min / 30, 2))
+                              * (1 + p.churn_competition * competition)
+                              ).astype(np.float32)
+        self._access = np.where(r.digital >= p.digital_threshold, 1.0,
+                                np.exp(-outlet_min / p.access_minutes)).astype(np.float32)
+        self._response = (np.array(p.segment_response)[r.age] * self._access).astype(
+            np.float32)
+        self._organic = (p.base_adoption * self._access).astype(np.float32)
+        if self._effect is not None:  # a calibration's community effects
+            self._response = (self._response * self._effect).astype(np.float32)
+            self._organic = (self._organic * self._effect).astype(np.float32)
 
     def _target_mask(self, segments: tuple[str, ...], communities: tuple[str, ...]
                      ) -> np.ndarray:
@@ -233,6 +248,8 @@ class CommunityMarketModel(mesa.Model):
         """Advance one week: exposure, adoption (daily substeps), churn, lifecycle."""
         p, r = self.params, self.residents
         self.week += 1
+        if self.week in self._opening:  # outlets open this week
+            self._use_outlets(self._opening[self.week])
         customer = (self.stage >= NEW) & (self.stage <= MATURE)
         spend, exposed = self._expose(customer)
         lapsed = self.stage == LAPSED
@@ -285,7 +302,7 @@ class CommunityMarketModel(mesa.Model):
         """Who churns this week: hazard churn_base x age x (early stages) x congestion at
         the customer's outlet x distance x competitors' pull."""
         p, r = self.params, self.residents
-        load = np.bincount(r.outlet[customer], minlength=self._capacity.size) * r.scale
+        load = np.bincount(self._outlet[customer], minlength=self._capacity.size) * r.scale
         congestion = np.maximum(load * p.visits_per_customer_week / self._capacity - 1, 0)
         multiplier = (1 + p.churn_congestion * congestion).astype(np.float32)
         # u < 1 - exp(-h) <= h <= static x the largest multipliers: screen with that
@@ -293,7 +310,7 @@ class CommunityMarketModel(mesa.Model):
         u = self._process_rng.random(len(r), dtype=np.float32)
         bound = self._churn_static * (multiplier.max() * self._churn_stage.max())
         maybe = np.flatnonzero((u < bound) & customer)
-        hazard = (self._churn_static[maybe] * multiplier[r.outlet[maybe]]
+        hazard = (self._churn_static[maybe] * multiplier[self._outlet[maybe]]
                   * self._churn_stage[self.stage[maybe]])
         churned = np.zeros(len(r), dtype=bool)
         churned[maybe[u[maybe] < -np.expm1(-hazard)]] = True
@@ -368,15 +385,16 @@ class CommunityMarketModel(mesa.Model):
         return pd.DataFrame(self._channel_rows)
 
 
-def _outlet_capacity(inputs: pd.DataFrame, residents: Residents,
+def _outlet_capacity(phases: list[OutletPhase], ids: pd.Index,
                      capacity: pd.Series | None) -> np.ndarray:
-    """Visits a week each outlet (of ``residents.outlet_ids``) takes."""
-    ids = residents.outlet_ids
+    """Visits a week each outlet (of ``ids``, every phase's) takes."""
     if capacity is not None:
         cap = capacity.reindex(ids)
         where = "capacity"
     else:
-        cap = inputs.groupby("outlet")["outlet_capacity"].first().reindex(ids)
+        given = pd.Series(np.concatenate([ph.outlet_capacity for ph in phases]),
+                          index=np.concatenate([ph.outlet.to_numpy() for ph in phases]))
+        cap = given.groupby(level=0, sort=False).first().reindex(ids)
         where = "inputs['outlet_capacity']"
     bad = cap.index[~(cap.to_numpy(dtype=np.float64) > 0)]
     if len(bad):

@@ -1,0 +1,79 @@
+"""Outlets that open during a run: the per-community inputs of later weeks.
+
+A rollout opens outlets quarter by quarter. The model's inputs table carries, besides the
+outlets of the first week, the outlet columns in force from each later week: the column
+``outlet_min@14`` holds each community's minutes to its nearest own outlet from week 14
+on (and so on for every column of :data:`OUTLET_COLUMNS`). From that week the model uses
+them for access, churn and congestion; everything else about the residents (who they
+are, their ties, their random numbers) is the same, so the weeks before an opening are
+those of a run without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from simulation.errors import SimulationError
+
+__all__ = ["OUTLET_COLUMNS", "OutletPhase", "outlet_phases", "with_openings"]
+
+#: The per-community inputs an opening changes.
+OUTLET_COLUMNS: tuple[str, ...] = ("outlet_min", "outlet", "outlet_capacity",
+                                   "competitor_share")
+
+
+@dataclass(frozen=True)
+class OutletPhase:
+    """The own outlets from ``week`` on (1 is the first simulated week), per community."""
+
+    week: int
+    outlet_min: np.ndarray  # float32 minutes to the nearest own outlet
+    outlet: pd.Index  # its id
+    outlet_capacity: np.ndarray  # its visits a week
+    competitor_share: np.ndarray  # the competitors' Huff share
+
+
+def with_openings(inputs: pd.DataFrame, later: Sequence[tuple[int, pd.DataFrame]]
+                  ) -> pd.DataFrame:
+    """``inputs`` (the first week's) with the outlet columns of each ``(week, inputs)``
+    in ``later``: the inputs with the outlets open from that week (same communities)."""
+    out = inputs.copy()
+    for week, frame in later:
+        if int(week) < 1:
+            raise SimulationError(f"an opening at week {week}: weeks start at 1")
+        missing = frame.index.difference(inputs.index)
+        if len(missing) or len(frame.index) != len(inputs.index):
+            raise SimulationError(f"the inputs from week {week} have other communities than "
+                                  f"the first week's (such as {list(missing[:3])})")
+        for column in OUTLET_COLUMNS:
+            out[f"{column}@{int(week)}"] = frame[column].reindex(inputs.index).to_numpy()
+    return out
+
+
+def outlet_phases(inputs: pd.DataFrame) -> list[OutletPhase]:
+    """Every set of outlets of a run in week order: the first week's from the plain
+    columns, then one per later week named in the columns (``outlet@14``...)."""
+    weeks = sorted({int(c.split("@", 1)[1]) for c in inputs.columns
+                    if c.split("@", 1)[0] in OUTLET_COLUMNS and "@" in c})
+    phases = [_phase(inputs, 1, "")]
+    for week in weeks:
+        missing = [c for c in OUTLET_COLUMNS if f"{c}@{week}" not in inputs.columns]
+        if missing:
+            raise SimulationError(f"the inputs name outlets from week {week} but lack "
+                                  f"{[f'{c}@{week}' for c in missing]}; build them with "
+                                  "simulation.with_openings")
+        phases.append(_phase(inputs, week, f"@{week}"))
+    return phases
+
+
+def _phase(inputs: pd.DataFrame, week: int, suffix: str) -> OutletPhase:
+    return OutletPhase(
+        week=week,
+        outlet_min=inputs[f"outlet_min{suffix}"].to_numpy(dtype=np.float32),
+        outlet=pd.Index(inputs[f"outlet{suffix}"]),
+        outlet_capacity=inputs[f"outlet_capacity{suffix}"].to_numpy(dtype=np.float64),
+        competitor_share=inputs[f"competitor_share{suffix}"].to_numpy(dtype=np.float64))
