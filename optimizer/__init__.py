@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from optimizer._event_counts import (
         event_count_reason,
     )
+    from optimizer._rollout import ROLLOUT_OBJECTIVES
     from optimizer.budget import (
         DEFAULT_CHANNEL_GROUPS,
         ONLINE_CHANNELS,
@@ -73,6 +74,7 @@ __all__ = [
     "DEFAULT_MIN_STAFF",
     "EVENT_TYPES",
     "ONLINE_CHANNELS",
+    "ROLLOUT_OBJECTIVES",
     "BudgetPlan",
     "CombinedPlan",
     "CostWeights",
@@ -122,6 +124,7 @@ _WHERE: dict[str, str] = {
     "greedy_covering": "optimizer.covering",
     "maximal_covering": "optimizer.covering",
     "OptimizerInputError": "optimizer.errors",
+    "ROLLOUT_OBJECTIVES": "optimizer._rollout",
     "PlanInfeasibleError": "optimizer.errors",
     "EVENT_TYPES": "optimizer.events",
     "EventPlan": "optimizer.events",

@@ -53,6 +53,9 @@ class SitingResult:
     #: served by any plan, so not in the radius), and their adults
     unserved_points: int = 0
     unserved_adults: float = 0.0
+    #: a rollout over quarters (optimizer._rollout): a row a quarter, outlets opened,
+    #: capex, demand covered
+    by_quarter: pd.DataFrame | None = None
 
 
 PLURAL = {"branch": "branches", "micro_branch": "micro-branches", "smart_atm": "smart ATMs",
@@ -84,7 +87,7 @@ def spacing_constraints(prob: pulp.LpProblem, sites: pd.DataFrame, x: list[pulp.
                 terms.append(keep.get(sid, 1.0))
             else:
                 terms.extend(x[o] for o in by_site.get(sid, []))
-        if any(isinstance(v, pulp.LpVariable) for v in terms):
+        if any(not isinstance(v, int | float) for v in terms):  # a decision among them
             prob += pulp.lpSum(terms) <= 1
 
 

@@ -96,6 +96,8 @@ def _solve(problem: pulp.LpProblem, solver: Solver, time_limit_s: float, gap: fl
         # with no point at all (the variables then read 0)
         return SolveOutcome("not solved", False, None, None, seconds)
     objective = pulp.value(problem.objective)
+    if objective is None and proven:  # no decision is in the objective: it is 0
+        objective = 0.0
     if objective is None:
         return SolveOutcome("feasible", False, None, None, seconds)
     objective = float(objective)

@@ -34,7 +34,7 @@ names the ones that must give and by how much.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
@@ -44,6 +44,7 @@ import pulp
 from geo.market import DEFAULT_ATTRACTIVENESS
 from optimizer._center import cover_plan
 from optimizer._elastic import Soft, explain_infeasible
+from optimizer._rollout import rollout_budgets, rollout_plan
 from optimizer._share_plan import share_plan
 from optimizer._siting_inputs import (
     CostWeights,
@@ -79,7 +80,8 @@ def site_outlets(
     beta: float = 2.0, attractiveness: Mapping[str, float] | None = None,
     nearest_k: int = 10, unserved_minutes: float | None = None,
     target_share: float | None = None, backup: bool = False,
-    costs: CostWeights | None = None,
+    costs: CostWeights | None = None, quarters: int = 1,
+    capex_per_quarter: float | Sequence[float] | None = None,
     solver: Solver = "cbc", time_limit_s: float = 60.0, gap: float = 0.0,
 ) -> SitingResult:
     """Choose sites and kinds for new own outlets (and, if allowed, outlets to close).
@@ -103,6 +105,9 @@ def site_outlets(
     competitors
         For ``max_capture``: the competitor outlets' minutes, ``origin_id``, ``dest_id``,
         ``cost``, and their ``kind``.
+    quarters, capex_per_quarter
+        A rollout (optimizer._rollout): which site opens in which quarter, each quarter's
+        capex at most its budget plus what earlier quarters left.
     """
     start = time.perf_counter()
     kinds = {k: dict(v) for k, v in (kinds or {}).items()}
@@ -117,7 +122,11 @@ def site_outlets(
         raise OptimizerInputError("min_cost needs costs: CostWeights(per_adult_minute=..., "
                                   "per_unserved_adult=...)")
     needs_limit = objective not in ("target_share", "set_cover", "min_cost") or backup
-    if needs_limit and max_new is None and capex_budget is None and opex_budget is None:
+    budgets = rollout_budgets(objective, quarters, capex_per_quarter,
+                              allow_closures=allow_closures, visits_per_adult=visits_per_adult,
+                              min_coverage_share=min_coverage_share)
+    if needs_limit and max_new is None and capex_budget is None and opex_budget is None \
+            and budgets is None:
         # every objective gains from one more outlet: without a limit every site opens
         raise OptimizerInputError(f"{objective} without max_new or a budget opens every "
                                   "candidate; give outlets.max_new (max_new=) or "
@@ -179,6 +188,18 @@ def site_outlets(
             return np.unique(di[o_pairs][ok & within[o_pairs]])
         return np.unique(di[o_pairs][within[o_pairs]])
 
+    if budgets is not None:
+        fixed_cover = np.zeros(len(ids), dtype=bool)
+        for e in fixed_existing:
+            fixed_cover[covers(pairs_by_site.get(site_pos[e], np.zeros(0, dtype=np.int64)),
+                               existing_kind.get(e, "branch"))] = True
+        return rollout_plan(opts, [covers(option_pairs(o), opts.kind[o])
+                                   for o in range(opts.site.size)], fixed_cover, w, adults,
+                            sites, (di, si, t), objective=objective, budgets=budgets,
+                            limits=(capex_budget, opex_budget, max_new),
+                            min_spacing_m=min_spacing_m,
+                            coverage=(coverage_minutes, coverage_before), solver=solver,
+                            time_limit_s=time_limit_s, gap=gap, start=start)
     simple = (objective in ("max_coverage", "max_capture") and visits_per_adult is None
               and min_coverage_share is None and min_spacing_m <= 0 and not allow_closures
               and opex_budget is None
