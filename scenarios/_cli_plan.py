@@ -150,6 +150,22 @@ def _plan_table(title: str, frame: pd.DataFrame, columns: dict[str, str],
         console.print(f"... and {len(frame) - limit} more rows (all in the Parquet file)")
 
 
+def _rollout_table(by_quarter: pd.DataFrame, name: str) -> None:
+    """A rollout's row a quarter: its first week, what opens, the money to date."""
+    from scenarios.rollout import opening_week
+
+    frame = by_quarter.assign(
+        week=[opening_week(q) for q in by_quarter["quarter"]],
+        money=[f"{spent:,.0f} of {have:,.0f}" for spent, have in zip(
+            by_quarter["capex_to_date"], by_quarter["capex_available_to_date"], strict=True)],
+        covered=[f"{share:.1%}" for share in by_quarter["adults_covered_share"]])
+    _plan_table(f"Rollout by quarter: {name} (each site opens in its quarter's first week; "
+                "a quarter's unspent capex carries to the next)", frame,
+                {"quarter": "quarter", "week": "opens in week", "opened": "sites opened",
+                 "capex": "capex", "money": "capex to date, of the money to date",
+                 "covered": "adults covered"})
+
+
 def _why_sites(decisions: pd.DataFrame, adults: float) -> pd.DataFrame:
     """The outlet plan's rows as a planner reads them: the site by name with its id, and
     why (the adults it newly brings within reach with their share of the area's adults,
@@ -229,11 +245,15 @@ def site(
         console.print(f"note: {note}")
     if siting is not None:
         table = plans.outlet_table(siting, outlets, places)
+        rollout = {"quarter": "quarter"} if siting.by_quarter is not None else {}
         _plan_table(f"Outlet plan: {name}", _why_sites(table[table["action"] != "keep"],
                                                        float(prep.area.adults.sum())),
                     {"site": "site", "community": "in", "kind": "kind", "action": "action",
-                     "why": "adults newly in reach", "only_here": "only it reaches",
-                     "capex": "capex", "opex_per_year": "opex a year"})
+                     **rollout, "why": "adults newly in reach",
+                     "only_here": "only it reaches", "capex": "capex",
+                     "opex_per_year": "opex a year"})
+        if siting.by_quarter is not None:
+            _rollout_table(siting.by_quarter, name)
         d = siting.decisions
         kept = int((d["action"] == "keep").sum())
         console.print(

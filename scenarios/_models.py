@@ -77,6 +77,38 @@ class Outlets(_Frozen):
     min_coverage_share: Share | None = None
     min_spacing_m: Annotated[float, Field(ge=0)] = 0
     allow_closures: bool = False
+    #: a rollout: the sites open quarter by quarter, each quarter spending at most
+    #: capex_per_quarter (one figure, or one per quarter) plus what earlier quarters left
+    #: (capex_budget still caps the whole); the simulation opens each site at the start
+    #: of its quarter (week 13 (q - 1) + 1)
+    quarters: Annotated[int, Field(ge=1, le=40)] = 1
+    capex_per_quarter: Money | list[Money] | None = None
+
+    @model_validator(mode="after")
+    def _rollout(self) -> Outlets:
+        if self.quarters == 1:
+            if self.capex_per_quarter is not None:
+                raise ValueError("capex_per_quarter is for a rollout over quarters: set "
+                                 "quarters > 1, or use capex_budget")
+            return self
+        from optimizer import ROLLOUT_OBJECTIVES
+
+        if self.capex_per_quarter is None:
+            raise ValueError(f"quarters = {self.quarters} needs capex_per_quarter, the capex "
+                             "a quarter may spend (one figure, or a list of one per quarter)")
+        if isinstance(self.capex_per_quarter, list) \
+                and len(self.capex_per_quarter) not in (1, self.quarters):
+            raise ValueError(f"capex_per_quarter has {len(self.capex_per_quarter)} figures "
+                             f"for {self.quarters} quarters; give one, or one per quarter")
+        if self.objective not in ROLLOUT_OBJECTIVES:
+            raise ValueError(f"quarters = {self.quarters}: a rollout takes objective "
+                             f"{' or '.join(repr(o) for o in ROLLOUT_OBJECTIVES)}, not "
+                             f"{self.objective!r}; set quarters = 1 for {self.objective}")
+        for key in ("allow_closures", "min_coverage_share"):
+            if getattr(self, key):
+                raise ValueError(f"quarters = {self.quarters}: a rollout does not take "
+                                 f"{key}; leave it out or set quarters = 1")
+        return self
 
     @model_validator(mode="after")
     def _target_given(self) -> Outlets:
@@ -229,6 +261,24 @@ class Scenario(_Frozen):
         if late:
             raise ValueError("; ".join(f"{p.where.removeprefix(': ')} = {p.message}, "
                                        f"{p.fix}" for p in late))
+        return self
+
+    @model_validator(mode="after")
+    def _rollout_in_the_run(self) -> Scenario:
+        o = self.outlets
+        if not o.enabled or o.quarters == 1:
+            return self
+        last = 13 * (o.quarters - 1) + 1
+        if self.simulation.enabled and last > self.simulation.weeks:
+            raise ValueError(f"outlets.quarters = {o.quarters}: quarter {o.quarters} starts in "
+                             f"week {last}, after the simulation's {self.simulation.weeks} "
+                             f"weeks; lower outlets.quarters to "
+                             f"{(self.simulation.weeks - 1) // 13 + 1} or lengthen "
+                             "simulation.weeks")
+        if self.budget.includes_outlets:
+            raise ValueError("budget.includes_outlets weighs each outlet for a whole year: "
+                             "it does not take a rollout (outlets.quarters > 1); set "
+                             "outlets.quarters = 1 or budget.includes_outlets = false")
         return self
 
     @model_validator(mode="after")

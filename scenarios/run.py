@@ -33,6 +33,7 @@ from scenarios.combined_budget import combined_report, combined_stage
 from scenarios.estimate import estimate_scenarios
 from scenarios.lifetime import lifetime_kpis, value_check
 from scenarios.names import VENUES, community_names, place_names, with_places
+from scenarios.rollout import rollout_inputs, rollout_summary
 from scenarios.run_tables import weekly_spend, write_timeseries
 from scenarios.scale import scale_note
 from scenarios.schema import Scenario, load_scenario
@@ -197,6 +198,8 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
                 "coverage_after": siting.coverage_after, "capex": siting.capex,
                 "opex_per_year": siting.opex_per_year, "binding": list(siting.binding)}
             summary["outlets"] = outlet_summary
+            if siting.by_quarter is not None:  # a rollout: what opens when
+                outlet_summary["by_quarter"] = rollout_summary(siting)
             if siting.share_sources is not None:  # max_share: whom the new sites draw from
                 outlet_summary["share_captured"] = siting.share_captured
                 outlet_summary["share_of_demand"] = siting.share_of_demand
@@ -224,7 +227,7 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
             summary["staff"] = {"status": staff.status, "served_share": staff.served_share,
                                 "unserved_visits": staff.unserved_visits,
                                 "binding": list(staff.binding)}
-        inputs = plans.simulation_inputs(prep, outlets)
+        inputs = rollout_inputs(prep, siting, outlets)  # sites open in their quarter
         campaigns = plans.scenario_campaigns(sc)
         venues = plans.event_venues(prep)
         base_params = plans.simulation_params(sc, events=plans.scheduled_events(events))

@@ -3,12 +3,12 @@ one city runs on another with its staff, budgets, campaign spend and event count
 by the ratio of the adults (docs/scenarios.md, "On another area").
 
 What scales, and what does not: money and people in proportion to the adults served
-(``staff.relationship_managers``, ``budget.total``, ``outlets.capex_budget`` and
-``opex_budget``, ``events.budget``, ``events.staff_per_week``, ``events.count`` per type,
-each campaign's ``spend``); counts of outlets (``outlets.max_new``) do not: they depend on
-the candidate sites, which the area gives. Whole numbers are rounded (at least 1 where
-there was one). The scaled scenario says what it was written for (``scale.written_for``),
-and scaling it again changes nothing.
+(``staff.relationship_managers``, ``budget.total``, ``outlets.capex_budget``,
+``capex_per_quarter`` and ``opex_budget``, ``events.budget``, ``events.staff_per_week``,
+``events.count`` per type, each campaign's ``spend``); counts of outlets
+(``outlets.max_new``) do not: they depend on the candidate sites, which the area gives.
+Whole numbers are rounded (at least 1 where there was one). The scaled scenario says what
+it was written for (``scale.written_for``), and scaling it again changes nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +36,11 @@ def scaled_to_area(sc: Scenario, adults: float) -> Scenario:
     raw["staff"]["relationship_managers"] = _count(sc.staff.relationship_managers, factor)
     raw["budget"]["total"] = sc.budget.total * factor
     raw["outlets"]["capex_budget"] = sc.outlets.capex_budget * factor
+    per_quarter = sc.outlets.capex_per_quarter
+    if per_quarter is not None:
+        raw["outlets"]["capex_per_quarter"] = ([v * factor for v in per_quarter]
+                                               if isinstance(per_quarter, list)
+                                               else per_quarter * factor)
     if sc.outlets.opex_budget is not None:
         raw["outlets"]["opex_budget"] = sc.outlets.opex_budget * factor
     events = raw["events"]
