@@ -14,8 +14,8 @@ import pulp
 from optimizer._checks import require_columns
 from optimizer.errors import OptimizerInputError
 
-__all__ = ["CostWeights", "Options", "build_options", "check_inputs", "opening_costs",
-           "read_cost_table"]
+__all__ = ["CostWeights", "Options", "TravelPairs", "best_competitor", "build_options",
+           "check_inputs", "opening_costs", "read_cost_table", "travel_pairs"]
 
 
 def read_cost_table(path: str) -> pd.DataFrame:
@@ -155,3 +155,51 @@ def opening_costs(opts: Options, x: list[pulp.LpVariable],
     opex = existing["opex_per_year"].astype(float).to_dict()
     terms.extend(float(opex[e]) * v for e, v in keep.items())
     return terms
+
+
+@dataclass(frozen=True)
+class TravelPairs:
+    """The travel table by position: demand point ``di``, site ``si`` (a row of sites)
+    and minutes ``t`` of each pair to a known site; ``by_site``: each site row's pairs;
+    ``covered_before``: the demand points an existing outlet reaches within the
+    coverage minutes."""
+
+    di: np.ndarray
+    si: np.ndarray
+    t: np.ndarray
+    by_site: dict[int, np.ndarray]
+    covered_before: np.ndarray
+
+
+def travel_pairs(ids: pd.Index, sites: pd.DataFrame, travel: pd.DataFrame,
+                 coverage_minutes: float) -> TravelPairs:
+    """The travel pairs by position (pairs to sites not in ``sites`` are dropped; a
+    demand point not in ``ids`` is refused by name)."""
+    di = ids.get_indexer(pd.Index(travel["origin_id"]))
+    if (di < 0).any():
+        unknown = travel["origin_id"][di < 0].iloc[0]
+        raise OptimizerInputError(f"travel names demand point {unknown!r}, which is not in "
+                                  "demand")
+    si = sites.index.get_indexer(pd.Index(travel["dest_id"]))
+    keep = si >= 0
+    di, si, t = di[keep], si[keep], travel["cost"].to_numpy(float)[keep]
+    is_existing = (sites["status"] == "existing").to_numpy()
+    covered_before = np.zeros(len(ids), dtype=bool)
+    covered_before[di[(t <= coverage_minutes) & is_existing[si]]] = True
+    order = np.argsort(si, kind="stable")
+    bounds = np.searchsorted(si[order], np.arange(len(sites) + 1))
+    by_site = {row: order[bounds[row]:bounds[row + 1]] for row in range(len(sites))
+               if bounds[row + 1] > bounds[row]}
+    return TravelPairs(di, si, t, by_site, covered_before)
+
+
+def best_competitor(ids: pd.Index, competitors: pd.DataFrame, attractiveness: Mapping[str, float],
+                    beta: float) -> np.ndarray:
+    """Each demand point's best competitor utility (kind attractiveness x
+    max(minutes, 1)^-beta, the Huff utility of geo.market); 0 where none reaches."""
+    ci = ids.get_indexer(pd.Index(competitors["origin_id"]))
+    best = np.zeros(len(ids))
+    utility = np.array([attractiveness.get(k, 1.0) for k in competitors["kind"]]) \
+        * np.maximum(competitors["cost"].to_numpy(float), 1.0) ** -beta
+    np.maximum.at(best, ci[ci >= 0], utility[ci >= 0])
+    return best

@@ -48,10 +48,12 @@ from optimizer._rollout import rollout_budgets, rollout_plan
 from optimizer._share_plan import share_plan
 from optimizer._siting_inputs import (
     CostWeights,
+    best_competitor,
     build_options,
     check_inputs,
     opening_costs,
     read_cost_table,
+    travel_pairs,
 )
 from optimizer._siting_plan import (
     SitingResult,
@@ -136,31 +138,20 @@ def site_outlets(
     ids = demand.index
     w = demand["weight"].to_numpy(float)
     adults = demand["adults"].to_numpy(float)
-    di = ids.get_indexer(pd.Index(travel["origin_id"]))
-    if (di < 0).any():
-        unknown = travel["origin_id"][di < 0].iloc[0]
-        raise OptimizerInputError(f"travel names demand point {unknown!r}, which is not in "
-                                  "demand")
     site_ids = sites.index
-    si = site_ids.get_indexer(pd.Index(travel["dest_id"]))
-    keep_pairs = si >= 0
-    di, si, t = di[keep_pairs], si[keep_pairs], travel["cost"].to_numpy(float)[keep_pairs]
+    pairs = travel_pairs(ids, sites, travel, coverage_minutes)
+    di, si, t, pairs_by_site = pairs.di, pairs.si, pairs.t, pairs.by_site
     is_existing = (sites["status"] == "existing").to_numpy()
     within = t <= coverage_minutes
-    covered_before = np.zeros(len(ids), dtype=bool)
-    covered_before[di[within & is_existing[si]]] = True
+    covered_before = pairs.covered_before
     total_adults = float(adults.sum()) or 1.0
     coverage_before = float(adults[covered_before].sum()) / total_adults
 
     # the cover pairs of the objective: within reach, or beating the best competitor
     if objective == "max_capture":
-        table = {**DEFAULT_ATTRACTIVENESS, **(attractiveness or {})}
         assert competitors is not None
-        ci = ids.get_indexer(pd.Index(competitors["origin_id"]))
-        best = np.zeros(len(ids))
-        comp_u = np.array([table.get(k, 1.0) for k in competitors["kind"]]) \
-            * np.maximum(competitors["cost"].to_numpy(float), 1.0) ** -beta
-        np.maximum.at(best, ci[ci >= 0], comp_u[ci >= 0])
+        table = {**DEFAULT_ATTRACTIVENESS, **(attractiveness or {})}
+        best = best_competitor(ids, competitors, table, beta)
 
         def beats(kind: str, pair_d: np.ndarray, pair_t: np.ndarray) -> np.ndarray:
             return table.get(kind, 1.0) * np.maximum(pair_t, 1.0) ** -beta > best[pair_d]
@@ -168,11 +159,6 @@ def site_outlets(
     site_pos = {sid: i for i, sid in enumerate(site_ids)}
     # option -> its site's row position; pairs per option via the site
     opt_site_pos = np.array([site_pos[s] for s in opts.site], dtype=np.int64)
-    order = np.argsort(si, kind="stable")
-    bounds = np.searchsorted(si[order], np.arange(len(site_ids) + 1))
-    pairs_by_site: dict[int, np.ndarray] = {
-        s_row: order[bounds[s_row]:bounds[s_row + 1]] for s_row in range(len(site_ids))
-        if bounds[s_row + 1] > bounds[s_row]}
 
     def option_pairs(o: int) -> np.ndarray:
         return pairs_by_site.get(opt_site_pos[o], np.zeros(0, dtype=np.int64))
@@ -242,8 +228,8 @@ def site_outlets(
             for d in covers(option_pairs(o), opts.kind[o]):
                 cover_rows.setdefault(int(d), []).append(x[o])
         for e in existing.index:
-            pairs = pairs_by_site.get(site_pos[e], np.zeros(0, dtype=np.int64))
-            for d in covers(pairs, existing_kind.get(e, "branch")):
+            reached = pairs_by_site.get(site_pos[e], np.zeros(0, dtype=np.int64))
+            for d in covers(reached, existing_kind.get(e, "branch")):
                 if e in keep:
                     cover_rows.setdefault(int(d), []).append(keep[e])
                 else:
