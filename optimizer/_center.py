@@ -47,6 +47,11 @@ class CoverData:
     weight: np.ndarray
     cost: np.ndarray
     new: int  # decisions before this index open a new outlet
+    #: with capacity: visits a week per adult, each decision's and each fixed outlet's
+    #: (per site row) visits a week
+    visits: float | None = None
+    decision_capacity: np.ndarray | None = None
+    site_capacity: np.ndarray | None = None
 
     def cover_terms(self, radius: float) -> tuple[np.ndarray, list[list[int]]]:
         """Per point: how many fixed outlets are within ``radius``, and the decisions
@@ -91,6 +96,8 @@ def _cover_rows(prob: pulp.LpProblem, decisions: Sequence[pulp.LpVariable], data
     fixed_hits, terms = data.cover_terms(radius)
     if any(fixed_hits[i] == 0 and not terms[i] for i in points):
         return None
+    if data.visits is not None:
+        return _capacity_rows(prob, decisions, data, radius, points, tag)
     names = []
     for i in points:
         if fixed_hits[i] > 0:
@@ -99,6 +106,50 @@ def _cover_rows(prob: pulp.LpProblem, decisions: Sequence[pulp.LpVariable], data
         prob += pulp.lpSum(decisions[j] for j in terms[i]) >= 1, name
         names.append(name)
     return names
+
+
+def _capacity_rows(prob: pulp.LpProblem, decisions: Sequence[pulp.LpVariable],
+                   data: CoverData, radius: float, points: np.ndarray, tag: str) -> list[str]:
+    """Each of ``points`` served whole by outlets within ``radius`` (an assignment may
+    split a point among them), each outlet's load within its capacity."""
+    assert data.visits is not None and data.decision_capacity is not None \
+        and data.site_capacity is not None
+    at_site: dict[int, list[int]] = {}
+    for j, row in enumerate(data.decision_site):
+        at_site.setdefault(int(row), []).append(j)
+    wanted = np.zeros(data.adults.size, dtype=bool)
+    wanted[points] = True
+    near = (data.minutes <= radius) & wanted[data.point]
+    load: dict[int, list[tuple[pulp.LpVariable, int]]] = {}
+    served: dict[int, list[pulp.LpVariable]] = {}
+    for k, (i, row) in enumerate(zip(data.point[near], data.site[near], strict=True)):
+        row, i = int(row), int(i)
+        if not data.fixed[row] and row not in at_site:
+            continue
+        share = prob.add_variable(f"{tag}a{k}", lowBound=0, upBound=1)
+        if not data.fixed[row]:
+            prob += share <= pulp.lpSum(decisions[j] for j in at_site[row])
+        load.setdefault(row, []).append((share, i))
+        served.setdefault(i, []).append(share)
+    names = []
+    for i in points:
+        name = f"{tag}{i}"
+        prob += pulp.lpSum(served.get(int(i), [])) == 1, name
+        names.append(name)
+    for row, terms in load.items():
+        room = (float(data.site_capacity[row]) if data.fixed[row] else pulp.lpSum(
+            float(data.decision_capacity[j]) * decisions[j] for j in at_site[row]))
+        prob += pulp.lpSum(float(data.adults[i] * data.visits) * share
+                           for share, i in terms) <= room
+    return names
+
+
+def _capacity_text(data: CoverData, points: np.ndarray) -> str:
+    if data.visits is None:
+        return ""
+    need = float(data.adults[points].sum()) * data.visits
+    return (f", or the outlets' capacity: the demand takes {need:,.0f} visits a week at "
+            f"{data.visits:g} a week per adult")
 
 
 def _served(data: CoverData, radius: float) -> np.ndarray:
@@ -140,7 +191,8 @@ def set_cover(prob: pulp.LpProblem, decisions: Sequence[pulp.LpVariable], data: 
     if outcome.status == "infeasible":
         raise PlanInfeasibleError(
             "set_cover: no plan covers every demand point within the limits; raise "
-            "outlets.max_new or the budgets, or coverage_minutes")
+            "outlets.max_new or the budgets, or coverage_minutes"
+            + _capacity_text(data, points))
     if outcome.status not in ("optimal", "feasible"):
         raise PlanInfeasibleError(f"set_cover: the solver stopped without a plan "
                                   f"({outcome.status}); raise the time limit", timed_out=True)
@@ -201,7 +253,8 @@ def p_center(prob: pulp.LpProblem, decisions: Sequence[pulp.LpVariable], data: C
     if best_y is None:
         raise PlanInfeasibleError("p_center: no plan serves every reachable demand point "
                                   "within the limits (or none was found in the time); raise "
-                                  "outlets.max_new or the budgets",
+                                  "outlets.max_new or the budgets"
+                                  + _capacity_text(data, points),
                                   timed_out=time.perf_counter() >= deadline)
     radius = float(radii[found])
     final = prob.copy()  # at the answer: the fewest new outlets, then the cheapest
@@ -222,12 +275,13 @@ def cover_plan(prob: pulp.LpProblem, x: list[pulp.LpVariable],
                keep: dict[object, pulp.LpVariable], sites: pd.DataFrame, opts: Options,
                pairs: tuple[np.ndarray, np.ndarray, np.ndarray], fixed_existing: pd.Index,
                adults: np.ndarray, weight: np.ndarray, *, objective: str, backup: bool,
-               coverage: tuple[float, float],
+               load: tuple[float | None, np.ndarray], coverage: tuple[float, float],
                limits: tuple[float | None, float | None, Mapping[str, int] | int | None],
                solver: Solver, time_limit_s: float, gap: float, start: float
                ) -> SitingResult:
     """The ``set_cover`` or ``p_center`` plan of ``site_outlets`` (its limits already in
-    ``prob``)."""
+    ``prob``); ``load``: visits a week per adult (None: no capacity) and each existing
+    outlet's capacity, per site row."""
     di, si, t = pairs
     site_pos = {sid: i for i, sid in enumerate(sites.index)}
     closable = list(keep)
@@ -239,7 +293,10 @@ def cover_plan(prob: pulp.LpProblem, x: list[pulp.LpVariable],
                               dtype=np.int64), adults, weight,
                      np.concatenate([opts.capex + opts.opex,
                                      existing.loc[closable, "opex_per_year"].to_numpy(float)]),
-                     len(x))
+                     len(x), visits=load[0],
+                     decision_capacity=np.concatenate(
+                         [opts.capacity, load[1][[site_pos[e] for e in closable]]]),
+                     site_capacity=load[1])
     decisions = [*x, *keep.values()]
     coverage_minutes, coverage_before = coverage
     time_limit_s = max(time_limit_s - (time.perf_counter() - start), 1.0)

@@ -15,7 +15,7 @@ from optimizer._checks import require_columns
 from optimizer.errors import OptimizerInputError
 
 __all__ = ["CostWeights", "Options", "TravelPairs", "best_competitor", "build_options",
-           "check_inputs", "opening_costs", "read_cost_table", "travel_pairs"]
+           "capacities", "check_inputs", "opening_costs", "read_cost_table", "travel_pairs"]
 
 
 def read_cost_table(path: str) -> pd.DataFrame:
@@ -203,3 +203,18 @@ def best_competitor(ids: pd.Index, competitors: pd.DataFrame, attractiveness: Ma
         * np.maximum(competitors["cost"].to_numpy(float), 1.0) ** -beta
     np.maximum.at(best, ci[ci >= 0], utility[ci >= 0])
     return best
+
+
+def capacities(sites: pd.DataFrame, kinds: Mapping[str, Mapping[str, float]],
+               existing_kind: pd.Series) -> np.ndarray:
+    """Visits a week each existing outlet takes (its own ``capacity_per_week``, else its
+    kind's; 0 for a candidate, whose capacity is its option's), per row of ``sites``."""
+    out = np.zeros(len(sites))
+    own = sites.get("capacity_per_week")
+    for row, (sid, status) in enumerate(zip(sites.index, sites["status"], strict=True)):
+        if status != "existing":
+            continue
+        cap = own.loc[sid] if own is not None else None
+        out[row] = float(cap) if cap is not None and pd.notna(cap) else kinds.get(
+            existing_kind.get(sid, "branch"), {}).get("capacity_per_week", 0.0)
+    return out

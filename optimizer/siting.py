@@ -50,6 +50,7 @@ from optimizer._siting_inputs import (
     CostWeights,
     best_competitor,
     build_options,
+    capacities,
     check_inputs,
     opening_costs,
     read_cost_table,
@@ -219,10 +220,12 @@ def site_outlets(
     cover_rows: dict[int, list[pulp.LpVariable]] = {}
     served_within: dict[int, list[pulp.LpVariable]] = {}  # assignments within reach
     fixed_cover = np.zeros(len(ids), dtype=bool)
-    if objective in ("max_share", "target_share", "p_center", "set_cover"):
+    if objective in ("max_share", "target_share"):
         if visits_per_adult is not None:
             raise OptimizerInputError(f"{objective} does not take visits_per_adult (capacity "
                                       "rows serve covered demand); use max_coverage")
+    elif objective in ("p_center", "set_cover"):
+        pass  # their rows depend on the radius (optimizer._center)
     elif objective not in ("p_median", "min_cost"):
         for o in range(opts.site.size):
             for d in covers(option_pairs(o), opts.kind[o]):
@@ -276,7 +279,8 @@ def site_outlets(
             obj_terms.append(float(unserved[d]) * u)
             prob += pulp.lpSum(terms) + u == 1
         prob += pulp.lpSum(obj_terms)
-    if visits_per_adult is not None:
+    site_capacity = capacities(sites, kinds, existing_kind)
+    if visits_per_adult is not None and objective not in ("p_center", "set_cover"):
         requirements.append(f"capacity for {visits_per_adult:g} visits per adult a week")
         if objective in ("p_median", "min_cost"):
             load = z_by_site
@@ -296,11 +300,7 @@ def site_outlets(
         for s_row, terms in load.items():
             sid = site_ids[s_row]
             if is_existing[s_row]:
-                row = sites.loc[sid]
-                cap = row.get("capacity_per_week")
-                cap = float(cap) if cap is not None and pd.notna(cap) else kinds.get(
-                    existing_kind.get(sid, "branch"), {}).get("capacity_per_week", 0.0)
-                cap_expr = cap * open_expr(s_row)
+                cap_expr = float(site_capacity[s_row]) * open_expr(s_row)
             else:
                 cap_expr = pulp.lpSum(float(opts.capacity[o]) * x[o] for o in by_site[sid])
             prob += pulp.lpSum(float(adults[d] * visits_per_adult) * v
@@ -365,6 +365,7 @@ def site_outlets(
     if objective in ("p_center", "set_cover"):
         return cover_plan(prob, x, keep, sites, opts, (di, si, t), fixed_existing, adults, w,
                           objective=objective, backup=backup,
+                          load=(visits_per_adult, site_capacity),
                           coverage=(coverage_minutes, coverage_before),
                           limits=(capex_budget, opex_budget, max_new), solver=solver,
                           time_limit_s=time_limit_s, gap=gap, start=start)

@@ -274,7 +274,7 @@ def site(
             console.print(f"a year's cost of opening, travel and adults unserved: "
                           f"{siting.objective:,.0f} (the outlets kept as they are not counted)")
         if siting.objective_name == "p_center":
-            console.print(f"longest travel time from a demand point to its nearest outlet: "
+            console.print(f"longest travel time from a demand point to the outlets serving it: "
                           f"{siting.objective:g} minutes" + (
                               f" ({siting.unserved_points} demand points with "
                               f"{siting.unserved_adults:,.0f} adults are beyond every site "

@@ -82,6 +82,10 @@ class Outlets(_Frozen):
     #: (capex_budget still caps the whole); the simulation opens each site at the start
     #: of its quarter (week 13 (q - 1) + 1)
     quarters: Annotated[int, Field(ge=1, le=40)] = 1
+    #: visits a week each adult of a demand point makes to its outlet: with it, every
+    #: objective but max_share and target_share serves the demand within each kind's
+    #: capacity_per_week (area.toml [kinds]); default none (no capacity rows)
+    visits_per_adult: Annotated[float, Field(gt=0)] | None = None
     capex_per_quarter: Money | list[Money] | None = None
 
     @model_validator(mode="after")
@@ -104,10 +108,18 @@ class Outlets(_Frozen):
             raise ValueError(f"quarters = {self.quarters}: a rollout takes objective "
                              f"{' or '.join(repr(o) for o in ROLLOUT_OBJECTIVES)}, not "
                              f"{self.objective!r}; set quarters = 1 for {self.objective}")
-        for key in ("allow_closures", "min_coverage_share"):
+        for key in ("allow_closures", "min_coverage_share", "visits_per_adult"):
             if getattr(self, key):
                 raise ValueError(f"quarters = {self.quarters}: a rollout does not take "
                                  f"{key}; leave it out or set quarters = 1")
+        return self
+
+    @model_validator(mode="after")
+    def _capacity_rows(self) -> Outlets:
+        if self.visits_per_adult is not None and self.objective in ("max_share",
+                                                                    "target_share"):
+            raise ValueError(f"objective = {self.objective!r} does not take visits_per_adult "
+                             "(its shares are not assignments); leave it out")
         return self
 
     @model_validator(mode="after")

@@ -174,6 +174,7 @@ def outlet_plan(prep: Prepared, *, time_limit_s: float = 60.0) -> SitingResult:
                         capex_budget=sc.capex_budget, opex_budget=sc.opex_budget,
                         max_new=dict(sc.max_new), min_coverage_share=sc.min_coverage_share,
                         min_spacing_m=sc.min_spacing_m, allow_closures=sc.allow_closures,
+                        visits_per_adult=sc.visits_per_adult,
                         competitors=competitors, target_share=sc.target_share,
                         backup=sc.backup, costs=_cost_weights(prep.scenario),
                         quarters=sc.quarters, capex_per_quarter=sc.capex_per_quarter,

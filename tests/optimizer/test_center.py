@@ -178,3 +178,88 @@ def test_min_cost_equals_brute_force(seed: int, per_minute: float, per_unserved:
     assert plan.proven_optimal
     assert plan.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
     assert total(opened) == pytest.approx(best, rel=1e-6, abs=1e-6)
+
+
+CAPACITY_KINDS = {"smart_atm": {"capex": 40.0, "opex_per_year": 5.0,
+                                "capacity_per_week": 90.0}}
+VISITS = 0.1  # a week per adult: a point of 10-500 adults takes 1-50 visits
+
+
+def _with_capacity(seed: int) -> dict:
+    case = instance(seed)
+    case["sites"] = case["sites"].assign(capacity_per_week=[60.0] + [np.nan] * 6)
+    return case
+
+
+def assignable(case: dict, open_sites: set[str], points: list[str], radius: float) -> bool:
+    """Whether ``points`` can be served whole by the open outlets within ``radius``, each
+    within its capacity: a transportation LP by scipy (an assignment may split a point)."""
+    from scipy.optimize import linprog
+
+    t = case["travel"]
+    pairs = t[t["origin_id"].isin(points) & t["dest_id"].isin(open_sites)
+              & (t["cost"] <= radius)].drop_duplicates(["origin_id", "dest_id"])
+    if set(pairs["origin_id"]) != set(points):
+        return False
+    adults = case["demand"]["adults"]
+    cap = {s: 60.0 if s == "own0" else 90.0 for s in open_sites}
+    sites = sorted(open_sites)
+    eq = np.zeros((len(points), len(pairs)))
+    ub = np.zeros((len(sites), len(pairs)))
+    for k, (i, s) in enumerate(zip(pairs["origin_id"], pairs["dest_id"], strict=True)):
+        eq[points.index(i), k] = 1.0
+        ub[sites.index(s), k] = adults[i] * VISITS
+    res = linprog(np.zeros(len(pairs)), A_ub=ub, b_ub=[cap[s] for s in sites], A_eq=eq,
+                  b_eq=np.ones(len(points)), bounds=(0, 1), method="highs")
+    return bool(res.status == 0)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 100_000), st.sampled_from([20.0, 30.0]))
+def test_set_cover_with_capacity_equals_brute_force(seed: int, minutes: float) -> None:
+    case = _with_capacity(seed)
+    want = [i for i, a in case["demand"]["adults"].items() if a > 0]
+    cost = case["sites"]["capex"] + 45.0
+    fits = [s for s in subsets(case, 6) if assignable(case, {"own0", *s}, want, minutes)]
+    try:
+        plan = site_outlets(case["demand"], case["sites"], case["travel"],
+                            objective="set_cover", coverage_minutes=minutes,
+                            kinds=CAPACITY_KINDS, visits_per_adult=VISITS)
+    except PlanInfeasibleError as exc:
+        assert not fits and "within" in str(exc)
+        return
+    fewest = min(len(s) for s in fits)
+    cheapest = min(sum(cost[x] for x in s) for s in fits if len(s) == fewest)
+    opened = list(plan.decisions.loc[plan.decisions["action"] == "open", "site_id"])
+    assert plan.proven_optimal and plan.objective == len(opened) == fewest
+    assert sum(cost[x] for x in opened) == pytest.approx(cheapest)
+    assert assignable(case, {"own0", *opened}, want, minutes)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 100_000), st.integers(1, 3))
+def test_p_center_with_capacity_equals_brute_force(seed: int, p: int) -> None:
+    case = _with_capacity(seed)
+    t = case["travel"]
+    served = [i for i, a in case["demand"]["adults"].items()
+              if a > 0 and (t["origin_id"] == i).any()]
+    radii = sorted(set(t["cost"]))
+
+    def least_radius(s: tuple[str, ...]) -> float:
+        return next((r for r in radii if assignable(case, {"own0", *s}, served, r)), math.inf)
+
+    best = min(least_radius(s) for s in subsets(case, p))
+    try:
+        plan = site_outlets(case["demand"], case["sites"], case["travel"], objective="p_center",
+                            kinds=CAPACITY_KINDS, max_new={"smart_atm": p},
+                            visits_per_adult=VISITS)
+    except PlanInfeasibleError as exc:
+        assert math.isinf(best) and "capacity" in str(exc)
+        return
+    opened = set(plan.decisions.loc[plan.decisions["action"] == "open", "site_id"])
+    assert plan.proven_optimal and plan.objective == best
+    assert assignable(case, {"own0", *opened}, served, plan.objective)
+    # capacity binds somewhere: without it the radius is never larger
+    free = site_outlets(case["demand"], case["sites"], case["travel"], objective="p_center",
+                        kinds=CAPACITY_KINDS, max_new={"smart_atm": p})
+    assert free.objective <= plan.objective

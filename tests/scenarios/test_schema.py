@@ -269,3 +269,15 @@ def test_min_cost_needs_its_costs() -> None:
     sc = load_scenario({**base, "outlets": {"objective": "min_cost", "cost_per_adult_minute": 0.5,
                                             "cost_per_unserved_adult": 20}})
     assert sc.outlets.cost_per_unserved_adult == 20
+
+
+def test_capacity_rows_where_an_objective_takes_them() -> None:
+    base = {"name": "t", "area": "builtin:sample-city"}
+    with pytest.raises(ScenarioError) as info:
+        load_scenario({**base, "outlets": {"objective": "max_share", "visits_per_adult": 0.02,
+                                           "max_new": {"smart_atm": 2}}})
+    assert "does not take visits_per_adult" in str(info.value.problems[0])
+    with pytest.raises(ScenarioError):
+        load_scenario({**base, "outlets": {"visits_per_adult": 0}})
+    sc = load_scenario({**base, "outlets": {"objective": "p_center", "visits_per_adult": 0.02}})
+    assert sc.outlets.visits_per_adult == 0.02
