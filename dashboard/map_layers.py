@@ -24,8 +24,9 @@ from dashboard import data
 from geo import RoutingGraph, StudyArea, load_area
 from scenarios.store import format_kpi, resolve_run
 
-__all__ = ["COLOUR_BY", "DIFFERENCE_BY", "KIND_LABELS", "Bin", "MapLayers",
-           "difference_layers", "map_layers", "service_area_nodes"]
+__all__ = ["COLOUR_BY", "DIFFERENCE_BY", "KIND_LABELS", "QUARTER_COLOURS", "Bin", "MapLayers",
+           "chosen_groups", "difference_layers", "map_layers", "opening_text",
+           "service_area_nodes"]
 
 #: What communities can be coloured by: label -> column (scores) or a run KPI.
 COLOUR_BY = {
@@ -81,8 +82,35 @@ class MapLayers:
     communities: pd.DataFrame  # community_id, name, value, x, y, hover
     outlets: pd.DataFrame  # outlet_id, owner, kind, x, y
     candidates: pd.DataFrame  # site_id, kinds, x, y
-    chosen: pd.DataFrame  # site_id, kind, name, capex, x, y
+    chosen: pd.DataFrame  # site_id, kind, name, capex, quarter (a rollout's; else NA), x, y
     venues: pd.DataFrame  # venue_id, events, x, y
+
+
+#: A rollout's quarters, early to late (purple for one plan of sites opened at once).
+QUARTER_COLOURS = ("#8250df", "#bf3989", "#cf222e", "#fb8500", "#9a6700", "#1a7f37")
+
+
+def opening_text(quarter: object) -> str:
+    """A rollout's quarter as a planner says it, with the week it opens in."""
+    from scenarios.rollout import opening_week
+
+    q = int(quarter)  # type: ignore[call-overload]
+    return f"quarter {q} (week {opening_week(q)})"
+
+
+def chosen_groups(chosen: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
+    """The chosen sites as the legend lists them: one group, or with a rollout one per
+    quarter (its name says the quarter and its first week), each with its colour."""
+    if not len(chosen):
+        return []
+    if chosen["quarter"].isna().all():
+        return [("chosen sites", QUARTER_COLOURS[0], chosen)]
+    groups = []
+    for quarter in sorted(int(q) for q in chosen["quarter"].dropna().unique()):
+        groups.append((f"chosen sites, opening in {opening_text(quarter)}",
+                       QUARTER_COLOURS[min(quarter - 1, len(QUARTER_COLOURS) - 1)],
+                       chosen[chosen["quarter"] == quarter]))
+    return groups
 
 
 @functools.lru_cache(maxsize=4)
@@ -249,6 +277,9 @@ def _layers(run_id: str, runs_dir: str | Path, title: str, label: str, scores: g
                            "kind": opened["kind"].astype(str),
                            "name": opened.get("name", opened["site_id"]).astype(str),
                            "capex": opened["capex"].astype(float),
+                           "quarter": (opened["quarter"] if "quarter" in opened
+                                       else pd.Series(pd.NA, index=opened.index)
+                                       ).astype("Int64"),
                            "x": np.round(opened["x"].astype(float) - ox),
                            "y": np.round(opened["y"].astype(float) - oy)}).reset_index(drop=True)
     venues = pd.DataFrame(columns=["venue_id", "events", "x", "y"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.map_layers import (
@@ -16,8 +17,10 @@ from dashboard.map_layers import (
     DIFFERENCE_BY,
     KIND_LABELS,
     MapLayers,
+    chosen_groups,
     difference_layers,
     map_layers,
+    opening_text,
 )
 
 __all__ = ["COLOUR_BY", "DIFFERENCE_BY", "difference_figure", "map_figure"]
@@ -86,17 +89,16 @@ def draw(layers: MapLayers, uirevision: str = "") -> go.Figure:
                              hovertext=[f"candidate {i} ({k})" for i, k in
                                         zip(cand["site_id"], cand["kinds"], strict=True)],
                              hoverinfo="text", name="candidate sites", visible="legendonly"))
-    chosen = layers.chosen
-    if len(chosen):
+    for name, colour, sites in chosen_groups(layers.chosen):
         fig.add_trace(go.Scatter(
-            x=chosen["x"], y=chosen["y"], mode="markers",
-            marker={"symbol": "star", "size": 15, "color": "#8250df",
+            x=sites["x"], y=sites["y"], mode="markers",
+            marker={"symbol": "star", "size": 15, "color": colour,
                     "line": {"color": "white", "width": 1}},
             hovertext=[f"new {KIND_LABELS.get(k, k)} at {s} {n} (capex {c:,.0f} "
-                       f"{layers.currency})" for s, k, n, c in
-                       zip(chosen["site_id"], chosen["kind"], chosen["name"], chosen["capex"],
-                           strict=True)],
-            hoverinfo="text", name="chosen sites"))
+                       f"{layers.currency}){'' if pd.isna(q) else f', opens in {opening_text(q)}'}"
+                       for s, k, n, c, q in zip(sites["site_id"], sites["kind"], sites["name"],
+                                                sites["capex"], sites["quarter"], strict=True)],
+            hoverinfo="text", name=name))
     v = layers.venues
     if len(v):
         fig.add_trace(go.Scatter(

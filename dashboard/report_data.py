@@ -75,6 +75,8 @@ def _outlets(folder: Path) -> pd.DataFrame:
                "adults_newly_covered", "adults_only_here"]
     if plan.empty:
         return pd.DataFrame(columns=columns)
+    if "quarter" in plan and plan["quarter"].notna().any():  # a rollout: when each opens
+        columns.insert(columns.index("action") + 1, "quarter")
     changed = plan[plan["action"].isin(["open", "close"])]
     return changed.reindex(columns=columns).sort_values(
         ["action", "adults_newly_covered"], ascending=[False, False]).reset_index(drop=True)

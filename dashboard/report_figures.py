@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from dashboard.compare import run_colour
 from dashboard.data import WEEKLY, weekly_band
-from dashboard.map_layers import KIND_LABELS, MapLayers
+from dashboard.map_layers import KIND_LABELS, MapLayers, chosen_groups
 
 __all__ = ["channel_svg", "map_png", "weekly_svg"]
 
@@ -71,9 +71,9 @@ def map_png(layers: MapLayers) -> str:
         ax.scatter(pts["x"], pts["y"], marker=_MARKERS.get(str(kind), "o"), s=28,
                    c=_OWNERS.get(str(owner), "#57606a"), edgecolors="white", linewidths=0.6,
                    label=f"{owner} {KIND_LABELS.get(str(kind), kind)}", zorder=5)
-    if len(layers.chosen):
-        ax.scatter(layers.chosen["x"], layers.chosen["y"], marker="*", s=160, c="#8250df",
-                   edgecolors="white", linewidths=0.6, label="chosen sites", zorder=6)
+    for name, colour, sites in chosen_groups(layers.chosen):
+        ax.scatter(sites["x"], sites["y"], marker="*", s=160, c=colour,
+                   edgecolors="white", linewidths=0.6, label=name, zorder=6)
     if len(layers.venues):
         ax.scatter(layers.venues["x"], layers.venues["y"], marker="h", s=50, c="#bf8700",
                    edgecolors="white", linewidths=0.5, label="event venues", zorder=4)

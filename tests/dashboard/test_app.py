@@ -367,3 +367,31 @@ def test_run_ids_with_dots_keep_their_columns(runs: tuple[Path, list[str]],
     assert all("." not in c["field"] for c in columns)
     assert set(rows[0]) == {c["field"] for c in columns}
     assert rows[0][columns[2]["field"]] == "2.0"
+
+
+def test_a_rollouts_sites_by_quarter_on_the_map(small_synth: Path,
+                                               tmp_path: Path) -> None:
+    from dashboard.app import map_view
+    from dashboard.report_data import _outlets
+    from scenarios.run import run_scenario
+    from scenarios.schema import Scenario
+
+    sc = Scenario.model_validate({
+        "name": "rollout", "area": str(small_synth), "seed": 4, "events": {"enabled": False},
+        "outlets": {"max_new": {"smart_atm": 3}, "quarters": 2,
+                    "capex_per_quarter": [60_000, 120_000]},
+        "budget": {"total": 20_000},
+        "simulation": {"weeks": 16, "replications": 2, "max_agents": 2_000}})
+    run = run_scenario(sc, runs_dir=tmp_path)
+    plan = pd.read_parquet(run.path / "plan_outlets.parquet")
+    opened = plan[plan["action"] == "open"]
+    _, fig = map_view(run.run_id, "score", tmp_path)
+    stars = {t.name: t for t in fig.data if str(t.name).startswith("chosen sites")}
+    quarters = sorted(int(q) for q in opened["quarter"].unique())
+    assert sorted(stars) == sorted(
+        f"chosen sites, opening in quarter {q} (week {13 * (q - 1) + 1})" for q in quarters)
+    for q in quarters:
+        trace = stars[f"chosen sites, opening in quarter {q} (week {13 * (q - 1) + 1})"]
+        assert len(trace.x) == int((opened["quarter"] == q).sum())
+        assert all(f"opens in quarter {q}" in h for h in trace.hovertext)
+    assert "quarter" in _outlets(run.path).columns  # the report's table says when
