@@ -68,6 +68,7 @@ if TYPE_CHECKING:
         allocate_staff,
         event_staff_needs,
     )
+    from optimizer.van import VanPlan, plan_van
 
 __all__ = [
     "DEFAULT_CHANNEL_GROUPS",
@@ -88,6 +89,7 @@ __all__ = [
     "ResponseCurve",
     "SitingResult",
     "StaffPlan",
+    "VanPlan",
     "allocate_budget",
     "allocate_combined",
     "allocate_staff",
@@ -103,6 +105,7 @@ __all__ = [
     "match_controls",
     "maximal_covering",
     "plan_events",
+    "plan_van",
     "read_cost_table",
     "site_outlets",
     "standardized_mean_differences",
@@ -124,6 +127,8 @@ _WHERE: dict[str, str] = {
     "greedy_covering": "optimizer.covering",
     "maximal_covering": "optimizer.covering",
     "OptimizerInputError": "optimizer.errors",
+    "VanPlan": "optimizer.van",
+    "plan_van": "optimizer.van",
     "ROLLOUT_OBJECTIVES": "optimizer._rollout",
     "PlanInfeasibleError": "optimizer.errors",
     "EVENT_TYPES": "optimizer.events",
