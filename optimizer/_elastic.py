@@ -28,7 +28,8 @@ class Soft:
 
 
 def explain_infeasible(problem: pulp.LpProblem, soft: list[Soft], *, solver: Solver,
-                       time_limit_s: float = 30.0) -> list[str]:
+                       time_limit_s: float = 30.0,
+                       highs_options: dict[str, str | int | float] | None = None) -> list[str]:
     """Sentences naming the limits that cannot all hold, smallest total relaxation first.
 
     The problem is changed in place (slack added, objective replaced); pass a copy or a
@@ -53,7 +54,8 @@ def explain_infeasible(problem: pulp.LpProblem, soft: list[Soft], *, solver: Sol
     problem.setObjective(pulp.lpSum(
         (up + (down if down is not None else 0)) * (1.0 / max(row.scale, 1e-12))
         for row, up, down in slacks))
-    outcome = solve(problem, solver=solver, time_limit_s=time_limit_s)
+    outcome = solve(problem, solver=solver, time_limit_s=time_limit_s,
+                    highs_options=highs_options)
     if outcome.status not in ("optimal", "feasible"):
         return []
     lines, relaxed = [], set()

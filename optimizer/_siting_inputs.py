@@ -214,7 +214,7 @@ def capacities(sites: pd.DataFrame, kinds: Mapping[str, Mapping[str, float]],
     for row, (sid, status) in enumerate(zip(sites.index, sites["status"], strict=True)):
         if status != "existing":
             continue
-        cap = own.loc[sid] if own is not None else None
-        out[row] = float(cap) if cap is not None and pd.notna(cap) else kinds.get(
+        cap = pd.to_numeric(own.loc[sid], errors="coerce") if own is not None else None
+        out[row] = float(cap) if cap is not None and pd.notna(cap) and cap > 0 else kinds.get(
             existing_kind.get(sid, "branch"), {}).get("capacity_per_week", 0.0)
     return out

@@ -341,14 +341,16 @@ def allocate_budget(
     build = time.perf_counter() - start
     outcome = solve(prob, solver=solver, time_limit_s=time_limit_s, highs_options=LP_OPTIONS)
     if outcome.status == "infeasible":
-        lines = explain_infeasible(prob, soft, solver=solver, time_limit_s=time_limit_s)
+        lines = explain_infeasible(prob, soft, solver=solver, time_limit_s=time_limit_s,
+                                   highs_options=LP_OPTIONS)
         raise PlanInfeasibleError("; ".join(lines) if lines else
                                   "no budget split meets every limit")
     if outcome.status not in ("optimal", "feasible"):
         raise PlanInfeasibleError(f"the solver stopped without a budget plan "
                                   f"({outcome.status}); raise time_limit_s")
     spend = np.array([v.value() or 0.0 for v in dvars]).reshape(dv.shape).sum(axis=2)
-    duals = {labels[n]: v for n, v in row_duals(prob, solver).items()}
+    solved_by: Solver = "cbc" if outcome.solver == "cbc" else "highs"  # after a fallback too
+    duals = {labels[n]: v for n, v in row_duals(prob, solved_by).items()}
     binding = tuple(labels[n] for con in prob.constraints() for n in (con.name,)
                     if abs(duals.get(labels[n], 0.0)) > 1e-9
                     and abs(con.slack or 0.0) <= 1e-6 * max(1.0, total))

@@ -36,12 +36,18 @@ __all__ = ["VanPlan", "plan_van", "van_routes"]
 #: The most stops a route may have (enumeration grows as stops^k).
 MAX_STOPS_PER_DAY = 6
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: HiGHS to a zero gap (its default stops at 0.01%)
+EXACT: dict[str, str | int | float] = {"mip_rel_gap": 0.0, "mip_abs_gap": 0.0}
+#: The adult-days, second to the weekly reach, are proven within this relative gap
+TIE_GAP = 1e-4
 
 
 @dataclass(frozen=True)
 class VanPlan:
-    """A van's week. ``schedule``: a row per stop and day (``day``, ``day_name``, ``order``,
-    ``stop_id``, ``arrive_min`` and ``depart_min`` after leaving home, ``drive_min`` to it);
+    """A van's week. ``proven_optimal``: the weekly reach proven the most, and the
+    adult-days within ``TIE_GAP`` of theirs (``gap``). ``schedule``: a row per stop and day
+    (``day``, ``day_name``, ``order``, ``stop_id``, ``arrive_min`` and ``depart_min``
+    after leaving home, ``drive_min`` to it);
     ``days_by_point``: the days a week each demand point has a stop within reach;
     ``weekly_reach``: adults served at least once a week; ``adult_days``: adults x days."""
 
@@ -144,6 +150,14 @@ def plan_van(demand: pd.Series, walk: pd.DataFrame, drive: pd.DataFrame, *, home
     if not 1 <= max_stops_per_day <= MAX_STOPS_PER_DAY:
         raise OptimizerInputError(f"max_stops_per_day = {max_stops_per_day}: expected 1 to "
                                   f"{MAX_STOPS_PER_DAY}")
+    if not isinstance(days, int | np.integer):
+        raise OptimizerInputError(f"days = {days!r}: expected a whole number of days")
+    values = demand.to_numpy(float)
+    if not np.isfinite(values).all() or (values < 0).any():
+        raise OptimizerInputError("demand: every point needs adults >= 0 (a number)")
+    if drive.index.has_duplicates:
+        raise OptimizerInputError(f"drive: the id {drive.index[drive.index.duplicated()][0]!r} "
+                                  "appears twice; give each site once")
     if list(drive.index) != list(drive.columns):
         raise OptimizerInputError("drive: expected a square table, its rows and columns the "
                                   "same ids in the same order (home and the stops)")
@@ -152,14 +166,24 @@ def plan_van(demand: pd.Series, walk: pd.DataFrame, drive: pd.DataFrame, *, home
                                   "home site among its rows")
     minutes = drive.to_numpy(float)
     if np.isnan(minutes).any() or (minutes < 0).any():
-        raise OptimizerInputError("drive: every pair needs minutes >= 0 (use inf where no "
-                                  "road joins two sites)")
+        raise OptimizerInputError("drive: every pair needs minutes >= 0 (inf where one "
+                                  "site cannot be reached from the other)")
     stops = pd.Index([s for s in drive.index if s != home])
     order = np.array([drive.index.get_loc(home), *(drive.index.get_loc(s) for s in stops)],
                      dtype=np.int64)
-    matrix = minutes[order][:, order]  # row 0 home, then the stops in order
+    # row 0 home, then the stops; the van may drive past a stop without stopping, so each
+    # leg is the quickest way through the others (Floyd-Warshall), which makes every tour
+    # at least as quick without one of its stops, as the enumeration needs
+    matrix = minutes[order][:, order]
+    for k in range(matrix.shape[0]):
+        matrix = np.minimum(matrix, matrix[:, k:k + 1] + matrix[k:k + 1, :])
     routes = van_routes(matrix, day_minutes=day_hours * 60, stop_minutes=hours_per_stop * 60,
                         max_stops=max_stops_per_day)
+    if not routes:
+        raise PlanInfeasibleError(
+            f"the van's schedule: no stop fits in a day of {day_hours:g} hours with "
+            f"{hours_per_stop:g} hours at the stop and the drive there and back; lengthen "
+            "the day, shorten the stop or add stops nearer home")
     adults = demand.to_numpy(float)
     point = demand.index.get_indexer(pd.Index(walk["origin_id"]))
     stop = stops.get_indexer(pd.Index(walk["dest_id"]))
@@ -182,29 +206,42 @@ def plan_van(demand: pd.Series, walk: pd.DataFrame, drive: pd.DataFrame, *, home
         served[p_] = prob.add_variable(f"u{p_}", lowBound=0, upBound=1)
         prob += served[p_] <= pulp.lpSum(runs[r] for r in members)
     reached = [float(adults[points].sum()) for points in route_points]
-    # adult-days break ties only: all of them are worth less than one adult reached
-    tie = 1.0 / (days * (float(adults.sum()) or 1.0) + 1.0)
-    prob += (pulp.lpSum(float(adults[p_]) * v for p_, v in served.items())
-             + tie * pulp.lpSum(reached[r] * runs[r] for r in range(len(routes))))
     build = time.perf_counter() - start
-    outcome = (solve(prob, solver=solver, time_limit_s=time_limit_s) if routes else None)
-    if outcome is not None and outcome.status not in ("optimal", "feasible"):
+    deadline = time.perf_counter() + time_limit_s
+    # first the adults reached at least once a week; then, holding that, the adult-days
+    # (two solves, each to a zero gap: a weighted sum would leave the tie to the
+    # solver's tolerance)
+    weekly = pulp.lpSum(float(adults[p_]) * v for p_, v in served.items())
+    prob += weekly
+    first = solve(prob, solver=solver, time_limit_s=time_limit_s, highs_options=EXACT)
+    if first.status not in ("optimal", "feasible"):
         raise PlanInfeasibleError(f"the van's schedule: the solver stopped without a plan "
-                                  f"({outcome.status}); raise the time limit")
+                                  f"({first.status}); raise the time limit")
+    best = float(first.objective or 0.0)
     counts = [round(v.value() or 0) for v in runs]
+    prob += weekly >= best - 1e-6 * max(1.0, best), "weekly_reach"  # solver tolerance
+    prob.setObjective(pulp.lpSum(reached[r] * runs[r] for r in range(len(routes))))
+    second = solve(prob, solver=solver, time_limit_s=max(deadline - time.perf_counter(), 1.0),
+                   gap=TIE_GAP)
+    if second.status in ("optimal", "feasible"):  # else the first plan stands
+        counts = [round(v.value() or 0) for v in runs]
     schedule = _schedule(routes, counts, reached, stops, matrix, hours_per_stop * 60)
     days_at = np.zeros(adults.size, dtype=int)
     for r, n in enumerate(counts):
         days_at[route_points[r]] += n
     days_by_point = pd.Series(days_at, index=demand.index, name="days")
-    proven = outcome is None or outcome.proven_optimal
+    # the reach exactly; the adult-days within TIE_GAP of their bound
+    tie_gap = (0.0 if second.proven_optimal else None if second.bound is None
+               or not second.objective else (second.bound - second.objective)
+               / abs(second.objective))
+    proven = first.proven_optimal and tie_gap is not None and tie_gap <= TIE_GAP + 1e-12
     return VanPlan(status="optimal" if proven else "feasible", proven_optimal=proven,
-                   gap=0.0 if proven else None, schedule=schedule,
+                   gap=tie_gap if first.proven_optimal else None, schedule=schedule,
                    days_by_point=days_by_point,
                    weekly_reach=float(adults[days_at > 0].sum()),
                    adult_days=float((adults * days_at).sum()), routes=len(routes),
                    build_seconds=build,
-                   solve_seconds=0.0 if outcome is None else outcome.solve_seconds)
+                   solve_seconds=first.solve_seconds + second.solve_seconds)
 
 
 def _schedule(routes: Sequence[tuple[tuple[int, ...], float]], counts: Sequence[int],

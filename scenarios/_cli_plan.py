@@ -150,7 +150,7 @@ def _plan_table(title: str, frame: pd.DataFrame, columns: dict[str, str],
         console.print(f"... and {len(frame) - limit} more rows (all in the Parquet file)")
 
 
-def _rollout_table(by_quarter: pd.DataFrame, name: str) -> None:
+def _rollout_table(by_quarter: pd.DataFrame, name: str, objective: str) -> None:
     """A rollout's row a quarter: its first week, what opens, the money to date."""
     from scenarios.rollout import opening_week
 
@@ -163,7 +163,8 @@ def _rollout_table(by_quarter: pd.DataFrame, name: str) -> None:
                 "a quarter's unspent capex carries to the next)", frame,
                 {"quarter": "quarter", "week": "opens in week", "opened": "sites opened",
                  "capex": "capex", "money": "capex to date, of the money to date",
-                 "covered": "adults covered"})
+                 "covered": "adults captured" if objective == "max_capture"
+                 else "adults covered"})
 
 
 def _why_sites(decisions: pd.DataFrame, adults: float) -> pd.DataFrame:
@@ -253,7 +254,7 @@ def site(
                      "only_here": "only it reaches", "capex": "capex",
                      "opex_per_year": "opex a year"})
         if siting.by_quarter is not None:
-            _rollout_table(siting.by_quarter, name)
+            _rollout_table(siting.by_quarter, name, siting.objective_name)
         d = siting.decisions
         kept = int((d["action"] == "keep").sum())
         console.print(

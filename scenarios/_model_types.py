@@ -29,3 +29,13 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+#: A quarter of the simulation's weeks (52 / 4): a rollout's sites open at the start of
+#: their quarter.
+WEEKS_PER_QUARTER = 13
+
+
+def opening_week(quarter: int) -> int:
+    """The first simulated week of ``quarter`` (1-based): quarter 1 opens in week 1."""
+    return WEEKS_PER_QUARTER * (int(quarter) - 1) + 1

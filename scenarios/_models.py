@@ -15,11 +15,13 @@ from geo.contract import INDICATORS, SITE_KINDS
 from geo.errors import Problem
 from scenarios._model_types import (
     NAME_PATTERN,
+    WEEKS_PER_QUARTER,
     Channel,
     Money,
     Share,
     WeekRange,
     _Frozen,
+    opening_week,
 )
 from scenarios._money_models import Budget, Finance, OnlineShare, Policy, Targets
 from simulation.params import SEGMENT_HELP, unknown_segments
@@ -108,8 +110,11 @@ class Outlets(_Frozen):
             raise ValueError(f"quarters = {self.quarters}: a rollout takes objective "
                              f"{' or '.join(repr(o) for o in ROLLOUT_OBJECTIVES)}, not "
                              f"{self.objective!r}; set quarters = 1 for {self.objective}")
-        for key in ("allow_closures", "min_coverage_share", "visits_per_adult"):
-            if getattr(self, key):
+        given = {"allow_closures": self.allow_closures or None,
+                 "min_coverage_share": self.min_coverage_share,
+                 "visits_per_adult": self.visits_per_adult}
+        for key, value in given.items():  # as optimizer.site_outlets refuses them
+            if value is not None:
                 raise ValueError(f"quarters = {self.quarters}: a rollout does not take "
                                  f"{key}; leave it out or set quarters = 1")
         return self
@@ -280,13 +285,13 @@ class Scenario(_Frozen):
         o = self.outlets
         if not o.enabled or o.quarters == 1:
             return self
-        last = 13 * (o.quarters - 1) + 1
+        last = opening_week(o.quarters)
         if self.simulation.enabled and last > self.simulation.weeks:
             raise ValueError(f"outlets.quarters = {o.quarters}: quarter {o.quarters} starts in "
                              f"week {last}, after the simulation's {self.simulation.weeks} "
                              f"weeks; lower outlets.quarters to "
-                             f"{(self.simulation.weeks - 1) // 13 + 1} or lengthen "
-                             "simulation.weeks")
+                             f"{(self.simulation.weeks - 1) // WEEKS_PER_QUARTER + 1} or "
+                             "lengthen simulation.weeks")
         if self.budget.includes_outlets:
             raise ValueError("budget.includes_outlets weighs each outlet for a whole year: "
                              "it does not take a rollout (outlets.quarters > 1); set "

@@ -72,7 +72,16 @@ def plan_costs(sc: Any, decisions: pd.DataFrame | None) -> PlanCosts:
     opened = decisions[decisions["action"] == "open"]
     closed = decisions[decisions["action"] == "close"]
     capex = float(opened["capex"].sum())
-    opex = (float(opened["opex_per_year"].fillna(0.0).sum())
+    open_share = np.ones(len(opened))
+    if "quarter" in opened and opened["quarter"].notna().any():
+        # a rollout: each site's opex for the weeks of the run it is open (the year
+        # simulated is the ramp-up year; see docs/optimizer.md, "Rollout over quarters")
+        from scenarios._model_types import opening_week
+
+        weeks = int(sc.simulation.weeks)
+        first = np.array([opening_week(int(q)) for q in opened["quarter"].fillna(1)])
+        open_share = np.clip((weeks - first + 1) / weeks, 0.0, 1.0)
+    opex = (float((opened["opex_per_year"].fillna(0.0).to_numpy(float) * open_share).sum())
             - float(closed["opex_per_year"].fillna(0.0).sum()))
     return PlanCosts(capex, annualized_cost(capex, float(f.capex_life_years),
                                             float(f.discount_rate)), opex, staff,

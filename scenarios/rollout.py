@@ -8,20 +8,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from scenarios import plans
+from scenarios._model_types import WEEKS_PER_QUARTER, opening_week
 
 if TYPE_CHECKING:
     from optimizer import SitingResult
 
 __all__ = ["WEEKS_PER_QUARTER", "opening_week", "rollout_inputs", "rollout_summary"]
-
-#: A quarter of the simulation's weeks (52 / 4).
-WEEKS_PER_QUARTER = 13
-
-
-def opening_week(quarter: int) -> int:
-    """The first simulated week of ``quarter`` (1-based): quarter 1 opens in week 1."""
-    return WEEKS_PER_QUARTER * (int(quarter) - 1) + 1
-
 
 def rollout_inputs(prep: plans.Prepared, siting: SitingResult | None,
                    outlets: pd.DataFrame) -> pd.DataFrame:

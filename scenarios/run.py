@@ -200,6 +200,11 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
             summary["outlets"] = outlet_summary
             if siting.by_quarter is not None:  # a rollout: what opens when
                 outlet_summary["by_quarter"] = rollout_summary(siting)
+                warnings.append(
+                    "outlet plan: the rollout opens its sites through the year simulated, "
+                    "so the outlets' worth a year, payback and NPV are those of this "
+                    "ramp-up year (each site's opex counted for the weeks it is open): "
+                    "they understate a year with every site open")
             if siting.share_sources is not None:  # max_share: whom the new sites draw from
                 outlet_summary["share_captured"] = siting.share_captured
                 outlet_summary["share_of_demand"] = siting.share_of_demand

@@ -95,6 +95,10 @@ class CommunityMarketModel(mesa.Model):
         self.balance = np.where(r.customer, self._balance_if_customer, 0).astype(np.float32)
         # the own outlets of each phase of the run (one, unless outlets open during it)
         phases = outlet_phases(inputs)
+        if phases[-1].week > params.weeks:
+            raise SimulationError(f"outlets open in week {phases[-1].week}, after the run's "
+                                  f"{params.weeks} weeks; lengthen params.weeks or leave "
+                                  "that opening out")
         self._outlet_ids = pd.Index(pd.unique(np.concatenate(
             [ph.outlet.to_numpy() for ph in phases])))
         self._capacity = _outlet_capacity(phases, self._outlet_ids, capacity)

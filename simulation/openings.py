@@ -45,10 +45,12 @@ def with_openings(inputs: pd.DataFrame, later: Sequence[tuple[int, pd.DataFrame]
     for week, frame in later:
         if int(week) < 1:
             raise SimulationError(f"an opening at week {week}: weeks start at 1")
-        missing = frame.index.difference(inputs.index)
-        if len(missing) or len(frame.index) != len(inputs.index):
+        extra = frame.index.difference(inputs.index)
+        lacking = inputs.index.difference(frame.index)
+        if len(extra) or len(lacking):
             raise SimulationError(f"the inputs from week {week} have other communities than "
-                                  f"the first week's (such as {list(missing[:3])})")
+                                  f"the first week's: {list(extra[:3])} more, "
+                                  f"{list(lacking[:3])} fewer")
         for column in OUTLET_COLUMNS:
             out[f"{column}@{int(week)}"] = frame[column].reindex(inputs.index).to_numpy()
     return out
@@ -57,8 +59,13 @@ def with_openings(inputs: pd.DataFrame, later: Sequence[tuple[int, pd.DataFrame]
 def outlet_phases(inputs: pd.DataFrame) -> list[OutletPhase]:
     """Every set of outlets of a run in week order: the first week's from the plain
     columns, then one per later week named in the columns (``outlet@14``...)."""
-    weeks = sorted({int(c.split("@", 1)[1]) for c in inputs.columns
-                    if c.split("@", 1)[0] in OUTLET_COLUMNS and "@" in c})
+    named = [c for c in inputs.columns if "@" in str(c)
+             and str(c).split("@", 1)[0] in OUTLET_COLUMNS]
+    bad = [c for c in named if not str(c).split("@", 1)[1].isdigit()]
+    if bad:
+        raise SimulationError(f"inputs column {bad[0]!r}: a later week's outlet column is "
+                              "named column@week, such as outlet_min@14")
+    weeks = sorted({int(str(c).split("@", 1)[1]) for c in named})
     phases = [_phase(inputs, 1, "")]
     for week in weeks:
         missing = [c for c in OUTLET_COLUMNS if f"{c}@{week}" not in inputs.columns]

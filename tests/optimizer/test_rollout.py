@@ -94,9 +94,10 @@ def brute_force(demand: pd.DataFrame, sites: pd.DataFrame, travel: pd.DataFrame,
         if opex_budget is not None and 100.0 + sum(
                 ROLLOUT_KINDS[c[0]]["opex_per_year"] for _, c in chosen) > opex_budget + 1e-9:
             continue
+        ever_open = ["OWN", *(s for s, _ in chosen)]  # the outlet that stays counts too
         if spacing > 0 and any(
                 np.hypot(*(xy.loc[a].to_numpy() - xy.loc[b].to_numpy())) < spacing
-                for (a, _), (b, _) in itertools.combinations(chosen, 2)):
+                for a, b in itertools.combinations(ever_open, 2)):
             continue
         value = 0.0
         for q in range(len(budgets)):

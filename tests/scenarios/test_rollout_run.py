@@ -4,6 +4,7 @@ reads (plan_outlets.parquet's quarter, the manifest's row a quarter)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -65,7 +66,7 @@ def test_each_site_opens_in_the_simulation_in_its_quarter(small_synth: Path) -> 
     # nearer, never farther, as sites open
     weeks = sorted(int(c.split("@")[1]) for c in inputs if c.startswith("outlet_min@"))
     series = [inputs["outlet_min"]] + [inputs[f"outlet_min@{w}"] for w in weeks]
-    for before, after in zip(series, series[1:], strict=False):
+    for before, after in itertools.pairwise(series):
         assert (after.to_numpy() <= before.to_numpy() + 1e-9).all()
 
 
@@ -79,7 +80,13 @@ def test_a_rollout_run_writes_its_quarters(small_synth: Path, tmp_path: Path) ->
     quarters = manifest["summary"]["outlets"]["by_quarter"]
     assert [q["week"] for q in quarters] == [1, 14, 27, 40]
     assert sorted(s for q in quarters for s in q["sites"]) == sorted(opened["site_id"])
-    assert np.isfinite(pd.read_parquet(run.path / "kpis.parquet")["new_customers"]).all()
+    kpis = pd.read_parquet(run.path / "kpis.parquet")
+    assert np.isfinite(kpis["new_customers"]).all()
+    # the ramp-up year: a site opened in quarter q pays opex for weeks 13 (q - 1) + 1 to 52
+    weeks_open = 52 - 13 * (opened["quarter"].astype(int) - 1)
+    opex = float((opened["opex_per_year"] * weeks_open / 52).sum())
+    assert kpis["outlet_opex_per_year"].iloc[0] == pytest.approx(opex)
+    assert any("ramp-up year" in w for w in manifest["warnings"])
 
 
 @pytest.mark.parametrize(("outlets", "simulation", "match"), [

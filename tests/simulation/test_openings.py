@@ -83,6 +83,10 @@ def test_openings_are_checked(small_inputs: pd.DataFrame) -> None:
         with_openings(small_inputs, [(0, small_inputs)])
     with pytest.raises(SimulationError, match="other communities"):
         with_openings(small_inputs, [(3, small_inputs.iloc[:5])])
+    with pytest.raises(SimulationError, match="after the run's 26 weeks"):
+        CommunityMarketModel(with_openings(small_inputs, [(30, small_inputs)]), PARAMS, seed=1)
+    with pytest.raises(SimulationError, match="outlet_min@14"):
+        CommunityMarketModel(small_inputs.assign(**{"outlet@x": "O1"}), PARAMS, seed=1)
     partial = with_openings(small_inputs, [(9, small_inputs)]).drop(columns="outlet@9")
     with pytest.raises(SimulationError, match="outlet@9"):
         CommunityMarketModel(partial, PARAMS, seed=1)
