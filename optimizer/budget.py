@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -33,6 +32,7 @@ from optimizer._budget_inputs import (
     policy_text,
     validate_curves,
 )
+from optimizer._budget_plan import BudgetPlan, plan_table
 from optimizer._elastic import Soft, explain_infeasible
 from optimizer._solve import Solver, check_solver, row_duals, solve
 from optimizer.errors import OptimizerInputError, PlanInfeasibleError
@@ -56,37 +56,6 @@ ONLINE_CHANNELS: tuple[str, ...] = ("social_media", "kol_live", "sms", "referral
 #: plan), and its dual simplex takes seconds an iteration there; the interior point without
 #: presolve, then crossover to a vertex (and its duals), takes about 1 s.
 LP_OPTIONS: dict[str, str | int | float] = {"presolve": "off", "solver": "ipm"}
-
-
-@dataclass(frozen=True)
-class BudgetPlan:
-    """A budget split and what the LP proved about it.
-
-    ``plan``: one row per community x channel x quarter with ``spend``, ``customers`` and
-    ``value`` (from the curves themselves, not the piecewise model). ``marginal_value``:
-    objective gained per extra unit of total budget (re-solve at +1%, shares kept).
-    ``duals``: the shadow price of each named row (objective per unit of the row's
-    right-hand side); ``binding``: rows that hold with equality and have a non-zero price.
-    """
-
-    status: str
-    proven_optimal: bool
-    gap: float | None
-    objective: float
-    objective_name: str
-    spend: float
-    customers: float
-    value: float
-    plan: pd.DataFrame
-    by_channel: pd.DataFrame
-    by_community: pd.DataFrame
-    marginal_value: float | None
-    duals: dict[str, float]
-    binding: tuple[str, ...]
-    build_seconds: float
-    solve_seconds: float
-    solver: str
-    notes: tuple[str, ...] = field(default=())
 
 
 def allocate_budget(
@@ -354,7 +323,7 @@ def allocate_budget(
     binding = tuple(labels[n] for con in prob.constraints() for n in (con.name,)
                     if abs(duals.get(labels[n], 0.0)) > 1e-9
                     and abs(con.slack or 0.0) <= 1e-6 * max(1.0, total))
-    plan = _plan_table(cells, spend, c, cell_of, season, quarters)
+    plan = plan_table(cells, spend, c, cell_of, season, quarters)
     obj = float(plan["customers" if objective == "customers" else "value"].sum())
     marginal_value = None
     if marginal and total > 0:
@@ -392,22 +361,3 @@ def allocate_budget(
         marginal_value=marginal_value, duals=duals, binding=binding, build_seconds=build,
         solve_seconds=outcome.solve_seconds, solver=solver,
         notes=tuple(notes))
-
-
-def _plan_table(cells: pd.DataFrame, spend: np.ndarray, c: pd.DataFrame, cell_of: np.ndarray,
-                season: np.ndarray, quarters: int) -> pd.DataFrame:
-    """Spend per cell x quarter and the curves' own response to it."""
-    yearly = spend[cell_of] * quarters  # curve rows x quarters, at the yearly rate
-    r = curves_response(c, yearly) / quarters * season[None, :]
-    vpc = c["value_per_customer"].to_numpy(float)[:, None]
-    cust = np.zeros_like(spend)
-    value = np.zeros_like(spend)
-    np.add.at(cust, cell_of, r)
-    np.add.at(value, cell_of, r * vpc)
-    out = pd.DataFrame({
-        "community_id": np.repeat(cells["community_id"].to_numpy(), quarters),
-        "channel": np.repeat(cells["channel"].to_numpy(), quarters),
-        "quarter": np.tile(np.arange(1, quarters + 1), len(cells)),
-        "spend": spend.ravel(), "customers": cust.ravel(), "value": value.ravel()})
-    out.loc[out["spend"] < 1e-6, ["spend", "customers", "value"]] = 0.0
-    return out
