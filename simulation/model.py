@@ -16,7 +16,7 @@ from simulation._mesa import mesa
 from simulation.engine import TieShares, adoption_substep
 from simulation.errors import SimulationError
 from simulation.exposure import ChannelExposure
-from simulation.openings import OutletPhase, outlet_phases
+from simulation.openings import OutletPhase, outlet_capacity, outlet_phases
 from simulation.params import (
     CHANNELS,
     CUSTOMER_STAGES,
@@ -101,7 +101,7 @@ class CommunityMarketModel(mesa.Model):
                                   "that opening out")
         self._outlet_ids = pd.Index(pd.unique(np.concatenate(
             [ph.outlet.to_numpy() for ph in phases])))
-        self._capacity = _outlet_capacity(phases, self._outlet_ids, capacity)
+        self._capacity = outlet_capacity(phases, self._outlet_ids, capacity)
         self._opening = {ph.week: ph for ph in phases[1:]}
         self._churn_stage = np.array([1.0, params.churn_early, params.churn_early, 1.0, 1.0],
                                      dtype=np.float32)
@@ -387,21 +387,3 @@ class CommunityMarketModel(mesa.Model):
         each channel (``organic``: base adoption and word of mouth), each new customer
         shared among what won it in proportion to the parts of its hazard."""
         return pd.DataFrame(self._channel_rows)
-
-
-def _outlet_capacity(phases: list[OutletPhase], ids: pd.Index,
-                     capacity: pd.Series | None) -> np.ndarray:
-    """Visits a week each outlet (of ``ids``, every phase's) takes."""
-    if capacity is not None:
-        cap = capacity.reindex(ids)
-        where = "capacity"
-    else:
-        given = pd.Series(np.concatenate([ph.outlet_capacity for ph in phases]),
-                          index=np.concatenate([ph.outlet.to_numpy() for ph in phases]))
-        cap = given.groupby(level=0, sort=False).first().reindex(ids)
-        where = "inputs['outlet_capacity']"
-    bad = cap.index[~(cap.to_numpy(dtype=np.float64) > 0)]
-    if len(bad):
-        raise SimulationError(f"{where}: outlet(s) {list(bad[:5])} have no capacity > 0; "
-                              "give visits a week for every own outlet")
-    return cap.to_numpy(dtype=np.float64)

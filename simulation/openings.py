@@ -19,7 +19,7 @@ import pandas as pd
 
 from simulation.errors import SimulationError
 
-__all__ = ["OUTLET_COLUMNS", "OutletPhase", "outlet_phases", "with_openings"]
+__all__ = ["OUTLET_COLUMNS", "OutletPhase", "outlet_capacity", "outlet_phases", "with_openings"]
 
 #: The per-community inputs an opening changes.
 OUTLET_COLUMNS: tuple[str, ...] = ("outlet_min", "outlet", "outlet_capacity",
@@ -84,3 +84,21 @@ def _phase(inputs: pd.DataFrame, week: int, suffix: str) -> OutletPhase:
         outlet=pd.Index(inputs[f"outlet{suffix}"]),
         outlet_capacity=inputs[f"outlet_capacity{suffix}"].to_numpy(dtype=np.float64),
         competitor_share=inputs[f"competitor_share{suffix}"].to_numpy(dtype=np.float64))
+
+
+def outlet_capacity(phases: list[OutletPhase], ids: pd.Index,
+                     capacity: pd.Series | None) -> np.ndarray:
+    """Visits a week each outlet (of ``ids``, every phase's) takes."""
+    if capacity is not None:
+        cap = capacity.reindex(ids)
+        where = "capacity"
+    else:
+        given = pd.Series(np.concatenate([ph.outlet_capacity for ph in phases]),
+                          index=np.concatenate([ph.outlet.to_numpy() for ph in phases]))
+        cap = given.groupby(level=0, sort=False).first().reindex(ids)
+        where = "inputs['outlet_capacity']"
+    bad = cap.index[~(cap.to_numpy(dtype=np.float64) > 0)]
+    if len(bad):
+        raise SimulationError(f"{where}: outlet(s) {list(bad[:5])} have no capacity > 0; "
+                              "give visits a week for every own outlet")
+    return cap.to_numpy(dtype=np.float64)
