@@ -51,15 +51,23 @@ def read_cost_table(path: str) -> pd.DataFrame:
 class CostWeights:
     """The yearly costs ``min_cost`` weighs (in the area's currency): each adult's minute
     of travel to the outlet serving it, each adult no outlet serves, and opening an
-    outlet (capex annualized over ``life_years`` at ``rate``, plus its opex)."""
+    outlet (capex annualized over ``life_years`` at ``rate``, plus its opex). With
+    ``value_per_covered_adult`` > 0, ``max_coverage`` and ``max_capture`` weigh the same
+    opening costs against that yearly value of each adult covered (or captured)."""
 
-    per_adult_minute: float
-    per_unserved_adult: float
+    per_adult_minute: float = 0.0
+    per_unserved_adult: float = 0.0
     life_years: float = 10.0
     rate: float = 0.0
+    value_per_covered_adult: float = 0.0
+
+    @property
+    def values_coverage(self) -> bool:
+        return self.value_per_covered_adult > 0
 
     def __post_init__(self) -> None:
-        for name in ("per_adult_minute", "per_unserved_adult", "rate"):
+        for name in ("per_adult_minute", "per_unserved_adult", "rate",
+                     "value_per_covered_adult"):
             if not getattr(self, name) >= 0:
                 raise OptimizerInputError(f"costs.{name} = {getattr(self, name)}: expected "
                                           ">= 0")

@@ -124,7 +124,10 @@ def site_outlets(
     if objective == "min_cost" and costs is None:
         raise OptimizerInputError("min_cost needs costs: CostWeights(per_adult_minute=..., "
                                   "per_unserved_adult=...)")
+    valued = (costs is not None and costs.values_coverage
+              and objective in ("max_coverage", "max_capture"))
     needs_limit = objective not in ("target_share", "set_cover", "min_cost") or backup
+    needs_limit = needs_limit and not valued  # cost is weighed against coverage
     budgets = rollout_budgets(objective, quarters, capex_per_quarter,
                               allow_closures=allow_closures, visits_per_adult=visits_per_adult,
                               min_coverage_share=min_coverage_share)
@@ -176,6 +179,9 @@ def site_outlets(
         return np.unique(di[o_pairs][within[o_pairs]])
 
     if budgets is not None:
+        if valued:
+            raise OptimizerInputError("a rollout over quarters does not weigh coverage "
+                                      "against cost yet: leave value_per_covered_adult out")
         fixed_cover = np.zeros(len(ids), dtype=bool)
         for e in fixed_existing:
             fixed_cover[covers(pairs_by_site.get(site_pos[e], np.zeros(0, dtype=np.int64)),
@@ -189,7 +195,7 @@ def site_outlets(
                             time_limit_s=time_limit_s, gap=gap, start=start)
     simple = (objective in ("max_coverage", "max_capture") and visits_per_adult is None
               and min_coverage_share is None and min_spacing_m <= 0 and not allow_closures
-              and opex_budget is None
+              and opex_budget is None and not valued
               and (objective == "max_coverage" or len(set(opts.site)) == opts.site.size))
     if simple and opts.site.size and not isinstance(max_new, Mapping):
         return fast_plan(demand, sites, opts, covers, option_pairs, fixed_existing, existing_kind,
@@ -215,7 +221,7 @@ def site_outlets(
 
     requirements: list[str] = []
     soft: list[Soft] = []
-    obj_terms = []
+    obj_terms: list[pulp.LpAffineExpression] = []
     floor = 0.0
     cover_rows: dict[int, list[pulp.LpVariable]] = {}
     served_within: dict[int, list[pulp.LpVariable]] = {}  # assignments within reach
@@ -237,14 +243,19 @@ def site_outlets(
                     cover_rows.setdefault(int(d), []).append(keep[e])
                 else:
                     fixed_cover[d] = True
-        floor = float(w[fixed_cover].sum())
+        cover_w = w
+        if valued:  # a year's value of each adult covered, less the openings' yearly cost
+            assert costs is not None
+            cover_w = adults * costs.value_per_covered_adult
+            obj_terms.extend(-term for term in opening_costs(opts, x, keep, existing, costs))
+        floor = float(cover_w[fixed_cover].sum())
         y = {}
         for d, terms in cover_rows.items():
             if fixed_cover[d]:
                 continue
             y[d] = prob.add_variable(f"y{d}", lowBound=0, upBound=1)
             prob += y[d] <= pulp.lpSum(terms)
-            obj_terms.append(float(w[d]) * y[d])
+            obj_terms.append(float(cover_w[d]) * y[d])
         prob += pulp.lpSum(obj_terms)
     else:
         penalty = unserved_minutes if unserved_minutes is not None else 2 * float(

@@ -271,6 +271,11 @@ def site(
         if siting.share_sources is not None:
             _share_lines(siting)
             frames["plan_share_sources.parquet"] = siting.share_sources
+        valued = prep.scenario.outlets.value_per_covered_adult
+        if valued is not None:
+            console.print(f"a year's value of the adults covered ({valued:g} each) less the "
+                          f"openings' yearly cost: {siting.objective:,.0f} (the outlets kept "
+                          "count their adults, not their cost)")
         if siting.objective_name == "min_cost":
             console.print(f"a year's cost of opening, travel and adults unserved: "
                           f"{siting.objective:,.0f} (the outlets kept as they are not counted)")

@@ -69,6 +69,10 @@ class Outlets(_Frozen):
     #: over finance.capex_life_years at finance.discount_rate, plus opex)
     cost_per_adult_minute: Money | None = None
     cost_per_unserved_adult: Money | None = None
+    #: objectives "max_coverage" and "max_capture": a year's value of each adult covered
+    #: (or captured), weighed against the openings' yearly cost (capex annualized by
+    #: [finance], plus opex): the plan opens a site only where it pays
+    value_per_covered_adult: Annotated[float, Field(gt=0)] | None = None
     #: objective "target_share": the share of the demand weight to capture (Huff rule)
     target_share: Share | None = None
     capex_budget: Money = 3_000_000
@@ -117,6 +121,18 @@ class Outlets(_Frozen):
             if value is not None:
                 raise ValueError(f"quarters = {self.quarters}: a rollout does not take "
                                  f"{key}; leave it out or set quarters = 1")
+        return self
+
+    @model_validator(mode="after")
+    def _valued_coverage(self) -> Outlets:
+        if self.value_per_covered_adult is None:
+            return self
+        if self.objective not in ("max_coverage", "max_capture"):
+            raise ValueError(f"value_per_covered_adult is for objective 'max_coverage' or "
+                             f"'max_capture', not {self.objective!r}; leave it out")
+        if self.quarters > 1:
+            raise ValueError("value_per_covered_adult does not take a rollout yet: set "
+                             "quarters = 1 or leave it out")
         return self
 
     @model_validator(mode="after")

@@ -182,14 +182,18 @@ def outlet_plan(prep: Prepared, *, time_limit_s: float = 60.0) -> SitingResult:
 
 
 def _cost_weights(sc: Scenario) -> CostWeights | None:
-    """min_cost's yearly costs from the scenario (None for other objectives)."""
-    o = sc.outlets
-    if o.objective != "min_cost" or o.cost_per_adult_minute is None \
-            or o.cost_per_unserved_adult is None:
-        return None
-    return CostWeights(per_adult_minute=o.cost_per_adult_minute,
-                       per_unserved_adult=o.cost_per_unserved_adult,
-                       life_years=sc.finance.capex_life_years, rate=sc.finance.discount_rate)
+    """min_cost's yearly costs, or the value of an adult covered that max_coverage and
+    max_capture weigh against the openings' cost (None otherwise)."""
+    o, f = sc.outlets, sc.finance
+    if o.objective == "min_cost" and o.cost_per_adult_minute is not None \
+            and o.cost_per_unserved_adult is not None:
+        return CostWeights(per_adult_minute=o.cost_per_adult_minute,
+                           per_unserved_adult=o.cost_per_unserved_adult,
+                           life_years=f.capex_life_years, rate=f.discount_rate)
+    if o.value_per_covered_adult is not None:
+        return CostWeights(value_per_covered_adult=o.value_per_covered_adult,
+                           life_years=f.capex_life_years, rate=f.discount_rate)
+    return None
 
 
 def open_outlets(prep: Prepared, plan: SitingResult | None) -> pd.DataFrame:

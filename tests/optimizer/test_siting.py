@@ -226,3 +226,32 @@ def test_each_decision_says_why() -> None:
         alone = reach[site] - set().union(*(reach[o] for o in open_now - {site}))
         assert got.loc[site, "adults_newly_covered"] == 100 * len(new), site
         assert got.loc[site, "adults_only_here"] == 100 * len(alone), site
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), value=st.floats(0.05, 3.0))
+def test_coverage_weighed_against_cost_equals_brute_force(seed: int, value: float) -> None:
+    """A year's value per adult within reach, less each opening's yearly cost (capex by
+    the capital recovery factor over 5 years at 10%, plus opex): the best over every set,
+    with no count or budget given."""
+    from optimizer import CostWeights
+
+    rng = np.random.default_rng(seed)
+    demand, sites, travel = random_city(rng)
+    costs = CostWeights(value_per_covered_adult=value, life_years=5, rate=0.1)
+    plan = site_outlets(demand, sites, travel, kinds=KINDS, costs=costs, coverage_minutes=12)
+    reach = travel[travel["cost"] <= 12].groupby("dest_id")["origin_id"].agg(set)
+    recovery = 0.1 / (1 - 1.1 ** -5)
+    yearly = (sites["capex"] + 10.0) * recovery + 5.0
+
+    def net(chosen: tuple[str, ...]) -> float:
+        covered = set().union(*(reach.get(s, set()) for s in chosen))
+        return value * float(demand.loc[list(covered), "adults"].sum()) - float(
+            yearly[list(chosen)].sum())
+
+    best = max(net(c) for k in range(len(sites) + 1)
+               for c in itertools.combinations(sites.index, k))
+    opened = tuple(plan.decisions.loc[plan.decisions["action"] == "open", "site_id"])
+    assert plan.proven_optimal
+    assert plan.objective == pytest.approx(best, abs=1e-6)
+    assert net(opened) == pytest.approx(best, abs=1e-6)

@@ -281,3 +281,16 @@ def test_capacity_rows_where_an_objective_takes_them() -> None:
         load_scenario({**base, "outlets": {"visits_per_adult": 0}})
     sc = load_scenario({**base, "outlets": {"objective": "p_center", "visits_per_adult": 0.02}})
     assert sc.outlets.visits_per_adult == 0.02
+
+
+def test_value_per_covered_adult_where_it_is_weighed() -> None:
+    base = {"name": "t", "area": "builtin:sample-city"}
+    for outlets, said in (({"objective": "p_median", "value_per_covered_adult": 30},
+                           "not 'p_median'"),
+                          ({"value_per_covered_adult": 30, "quarters": 2,
+                            "capex_per_quarter": 10}, "rollout")):
+        with pytest.raises(ScenarioError) as info:
+            load_scenario({**base, "outlets": outlets})
+        assert said in str(info.value.problems[0])
+    sc = load_scenario({**base, "outlets": {"value_per_covered_adult": 30}})
+    assert sc.outlets.value_per_covered_adult == 30
