@@ -42,6 +42,7 @@ import pandas as pd
 import pulp
 
 from geo.market import DEFAULT_ATTRACTIVENESS
+from optimizer._assignment import assignment_rows
 from optimizer._center import cover_plan
 from optimizer._elastic import Soft, explain_infeasible
 from optimizer._rollout import rollout_budgets, rollout_plan
@@ -265,30 +266,10 @@ def site_outlets(
             per_minute = adults * costs.per_adult_minute
             unserved = adults * costs.per_unserved_adult
             obj_terms.extend(opening_costs(opts, x, keep, existing, costs))
-        by_demand = np.lexsort((t, di))
-        di_s, si_s, t_s = di[by_demand], si[by_demand], t[by_demand]
-        rank = np.arange(di_s.size) - np.searchsorted(di_s, di_s)
-        near = rank < nearest_k
-        z_by_site: dict[int, list[tuple[pulp.LpVariable, int]]] = {}
-        for d in range(len(ids)):
-            lo, hi = np.searchsorted(di_s, [d, d + 1])
-            terms = []
-            for p_ in range(lo, hi):
-                if not near[p_]:
-                    continue
-                s_row = int(si_s[p_])
-                if not is_existing[s_row] and site_ids[s_row] not in by_site:
-                    continue
-                z = prob.add_variable(f"z{d}_{s_row}", lowBound=0, upBound=1)
-                prob += z <= open_expr(s_row)
-                if t_s[p_] <= coverage_minutes:
-                    served_within.setdefault(d, []).append(z)
-                obj_terms.append(float(per_minute[d] * t_s[p_]) * z)
-                terms.append(z)
-                z_by_site.setdefault(s_row, []).append((z, d))
-            u = prob.add_variable(f"u{d}", lowBound=0, upBound=1)
-            obj_terms.append(float(unserved[d]) * u)
-            prob += pulp.lpSum(terms) + u == 1
+        z_by_site = assignment_rows(
+            prob, (di, si, t), len(ids), nearest_k, coverage_minutes,
+            lambda s_row: bool(is_existing[s_row] or site_ids[s_row] in by_site), open_expr,
+            per_minute, unserved, obj_terms, served_within)
         prob += pulp.lpSum(obj_terms)
     site_capacity = capacities(sites, kinds, existing_kind)
     if visits_per_adult is not None and objective not in ("p_center", "set_cover"):
