@@ -16,7 +16,7 @@ from simulation._mesa import mesa
 from simulation.engine import TieShares, adoption_substep
 from simulation.errors import SimulationError
 from simulation.exposure import ChannelExposure
-from simulation.openings import OutletPhase, outlet_capacity, outlet_phases
+from simulation.openings import OutletPhase, outlet_capacity, outlet_phases, van_reach
 from simulation.params import (
     CHANNELS,
     CUSTOMER_STAGES,
@@ -109,6 +109,7 @@ class CommunityMarketModel(mesa.Model):
         self._cell_stage = self._cell * len(STAGES)
         self._effect = (inputs["adoption_effect"].to_numpy(np.float64)[r.community]
                         if "adoption_effect" in inputs.columns else None)
+        self._van = van_reach(inputs, r.community)  # the van's stops, on its days
         self._use_outlets(phases[0])
         self._shares = TieShares(r.ties, (self.stage >= NEW) & (self.stage <= MATURE))
         self._community_code: dict[object, int] | None = None
@@ -147,14 +148,21 @@ class CommunityMarketModel(mesa.Model):
         self._outlet = self._outlet_ids.get_indexer(phase.outlet)[r.community].astype(np.int32)
         outlet_min = phase.outlet_min[r.community]
         competition = phase.competitor_share[r.community]
+        distance = 1 + p.churn_distance * np.minimum(outlet_min / 30, 2)
+        access = np.exp(-outlet_min / p.access_minutes)
+        if self._van is not None:  # on the van's share of the week, its stop's minutes
+            van_min, share = self._van
+            nearer = np.minimum(van_min, outlet_min)
+            distance = (share * (1 + p.churn_distance * np.minimum(nearer / 30, 2))
+                        + (1 - share) * distance)
+            access = share * np.exp(-nearer / p.access_minutes) + (1 - share) * access
         # the parts of the churn hazard that do not change week to week: age, distance,
         # competitors
-        self._churn_static = (p.churn_base * np.asarray(p.churn_age)[r.age]
-                              * (1 + p.churn_distance * np.minimum(outlet_min / 30, 2))
+        self._churn_static = (p.churn_base * np.asarray(p.churn_age)[r.age] * distance
                               * (1 + p.churn_competition * competition)
                               ).astype(np.float32)
-        self._access = np.where(r.digital >= p.digital_threshold, 1.0,
-                                np.exp(-outlet_min / p.access_minutes)).astype(np.float32)
+        self._access = np.where(r.digital >= p.digital_threshold, 1.0, access
+                                ).astype(np.float32)
         self._response = (np.array(p.segment_response)[r.age] * self._access).astype(
             np.float32)
         self._organic = (p.base_adoption * self._access).astype(np.float32)

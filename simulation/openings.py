@@ -19,11 +19,18 @@ import pandas as pd
 
 from simulation.errors import SimulationError
 
-__all__ = ["OUTLET_COLUMNS", "OutletPhase", "outlet_capacity", "outlet_phases", "with_openings"]
+__all__ = ["OUTLET_COLUMNS", "VAN_COLUMNS", "OutletPhase", "outlet_capacity", "outlet_phases",
+           "van_reach", "with_openings"]
 
 #: The per-community inputs an opening changes.
 OUTLET_COLUMNS: tuple[str, ...] = ("outlet_min", "outlet", "outlet_capacity",
                                    "competitor_share")
+
+
+#: A mobile van's reach per community: the minutes to its nearest stop and the share of
+#: the week (days / 7) the van is there; on that share of the week a resident's access
+#: and the distance part of churn use the stop's minutes when nearer than the outlet's.
+VAN_COLUMNS: tuple[str, ...] = ("van_min", "van_share")
 
 
 @dataclass(frozen=True)
@@ -102,3 +109,24 @@ def outlet_capacity(phases: list[OutletPhase], ids: pd.Index,
         raise SimulationError(f"{where}: outlet(s) {list(bad[:5])} have no capacity > 0; "
                               "give visits a week for every own outlet")
     return cap.to_numpy(dtype=np.float64)
+
+
+def van_reach(inputs: pd.DataFrame, community: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each resident's minutes to the van's nearest stop (float32) and the share of the
+    week the van is there, from the inputs' ``van_min`` and ``van_share`` (None without
+    them)."""
+    present = [c for c in VAN_COLUMNS if c in inputs.columns]
+    if not present:
+        return None
+    if len(present) < len(VAN_COLUMNS):
+        raise SimulationError(f"the inputs have {present[0]!r} but not "
+                              f"{[c for c in VAN_COLUMNS if c not in present]}; give both")
+    share = inputs["van_share"].to_numpy(dtype=np.float64)
+    minutes = inputs["van_min"].to_numpy(dtype=np.float64)
+    if not ((share >= 0) & (share <= 1)).all() or np.isnan(minutes).any() \
+            or (minutes < 0).any():
+        raise SimulationError("inputs van_share must be shares in [0, 1] and van_min minutes "
+                              ">= 0 (inf where no stop is in reach)")
+    share = np.where(np.isfinite(minutes), share, 0.0)  # no stop in reach: no van days
+    return minutes.astype(np.float32)[community], share[community]
