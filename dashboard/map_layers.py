@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -84,6 +84,9 @@ class MapLayers:
     candidates: pd.DataFrame  # site_id, kinds, x, y
     chosen: pd.DataFrame  # site_id, kind, name, capex, quarter (a rollout's; else NA), x, y
     venues: pd.DataFrame  # venue_id, events, x, y
+    #: the van's stops (plan_van.parquet): stop_id, day, day_name, order, x, y
+    van: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["stop_id", "day", "day_name", "order", "x", "y"]))
 
 
 #: A rollout's quarters, early to late (purple for one plan of sites opened at once).
@@ -291,10 +294,17 @@ def _layers(run_id: str, runs_dir: str | Path, title: str, label: str, scores: g
         venues = pd.DataFrame({"venue_id": held.index, "events": [said[v] for v in held.index],
                                "x": np.round(held.geometry.x - ox),
                                "y": np.round(held.geometry.y - oy)}).reset_index(drop=True)
+    van = pd.DataFrame(columns=["stop_id", "day", "day_name", "order", "x", "y"])
+    week = resolve_run(run_id, runs_dir) / "plan_van.parquet"
+    if week.exists():
+        stops = pd.read_parquet(week)
+        at = area.candidates.geometry.reindex(stops["stop_id"])
+        van = stops[["stop_id", "day", "day_name", "order"]].assign(
+            x=np.round(at.x.to_numpy() - ox), y=np.round(at.y.to_numpy() - oy))
     xmin, ymin, xmax, ymax = scores.total_bounds
     return MapLayers(title, label, currency, (xmin - ox, xmax - ox, ymin - oy, ymax - oy),
                      base.edges, bins, _segments(base.rg.xy, inside, base.origin), minutes,
-                     communities, outlets, candidates, chosen, venues)
+                     communities, outlets, candidates, chosen, venues, van)
 
 
 def map_layers(run_id: str, runs_dir: str | Path, colour_by: str = "score") -> MapLayers:

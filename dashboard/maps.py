@@ -16,6 +16,7 @@ from dashboard.map_layers import (
     COLOUR_BY,
     DIFFERENCE_BY,
     KIND_LABELS,
+    QUARTER_COLOURS,
     MapLayers,
     chosen_groups,
     difference_layers,
@@ -99,6 +100,17 @@ def draw(layers: MapLayers, uirevision: str = "") -> go.Figure:
                        for s, k, n, c, q in zip(sites["site_id"], sites["kind"], sites["name"],
                                                 sites["capex"], sites["quarter"], strict=True)],
             hoverinfo="text", name=name))
+    for _, stops in layers.van.groupby("day", sort=True):  # the van's week, a day each
+        name, day = str(stops["day_name"].iloc[0]), int(stops["day"].iloc[0])
+        fig.add_trace(go.Scatter(
+            x=stops["x"], y=stops["y"], mode="markers+text", text=list(stops["order"]),
+            textposition="top center",
+            marker={"symbol": "triangle-up", "size": 12,
+                    "color": QUARTER_COLOURS[(day - 1) % len(QUARTER_COLOURS)],
+                    "line": {"color": "white", "width": 1}},
+            hovertext=[f"van stop {s} on {name}, stop {o} of the day"
+                       for s, o in zip(stops["stop_id"], stops["order"], strict=True)],
+            hoverinfo="text", name=f"van stops, {name}"))
     v = layers.venues
     if len(v):
         fig.add_trace(go.Scatter(

@@ -74,6 +74,9 @@ def map_png(layers: MapLayers) -> str:
     for name, colour, sites in chosen_groups(layers.chosen):
         ax.scatter(sites["x"], sites["y"], marker="*", s=160, c=colour,
                    edgecolors="white", linewidths=0.6, label=name, zorder=6)
+    for _, stops in layers.van.groupby("day", sort=True):
+        ax.scatter(stops["x"], stops["y"], marker="^", s=70, edgecolors="white",
+                   linewidths=0.5, label=f"van stops, {stops['day_name'].iloc[0]}", zorder=6)
     if len(layers.venues):
         ax.scatter(layers.venues["x"], layers.venues["y"], marker="h", s=50, c="#bf8700",
                    edgecolors="white", linewidths=0.5, label="event venues", zorder=4)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -167,6 +167,27 @@ def _rollout_table(by_quarter: pd.DataFrame, name: str, objective: str) -> None:
                  else "adults covered"})
 
 
+def _van_week(prep: Any, places: pd.DataFrame, frames: dict[str, pd.DataFrame]) -> None:
+    """The van's week: its stops by day, what it reaches, plan_van.parquet."""
+    from scenarios.names import labels, with_places
+    from scenarios.van import van_plan
+
+    _progress("planning the van's week")
+    van = van_plan(prep)
+    week = with_places(van.schedule, "stop_id", places, prefix="stop_")
+    _plan_table(f"The van's week: {prep.scenario.name}",
+                week.assign(stop=labels(week["stop_name"], week["stop_id"]),
+                            arrive=[f"{m / 60:.1f} h" for m in week["arrive_min"]],
+                            leave=[f"{m / 60:.1f} h" for m in week["depart_min"]]),
+                {"day_name": "day", "order": "stop", "stop": "at", "stop_community": "in",
+                 "arrive": "arrives (after leaving home)", "leave": "leaves"})
+    console.print(f"{van.weekly_reach:,.0f} adults within {prep.scenario.van.coverage_minutes:g} "
+                  f"minutes' walk of a stop at least once a week, {van.adult_days:,.0f} "
+                  f"adult-days; {van.routes:,} routes a day could take; "
+                  + ("proven" if van.proven_optimal else "not proven (raise the time)"))
+    frames["plan_van.parquet"] = week
+
+
 def _why_sites(decisions: pd.DataFrame, adults: float) -> pd.DataFrame:
     """The outlet plan's rows as a planner reads them: the site by name with its id, and
     why (the adults it newly brings within reach with their share of the area's adults,
@@ -287,6 +308,8 @@ def site(
                               "of the travel table)" if siting.unserved_points else ""))
     else:
         console.print("outlets.enabled = false: the current outlets are kept as they are")
+    if prep.scenario.van.enabled:
+        _van_week(prep, places, frames)
     if events is not None:
         sched = with_places(events.schedule, "venue_id", place_names(prep.area, VENUES),
                         prefix="venue_")

@@ -28,7 +28,7 @@ from simulation.params import SEGMENT_HELP, unknown_segments
 
 __all__ = ["NAME_PATTERN", "Budget", "Calibration", "Campaign", "Channel", "EventKind",
            "Events", "Finance", "Money", "OnlineShare", "Outlets", "Policy", "Scale", "Scenario",
-           "Scoring", "Share", "Simulation", "Staff", "Targets", "WeekRange",
+           "Scoring", "Share", "Simulation", "Staff", "Targets", "Van", "WeekRange",
            "horizon_problems"]
 
 
@@ -163,6 +163,23 @@ class Outlets(_Frozen):
         return value
 
 
+class Van(_Frozen):
+    """A mobile van's week (optimizer.plan_van): which of its stops it serves on which
+    days, the most adults reached at least once a week; the simulation gives the stops'
+    communities its access on those days."""
+
+    enabled: bool = False
+    #: an own outlet where the van starts and ends each day (default: the own branch
+    #: nearest the stops' centre)
+    home: str | None = None
+    #: candidate site ids (default: every candidate site that allows a mobile_van)
+    stops: tuple[str, ...] = ()
+    days: Annotated[int, Field(ge=1, le=7)] = 5
+    day_hours: Annotated[float, Field(gt=0, le=24)] = 8.0
+    hours_per_stop: Annotated[float, Field(gt=0, le=24)] = 2.0
+    coverage_minutes: Annotated[float, Field(gt=0, le=120)] = 15
+
+
 EventKind = Literal["financial_literacy", "parent_child", "anti_fraud"]
 
 
@@ -263,6 +280,7 @@ class Scenario(_Frozen):
     budget: Budget = Field(default_factory=Budget)
     staff: Staff = Field(default_factory=Staff)
     events: Events = Field(default_factory=Events)
+    van: Van = Field(default_factory=Van)
     campaigns: tuple[Campaign, ...] = ()
     simulation: Simulation = Field(default_factory=Simulation)
     targets: Targets = Field(default_factory=Targets)

@@ -37,6 +37,7 @@ from scenarios.rollout import rollout_inputs, rollout_summary
 from scenarios.run_tables import weekly_spend, write_timeseries
 from scenarios.scale import scale_note
 from scenarios.schema import Scenario, load_scenario
+from scenarios.van import van_inputs, van_plan
 
 __all__ = ["RunExtras", "RunResult", "area_hash", "named_files", "run_id", "run_scenario",
            "scenario_hash"]
@@ -212,6 +213,17 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
         outlets = plans.open_outlets(prep, siting)
         places = place_names(prep.area)
         _write(plans.outlet_table(siting, outlets, places), tmp / "plan_outlets.parquet")
+        van = None
+        if sc.van.enabled:  # the van's week: its stops by day
+            done = stage("the van's week")
+            van = van_plan(prep)
+            done()
+            _write(with_places(van.schedule, "stop_id", places, prefix="stop_"),
+                   tmp / "plan_van.parquet")
+            summary["van"] = {"status": van.status, "gap": van.gap,
+                              "weekly_reach": van.weekly_reach, "adult_days": van.adult_days,
+                              "stops": int(van.schedule["stop_id"].nunique()),
+                              "routes": van.routes}
         done = stage("event plan")
         events = plans.event_plan(prep, outlets)
         done()
@@ -233,6 +245,8 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
                                 "unserved_visits": staff.unserved_visits,
                                 "binding": list(staff.binding)}
         inputs = rollout_inputs(prep, siting, outlets)  # sites open in their quarter
+        if van is not None:  # the van's stops, on its days
+            inputs = van_inputs(prep, inputs, van)
         campaigns = plans.scenario_campaigns(sc)
         venues = plans.event_venues(prep)
         base_params = plans.simulation_params(sc, events=plans.scheduled_events(events))

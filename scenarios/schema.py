@@ -27,6 +27,7 @@ from scenarios._models import (
     Share,
     Simulation,
     Staff,
+    Van,
     WeekRange,
 )
 from scenarios._sweep import LHS, MAX_SAMPLES, number_type, set_dotted, sweep_problems
@@ -51,6 +52,7 @@ __all__ = [
     "Share",
     "Simulation",
     "Staff",
+    "Van",
     "WeekRange",
     "load_scenario",
     "number_type",

@@ -1,0 +1,101 @@
+"""A mobile van in a run: its week planned (optimizer.plan_van) on the area's streets, and
+the simulation's inputs with its reach (``van_min``, ``van_share``: simulation.openings)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from geo.errors import InputError, Problem
+from scenarios import plans
+
+if TYPE_CHECKING:
+    from optimizer import VanPlan
+
+__all__ = ["van_inputs", "van_plan"]
+
+
+def _sites(prep: plans.Prepared) -> tuple[object, pd.Index]:
+    """The van's home and stops, checked against the area (exit 2 naming the key)."""
+    sc, area = prep.scenario, prep.area
+    cand = area.candidates
+    allows = cand["kinds"].astype(str).str.split("|").map(lambda k: "mobile_van" in k)
+    stops = pd.Index(sc.van.stops) if sc.van.stops else cand.index[allows.to_numpy()]
+    own = area.outlets[area.outlets["owner"] == "own"]
+    problems = []
+    unknown = [s for s in stops if s not in cand.index]
+    if unknown:
+        problems.append(Problem("error", f"{sc.name}: van.stops",
+                                f"{unknown[:5]} are not candidate sites of the area",
+                                "use site ids of the area's candidates layer"))
+    elif stops.empty:
+        problems.append(Problem("error", f"{sc.name}: van.stops",
+                                "no candidate site allows a mobile_van",
+                                "list the stops in van.stops, or add mobile_van to the "
+                                "kinds of some candidate sites"))
+    home = sc.van.home
+    if home is not None and home not in own.index:
+        problems.append(Problem("error", f"{sc.name}: van.home",
+                                f"{home!r} is not an own outlet of the area",
+                                "use the id of one of the bank's outlets"))
+    if problems:
+        raise InputError(problems[0].message, problems)
+    if home is None:  # the own branch (else outlet) nearest the stops' centre
+        pool = own[own["kind"] == "branch"] if (own["kind"] == "branch").any() else own
+        centre = np.array([cand.loc[stops].geometry.x.mean(), cand.loc[stops].geometry.y.mean()])
+        gap = np.hypot(pool.geometry.x - centre[0], pool.geometry.y - centre[1])
+        home = gap.idxmin()
+    return home, stops
+
+
+def van_plan(prep: plans.Prepared, *, time_limit_s: float = 60.0) -> VanPlan:
+    """The scenario's ``[van]`` week on the area: driving minutes between home and the
+    stops over the drive network, walking minutes from the demand points to the stops."""
+    from geo import travel_time_matrix
+    from optimizer import plan_van
+
+    sc, area = prep.scenario, prep.area
+    home, stops = _sites(prep)
+    own = area.outlets
+    sites = pd.concat([own.loc[[home]].geometry, area.candidates.loc[stops].geometry])
+    cfg = area.config
+    if area.network_file is not None:
+        drive = travel_time_matrix(area.routing("drive"), sites, sites,
+                                   fallback_speed_kmh=cfg.drive_fallback_kmh).minutes
+    else:  # straight lines x the detour factor at the drive fallback speed
+        xy = np.column_stack([sites.x, sites.y])
+        metres = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+        drive = pd.DataFrame(metres * cfg.detour_factor / (cfg.drive_fallback_kmh * 1000 / 60),
+                             index=sites.index, columns=sites.index)
+    points = prep.travel.points
+    adults = area.adults.astype(float).reindex(points["community_id"]).to_numpy()
+    ids = pd.Index([f"p{i}" for i in range(len(points))])
+    demand = pd.Series(points["share"].to_numpy() * adults, index=ids)
+    cols = prep.travel.sites.get_indexer(stops)
+    minutes = prep.travel.minutes[:, cols]
+    rows, at = np.nonzero(np.isfinite(minutes) & (minutes <= sc.van.coverage_minutes))
+    walk = pd.DataFrame({"origin_id": ids[rows], "dest_id": stops[at],
+                         "cost": minutes[rows, at].astype(float)})
+    return plan_van(demand, walk, drive.astype(float), home=home, days=sc.van.days,
+                    day_hours=sc.van.day_hours, hours_per_stop=sc.van.hours_per_stop,
+                    coverage_minutes=sc.van.coverage_minutes, time_limit_s=time_limit_s)
+
+
+def van_inputs(prep: plans.Prepared, inputs: pd.DataFrame, plan: VanPlan) -> pd.DataFrame:
+    """``inputs`` with the van's reach per community: ``van_min``, the walking minutes to
+    the nearest stop it serves (inf for none), and ``van_share``, the share of the week
+    it is within reach of the community's adults (their demand points' days, weighted by
+    the points' shares, over 7)."""
+    points = prep.travel.points
+    days = plan.days_by_point.to_numpy(float)
+    share = pd.Series(points["share"].to_numpy() * days / 7.0).groupby(
+        points["community_id"].to_numpy()).sum()
+    served = pd.Index(pd.unique(plan.schedule["stop_id"]))
+    community = prep.travel.community_minutes()
+    nearest = (community[served].min(axis=1) if len(served)
+               else pd.Series(np.inf, index=community.index))
+    return inputs.assign(
+        van_min=nearest.reindex(inputs.index).fillna(np.inf).to_numpy(float),
+        van_share=share.reindex(inputs.index).fillna(0.0).clip(0, 1).to_numpy(float))
