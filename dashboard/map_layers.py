@@ -24,9 +24,20 @@ from dashboard import data
 from geo import RoutingGraph, StudyArea, load_area
 from scenarios.store import format_kpi, resolve_run
 
-__all__ = ["COLOUR_BY", "DIFFERENCE_BY", "KIND_LABELS", "QUARTER_COLOURS", "Bin", "MapLayers",
-           "chosen_groups", "difference_layers", "map_layers", "opening_text",
-           "service_area_nodes"]
+__all__ = [
+    "COLOUR_BY",
+    "DAY_COLOURS",
+    "DIFFERENCE_BY",
+    "KIND_LABELS",
+    "QUARTER_COLOURS",
+    "Bin",
+    "MapLayers",
+    "chosen_groups",
+    "difference_layers",
+    "map_layers",
+    "opening_text",
+    "service_area_nodes",
+]
 
 #: What communities can be coloured by: label -> column (scores) or a run KPI.
 COLOUR_BY = {
@@ -91,6 +102,8 @@ class MapLayers:
 
 #: A rollout's quarters, early to late (purple for one plan of sites opened at once).
 QUARTER_COLOURS = ("#8250df", "#bf3989", "#cf222e", "#fb8500", "#9a6700", "#1a7f37")
+#: A van's days, Monday to Sunday (the dashboard and the report alike).
+DAY_COLOURS = ("#0969da", "#1a7f37", "#9a6700", "#bc4c00", "#8250df", "#bf3989", "#57606a")
 
 
 def opening_text(quarter: object) -> str:
@@ -298,6 +311,7 @@ def _layers(run_id: str, runs_dir: str | Path, title: str, label: str, scores: g
     week = resolve_run(run_id, runs_dir) / "plan_van.parquet"
     if week.exists():
         stops = pd.read_parquet(week)
+        stops = stops[stops["stop_id"].isin(area.candidates.index)]
         at = area.candidates.geometry.reindex(stops["stop_id"])
         van = stops[["stop_id", "day", "day_name", "order"]].assign(
             x=np.round(at.x.to_numpy() - ox), y=np.round(at.y.to_numpy() - oy))

@@ -14,9 +14,9 @@ import plotly.graph_objects as go
 
 from dashboard.map_layers import (
     COLOUR_BY,
+    DAY_COLOURS,
     DIFFERENCE_BY,
     KIND_LABELS,
-    QUARTER_COLOURS,
     MapLayers,
     chosen_groups,
     difference_layers,
@@ -106,7 +106,7 @@ def draw(layers: MapLayers, uirevision: str = "") -> go.Figure:
             x=stops["x"], y=stops["y"], mode="markers+text", text=list(stops["order"]),
             textposition="top center",
             marker={"symbol": "triangle-up", "size": 12,
-                    "color": QUARTER_COLOURS[(day - 1) % len(QUARTER_COLOURS)],
+                    "color": DAY_COLOURS[(day - 1) % len(DAY_COLOURS)],
                     "line": {"color": "white", "width": 1}},
             hovertext=[f"van stop {s} on {name}, stop {o} of the day"
                        for s, o in zip(stops["stop_id"], stops["order"], strict=True)],

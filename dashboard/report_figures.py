@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from dashboard.compare import run_colour
 from dashboard.data import WEEKLY, weekly_band
-from dashboard.map_layers import KIND_LABELS, MapLayers, chosen_groups
+from dashboard.map_layers import DAY_COLOURS, KIND_LABELS, MapLayers, chosen_groups
 
 __all__ = ["channel_svg", "map_png", "weekly_svg"]
 
@@ -75,8 +75,10 @@ def map_png(layers: MapLayers) -> str:
         ax.scatter(sites["x"], sites["y"], marker="*", s=160, c=colour,
                    edgecolors="white", linewidths=0.6, label=name, zorder=6)
     for _, stops in layers.van.groupby("day", sort=True):
+        day = int(stops["day"].iloc[0])
         ax.scatter(stops["x"], stops["y"], marker="^", s=70, edgecolors="white",
-                   linewidths=0.5, label=f"van stops, {stops['day_name'].iloc[0]}", zorder=6)
+                   c=DAY_COLOURS[(day - 1) % len(DAY_COLOURS)], linewidths=0.5,
+                   label=f"van stops, {stops['day_name'].iloc[0]}", zorder=6)
     if len(layers.venues):
         ax.scatter(layers.venues["x"], layers.venues["y"], marker="h", s=50, c="#bf8700",
                    edgecolors="white", linewidths=0.5, label="event venues", zorder=4)

@@ -125,8 +125,10 @@ def site_outlets(
     if objective == "min_cost" and costs is None:
         raise OptimizerInputError("min_cost needs costs: CostWeights(per_adult_minute=..., "
                                   "per_unserved_adult=...)")
-    valued = (costs is not None and costs.values_coverage
-              and objective in ("max_coverage", "max_capture"))
+    valued = costs is not None and costs.values_coverage
+    if valued and objective not in ("max_coverage", "max_capture"):
+        raise OptimizerInputError(f"costs.value_per_covered_adult is for max_coverage and "
+                                  f"max_capture, not {objective}; leave it out")
     needs_limit = objective not in ("target_share", "set_cover", "min_cost") or backup
     needs_limit = needs_limit and not valued  # cost is weighed against coverage
     budgets = rollout_budgets(objective, quarters, capex_per_quarter,

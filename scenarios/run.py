@@ -295,7 +295,7 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
             kpis = result.per_replication.reset_index()
             kpis.insert(0, "run_id", rid)
             kpis, summary["money"] = _money(sc, prep, siting, kpis, result, params, venues,
-                                            stage)
+                                            stage, van)
             kpis, segments = lifetime_kpis(
                 kpis, result.timeseries, result.counterfactual,
                 margin=float(params.net_interest_margin), rate=float(sc.finance.discount_rate),
@@ -348,10 +348,11 @@ def run_scenario(scenario: Scenario | str | Path, *, runs_dir: str | Path = "run
 
 def _money(sc: Scenario, prep: plans.Prepared, siting: object, kpis: pd.DataFrame,
            result: object, params: object, venues: object,
-           stage: Callable[[str], Callable[[], None]]
+           stage: Callable[[str], Callable[[], None]], van: object = None
            ) -> tuple[pd.DataFrame, dict[str, float]]:
     """The KPIs with all the money (scenarios.money); today's network simulated beside
-    the plan's when the plan changes it."""
+    the plan's when the plan changes it (with the plan's van in both, so the difference
+    is the outlets')."""
     from simulation import replication_seeds
 
     costs = money.plan_costs(sc, getattr(siting, "decisions", None))
@@ -359,8 +360,10 @@ def _money(sc: Scenario, prep: plans.Prepared, siting: object, kpis: pd.DataFram
     if costs.changes_network:
         done = stage("today's network, for the outlets' worth")
         seeds = replication_seeds(sc.seed, sc.simulation.replications)
-        today = money.network_year(plans.simulation_inputs(prep, plans.open_outlets(prep, None)),
-                                   params, seeds, venues=venues)
+        now = plans.simulation_inputs(prep, plans.open_outlets(prep, None))
+        if van is not None:
+            now = van_inputs(prep, now, van)  # type: ignore[arg-type]
+        today = money.network_year(now, params, seeds, venues=venues)
         plan_network = money.replication_years(result.counterfactual)  # type: ignore[attr-defined]
         done()
     out = money.money_kpis(kpis, costs, margin=float(params.net_interest_margin),  # type: ignore[attr-defined]

@@ -14,7 +14,10 @@ from scenarios import plans
 if TYPE_CHECKING:
     from optimizer import VanPlan
 
-__all__ = ["van_inputs", "van_plan"]
+__all__ = ["MAX_STOPS", "van_inputs", "van_plan"]
+
+#: The most stops a van's week is planned over (route enumeration grows fast beyond).
+MAX_STOPS = 25
 
 
 def _sites(prep: plans.Prepared) -> tuple[object, pd.Index]:
@@ -25,6 +28,19 @@ def _sites(prep: plans.Prepared) -> tuple[object, pd.Index]:
     stops = pd.Index(sc.van.stops) if sc.van.stops else cand.index[allows.to_numpy()]
     own = area.outlets[area.outlets["owner"] == "own"]
     problems = []
+    if stops.has_duplicates:
+        problems.append(Problem("error", f"{sc.name}: van.stops",
+                                f"{list(stops[stops.duplicated()][:3])} appear twice",
+                                "list each stop once"))
+    if len(stops) > MAX_STOPS:
+        problems.append(Problem("error", f"{sc.name}: van.stops",
+                                f"{len(stops)} stops: the week's routes grow as stops to the "
+                                f"power of the stops a day; at most {MAX_STOPS}",
+                                "list the van's stops in van.stops"))
+    if own.empty:
+        problems.append(Problem("error", f"{sc.name}: van.home",
+                                "the area has no own outlet for the van to start from",
+                                "add the bank's outlets to the area"))
     unknown = [s for s in stops if s not in cand.index]
     if unknown:
         problems.append(Problem("error", f"{sc.name}: van.stops",
@@ -63,6 +79,8 @@ def van_plan(prep: plans.Prepared, *, time_limit_s: float = 60.0) -> VanPlan:
     cfg = area.config
     if area.network_file is not None:
         drive = travel_time_matrix(area.routing("drive"), sites, sites,
+                                   access_speed_kmh=cfg.walk_speed_kmh,
+                                   detour_factor=cfg.detour_factor,
                                    fallback_speed_kmh=cfg.drive_fallback_kmh).minutes
     else:  # straight lines x the detour factor at the drive fallback speed
         xy = np.column_stack([sites.x, sites.y])
@@ -84,18 +102,24 @@ def van_plan(prep: plans.Prepared, *, time_limit_s: float = 60.0) -> VanPlan:
 
 
 def van_inputs(prep: plans.Prepared, inputs: pd.DataFrame, plan: VanPlan) -> pd.DataFrame:
-    """``inputs`` with the van's reach per community: ``van_min``, the walking minutes to
-    the nearest stop it serves (inf for none), and ``van_share``, the share of the week
-    it is within reach of the community's adults (their demand points' days, weighted by
-    the points' shares, over 7)."""
+    """``inputs`` with the van's reach per community: ``van_share``, the share of the
+    community's adult-days of the week the van is within reach (its demand points' days,
+    weighted by the points' shares, over 7), and ``van_min``, the reached points' walking
+    minutes to their nearest served stop, weighted alike (inf where none is reached)."""
     points = prep.travel.points
     days = plan.days_by_point.to_numpy(float)
-    share = pd.Series(points["share"].to_numpy() * days / 7.0).groupby(
-        points["community_id"].to_numpy()).sum()
     served = pd.Index(pd.unique(plan.schedule["stop_id"]))
-    community = prep.travel.community_minutes()
-    nearest = (community[served].min(axis=1) if len(served)
-               else pd.Series(np.inf, index=community.index))
-    return inputs.assign(
-        van_min=nearest.reindex(inputs.index).fillna(np.inf).to_numpy(float),
-        van_share=share.reindex(inputs.index).fillna(0.0).clip(0, 1).to_numpy(float))
+    cols = prep.travel.sites.get_indexer(served)
+    nearest = (prep.travel.minutes[:, cols].min(axis=1) if len(served)
+               else np.full(len(points), np.inf))  # each point's minutes to a served stop
+    weight = points["share"].to_numpy() * days  # the point's share of the community x days
+    reached = weight > 0
+    community = points["community_id"].to_numpy()
+    frame = pd.DataFrame({"community": community[reached], "weight": weight[reached],
+                          "minutes": weight[reached] * nearest[reached]})
+    by = frame.groupby("community")[["weight", "minutes"]].sum()
+    # the van's minutes for the residents it reaches, over the share of the week they
+    # are reached (the community's adults x 7 days)
+    van_min = (by["minutes"] / by["weight"]).reindex(inputs.index).fillna(np.inf)
+    van_share = (by["weight"] / 7.0).reindex(inputs.index).fillna(0.0).clip(0, 1)
+    return inputs.assign(van_min=van_min.to_numpy(float), van_share=van_share.to_numpy(float))

@@ -255,3 +255,12 @@ def test_coverage_weighed_against_cost_equals_brute_force(seed: int, value: floa
     assert plan.proven_optimal
     assert plan.objective == pytest.approx(best, abs=1e-6)
     assert net(opened) == pytest.approx(best, abs=1e-6)
+
+
+def test_a_value_per_adult_is_refused_where_it_is_not_weighed() -> None:
+    from optimizer import CostWeights
+
+    demand, sites, travel = line_city()
+    with pytest.raises(OptimizerInputError, match="for max_coverage and max_capture"):
+        site_outlets(demand, sites, travel, objective="p_median", kinds=KINDS,
+                     max_new={"smart_atm": 1}, costs=CostWeights(value_per_covered_adult=5))

@@ -46,6 +46,10 @@ def test_the_vans_reach_is_what_its_week_serves(small_synth: Path) -> None:
     assert float((inputs["van_share"] * adults).sum()) * 7 == pytest.approx(week.adult_days)
     reached = inputs["van_share"] > 0
     assert reached.any() and np.isfinite(inputs.loc[reached, "van_min"]).all()
+    # the van's minutes are those of the residents it reaches: within the walk, even in a
+    # community the van reaches only in part
+    assert (inputs.loc[reached, "van_min"] <= 15 + 1e-6).all()
+    assert (~np.isfinite(inputs.loc[~reached, "van_min"])).all()
     assert (inputs["van_share"] <= 3 / 7 + 1e-12).all()
 
 
