@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
+from scenarios._cli_plan_extras import plan_table as _plan_table
+from scenarios._cli_plan_extras import rollout_table, van_week
 from scenarios._cli_progress import _progress
 from scenarios._console import console, guarded
 
@@ -134,60 +136,6 @@ def _write_parquet(out: Path, frames: dict[str, pd.DataFrame]) -> None:
         console.print(f"wrote {out / name}")
 
 
-def _plan_table(title: str, frame: pd.DataFrame, columns: dict[str, str],
-                limit: int = 30) -> None:
-    table = Table(title=title)
-    for heading in columns.values():
-        table.add_column(heading, overflow="fold")
-    for _, row in frame.head(limit).iterrows():
-        cells = []
-        for col in columns:
-            v = row[col]
-            cells.append(f"{v:,.0f}" if isinstance(v, float) else str(v))
-        table.add_row(*cells)
-    console.print(table)
-    if len(frame) > limit:
-        console.print(f"... and {len(frame) - limit} more rows (all in the Parquet file)")
-
-
-def _rollout_table(by_quarter: pd.DataFrame, name: str, objective: str) -> None:
-    """A rollout's row a quarter: its first week, what opens, the money to date."""
-    from scenarios.rollout import opening_week
-
-    frame = by_quarter.assign(
-        week=[opening_week(q) for q in by_quarter["quarter"]],
-        money=[f"{spent:,.0f} of {have:,.0f}" for spent, have in zip(
-            by_quarter["capex_to_date"], by_quarter["capex_available_to_date"], strict=True)],
-        covered=[f"{share:.1%}" for share in by_quarter["adults_covered_share"]])
-    _plan_table(f"Rollout by quarter: {name} (each site opens in its quarter's first week; "
-                "a quarter's unspent capex carries to the next)", frame,
-                {"quarter": "quarter", "week": "opens in week", "opened": "sites opened",
-                 "capex": "capex", "money": "capex to date, of the money to date",
-                 "covered": "adults captured" if objective == "max_capture"
-                 else "adults covered"})
-
-
-def _van_week(prep: Any, places: pd.DataFrame, frames: dict[str, pd.DataFrame]) -> None:
-    """The van's week: its stops by day, what it reaches, plan_van.parquet."""
-    from scenarios.names import labels, with_places
-    from scenarios.van import van_plan
-
-    _progress("planning the van's week")
-    van = van_plan(prep)
-    week = with_places(van.schedule, "stop_id", places, prefix="stop_")
-    _plan_table(f"The van's week: {prep.scenario.name}",
-                week.assign(stop=labels(week["stop_name"], week["stop_id"]),
-                            arrive=[f"{m / 60:.1f} h" for m in week["arrive_min"]],
-                            leave=[f"{m / 60:.1f} h" for m in week["depart_min"]]),
-                {"day_name": "day", "order": "stop", "stop": "at", "stop_community": "in",
-                 "arrive": "arrives (after leaving home)", "leave": "leaves"})
-    console.print(f"{van.weekly_reach:,.0f} adults within {prep.scenario.van.coverage_minutes:g} "
-                  f"minutes' walk of a stop at least once a week, {van.adult_days:,.0f} "
-                  f"adult-days; {van.routes:,} routes a day could take; "
-                  + ("proven" if van.proven_optimal else "not proven (raise the time)"))
-    frames["plan_van.parquet"] = week
-
-
 def _why_sites(decisions: pd.DataFrame, adults: float) -> pd.DataFrame:
     """The outlet plan's rows as a planner reads them: the site by name with its id, and
     why (the adults it newly brings within reach with their share of the area's adults,
@@ -275,7 +223,7 @@ def site(
                      "only_here": "only it reaches", "capex": "capex",
                      "opex_per_year": "opex a year"})
         if siting.by_quarter is not None:
-            _rollout_table(siting.by_quarter, name, siting.objective_name)
+            rollout_table(siting.by_quarter, name, siting.objective_name)
         d = siting.decisions
         kept = int((d["action"] == "keep").sum())
         console.print(
@@ -294,9 +242,11 @@ def site(
             frames["plan_share_sources.parquet"] = siting.share_sources
         valued = prep.scenario.outlets.value_per_covered_adult
         if valued is not None:
+            staying = ("the outlets that may close count their opex when kept"
+                       if prep.scenario.outlets.allow_closures
+                       else "the outlets kept count their adults, not their cost")
             console.print(f"a year's value of the adults covered ({valued:g} each) less the "
-                          f"openings' yearly cost: {siting.objective:,.0f} (the outlets kept "
-                          "count their adults, not their cost)")
+                          f"openings' yearly cost: {siting.objective:,.0f} ({staying})")
         if siting.objective_name == "min_cost":
             console.print(f"a year's cost of opening, travel and adults unserved: "
                           f"{siting.objective:,.0f} (the outlets kept as they are not counted)")
@@ -309,7 +259,7 @@ def site(
     else:
         console.print("outlets.enabled = false: the current outlets are kept as they are")
     if prep.scenario.van.enabled:
-        _van_week(prep, places, frames)
+        van_week(prep, places, frames)
     if events is not None:
         sched = with_places(events.schedule, "venue_id", place_names(prep.area, VENUES),
                         prefix="venue_")
