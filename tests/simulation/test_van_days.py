@@ -4,6 +4,8 @@ A van there no day changes nothing; a van there every day is an outlet at its st
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -49,7 +51,7 @@ def test_more_van_days_win_and_keep_more_where_it_stops(small_inputs: pd.DataFra
         ts = run.timeseries[run.timeseries["community_id"].isin(near)]
         totals.append(ts.groupby("replication")[["new_customers", "churned"]].sum()
                       .to_numpy())
-    for fewer, more in zip(totals, totals[1:], strict=False):
+    for fewer, more in itertools.pairwise(totals):
         gain = more - fewer
         se = gain.std(axis=0, ddof=1) / np.sqrt(len(gain))
         assert gain[:, 0].mean() > -3 * se[0]
