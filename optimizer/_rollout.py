@@ -9,7 +9,8 @@ competitor for ``max_capture``). The objective sums the demand weight covered in
 quarter, so an outlet opened in quarter q counts N - q + 1 times: earlier openings count
 for more. The capex of the openings up to quarter q is at most the budgets of quarters 1
 to q (money a quarter leaves unspent carries to the next: an assumption, see
-docs/optimizer.md); a total ``capex_budget``, the yearly opex of the final network and
+docs/optimizer.md; with ``carry_over=False`` each quarter's openings are within its own
+budget); a total ``capex_budget``, the yearly opex of the final network and
 the counts of ``max_new`` hold over the whole rollout, and spacing between any two
 outlets that are ever open together.
 """
@@ -81,7 +82,7 @@ def rollout_budgets(objective: str, quarters: int,
 def rollout_plan(opts: Options, option_covers: list[np.ndarray], fixed_cover: np.ndarray,
                  weight: np.ndarray, adults: np.ndarray, sites: pd.DataFrame,
                  pairs: tuple[np.ndarray, np.ndarray, np.ndarray], *, objective: str,
-                 budgets: np.ndarray,
+                 budgets: np.ndarray, carry_over: bool = True,
                  limits: tuple[float | None, float | None, Mapping[str, int] | int | None],
                  min_spacing_m: float, coverage: tuple[float, float], solver: Solver,
                  time_limit_s: float, gap: float, start: float) -> SitingResult:
@@ -116,8 +117,10 @@ def rollout_plan(opts: Options, option_covers: list[np.ndarray], fixed_cover: np
     prob += pulp.lpSum(terms)
     capex = opts.capex.astype(float)
     for q in range(quarters):  # money a quarter leaves unspent carries to the next
-        prob += (pulp.lpSum(float(capex[o]) * x[o][r] for o in range(n) for r in range(q + 1))
-                 <= float(budgets[:q + 1].sum())), f"capex_to_quarter_{q + 1}"
+        first = 0 if carry_over else q  # (or only this quarter's money, without carry-over)
+        prob += (pulp.lpSum(float(capex[o]) * x[o][r] for o in range(n)
+                            for r in range(first, q + 1))
+                 <= float(budgets[first:q + 1].sum())), f"capex_to_quarter_{q + 1}"
     if capex_budget is not None:
         prob += pulp.lpSum(float(capex[o]) * opened[o] for o in range(n)) <= capex_budget
     if opex_budget is not None:
@@ -158,16 +161,16 @@ def rollout_plan(opts: Options, option_covers: list[np.ndarray], fixed_cover: np
                          sites, opts, quarter_of > 0, {}, adults, pairs, coverage_minutes,
                          coverage_before, limits, build, outcome.solve_seconds, solver)
     return _with_quarters(result, opts, quarter_of, option_covers, fixed_cover, weight,
-                          adults, budgets)
+                          adults, budgets, carry_over)
 
 
 def _with_quarters(result: SitingResult, opts: Options, quarter_of: np.ndarray,
                    option_covers: list[np.ndarray], fixed_cover: np.ndarray,
-                   weight: np.ndarray, adults: np.ndarray, budgets: np.ndarray
-                   ) -> SitingResult:
+                   weight: np.ndarray, adults: np.ndarray, budgets: np.ndarray,
+                   carry_over: bool) -> SitingResult:
     """The plan's decisions with the quarter each site opens in, and a row a quarter:
-    outlets opened, capex spent and available (carried over), the demand weight and the
-    share of adults the network covers in that quarter."""
+    outlets opened, its capex and budget, capex spent and available to date (carried
+    over), the demand weight and the share of adults the network covers in it."""
     from dataclasses import replace
 
     opens = pd.Series(quarter_of, index=opts.site)[quarter_of > 0]
@@ -189,11 +192,16 @@ def _with_quarters(result: SitingResult, opts: Options, quarter_of: np.ndarray,
         spent += capex
         available = float(budgets[:q].sum())
         rows.append({"quarter": q, "opened": int(now.size), "capex": capex,
-                     "capex_to_date": spent, "capex_available_to_date": available,
+                     "capex_budget": float(budgets[q - 1]), "capex_to_date": spent,
+                     "capex_available_to_date": available,
                      "demand_covered": float(weight[covered].sum()),
                      "adults_covered_share": float(adults[covered].sum()) / total_adults})
-        if available > 0 and spent >= available * 0.999 - 1e-6:
+        if carry_over and available > 0 and spent >= available * 0.999 - 1e-6:
             binding.append(f"capex_per_quarter (quarter {q}: {spent:,.0f} of {available:,.0f} "
                            "to date)")
+        elif not carry_over and budgets[q - 1] > 0 \
+                and capex >= budgets[q - 1] * 0.999 - 1e-6:
+            binding.append(f"capex_per_quarter (quarter {q}: {capex:,.0f} of "
+                           f"{budgets[q - 1]:,.0f})")
     return replace(result, decisions=decisions, by_quarter=pd.DataFrame(rows),
                    binding=tuple(binding))

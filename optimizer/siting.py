@@ -85,7 +85,7 @@ def site_outlets(
     nearest_k: int = 10, unserved_minutes: float | None = None,
     target_share: float | None = None, backup: bool = False,
     costs: CostWeights | None = None, quarters: int = 1,
-    capex_per_quarter: float | Sequence[float] | None = None,
+    capex_per_quarter: float | Sequence[float] | None = None, carry_over: bool = True,
     solver: Solver = "cbc", time_limit_s: float = 60.0, gap: float = 0.0,
 ) -> SitingResult:
     """Choose sites and kinds for new own outlets (and, if allowed, outlets to close).
@@ -109,9 +109,9 @@ def site_outlets(
     competitors
         For ``max_capture``: the competitor outlets' minutes, ``origin_id``, ``dest_id``,
         ``cost``, and their ``kind``.
-    quarters, capex_per_quarter
+    quarters, capex_per_quarter, carry_over
         A rollout (optimizer._rollout): which site opens in which quarter, each quarter's
-        capex at most its budget plus what earlier quarters left.
+        capex at most its budget plus (with ``carry_over``) what earlier quarters left.
     """
     start = time.perf_counter()
     kinds = {k: dict(v) for k, v in (kinds or {}).items()}
@@ -192,6 +192,7 @@ def site_outlets(
         return rollout_plan(opts, [covers(option_pairs(o), opts.kind[o])
                                    for o in range(opts.site.size)], fixed_cover, w, adults,
                             sites, (di, si, t), objective=objective, budgets=budgets,
+                            carry_over=carry_over,
                             limits=(capex_budget, opex_budget, max_new),
                             min_spacing_m=min_spacing_m,
                             coverage=(coverage_minutes, coverage_before), solver=solver,

@@ -223,7 +223,8 @@ def site(
                      "only_here": "only it reaches", "capex": "capex",
                      "opex_per_year": "opex a year"})
         if siting.by_quarter is not None:
-            rollout_table(siting.by_quarter, name, siting.objective_name)
+            rollout_table(siting.by_quarter, name, siting.objective_name,
+                          prep.scenario.outlets.carry_over)
         d = siting.decisions
         kept = int((d["action"] == "keep").sum())
         console.print(

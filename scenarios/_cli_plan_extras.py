@@ -30,19 +30,25 @@ def plan_table(title: str, frame: pd.DataFrame, columns: dict[str, str],
         console.print(f"... and {len(frame) - limit} more rows (all in the Parquet file)")
 
 
-def rollout_table(by_quarter: pd.DataFrame, name: str, objective: str) -> None:
+def rollout_table(by_quarter: pd.DataFrame, name: str, objective: str,
+                  carry_over: bool = True) -> None:
     """A rollout's row a quarter: its first week, what opens, the money to date."""
     from scenarios.rollout import opening_week
 
+    spent, have = (("capex_to_date", "capex_available_to_date") if carry_over
+                   else ("capex", "capex_budget"))
     frame = by_quarter.assign(
         week=[opening_week(q) for q in by_quarter["quarter"]],
-        money=[f"{spent:,.0f} of {have:,.0f}" for spent, have in zip(
-            by_quarter["capex_to_date"], by_quarter["capex_available_to_date"], strict=True)],
+        money=[f"{a:,.0f} of {b:,.0f}" for a, b in zip(by_quarter[spent], by_quarter[have],
+                                                        strict=True)],
         covered=[f"{share:.1%}" for share in by_quarter["adults_covered_share"]])
+    money = ("a quarter's unspent capex carries to the next" if carry_over
+             else "each quarter spends only its own capex")
     plan_table(f"Rollout by quarter: {name} (each site opens in its quarter's first week; "
-                "a quarter's unspent capex carries to the next)", frame,
-                {"quarter": "quarter", "week": "opens in week", "opened": "sites opened",
-                 "capex": "capex", "money": "capex to date, of the money to date",
+               f"{money})", frame,
+               {"quarter": "quarter", "week": "opens in week", "opened": "sites opened",
+                 "capex": "capex", "money": "capex to date, of the money to date"
+                 if carry_over else "capex, of the quarter's budget",
                  "covered": "adults captured" if objective == "max_capture"
                  else "adults covered"})
 

@@ -93,6 +93,8 @@ class Outlets(_Frozen):
     #: capacity_per_week (area.toml [kinds]); default none (no capacity rows)
     visits_per_adult: Annotated[float, Field(gt=0)] | None = None
     capex_per_quarter: Money | list[Money] | None = None
+    #: false: each quarter's openings within its own capex_per_quarter (no carry-over)
+    carry_over: bool = True
 
     @model_validator(mode="after")
     def _rollout(self) -> Outlets:

@@ -178,6 +178,7 @@ def outlet_plan(prep: Prepared, *, time_limit_s: float = 60.0) -> SitingResult:
                         competitors=competitors, target_share=sc.target_share,
                         backup=sc.backup, costs=_cost_weights(prep.scenario),
                         quarters=sc.quarters, capex_per_quarter=sc.capex_per_quarter,
+                        carry_over=sc.carry_over,
                         time_limit_s=time_limit_s, gap=0.005)
 
 
