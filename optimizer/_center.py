@@ -16,6 +16,7 @@ reported, not counted."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -59,13 +60,18 @@ class CoverData:
         near = self.minutes <= radius
         fixed_hits = np.zeros(self.adults.size)
         np.add.at(fixed_hits, self.point[near & self.fixed[self.site]], 1.0)
-        by_site: dict[int, list[int]] = {}
-        for j, row in enumerate(self.decision_site):
-            by_site.setdefault(int(row), []).append(j)
         terms: list[list[int]] = [[] for _ in range(self.adults.size)]
         for i, row in zip(self.point[near], self.site[near], strict=True):
-            terms[int(i)].extend(by_site.get(int(row), ()))
+            terms[int(i)].extend(self.decisions_at.get(int(row), ()))
         return fixed_hits, terms
+
+    @functools.cached_property
+    def decisions_at(self) -> dict[int, list[int]]:
+        """The decisions at each site row (built once, whatever the radius)."""
+        out: dict[int, list[int]] = {}
+        for j, row in enumerate(self.decision_site):
+            out.setdefault(int(row), []).append(j)
+        return out
 
 
 @dataclass
@@ -114,9 +120,7 @@ def _capacity_rows(prob: pulp.LpProblem, decisions: Sequence[pulp.LpVariable],
     split a point among them), each outlet's load within its capacity."""
     assert data.visits is not None and data.decision_capacity is not None \
         and data.site_capacity is not None
-    at_site: dict[int, list[int]] = {}
-    for j, row in enumerate(data.decision_site):
-        at_site.setdefault(int(row), []).append(j)
+    at_site = data.decisions_at
     wanted = np.zeros(data.adults.size, dtype=bool)
     wanted[points] = True
     near = (data.minutes <= radius) & wanted[data.point]

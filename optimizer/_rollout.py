@@ -25,7 +25,7 @@ import pandas as pd
 import pulp
 
 from optimizer._siting_inputs import Options
-from optimizer._siting_plan import SitingResult, plan_result, spacing_constraints
+from optimizer._siting_plan import SitingResult, limit_rows, plan_result, spacing_constraints
 from optimizer._solve import SolveOutcome, Solver, solve
 from optimizer.errors import OptimizerInputError, PlanInfeasibleError
 
@@ -91,7 +91,7 @@ def rollout_plan(opts: Options, option_covers: list[np.ndarray], fixed_cover: np
     ``option_covers[o]``: the demand points option o covers; ``fixed_cover``: the points
     the outlets that stay cover already (they count in every quarter).
     """
-    capex_budget, opex_budget, max_new = limits
+    opex_budget = limits[1]
     quarters = budgets.size
     n = opts.site.size
     prob = pulp.LpProblem("rollout", pulp.LpMaximize)
@@ -121,20 +121,8 @@ def rollout_plan(opts: Options, option_covers: list[np.ndarray], fixed_cover: np
         prob += (pulp.lpSum(float(capex[o]) * x[o][r] for o in range(n)
                             for r in range(first, q + 1))
                  <= float(budgets[first:q + 1].sum())), f"capex_to_quarter_{q + 1}"
-    if capex_budget is not None:
-        prob += pulp.lpSum(float(capex[o]) * opened[o] for o in range(n)) <= capex_budget
-    if opex_budget is not None:
-        existing = sites[sites["status"] == "existing"]
-        fixed = float(existing["opex_per_year"].sum())
-        prob += (pulp.lpSum(float(opts.opex[o]) * opened[o] for o in range(n))
-                 <= opex_budget - fixed)
-    if isinstance(max_new, Mapping):
-        for kind, limit in max_new.items():
-            members = [opened[o] for o in range(n) if opts.kind[o] == kind]
-            if members:
-                prob += pulp.lpSum(members) <= limit
-    elif max_new is not None:
-        prob += pulp.lpSum(opened) <= max_new
+    limit_rows(prob, opened, {}, opts,
+               sites.loc[sites["status"] == "existing", "opex_per_year"], limits)
     if min_spacing_m > 0:
         spacing_constraints(prob, sites, opened, by_site, {}, min_spacing_m)
     build = time.perf_counter() - start

@@ -239,9 +239,13 @@ class _ShareRows:
             float(gains[j]) * self.decisions[j] for j in adds))
         self.cuts += 1
 
+    def solved_thetas(self) -> dict[int, float]:
+        """The model's share of each point at the plan the solver just gave."""
+        return {i: float(v.value() or 0.0) for i, v in self.theta.items()}
+
     def learn(self, y: np.ndarray) -> int:
         """Cuts at the plan the solver just gave (its thetas are read from the model)."""
-        added = self.tangents(y, {i: float(v.value() or 0.0) for i, v in self.theta.items()})
+        added = self.tangents(y, self.solved_thetas())
         self.submodular(y)
         return added
 
@@ -282,11 +286,9 @@ def solve_share(prob: pulp.LpProblem, decisions: Sequence[pulp.LpVariable], data
     outcome: SolveOutcome | None = None
     seen: list[np.ndarray] = []
     while time.perf_counter() < deadline:
-        rows.start_from(best.y)
-        outcome = _round(prob, solver, deadline, gap, best)
-        if outcome.status not in ("optimal", "feasible"):
+        outcome, y = _round(rows, solver, deadline, gap, best)
+        if y is None:
             break
-        y = chosen(decisions)
         seen_before = any(np.array_equal(y, s_) for s_ in seen)
         seen.append(y)
         best.offer(y, data.value(y), "solver")
@@ -323,28 +325,32 @@ def solve_target(prob: pulp.LpProblem, decisions: Sequence[pulp.LpVariable], dat
             best.offer(greedy, -float(cost @ greedy), "greedy")
     outcome: SolveOutcome | None = None
     while time.perf_counter() < deadline:
-        rows.start_from(best.y)
-        outcome = _round(prob, solver, deadline, gap, best)
-        if outcome.status not in ("optimal", "feasible"):
+        outcome, y = _round(rows, solver, deadline, gap, best)
+        if y is None:
             break
-        y = chosen(decisions)
         best.take_bound(outcome, -1.0)
         if data.value(y) >= reached:
             best.offer(y, -float(cost @ y), "solver")
             best.history.append((best.value, best.bound))
             if best.within(gap):
                 break
-        if rows.tangents(y, {i: float(v.value() or 0.0) for i, v in rows.theta.items()}) == 0:
+        if rows.tangents(y, rows.solved_thetas()) == 0:
             break  # the model's shares are true at its plan: nothing more to learn
     best.cuts = rows.cuts
     return best, outcome
 
 
-def _round(prob: pulp.LpProblem, solver: Solver, deadline: float, gap: float,
-           best: ShareSolution) -> SolveOutcome:
-    outcome = solve(prob, solver=solver, time_limit_s=max(deadline - time.perf_counter(), 1.0),
-                    gap=gap, warm_start=best.y is not None)
+def _round(rows: _ShareRows, solver: Solver, deadline: float, gap: float,
+           best: ShareSolution) -> tuple[SolveOutcome, np.ndarray | None]:
+    """One solve of the model from the best plan so far: its outcome and its plan (None
+    when it gave none)."""
+    rows.start_from(best.y)
+    outcome = solve(rows.prob, solver=solver,
+                    time_limit_s=max(deadline - time.perf_counter(), 1.0), gap=gap,
+                    warm_start=best.y is not None)
     best.seconds += outcome.solve_seconds
     best.solver = outcome.solver or solver
     best.rounds += 1
-    return outcome
+    if outcome.status not in ("optimal", "feasible"):
+        return outcome, None
+    return outcome, chosen(rows.decisions)

@@ -3,7 +3,7 @@ maximal covering, the spacing constraints and the text of a count limit that bin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,12 +11,14 @@ import pandas as pd
 import pulp
 from scipy.spatial import cKDTree
 
+from optimizer._elastic import Soft
 from optimizer._siting_inputs import Options
 from optimizer._solve import Solver
 from optimizer.covering import maximal_covering
 from optimizer.errors import OptimizerInputError
 
-__all__ = ["SitingResult", "count_text", "fast_plan", "plan_result", "spacing_constraints"]
+__all__ = ["SitingResult", "count_text", "fast_plan", "limit_rows", "plan_result",
+           "spacing_constraints"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,47 @@ def count_text(kind: str, limit: int, because: str) -> Callable[[float], str]:
     return lambda s: (f"{key} = {limit} allows too few {what}{because}: it needs at least "
                       f"{limit + round(s)}")
 
+
+
+def limit_rows(prob: pulp.LpProblem, opened: Sequence[pulp.LpAffineExpression | pulp.LpVariable],
+               keep: Mapping[object, pulp.LpVariable], opts: Options, opex: pd.Series,
+               limits: tuple[float | None, float | None, Mapping[str, int] | int | None],
+               because: str = "") -> list[Soft]:
+    """The rows of the capex budget, the yearly opex budget (the outlets that stay count;
+    one that may close counts when kept: ``opex`` is every existing outlet's) and the
+    counts of ``max_new``, on ``opened`` (1 when an option opens), each named, with how
+    to say it must give (optimizer._elastic)."""
+    capex_budget, opex_budget, max_new = limits
+    soft: list[Soft] = []
+    n = len(opened)
+    if capex_budget is not None:
+        prob += pulp.lpSum(float(opts.capex[o]) * opened[o] for o in range(n)) \
+            <= capex_budget, "capex_budget"
+        soft.append(Soft("capex_budget", max(capex_budget, 1.0), lambda s: (
+            f"outlets.capex_budget = {capex_budget:,.0f} is too small{because}: it needs at "
+            f"least {capex_budget + s:,.0f}"), f"outlets.capex_budget = {capex_budget:,.0f}"))
+    if opex_budget is not None:
+        cost = opex.astype(float).to_dict()
+        fixed = sum(v for e, v in cost.items() if e not in keep)
+        prob += (pulp.lpSum(float(opts.opex[o]) * opened[o] for o in range(n))
+                 + pulp.lpSum(cost[e] * v for e, v in keep.items())
+                 <= opex_budget - fixed), "opex_budget"
+        soft.append(Soft("opex_budget", max(opex_budget, 1.0), lambda s: (
+            f"outlets.opex_budget = {opex_budget:,.0f} a year is too small{because}: it "
+            f"needs at least {opex_budget + s:,.0f}"), f"outlets.opex_budget = {opex_budget:,.0f}"))
+    if isinstance(max_new, Mapping):
+        for k, limit in max_new.items():
+            members = [opened[o] for o in range(n) if opts.kind[o] == k]
+            if members:
+                name = f"max_new_{k}"
+                prob += pulp.lpSum(members) <= limit, name
+                soft.append(Soft(name, 1.0, count_text(k, limit, because),
+                                 f"outlets.max_new.{k} = {limit}"))
+    elif max_new is not None:
+        prob += pulp.lpSum(opened) <= max_new, "max_new"
+        soft.append(Soft("max_new", 1.0, count_text("", max_new, because),
+                         f"outlets.max_new = {max_new}"))
+    return soft
 
 
 def spacing_constraints(prob: pulp.LpProblem, sites: pd.DataFrame, x: list[pulp.LpVariable],

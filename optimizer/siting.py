@@ -59,12 +59,12 @@ from optimizer._siting_inputs import (
 )
 from optimizer._siting_plan import (
     SitingResult,
-    count_text,
     fast_plan,
+    limit_rows,
     plan_result,
     spacing_constraints,
 )
-from optimizer._solve import Solver, check_solver, solve
+from optimizer._solve import Solver, check_solver, chosen, solve
 from optimizer.errors import OptimizerInputError, PlanInfeasibleError
 
 __all__ = ["CostWeights", "Objective", "SitingResult", "read_cost_table", "site_outlets"]
@@ -181,14 +181,20 @@ def site_outlets(
             return np.unique(di[o_pairs][ok & within[o_pairs]])
         return np.unique(di[o_pairs][within[o_pairs]])
 
+    def reached_by(e: object) -> np.ndarray:
+        """Demand points existing outlet ``e`` serves under the objective's rule."""
+        return covers(pairs_by_site.get(site_pos[e], np.zeros(0, dtype=np.int64)),
+                      existing_kind.get(e, "branch"))
+
+    # the points the outlets that stay serve whatever the plan
+    fixed_cover = np.zeros(len(ids), dtype=bool)
+    if objective in ("max_coverage", "max_capture"):
+        for e in fixed_existing:
+            fixed_cover[reached_by(e)] = True
     if budgets is not None:
         if valued:
             raise OptimizerInputError("a rollout over quarters does not weigh coverage "
                                       "against cost yet: leave value_per_covered_adult out")
-        fixed_cover = np.zeros(len(ids), dtype=bool)
-        for e in fixed_existing:
-            fixed_cover[covers(pairs_by_site.get(site_pos[e], np.zeros(0, dtype=np.int64)),
-                               existing_kind.get(e, "branch"))] = True
         return rollout_plan(opts, [covers(option_pairs(o), opts.kind[o])
                                    for o in range(opts.site.size)], fixed_cover, w, adults,
                             sites, (di, si, t), objective=objective, budgets=budgets,
@@ -229,7 +235,6 @@ def site_outlets(
     floor = 0.0
     cover_rows: dict[int, list[pulp.LpVariable]] = {}
     served_within: dict[int, list[pulp.LpVariable]] = {}  # assignments within reach
-    fixed_cover = np.zeros(len(ids), dtype=bool)
     if objective in ("max_share", "target_share"):
         if visits_per_adult is not None:
             raise OptimizerInputError(f"{objective} does not take visits_per_adult (capacity "
@@ -240,13 +245,9 @@ def site_outlets(
         for o in range(opts.site.size):
             for d in covers(option_pairs(o), opts.kind[o]):
                 cover_rows.setdefault(int(d), []).append(x[o])
-        for e in existing.index:
-            reached = pairs_by_site.get(site_pos[e], np.zeros(0, dtype=np.int64))
-            for d in covers(reached, existing_kind.get(e, "branch")):
-                if e in keep:
-                    cover_rows.setdefault(int(d), []).append(keep[e])
-                else:
-                    fixed_cover[d] = True
+        for e, kept_var in keep.items():  # outlets that may close cover while kept
+            for d in reached_by(e):
+                cover_rows.setdefault(int(d), []).append(kept_var)
         cover_w = w
         if valued:  # a year's value of each adult covered, less the openings' yearly cost
             assert costs is not None
@@ -274,7 +275,8 @@ def site_outlets(
             lambda s_row: bool(is_existing[s_row] or site_ids[s_row] in by_site), open_expr,
             per_minute, unserved, obj_terms, served_within)
         prob += pulp.lpSum(obj_terms)
-    site_capacity = capacities(sites, kinds, existing_kind)
+    site_capacity = (capacities(sites, kinds, existing_kind) if visits_per_adult is not None
+                     else np.zeros(len(sites)))
     if visits_per_adult is not None and objective not in ("p_center", "set_cover"):
         requirements.append(f"capacity for {visits_per_adult:g} visits per adult a week")
         if objective in ("p_median", "min_cost"):
@@ -328,32 +330,8 @@ def site_outlets(
         prob += (pulp.lpSum(float(adults[d]) * v for d, v in c.items())
                  >= min_coverage_share * total_adults), "min_coverage"
     because = f" to meet {' and '.join(requirements)}" if requirements else ""
-    if capex_budget is not None:
-        prob += pulp.lpSum(float(opts.capex[o]) * x[o] for o in range(len(x))) \
-            <= capex_budget, "capex_budget"
-        soft.append(Soft("capex_budget", max(capex_budget, 1.0), lambda s: (
-            f"outlets.capex_budget = {capex_budget:,.0f} is too small{because}: it needs at "
-            f"least {capex_budget + s:,.0f}"), f"outlets.capex_budget = {capex_budget:,.0f}"))
-    if opex_budget is not None:
-        fixed = float(existing.loc[fixed_existing, "opex_per_year"].sum())
-        prob += (pulp.lpSum(float(opts.opex[o]) * x[o] for o in range(len(x)))
-                 + pulp.lpSum(float(existing.loc[e, "opex_per_year"]) * v
-                              for e, v in keep.items()) <= opex_budget - fixed), "opex_budget"
-        soft.append(Soft("opex_budget", max(opex_budget, 1.0), lambda s: (
-            f"outlets.opex_budget = {opex_budget:,.0f} a year is too small{because}: it "
-            f"needs at least {opex_budget + s:,.0f}"), f"outlets.opex_budget = {opex_budget:,.0f}"))
-    if isinstance(max_new, Mapping):
-        for k, limit in max_new.items():
-            members = [x[o] for o in range(len(x)) if opts.kind[o] == k]
-            if members:
-                name = f"max_new_{k}"
-                prob += pulp.lpSum(members) <= limit, name
-                soft.append(Soft(name, 1.0, count_text(k, limit, because),
-                                 f"outlets.max_new.{k} = {limit}"))
-    elif max_new is not None:
-        prob += pulp.lpSum(x) <= max_new, "max_new"
-        soft.append(Soft("max_new", 1.0, count_text("", max_new, because),
-                         f"outlets.max_new = {max_new}"))
+    soft += limit_rows(prob, x, keep, opts, existing["opex_per_year"],
+                       (capex_budget, opex_budget, max_new), because)
     if min_spacing_m > 0:
         spacing_constraints(prob, sites, x, by_site, keep, min_spacing_m)
     build = time.perf_counter() - start
@@ -382,11 +360,11 @@ def site_outlets(
     if outcome.status not in ("optimal", "feasible"):
         raise PlanInfeasibleError(f"the solver stopped without an outlet plan "
                                   f"({outcome.status}); raise the time limit")
-    chosen = np.array([round(v.value() or 0) == 1 for v in x], dtype=bool)
-    kept = {e: round(v.value() or 0) == 1 for e, v in keep.items()}
+    opened = chosen(x) > 0.5
+    kept = {e: bool(v > 0.5) for e, v in zip(keep, chosen(list(keep.values())), strict=True)}
     value = float(outcome.objective or 0.0) + floor
     bound = None if outcome.bound is None else outcome.bound + floor
     return plan_result(outcome.status, outcome.proven_optimal, value, bound, objective, sites,
-                   opts, chosen, kept, adults, (di, si, t), coverage_minutes, coverage_before,
+                   opts, opened, kept, adults, (di, si, t), coverage_minutes, coverage_before,
                    (capex_budget, opex_budget, max_new), build, outcome.solve_seconds, solver)
 

@@ -49,7 +49,8 @@ if TYPE_CHECKING:
     from scenarios.calibration_file import CalibrationFile
 from simulation import Campaign, ScheduledEvent, SimulationParams, Venues, venue_inputs
 
-__all__ = ["Prepared", "event_plan", "event_venues", "expected_visits", "open_outlets",
+__all__ = ["Prepared", "demand_points", "event_plan", "event_venues", "expected_visits",
+           "long_table", "open_outlets",
            "outlet_plan", "outlet_table", "prepare", "scenario_campaigns", "scheduled_events",
            "simulation_inputs",
            "simulation_params", "staff_plan", "travel_note"]
@@ -121,11 +122,20 @@ def travel_note(prep: Prepared) -> str | None:
     return off_network_note(prep.area, len(prep.travel.fallback_communities))
 
 
-def _long(minutes: np.ndarray, origins: pd.Index, dests: pd.Index,
-          cutoff: float) -> pd.DataFrame:
+def long_table(minutes: np.ndarray, origins: pd.Index, dests: pd.Index,
+               cutoff: float) -> pd.DataFrame:
     rows, cols = np.nonzero(np.isfinite(minutes) & (minutes <= cutoff))
     return pd.DataFrame({"origin_id": origins[rows], "dest_id": dests[cols],
                          "cost": minutes[rows, cols].astype(float)})
+
+
+def demand_points(prep: Prepared) -> pd.Series:
+    """Adults at each of the travel times' demand points (``p0``, ``p1``... in their
+    order): its share of its community's adults."""
+    points = prep.travel.points
+    adults = prep.area.adults.astype(float).reindex(points["community_id"]).to_numpy()
+    return pd.Series(points["share"].to_numpy() * adults,
+                     index=pd.Index([f"p{i}" for i in range(len(points))], name="point_id"))
 
 
 def outlet_plan(prep: Prepared, *, time_limit_s: float = 60.0) -> SitingResult:
@@ -135,12 +145,11 @@ def outlet_plan(prep: Prepared, *, time_limit_s: float = 60.0) -> SitingResult:
     adults times the community's score.
     """
     sc, area, travel = prep.scenario.outlets, prep.area, prep.travel
-    points = travel.points
-    adults_c = area.adults.astype(float)
-    point_adults = points["share"].to_numpy() * adults_c.reindex(points["community_id"]).to_numpy()
-    score = prep.scores["score"].reindex(points["community_id"]).to_numpy(float)
-    ids = pd.Index([f"p{i}" for i in range(len(points))], name="point_id")
-    demand = pd.DataFrame({"weight": point_adults * score, "adults": point_adults}, index=ids)
+    point_adults = demand_points(prep)
+    ids = point_adults.index
+    score = prep.scores["score"].reindex(travel.points["community_id"]).to_numpy(float)
+    demand = pd.DataFrame({"weight": point_adults.to_numpy() * score,
+                           "adults": point_adults.to_numpy()}, index=ids)
     own = area.outlets[area.outlets["owner"] == "own"]
     comp = area.outlets[area.outlets["owner"] == "competitor"]
     kinds = {k: v.model_dump() for k, v in area.config.kinds.items()}
@@ -157,15 +166,15 @@ def outlet_plan(prep: Prepared, *, time_limit_s: float = 60.0) -> SitingResult:
         "y": cand.geometry.y})
     sites = pd.concat([existing, candidates])
     site_cols = travel.sites.get_indexer(sites.index)
-    table = _long(travel.minutes[:, site_cols], ids, sites.index, REACH_CUTOFF_MIN)
+    table = long_table(travel.minutes[:, site_cols], ids, sites.index, REACH_CUTOFF_MIN)
     competitors = None
     if sc.objective in ("max_capture", "max_share", "target_share"):
         # the share objectives weigh every outlet reached, as geo.huff_shares does
         cutoff = REACH_CUTOFF_MIN if sc.objective == "max_capture" else np.inf
         if sc.objective != "max_capture":
-            table = _long(travel.minutes[:, site_cols], ids, sites.index, cutoff)
+            table = long_table(travel.minutes[:, site_cols], ids, sites.index, cutoff)
         comp_cols = travel.sites.get_indexer(comp.index)
-        competitors = _long(travel.minutes[:, comp_cols], ids, comp.index, cutoff)
+        competitors = long_table(travel.minutes[:, comp_cols], ids, comp.index, cutoff)
         for column in ("kind", "brand"):
             if column in comp:
                 competitors[column] = comp[column].reindex(competitors["dest_id"]).to_numpy()
@@ -330,7 +339,7 @@ def event_plan(prep: Prepared, outlets: pd.DataFrame, *,
     c = area.communities
     if ev.communities:
         m, c = m.loc[list(ev.communities)], c.loc[list(ev.communities)]
-    travel = _long(m.to_numpy(), m.index, m.columns, ev.max_walk_minutes)
+    travel = long_table(m.to_numpy(), m.index, m.columns, ev.max_walk_minutes)
     communities = pd.DataFrame({
         "pop_18_35": c["pop_18_35"], "pop_36_55": c["pop_36_55"], "pop_56_plus": c["pop_56_plus"],
         "income_low_share": (c["income_low_share"] if "income_low_share" in c

@@ -87,15 +87,9 @@ def van_plan(prep: plans.Prepared, *, time_limit_s: float = 60.0) -> VanPlan:
         metres = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
         drive = pd.DataFrame(metres * cfg.detour_factor / (cfg.drive_fallback_kmh * 1000 / 60),
                              index=sites.index, columns=sites.index)
-    points = prep.travel.points
-    adults = area.adults.astype(float).reindex(points["community_id"]).to_numpy()
-    ids = pd.Index([f"p{i}" for i in range(len(points))])
-    demand = pd.Series(points["share"].to_numpy() * adults, index=ids)
-    cols = prep.travel.sites.get_indexer(stops)
-    minutes = prep.travel.minutes[:, cols]
-    rows, at = np.nonzero(np.isfinite(minutes) & (minutes <= sc.van.coverage_minutes))
-    walk = pd.DataFrame({"origin_id": ids[rows], "dest_id": stops[at],
-                         "cost": minutes[rows, at].astype(float)})
+    demand = plans.demand_points(prep)
+    walk = plans.long_table(prep.travel.minutes[:, prep.travel.sites.get_indexer(stops)],
+                            demand.index, stops, sc.van.coverage_minutes)
     return plan_van(demand, walk, drive.astype(float), home=home, days=sc.van.days,
                     day_hours=sc.van.day_hours, hours_per_stop=sc.van.hours_per_stop,
                     coverage_minutes=sc.van.coverage_minutes, time_limit_s=time_limit_s)

@@ -39,6 +39,13 @@ def subsets(case: dict, p: int) -> list[tuple[str, ...]]:
     return [c for n in range(p + 1) for c in itertools.combinations(cand, n)]
 
 
+def reachable(case: dict) -> list[str]:
+    """The points with adults some site of the travel table reaches: p_center serves these."""
+    t = case["travel"]
+    return [i for i, a in case["demand"]["adults"].items()
+            if a > 0 and (t["origin_id"] == i).any()]
+
+
 def minutes_to(case: dict, point: str, open_sites: set[str]) -> float:
     t = case["travel"]
     rows = t[(t["origin_id"] == point) & t["dest_id"].isin(open_sites)]
@@ -50,8 +57,7 @@ def minutes_to(case: dict, point: str, open_sites: set[str]) -> float:
 def test_p_center_equals_brute_force(seed: int, p: int) -> None:
     case = instance(seed)
     t = case["travel"]
-    served = [i for i, a in case["demand"]["adults"].items()
-              if a > 0 and (t["origin_id"] == i).any()]
+    served = reachable(case)
     best = min(max(minutes_to(case, i, {"own0", *s}) for i in served)
                for s in subsets(case, p))
     try:
@@ -241,8 +247,7 @@ def test_set_cover_with_capacity_equals_brute_force(seed: int, minutes: float) -
 def test_p_center_with_capacity_equals_brute_force(seed: int, p: int) -> None:
     case = _with_capacity(seed)
     t = case["travel"]
-    served = [i for i, a in case["demand"]["adults"].items()
-              if a > 0 and (t["origin_id"] == i).any()]
+    served = reachable(case)
     radii = sorted(set(t["cost"]))
 
     def least_radius(s: tuple[str, ...]) -> float:

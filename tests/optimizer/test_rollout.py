@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optimizer import OptimizerInputError, site_outlets
-from tests.optimizer.test_siting import KINDS, line_city
+from tests.optimizer.test_siting import KINDS, line_city, random_city
 
 ROLLOUT_KINDS = {"smart_atm": {"capex": 10.0, "opex_per_year": 5.0, "capacity_per_week": 300.0},
                  "micro_branch": {"capex": 25.0, "opex_per_year": 40.0,
@@ -53,24 +53,16 @@ def test_money_left_in_a_quarter_carries_to_the_next() -> None:
 
 def city(rng: np.random.Generator, n_demand: int = 9, n_sites: int = 4
          ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    demand = pd.DataFrame({"weight": rng.integers(1, 50, n_demand).astype(float),
-                           "adults": rng.integers(10, 100, n_demand).astype(float)},
-                          index=[f"d{i}" for i in range(n_demand)])
-    dxy = rng.uniform(0, 3000, (n_demand, 2))
-    sxy = rng.uniform(0, 3000, (n_sites + 1, 2))
+    """test_siting's random city with its first site an existing branch, OWN, and the
+    candidates allowing smart ATMs, micro-branches or either."""
+    demand, sites, travel = random_city(rng, n_demand, n_sites + 1)
+    names = {sites.index[0]: "OWN"}
     kinds = rng.choice(["smart_atm", "micro_branch", "smart_atm|micro_branch"], n_sites)
-    sites = pd.DataFrame({"status": ["existing"] + ["candidate"] * n_sites,
-                          "kind": ["branch"] + [None] * n_sites,
-                          "kinds": [None, *kinds],
-                          "capex": [0.0, *rng.integers(0, 20, n_sites).astype(float)],
-                          "opex_per_year": [100.0] + [0.0] * n_sites,
-                          "x": sxy[:, 0], "y": sxy[:, 1]},
-                         index=["OWN"] + [f"s{j}" for j in range(n_sites)])
-    minutes = np.hypot(*(dxy[:, None, :] - sxy[None, :, :]).transpose(2, 0, 1)) / 80
-    travel = pd.DataFrame([(demand.index[i], sites.index[j], minutes[i, j])
-                           for i in range(n_demand) for j in range(n_sites + 1)],
-                          columns=["origin_id", "dest_id", "cost"])
-    return demand, sites, travel
+    sites = sites.rename(index=names).assign(
+        status=["existing"] + ["candidate"] * n_sites, kind=["branch"] + [None] * n_sites,
+        kinds=[None, *kinds], capex=[0.0, *sites["capex"].iloc[1:]],
+        opex_per_year=[100.0] + [0.0] * n_sites)
+    return demand, sites, travel.replace({"dest_id": names})
 
 
 def brute_force(demand: pd.DataFrame, sites: pd.DataFrame, travel: pd.DataFrame, *,
